@@ -1,0 +1,1 @@
+"""Planners, the LLM layer, the SayCan scorer, the LangGraph agent and the CLI."""

@@ -1,0 +1,145 @@
+"""The ``loupe`` command line: thin commands over the library API, grouped by noun.
+
+Exit codes: 0 ok; 2 bad program or input (a message on stderr, no traceback); 1 internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from programs.errors import ImageError, LoupeError, ProgramError, ToolError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Group(click.Group):
+    """Turns Loupe's own errors into clean messages with exit code 2, anything else into exit code 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except (ProgramError, ImageError, ToolError, LoupeError) as error:
+            _fail(str(error), EXIT_BAD_INPUT)
+        except Exception as error:  # a bug: say so briefly, without a traceback unless asked
+            if "--debug" in sys.argv:
+                raise
+            _fail(f"internal error: {type(error).__name__}: {error} (run with --debug for the traceback)",
+                  EXIT_INTERNAL)
+
+
+def _fail(message: str, code: int):
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(cls=_Group)
+@click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks of internal errors.")
+@click.version_option(package_name="loupe", message="loupe %(version)s")
+def main(debug):
+    """Loupe: ask questions about photos and edit them with vision programs."""
+
+
+def _read_program(path: str, registry):
+    from programs import load_program
+
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ProgramError.at(f"{path}: cannot read the program file ({error})") from None
+    try:
+        return load_program(text, registry.names())
+    except ProgramError as error:
+        raise ProgramError([d for d in error.diagnostics]) from None
+
+
+@main.command()
+@click.argument("program_file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def check(program_file, as_json):
+    """Parse and check PROGRAM_FILE (VisProg text or a JSON task list) without running it."""
+    from programs.checker import check as check_program
+    from programs.render import render
+    from tools.registry import default_registry
+
+    registry = default_registry()
+    try:
+        checked = check_program(_read_program(program_file, registry), registry)
+    except ProgramError as error:
+        if as_json:
+            click.echo(json.dumps({"ok": False, "errors": [vars(d) for d in error.diagnostics]}, indent=2))
+            sys.exit(EXIT_BAD_INPUT)
+        _fail(f"{program_file}:\n" + str(error), EXIT_BAD_INPUT)
+    if as_json:
+        click.echo(json.dumps({"ok": True, "steps": len(checked.program.steps), "inputs": checked.inputs,
+                               "program": render(checked.program)}, indent=2))
+    else:
+        click.echo(f"{program_file}: ok, {len(checked.program.steps)} steps, reads {', '.join(checked.inputs) or 'no input'}")
+
+
+@main.command()
+@click.argument("program_file", type=click.Path(dir_okay=False))
+@click.option("--image", "image_path", help="The image, IMAGE (LEFT when --right is given).")
+@click.option("--right", "right_path", help="The second image, RIGHT, for two-image statements.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer and trace as JSON.")
+@click.option("--html", "html_path", help="Write the visual rationale to this HTML file.")
+@click.option("--out", "out_path", help="Where to write an edited image (default: <program>-result.png).")
+@click.option("--timeout", default=300.0, show_default=True, help="Time limit of one step, in seconds.")
+def run(program_file, image_path, right_path, as_json, html_path, out_path, timeout):
+    """Run PROGRAM_FILE on an image and print the answer (or write the edited image)."""
+    from agent.runner import inputs_for, report
+    from programs.interpreter import Interpreter
+    from tools.registry import default_registry
+
+    registry = default_registry()
+    program = _read_program(program_file, registry)
+    inputs = inputs_for(program, image_path, right_path, Path(program_file).parent)
+    execution = Interpreter(registry, step_timeout_s=timeout).run(program, inputs)
+    default_out = Path(program_file).with_name(Path(program_file).stem + "-result.png")
+    code = report(execution, as_json=as_json, html_path=html_path, out_path=out_path or default_out)
+    sys.exit(code)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the tools as JSON.")
+def tools(as_json):
+    """List the tools, their signatures and the backends installed here."""
+    from tools.registry import default_registry
+
+    registry = default_registry()
+    rows = []
+    for name in registry.names():
+        tool_class = registry.tool_class(name)
+        backends = []
+        for spec in registry.context.backend_specs(name):
+            ok, reason = spec.availability()
+            backends.append({"name": spec.name, "available": ok, "reason": reason})
+        rows.append({"name": name, "signature": tool_class.signature(), "description": tool_class.description,
+                     "needs_model": bool(registry.context.backend_specs(name)) or _is_model_tool(tool_class),
+                     "backends": backends})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        if row["backends"]:
+            state = ", ".join(f"{b['name']} ({'ready' if b['available'] else 'missing: ' + b['reason']})"
+                              for b in row["backends"])
+        else:
+            state = "no model needed" if not row["needs_model"] else "no backend installed"
+        click.echo(f"{row['signature']}\n    {row['description']}\n    backends: {state}")
+
+
+def _is_model_tool(tool_class) -> bool:
+    from tools.model_tool import ModelTool
+
+    return issubclass(tool_class, ModelTool)
+
+
+if __name__ == "__main__":
+    main()

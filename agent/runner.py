@@ -1,0 +1,81 @@
+"""Shared pieces of the commands that run programs: loading inputs and reporting an execution."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from programs.errors import ProgramError
+from programs.ir import Program
+from programs.trace import Execution, Status
+from programs.values import Image, as_text, type_of
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def inputs_for(program: Program, image_path: str | None, right_path: str | None, base: Path) -> dict:
+    """Named inputs: ``--image`` is IMAGE (and LEFT when ``--right`` is given); a task list's own files."""
+    from programs.images import load_image
+
+    inputs: dict = {}
+    if image_path:
+        image = load_image(image_path)
+        inputs["IMAGE"] = image
+        inputs["LEFT"] = image
+    if right_path:
+        inputs["RIGHT"] = load_image(right_path)
+    for name, file in program.files:
+        if name not in inputs or (name == "IMAGE" and not image_path):
+            path = Path(file) if Path(file).is_absolute() else base / file
+            inputs[name] = load_image(path)
+    if not inputs:
+        raise ProgramError.at("no input image given", suggestion="add --image PATH")
+    return inputs
+
+
+def step_summary(execution: Execution) -> list[dict]:
+    return [{"line": r.line, "output": r.output, "module": r.module, "status": str(r.status),
+             "wall_ms": round(r.wall_s * 1000, 2), "backend": r.backend, "batch": r.batch_size,
+             "error": r.error} for r in execution.records]
+
+
+def report(execution: Execution, as_json: bool, html_path, out_path) -> int:
+    """Print the answer (or save the edited image), write the rationale; return the exit code."""
+    result = execution.result
+    saved = None
+    if isinstance(result, Image) and execution.ok:
+        saved = Path(out_path)
+        result.to_pil().save(saved)
+    if html_path:
+        from programs.rationale import write_html
+
+        write_html(execution, html_path)
+    if as_json:
+        click.echo(json.dumps({
+            "ok": execution.ok, "answer": None if isinstance(result, Image) else _jsonable(result),
+            "result_type": str(type_of(result)) if execution.ok else None,
+            "image": str(saved) if saved else None, "wall_ms": round(execution.wall_s * 1000, 2),
+            "steps": step_summary(execution), "errors": execution.errors}, indent=2))
+    elif execution.ok:
+        click.echo(f"wrote {saved}" if saved else execution.answer)
+    if not execution.ok:
+        for line in execution.errors:
+            click.echo(f"error: {line}", err=True)
+        skipped = [r.output for r in execution.records if r.status is Status.SKIPPED]
+        if skipped:
+            click.echo(f"skipped (inputs failed): {', '.join(skipped)}", err=True)
+        return EXIT_INTERNAL if execution.crashed else EXIT_BAD_INPUT
+    if html_path:
+        click.echo(f"rationale: {html_path}", err=True)
+    return EXIT_OK
+
+
+def _jsonable(value):
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return as_text(value)

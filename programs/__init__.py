@@ -1,0 +1,18 @@
+"""The Loupe program language: parse VisProg text or HuggingGPT task lists, check, run, explain."""
+
+from programs.errors import ImageError, ProgramError, ToolError, ToolUnavailable
+from programs.ir import Program, Ref, Step
+
+
+def load_program(source: str, modules=()) -> Program:
+    """Parse program text: a JSON task list when it starts with ``[`` or ``{``, else VisProg text."""
+    from programs.parser import parse_program
+    from programs.tasks import parse_tasks
+
+    if source.lstrip().startswith(("[", "{")):
+        return parse_tasks(source, modules)
+    return parse_program(source)
+
+
+__all__ = ["Program", "Step", "Ref", "ProgramError", "ToolError", "ToolUnavailable", "ImageError",
+           "load_program"]

@@ -1,0 +1,265 @@
+"""Runs checked programs: independent steps concurrently, one tool's ready calls batched together.
+
+The scheduler keeps, for every program being run, which steps are done, failed or waiting. Whenever
+steps become ready it groups them by tool (across all programs of a ``run_many`` call) and hands each
+group to the tool's ``execute_batch`` on a worker thread; cheap tools (COUNT, EVAL, RESULT) run inline.
+A failed step's dependents are marked skipped and never run; no value is ever passed on unchecked:
+arguments are type-checked before a call and outputs against the tool's declaration after it.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+import time
+from typing import Any, Mapping, Sequence
+
+from programs.checker import DEFAULT_INPUTS, CheckedProgram, check
+from programs.errors import LoupeError, ProgramError, ToolError
+from programs.ir import Program, Ref
+from programs.parser import parse_program
+from programs.trace import Execution, Status, StepRecord
+from programs.values import ValueType, type_of
+
+DEFAULT_STEP_TIMEOUT_S = 300.0
+
+
+@dataclass
+class _Job:
+    """One program being run: its values and the record of each step so far."""
+
+    checked: CheckedProgram
+    inputs: Mapping[str, Any]
+    values: dict[str, Any] = field(default_factory=dict)
+    records: dict[int, StepRecord] = field(default_factory=dict)
+    submitted: set[int] = field(default_factory=set)
+    started: float = 0.0
+
+    def ready_steps(self) -> list[int]:
+        return [i for i, reads in enumerate(self.checked.reads)
+                if i not in self.submitted and all(name in self.values for name in reads)]
+
+    def blocked_steps(self) -> list[int]:
+        """Steps that can never run because something they read failed (transitively)."""
+        failed = {r.output for r in self.records.values() if not r.ok}
+        blocked = []
+        for i, reads in enumerate(self.checked.reads):
+            if i in self.submitted:
+                continue
+            bad = [name for name in reads if name in failed]
+            if bad:
+                blocked.append((i, bad[0]))
+                failed.add(self.checked.program.steps[i].output)
+        return blocked
+
+
+@dataclass
+class _Call:
+    job: _Job
+    index: int
+    kwargs: dict[str, Any]
+
+
+class Interpreter:
+    """Runs programs against a tool registry.
+
+    ``max_workers``: tool groups running at once. ``step_timeout_s``: a step (or batch) running longer is
+    marked ``timeout`` and its dependents skipped (its thread cannot be killed and finishes unobserved).
+    ``max_steps``: the longest program accepted.
+    """
+
+    def __init__(self, registry, max_workers: int = 4, step_timeout_s: float = DEFAULT_STEP_TIMEOUT_S,
+                 max_steps: int = 100):
+        self.registry = registry
+        self.max_workers = max_workers
+        self.step_timeout_s = step_timeout_s
+        self.max_steps = max_steps
+
+    # ---- preparing ------------------------------------------------------------------------------
+
+    def prepare(self, program: Program | CheckedProgram | str, inputs: Mapping[str, Any]) -> CheckedProgram:
+        """Parse and check as needed; make sure every input the program reads is given."""
+        if isinstance(program, str):
+            program = parse_program(program)
+        if isinstance(program, Program):
+            input_types = dict(DEFAULT_INPUTS)
+            input_types.update({name: type_of(value) for name, value in inputs.items()})
+            program = check(program, self.registry, input_types, self.max_steps)
+        missing = [name for name in program.inputs if name not in inputs]
+        if missing:
+            raise ProgramError.at(
+                f"the program reads the input(s) {', '.join(missing)}, which were not given",
+                suggestion="give IMAGE with --image, LEFT and RIGHT with --image and --right")
+        return program
+
+    # ---- running --------------------------------------------------------------------------------
+
+    def run(self, program: Program | CheckedProgram | str, inputs: Mapping[str, Any]) -> Execution:
+        """Run one program over named inputs (``{"IMAGE": Image}``); returns result and trace."""
+        return self.run_many([(program, inputs)])[0]
+
+    def run_many(self, jobs: Sequence[tuple[Program | CheckedProgram | str, Mapping[str, Any]]]) -> list[Execution]:
+        """Run several programs together; calls of one tool that are ready at once run as one batch."""
+        prepared = [_Job(self.prepare(p, inputs), dict(inputs)) for p, inputs in jobs]
+        for job in prepared:
+            job.values.update(job.inputs)
+        start = time.perf_counter()
+        for job in prepared:
+            job.started = start
+        pool = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="loupe-step")
+        try:
+            self._schedule(prepared, pool)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+        return [self._execution(job, time.perf_counter() - start) for job in prepared]
+
+    def _schedule(self, jobs: list[_Job], pool: ThreadPoolExecutor) -> None:
+        running: dict[Future, tuple[list[_Call], float]] = {}
+        while True:
+            self._start_ready(jobs, pool, running)
+            if not running:
+                return
+            first_deadline = min(t0 for _, t0 in running.values()) + self.step_timeout_s
+            done, _ = wait(list(running), timeout=max(0.0, first_deadline - time.perf_counter()),
+                           return_when=FIRST_COMPLETED)
+            now = time.perf_counter()
+            for future in done:
+                calls, t0 = running.pop(future)
+                self._finish(calls, future.result(), t0, now - t0)
+            for future in [f for f, (_, t0) in running.items() if now - t0 >= self.step_timeout_s]:
+                calls, t0 = running.pop(future)
+                future.cancel()
+                message = f"ran longer than the step time limit of {self.step_timeout_s:g} s"
+                self._finish(calls, [_Timeout(message)] * len(calls), t0, now - t0)
+
+    def _start_ready(self, jobs: list[_Job], pool: ThreadPoolExecutor, running: dict) -> None:
+        """Submit every ready group; run cheap ones inline and repeat until nothing new is ready."""
+        while True:
+            self._skip_blocked(jobs)
+            recorded = sum(len(job.records) for job in jobs)
+            groups = self._ready_groups(jobs)
+            for module, calls in groups.items():
+                tool = self.registry.tool(module)
+                if tool.cheap:
+                    t0 = time.perf_counter()
+                    self._finish(calls, self._call_tool(tool, calls), t0, time.perf_counter() - t0)
+                else:
+                    for batch in ([calls] if tool.batches() else [[call] for call in calls]):
+                        running[pool.submit(self._call_tool, tool, batch)] = (batch, time.perf_counter())
+            if sum(len(job.records) for job in jobs) == recorded:
+                return
+
+    def _ready_groups(self, jobs: list[_Job]) -> dict[str, list[_Call]]:
+        groups: dict[str, list[_Call]] = {}
+        for job in jobs:
+            for index in job.ready_steps():
+                job.submitted.add(index)
+                step = job.checked.program.steps[index]
+                call = _Call(job, index, self._arguments(job, index))
+                problem = self._argument_problem(call)
+                if problem:
+                    self._record(call, Status.FAILED, error=problem, started=time.perf_counter())
+                    continue
+                groups.setdefault(step.module, []).append(call)
+        return groups
+
+    def _arguments(self, job: _Job, index: int) -> dict[str, Any]:
+        step = job.checked.program.steps[index]
+        tool_class = self.registry.tool_class(step.module)
+        kwargs = {arg.name: _resolve(arg.value, job.values) for arg in step.args}
+        for name, param in tool_class.inputs.items():
+            if name not in kwargs and not param.required:
+                kwargs[name] = param.default
+        if tool_class.reads_variables:
+            kwargs["variables"] = {name: job.values[name] for name in job.checked.reads[index]}
+        return kwargs
+
+    def _argument_problem(self, call: _Call) -> str:
+        """Run-time type check of the arguments (values typed Any statically are checked here)."""
+        step = call.job.checked.program.steps[call.index]
+        tool_class = self.registry.tool_class(step.module)
+        for name, param in tool_class.inputs.items():
+            value = call.kwargs.get(name)
+            if value is None and not param.required:
+                continue
+            actual = type_of(value)
+            if not param.type.accepts(actual):
+                return f"{step.module} argument {name} must be {param.type}, but got {actual} ({_short(value)})"
+        return ""
+
+    @staticmethod
+    def _call_tool(tool, calls: list[_Call]) -> list:
+        try:
+            results = tool.execute_batch([call.kwargs for call in calls])
+        except Exception as error:  # a crash of the batch fails each of its calls
+            return [error] * len(calls)
+        if len(results) != len(calls):
+            error = ToolError(f"{tool.name} returned {len(results)} results for {len(calls)} calls")
+            return [error] * len(calls)
+        return results
+
+    def _finish(self, calls: list[_Call], results: list, t0: float, wall: float) -> None:
+        for call, result in zip(calls, results):
+            step = call.job.checked.program.steps[call.index]
+            tool = self.registry.tool(step.module)
+            status, error, crashed = Status.OK, "", False
+            if isinstance(result, _Timeout):
+                status, error = Status.TIMEOUT, str(result)
+            elif isinstance(result, BaseException):
+                status, error = Status.FAILED, _message(result)
+                crashed = not isinstance(result, LoupeError)
+            else:
+                declared = tool.output_type({})
+                if not declared.accepts(type_of(result)):
+                    status, error = Status.FAILED, f"{step.module} returned {type_of(result)}, not {declared}"
+            if status is Status.OK:
+                call.job.values[step.output] = result
+            self._record(call, status, value=result if status is Status.OK else None, error=error,
+                         started=t0, wall=wall, backend=tool.backend_name(), batch=len(calls), crashed=crashed)
+
+    @staticmethod
+    def _record(call: _Call, status: Status, value=None, error="", started=0.0, wall=0.0, backend="",
+                batch=1, crashed=False) -> None:
+        job, step = call.job, call.job.checked.program.steps[call.index]
+        shown = {k: v for k, v in call.kwargs.items() if k != "variables"}
+        shown.update(call.kwargs.get("variables", {}))
+        job.records[call.index] = StepRecord(
+            call.index, step.output, step.module, step.span.line, status, shown, value, error,
+            max(0.0, started - job.started), wall, backend, batch, crashed)
+
+    def _skip_blocked(self, jobs: list[_Job]) -> None:
+        for job in jobs:
+            for index, cause in job.blocked_steps():
+                job.submitted.add(index)
+                step = job.checked.program.steps[index]
+                job.records[index] = StepRecord(index, step.output, step.module, step.span.line,
+                                                Status.SKIPPED, error=f"skipped: its input {cause} failed")
+
+    @staticmethod
+    def _execution(job: _Job, wall: float) -> Execution:
+        records = tuple(job.records[i] for i in sorted(job.records))
+        result_name = job.checked.result_variable
+        return Execution(job.checked.program, records, job.values.get(result_name), job.inputs, wall)
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _resolve(value, values: Mapping[str, Any]):
+    if isinstance(value, Ref):
+        return values[value.name]
+    if isinstance(value, tuple):
+        return tuple(_resolve(v, values) for v in value)
+    return value
+
+
+def _message(error: BaseException) -> str:
+    if isinstance(error, LoupeError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

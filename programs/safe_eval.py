@@ -1,0 +1,399 @@
+"""VisProg's EVAL expressions, read by a whitelisted parser and computed over typed values.
+
+Supported: ``{VAR}`` placeholders (also inside string literals, as text), ``and``/``or``/``not``/``xor``,
+comparisons (chained), ``+ - * / // %``, unary minus, ``x if c else y``, parentheses, string and number
+literals, ``True``/``False``/``None``. A substituted value is always data, never code: an answer holding
+quotes, braces or ``__import__('os')`` is only ever a string. Everything else (calls, attributes,
+subscripts, unknown names, ``**``) is a ``ProgramError`` naming the construct.
+
+Values are normalised before use: text ``yes``/``true`` and ``no``/``false`` become booleans, text that
+reads as a number (``"3"``, ``"2.5"``, ``"three"``) becomes that number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import math
+import re
+from typing import Callable, Mapping
+
+from programs.errors import Diagnostic, ProgramError
+from programs.lexer import END, NAME, NUMBER, OP, STRING, LexError, Token, tokenize
+from programs.values import Image, Objects, as_text
+
+MAX_EXPRESSION_CHARS = 2000
+MAX_NESTING = 40
+MAX_TEXT_CHARS = 10_000
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+_NUMBER_WORDS["none"] = 0
+_CONSTANTS = {"True": True, "False": False, "None": None}
+_FORBIDDEN_CHARACTERS = {".": "attribute access is", ":": "lambdas, slices and dicts are",
+                         ";": "statements are", "@": "decorators and @ are", "&": "bitwise operators are",
+                         "|": "bitwise operators are", "^": "bitwise operators are", "~": "bitwise operators are"}
+_FORBIDDEN_NAMES = {"lambda": "lambda expressions", "import": "imports", "for": "comprehensions",
+                    "in": "membership tests", "is": "identity tests"}
+
+
+# ---- AST ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Const:
+    value: object
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+    column: int
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string literal with placeholders: ``parts`` alternate text and ``Var``."""
+    parts: tuple
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: str
+    operand: object
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str
+    left: object
+    right: object
+
+
+@dataclass(frozen=True)
+class Compare:
+    first: object
+    rest: tuple  # ((op, operand), ...)
+
+
+@dataclass(frozen=True)
+class IfElse:
+    condition: object
+    then: object
+    otherwise: object
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed EVAL expression. ``variables`` lists ``(name, column)`` of every placeholder."""
+
+    source: str
+    tree: object
+    variables: tuple[tuple[str, int], ...]
+
+    def evaluate(self, env: Mapping[str, object]):
+        """Compute the value; ``env`` maps variable names to runtime values. Raises ``ProgramError``."""
+        return _evaluate(self.tree, env)
+
+
+def parse_expression(source: str, line: int = 0, column_offset: int = 0) -> Expression:
+    """Parse an EVAL expression. Columns in errors are ``column_offset`` + position in ``source``."""
+    if not isinstance(source, str):
+        raise ProgramError.at(f"EVAL expects its expression as text; got {type(source).__name__}", line)
+    if len(source) > MAX_EXPRESSION_CHARS:
+        raise ProgramError.at(f"EVAL expression is {len(source)} characters; the limit is "
+                              f"{MAX_EXPRESSION_CHARS}", line, column_offset + 1)
+    try:
+        tokens = tokenize(source, line, column_offset)
+    except LexError as error:
+        d = error.diagnostic
+        if d.text in _FORBIDDEN_CHARACTERS:
+            d = Diagnostic(f"{_FORBIDDEN_CHARACTERS[d.text]} ({d.text!r}) not allowed in EVAL", d.line, d.column,
+                           d.text, "EVAL only combines values with operators")
+        raise ProgramError(d) from None
+    parser = _ExpressionParser(tokens, line)
+    tree = parser.parse()
+    return Expression(source, tree, tuple(parser.variables))
+
+
+class _ExpressionParser:
+    def __init__(self, tokens: list[Token], line: int):
+        self.tokens, self.line, self.pos, self.depth = tokens, line, 0, 0
+        self.variables: list[tuple[str, int]] = []
+
+    def fail(self, message: str, token: Token, suggestion: str = ""):
+        raise ProgramError(Diagnostic(message, self.line, token.column, token.text or "end", suggestion))
+
+    def peek(self) -> Token:
+        return self.tokens[self.pos]
+
+    def at(self, *words: str) -> bool:
+        token = self.peek()
+        return token.kind in (NAME, OP) and token.value in words
+
+    def take(self) -> Token:
+        self.pos += 1
+        return self.tokens[self.pos - 1]
+
+    def parse(self):
+        if self.peek().kind == END:
+            self.fail("EVAL expression is empty", self.peek(), "e.g. expr='{ANSWER0} > 0'")
+        tree = self.ternary()
+        if self.peek().kind != END:
+            self.unexpected(self.peek())
+        return tree
+
+    def unexpected(self, token: Token):
+        if token.kind == OP and token.value == "(":
+            self.fail("function calls are not allowed in EVAL", token)
+        if token.kind == OP and token.value == "[":
+            self.fail("subscripts and lists are not allowed in EVAL", token)
+        if token.kind == OP and token.value == "*":
+            self.fail("'**' (power) is not allowed in EVAL", token, "use * for products")
+        self.fail(f"unexpected {token.text or 'end of expression'} in EVAL", token)
+
+    def ternary(self):
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            self.fail(f"EVAL expression nested deeper than {MAX_NESTING}", self.peek())
+        then = self.binary_chain(0)
+        if self.at("if"):
+            self.take()
+            condition = self.binary_chain(0)
+            if not self.at("else"):
+                self.fail("'x if condition' needs 'else y'", self.peek())
+            self.take()
+            then = IfElse(condition, then, self.ternary())
+        self.depth -= 1
+        return then
+
+    _LEVELS = (("or",), ("xor",), ("and",))
+
+    def binary_chain(self, level: int):
+        if level == len(self._LEVELS):
+            return self.negation()
+        left = self.binary_chain(level + 1)
+        while self.at(*self._LEVELS[level]):
+            op = self.take().value
+            left = Binary(op, left, self.binary_chain(level + 1))
+        return left
+
+    def negation(self):
+        if self.at("not"):
+            self.take()
+            return Unary("not", self.negation())
+        return self.comparison()
+
+    def comparison(self):
+        first = self.arithmetic(("+", "-"))
+        rest = []
+        while self.at("==", "!=", "<", ">", "<=", ">="):
+            op = self.take().value
+            rest.append((op, self.arithmetic(("+", "-"))))
+        return Compare(first, tuple(rest)) if rest else first
+
+    def arithmetic(self, ops: tuple[str, ...]):
+        inner = (lambda: self.arithmetic(("*", "/", "//", "%"))) if ops[0] == "+" else self.unary
+        left = inner()
+        while self.peek().kind == OP and self.peek().value in ops:
+            op = self.take().value
+            if op == "*" and self.at("*"):
+                self.unexpected(self.peek())
+            left = Binary(op, left, inner())
+        return left
+
+    def unary(self):
+        if self.peek().kind == OP and self.peek().value in ("-", "+"):
+            op = self.take().value
+            return Unary(op, self.unary())
+        return self.atom()
+
+    def atom(self):
+        token = self.take()
+        if token.kind == NUMBER:
+            return Const(token.value)
+        if token.kind == STRING:
+            return self.string(token)
+        if token.kind == OP and token.value == "{":
+            return self.placeholder(token)
+        if token.kind == OP and token.value == "(":
+            inner = self.ternary()
+            if not self.at(")"):
+                self.fail("missing ')' in EVAL expression", self.peek())
+            self.take()
+            return inner
+        if token.kind == NAME:
+            return self.name(token)
+        self.pos -= 1
+        self.unexpected(token)
+
+    def name(self, token: Token):
+        if token.value in _CONSTANTS:
+            return Const(_CONSTANTS[token.value])
+        if token.value in _FORBIDDEN_NAMES:
+            self.fail(f"{_FORBIDDEN_NAMES[token.value]} are not allowed in EVAL", token)
+        if self.at("("):
+            self.fail(f"function calls are not allowed in EVAL (found {token.value}(...))", token)
+        self.fail(f"unknown name {token.value!r} in EVAL", token,
+                  f"write variables in braces, {{{token.value}}}, and text in quotes")
+
+    def placeholder(self, opening: Token):
+        name = self.take()
+        if name.kind != NAME or not self.at("}"):
+            self.fail("a placeholder is {NAME}", opening, "e.g. {ANSWER0}")
+        self.take()
+        self.variables.append((name.value, opening.column))
+        return Var(name.value, opening.column)
+
+    def string(self, token: Token):
+        text = token.value
+        if "{" not in text:
+            return Const(text)
+        parts: list = []
+        last = 0
+        for match in _PLACEHOLDER.finditer(text):
+            parts.append(text[last:match.start()])
+            var = Var(match.group(1), token.column + 1 + match.start())
+            parts.append(var)
+            self.variables.append((var.name, var.column))
+            last = match.end()
+        parts.append(text[last:])
+        return Text(tuple(parts)) if len(parts) > 1 else Const(text)
+
+
+# ---- evaluation ---------------------------------------------------------------------------------
+
+def normalize(value):
+    """Text yes/no/true/false -> bool; text that reads as a number -> int or float; else unchanged."""
+    if not isinstance(value, str):
+        return value
+    word = value.strip().lower().rstrip(".!")
+    if word in ("yes", "true"):
+        return True
+    if word in ("no", "false"):
+        return False
+    if word in _NUMBER_WORDS:
+        return _NUMBER_WORDS[word]
+    try:
+        number = float(word)
+    except ValueError:
+        return value
+    if not math.isfinite(number):
+        return value
+    return int(number) if number.is_integer() and "." not in word and "e" not in word else number
+
+
+def _lookup(var: Var, env: Mapping[str, object]):
+    if var.name not in env:
+        raise ProgramError.at(f"EVAL uses {{{var.name}}}, which has no value", 0, var.column)
+    value = env[var.name]
+    if isinstance(value, (Objects, Image)):
+        kind = "Objects" if isinstance(value, Objects) else "an Image"
+        raise ProgramError.at(f"EVAL works on numbers, text and yes/no; {{{var.name}}} holds {kind}",
+                              0, var.column, suggestion="COUNT objects or ask VQA first")
+    return value
+
+
+def _evaluate(node, env):
+    handler = _HANDLERS.get(type(node))
+    return handler(node, env)
+
+
+def _arith(op: str, left, right):
+    left, right = normalize(left), normalize(right)
+    if op == "+" and isinstance(left, str) and isinstance(right, str):
+        if len(left) + len(right) > MAX_TEXT_CHARS:
+            raise ProgramError.at(f"EVAL text longer than {MAX_TEXT_CHARS} characters")
+        return left + right
+    if not all(isinstance(v, (int, float)) and v is not None for v in (left, right)):
+        raise ProgramError.at(f"EVAL cannot apply {op} to {_kind(left)} and {_kind(right)}")
+    if op in ("/", "//", "%") and right == 0:
+        raise ProgramError.at(f"EVAL divides by zero ({as_text(left)} {op} 0)")
+    result = _ARITH[op](left, right)
+    if isinstance(result, float) and not math.isfinite(result):
+        raise ProgramError.at("EVAL arithmetic overflowed")
+    return result
+
+
+_ARITH: dict[str, Callable] = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b, "//": lambda a, b: a // b, "%": lambda a, b: a % b,
+}
+
+
+def _kind(value) -> str:
+    if isinstance(value, bool):
+        return "yes/no"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if value is None:
+        return "None"
+    return f"text {as_text(value)[:40]!r}"
+
+
+def _compare(op: str, left, right) -> bool:
+    left, right = normalize(left), normalize(right)
+    if isinstance(left, str) and isinstance(right, str):
+        left, right = left.strip().lower(), right.strip().lower()
+    if op == "==":
+        return left == right
+    if op == "!=":
+        return left != right
+    numbers = all(isinstance(v, (int, float)) and v is not None for v in (left, right))
+    if not numbers and not (isinstance(left, str) and isinstance(right, str)):
+        raise ProgramError.at(f"EVAL cannot order {_kind(left)} and {_kind(right)} with {op}")
+    return {"<": left < right, ">": left > right, "<=": left <= right, ">=": left >= right}[op]
+
+
+def _truth(value) -> bool:
+    value = normalize(value)
+    if isinstance(value, str):
+        return bool(value.strip())
+    return bool(value)
+
+
+def _binary(node: Binary, env):
+    if node.op == "and":
+        return _truth(_evaluate(node.left, env)) and _truth(_evaluate(node.right, env))
+    if node.op == "or":
+        return _truth(_evaluate(node.left, env)) or _truth(_evaluate(node.right, env))
+    if node.op == "xor":
+        return _truth(_evaluate(node.left, env)) != _truth(_evaluate(node.right, env))
+    return _arith(node.op, _evaluate(node.left, env), _evaluate(node.right, env))
+
+
+def _unary(node: Unary, env):
+    value = _evaluate(node.operand, env)
+    if node.op == "not":
+        return not _truth(value)
+    value = normalize(value)
+    if not isinstance(value, (int, float)) or value is None:
+        raise ProgramError.at(f"EVAL cannot apply unary {node.op} to {_kind(value)}")
+    return -value if node.op == "-" else +value
+
+
+def _chain(node: Compare, env) -> bool:
+    left = _evaluate(node.first, env)
+    for op, operand in node.rest:
+        right = _evaluate(operand, env)
+        if not _compare(op, left, right):
+            return False
+        left = right
+    return True
+
+
+def _text(node: Text, env) -> str:
+    out = "".join(p if isinstance(p, str) else as_text(_lookup(p, env)) for p in node.parts)
+    if len(out) > MAX_TEXT_CHARS:
+        raise ProgramError.at(f"EVAL text longer than {MAX_TEXT_CHARS} characters")
+    return out
+
+
+_HANDLERS: dict[type, Callable] = {
+    Const: lambda node, env: node.value,
+    Var: lambda node, env: _lookup(node, env),
+    Text: _text,
+    Unary: _unary,
+    Binary: _binary,
+    Compare: _chain,
+    IfElse: lambda node, env: _evaluate(node.then, env) if _truth(_evaluate(node.condition, env))
+    else _evaluate(node.otherwise, env),
+}

@@ -1,0 +1,76 @@
+"""What a run leaves behind: one ``StepRecord`` per step and the ``Execution`` that holds them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import enum
+from typing import Any, Mapping
+
+from programs.ir import Program
+from programs.values import as_text
+
+
+class Status(str, enum.Enum):
+    OK = "ok"
+    FAILED = "failed"      # the step ran and raised
+    TIMEOUT = "timeout"    # the step ran past its time limit
+    SKIPPED = "skipped"    # an input step failed, so this step never ran
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One step of one run. Times are seconds; ``started`` counts from the start of the run."""
+
+    index: int
+    output: str
+    module: str
+    line: int
+    status: Status
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    value: Any = None
+    error: str = ""
+    started: float = 0.0
+    wall_s: float = 0.0
+    backend: str = ""
+    batch_size: int = 1
+    crashed: bool = False  # the tool raised an unexpected exception (a bug), not a ToolError
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK
+
+
+@dataclass(frozen=True)
+class Execution:
+    """The result of running a program: ``result`` is the RESULT step's value (None if it did not run)."""
+
+    program: Program
+    records: tuple[StepRecord, ...]
+    result: Any = None
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.records)
+
+    @property
+    def errors(self) -> list[str]:
+        """``line N (OUT=MODULE): message`` for each step that failed or timed out."""
+        return [f"line {r.line} ({r.output}={r.module}): {r.error}" for r in self.records
+                if r.status in (Status.FAILED, Status.TIMEOUT)]
+
+    @property
+    def crashed(self) -> bool:
+        return any(r.crashed for r in self.records)
+
+    @property
+    def answer(self) -> str:
+        """The result read as text (booleans as yes/no)."""
+        return as_text(self.result) if self.result is not None else ""
+
+    def record(self, output: str) -> StepRecord:
+        return next(r for r in self.records if r.output == output)

@@ -1,0 +1,1 @@
+"""Loupe's vision tools: one module per tool, pluggable model backends."""

@@ -1,0 +1,11 @@
+from programs.values import ValueType
+from tools.base import Param
+from tools.model_tool import ModelTool
+
+
+class FaceDet(ModelTool):
+    name = "FACEDET"
+    description = "Finds every human face in an image, small ones too, and returns them as objects labelled 'face'."
+    inputs = {"image": Param(ValueType.IMAGE, "the image to search")}
+    output = ValueType.OBJECTS
+    examples = ("OBJ0=FACEDET(image=IMAGE)",)

@@ -1,0 +1,48 @@
+"""Base of the tools that run a model: the declaration lives in the tool, the work in its backend."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from programs.errors import ToolUnavailable
+from tools.base import Tool
+
+
+class ModelTool(Tool):
+    """A tool whose ``execute`` is its backend's ``run`` (see ``tools.backends``)."""
+
+    abstract = True
+
+    def backend(self):
+        return self.context.backend(self.name)
+
+    def backend_name(self) -> str:
+        try:
+            return self.context.choose_backend(self.name).name
+        except ToolUnavailable:
+            return "missing"
+
+    def execute(self, **kwargs):
+        return self.backend().run(**kwargs)
+
+    def batches(self) -> bool:
+        try:
+            return hasattr(self.backend(), "run_batch")
+        except ToolUnavailable:
+            return False
+
+    def execute_batch(self, calls: Sequence[Mapping[str, Any]]) -> list:
+        try:
+            backend = self.backend()
+        except ToolUnavailable as error:
+            return [error for _ in calls]
+        if hasattr(backend, "run_batch"):
+            return backend.run_batch(list(calls))
+        return super().execute_batch(calls)
+
+    def affordance(self, args: Mapping[str, Any]) -> float:
+        try:
+            spec = self.context.choose_backend(self.name)
+        except ToolUnavailable:
+            return 0.0
+        return spec.affordance_of(args)

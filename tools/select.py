@@ -1,0 +1,15 @@
+from programs.values import ValueType
+from tools.base import Param
+from tools.model_tool import ModelTool
+
+
+class Select(ModelTool):
+    name = "SELECT"
+    description = ("Keeps the objects that match a query such as 'dog' or 'red bus' (several with "
+                   "commas: 'cup,plate'); `category` optionally narrows the search.")
+    inputs = {"image": Param(ValueType.IMAGE, "the image the objects were found in"),
+              "object": Param(ValueType.OBJECTS, "the candidate objects"),
+              "query": Param(ValueType.TEXT, "what to keep"),
+              "category": Param(ValueType.TEXT, "an optional broader category", None)}
+    output = ValueType.OBJECTS
+    examples = ("OBJ1=SELECT(image=IMAGE,object=OBJ0,query='bus',category=None)",)
