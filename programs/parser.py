@@ -8,6 +8,8 @@ Every error in the text is reported at once, each with its line, column, offendi
 
 from __future__ import annotations
 
+import re
+
 from programs.errors import Diagnostic, ProgramError
 from programs.ir import Arg, Program, Ref, Span, Step, Value
 from programs.lexer import END, NAME, NUMBER, OP, STRING, LexError, Token, tokenize
@@ -15,6 +17,7 @@ from programs.lexer import END, NAME, NUMBER, OP, STRING, LexError, Token, token
 MAX_PROGRAM_CHARS = 200_000
 MAX_LIST_DEPTH = 8
 _CONSTANTS = {"True": True, "False": False, "None": None}
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # not str.splitlines: it also splits at \f, \x1c, \u2028 ...
 
 
 class _SyntaxError(Exception):
@@ -31,7 +34,7 @@ def parse_program(text: str) -> Program:
         raise ProgramError.at(f"program is {len(text)} characters long; the limit is {MAX_PROGRAM_CHARS}")
     steps: list[Step] = []
     problems: list[Diagnostic] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
         try:
             tokens = tokenize(line, number)
             if tokens[0].kind != END:
@@ -73,6 +76,9 @@ class _LineParser:
     def step(self) -> Step:
         output = self.expect(NAME, None, "a step starts with the name of its output variable",
                              "write OUT=MODULE(arg=value, ...)")
+        if output.text in _CONSTANTS:
+            raise _SyntaxError(f"{output.text} is a constant and cannot be assigned", output,
+                               "choose a variable name, e.g. ANSWER0")
         self.expect(OP, "=", f"expected '=' after the output variable {output.text}",
                     "write OUT=MODULE(arg=value, ...)")
         module = self.expect(NAME, None, "expected a module name after '='",

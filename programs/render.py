@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import math
 
-from programs.ir import Program, Ref, Step, Value
+import re
 
+from programs.ir import Program, Ref, Step, Value, is_variable_name
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ESCAPES = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
 
 
 def render_value(value: Value) -> str:
     if isinstance(value, Ref):
+        if not is_variable_name(value.name):
+            raise ValueError(f"cannot render a reference to {value.name!r}: not a variable name")
         return value.name
     if value is None or isinstance(value, bool):
         return repr(value)
@@ -38,6 +43,9 @@ def _escape(char: str) -> str:
 
 
 def render_step(step: Step) -> str:
+    names = [step.output, step.module] + [a.name for a in step.args]
+    if not is_variable_name(step.output) or not all(_IDENTIFIER.fullmatch(n) for n in names):
+        raise ValueError(f"cannot render a step with the names {names!r}: use letters, digits and _")
     args = ",".join(f"{a.name}={render_value(a.value)}" for a in step.args)
     return f"{step.output}={step.module}({args})"
 

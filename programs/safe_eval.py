@@ -33,7 +33,9 @@ _FORBIDDEN_CHARACTERS = {".": "attribute access is", ":": "lambdas, slices and d
                          ";": "statements are", "@": "decorators and @ are", "&": "bitwise operators are",
                          "|": "bitwise operators are", "^": "bitwise operators are", "~": "bitwise operators are"}
 _FORBIDDEN_NAMES = {"lambda": "lambda expressions", "import": "imports", "for": "comprehensions",
-                    "in": "membership tests", "is": "identity tests"}
+                    "in": "membership tests", "is": "identity tests", "yield": "yield expressions",
+                    "await": "await expressions", "def": "function definitions", "class": "class definitions"}
+MAX_OPERATORS = 200  # keeps the tree (and its evaluation) well inside Python's recursion limit
 
 
 # ---- AST ------------------------------------------------------------------------------------------
@@ -105,7 +107,10 @@ def parse_expression(source: str, line: int = 0, column_offset: int = 0) -> Expr
         tokens = tokenize(source, line, column_offset)
     except LexError as error:
         d = error.diagnostic
-        if d.text in _FORBIDDEN_CHARACTERS:
+        if d.text == ":" and source[d.column - column_offset:].startswith("="):
+            d = Diagnostic("assignment expressions (':=') are not allowed in EVAL", d.line, d.column, ":=",
+                           "EVAL only combines values with operators")
+        elif d.text in _FORBIDDEN_CHARACTERS:
             d = Diagnostic(f"{_FORBIDDEN_CHARACTERS[d.text]} ({d.text!r}) not allowed in EVAL", d.line, d.column,
                            d.text, "EVAL only combines values with operators")
         raise ProgramError(d) from None
@@ -116,7 +121,7 @@ def parse_expression(source: str, line: int = 0, column_offset: int = 0) -> Expr
 
 class _ExpressionParser:
     def __init__(self, tokens: list[Token], line: int):
-        self.tokens, self.line, self.pos, self.depth = tokens, line, 0, 0
+        self.tokens, self.line, self.pos, self.depth, self.operators = tokens, line, 0, 0, 0
         self.variables: list[tuple[str, int]] = []
 
     def fail(self, message: str, token: Token, suggestion: str = ""):
@@ -133,9 +138,21 @@ class _ExpressionParser:
         self.pos += 1
         return self.tokens[self.pos - 1]
 
+    def node(self, node):
+        """Count an operator node; a tree with more than MAX_OPERATORS is refused."""
+        self.operators += 1
+        if self.operators > MAX_OPERATORS:
+            self.fail(f"EVAL expression has more than {MAX_OPERATORS} operators", self.peek())
+        return node
+
     def parse(self):
         if self.peek().kind == END:
             self.fail("EVAL expression is empty", self.peek(), "e.g. expr='{ANSWER0} > 0'")
+        for token in self.tokens:
+            if token.kind == NAME and token.value in _FORBIDDEN_NAMES:
+                self.fail(f"{_FORBIDDEN_NAMES[token.value]} are not allowed in EVAL", token)
+            if token.kind == NAME and token.value.startswith("__"):
+                self.fail(f"double-underscore names ({token.value}) are not allowed in EVAL", token)
         tree = self.ternary()
         if self.peek().kind != END:
             self.unexpected(self.peek())
@@ -161,7 +178,7 @@ class _ExpressionParser:
             if not self.at("else"):
                 self.fail("'x if condition' needs 'else y'", self.peek())
             self.take()
-            then = IfElse(condition, then, self.ternary())
+            then = self.node(IfElse(condition, then, self.ternary()))
         self.depth -= 1
         return then
 
@@ -173,13 +190,13 @@ class _ExpressionParser:
         left = self.binary_chain(level + 1)
         while self.at(*self._LEVELS[level]):
             op = self.take().value
-            left = Binary(op, left, self.binary_chain(level + 1))
+            left = self.node(Binary(op, left, self.binary_chain(level + 1)))
         return left
 
     def negation(self):
         if self.at("not"):
             self.take()
-            return Unary("not", self.negation())
+            return self.node(Unary("not", self.negation()))
         return self.comparison()
 
     def comparison(self):
@@ -188,6 +205,7 @@ class _ExpressionParser:
         while self.at("==", "!=", "<", ">", "<=", ">="):
             op = self.take().value
             rest.append((op, self.arithmetic(("+", "-"))))
+            self.node(None)
         return Compare(first, tuple(rest)) if rest else first
 
     def arithmetic(self, ops: tuple[str, ...]):
@@ -197,13 +215,13 @@ class _ExpressionParser:
             op = self.take().value
             if op == "*" and self.at("*"):
                 self.unexpected(self.peek())
-            left = Binary(op, left, inner())
+            left = self.node(Binary(op, left, inner()))
         return left
 
     def unary(self):
         if self.peek().kind == OP and self.peek().value in ("-", "+"):
             op = self.take().value
-            return Unary(op, self.unary())
+            return self.node(Unary(op, self.unary()))
         return self.atom()
 
     def atom(self):
@@ -307,7 +325,10 @@ def _arith(op: str, left, right):
         raise ProgramError.at(f"EVAL cannot apply {op} to {_kind(left)} and {_kind(right)}")
     if op in ("/", "//", "%") and right == 0:
         raise ProgramError.at(f"EVAL divides by zero ({as_text(left)} {op} 0)")
-    result = _ARITH[op](left, right)
+    try:
+        result = _ARITH[op](left, right)
+    except OverflowError:
+        raise ProgramError.at("EVAL arithmetic overflowed") from None
     if isinstance(result, float) and not math.isfinite(result):
         raise ProgramError.at("EVAL arithmetic overflowed")
     return result

@@ -61,7 +61,7 @@ def draw_objects(image: Image, objects: Objects, *, boxes: bool = True, labels: 
         for index, (x1, y1, x2, y2) in enumerate(placed):
             draw.rectangle((x1, y1, x2 - 1, y2 - 1), outline=colour_for(index), width=width)
     if labels:
-        for index, (obj, box) in enumerate(zip(objects, placed)):
+        for index, (obj, box) in enumerate(zip(objects, placed, strict=True)):
             _draw_label(draw, caption(obj, scores), box, colour_for(index), font, image.size)
     return image.with_pixels(np.asarray(canvas))
 

@@ -28,11 +28,18 @@ def _name_key(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
 
 
+def _emoji_package():
+    try:
+        import emoji as emoji_data  # the PyPI package (absolute import), not this module
+    except ImportError:
+        raise ToolUnavailable("EMOJI needs the emoji name list: pip install emoji") from None
+    return emoji_data
+
+
 @functools.lru_cache(maxsize=1)
 def _emoji_names() -> dict[str, str]:
     """Every known name key -> its emoji character (English CLDR names and GitHub/Slack aliases)."""
-    import emoji as emoji_data
-
+    emoji_data = _emoji_package()
     names: dict[str, str] = {}
     for char, data in emoji_data.EMOJI_DATA.items():
         for name in [data.get("en", "")] + list(data.get("alias", [])):
@@ -43,10 +50,8 @@ def _emoji_names() -> dict[str, str]:
 
 def resolve_emoji(text: str) -> str:
     """The emoji character ``text`` names. ProgramError with close suggestions for an unknown name."""
-    import emoji as emoji_data
-
     text = str(text).strip()
-    if emoji_data.is_emoji(text):
+    if _emoji_package().is_emoji(text):
         return text
     names = _emoji_names()
     key = _name_key(text)
@@ -108,6 +113,8 @@ class Emoji(Tool):
             return []
         try:
             resolve_emoji(name)
+        except ToolUnavailable:
+            return []  # reported when the step runs
         except ProgramError as error:
             return [Diagnostic(d.message, line, d.column, d.text, d.suggestion) for d in error.diagnostics]
         return []

@@ -2,12 +2,14 @@
 
 Registering is one line (``registry.register(MyTool)``, or ``@registry.register`` on the class).
 Built-in tools and backends go through the same path as plugins, which are found through the
-``loupe.tools`` entry-point group: each entry point is a function ``setup(registry)``.
+``loupe.tools`` entry-point group, or named in the environment variable ``LOUPE_PLUGINS``
+(comma-separated ``module:function``): each is a function ``setup(registry)``.
 """
 
 from __future__ import annotations
 
 from importlib.metadata import entry_points
+import os
 import threading
 from typing import Iterator
 
@@ -75,4 +77,17 @@ def default_registry(config: Config | None = None, plugins: bool = True) -> Tool
     if plugins:
         for entry in entry_points(group=PLUGIN_GROUP):
             entry.load()(registry)
+        for path in filter(None, (p.strip() for p in os.environ.get("LOUPE_PLUGINS", "").split(","))):
+            _load_plugin(path)(registry)
     return registry
+
+
+def _load_plugin(path: str):
+    from tools.backends import resolve
+
+    if ":" not in path:
+        raise ProgramError.at(f"LOUPE_PLUGINS entry {path!r} must be module:function")
+    try:
+        return resolve(path)
+    except (ImportError, AttributeError) as error:
+        raise ProgramError.at(f"cannot load the plugin {path}: {error}") from None

@@ -70,6 +70,13 @@ def is_pulled(cache: Path | None = None) -> bool:
     return all((folder / name).is_file() for name in (*PACK_FILES, MANIFEST_NAME))
 
 
+def ready() -> tuple[bool, str]:
+    """For backend specs: ``(True, "")`` when the pack is installed, else why not and what to run."""
+    if is_pulled():
+        return True, ""
+    return False, f"the lite model pack is not installed in {pack_dir()}; run `{PULL_COMMAND}`"
+
+
 def pull(cache: Path | str | None = None, progress: Callable[[str], None] = print,
          tarball: Path | str | None = None) -> Path:
     """Fetch, verify and extract the pack; returns its folder. A no-op when it is already complete.

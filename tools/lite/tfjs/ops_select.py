@@ -155,12 +155,14 @@ def build_nms(node, consts):
             raise unsupported(node, "soft-NMS (soft_nms_sigma > 0)")
         kept = greedy_nms(boxes, scores, max_out, iou_thr, score_thr)
         valid = torch.tensor(kept.numel(), dtype=torch.int32, device=boxes.device)
+        kept_scores = scores[kept.long()]
         if node.attr("pad_to_max_output_size", False):
             pad = torch.zeros(max_out - kept.numel(), dtype=torch.int32, device=boxes.device)
             kept = torch.cat([kept, pad])
+            kept_scores = torch.cat([kept_scores, pad.float()])
         if node.op == "NonMaxSuppressionV3":
             return Act(kept)
         if node.op == "NonMaxSuppressionV4":
             return [Act(kept), Act(valid)]
-        return [Act(kept), Act(scores[kept.long()]), Act(valid)]
+        return [Act(kept), Act(kept_scores), Act(valid)]
     return run

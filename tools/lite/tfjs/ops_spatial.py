@@ -80,12 +80,22 @@ def nearest_taps(in_size, out_size, align_corners, half_pixel, device):
     return index.clamp(0, in_size - 1).long().to(device)
 
 
-def _resize_axis_bilinear(x, axis, out_size, align_corners, half_pixel):
-    low, high, frac = bilinear_taps(x.shape[axis], out_size, align_corners, half_pixel, x.device)
-    shape = [1] * x.dim()
-    shape[axis] = out_size
-    a, b = x.index_select(axis, low), x.index_select(axis, high)
-    return a + (b - a) * frac.reshape(shape)
+@lru_cache(maxsize=256)
+def bilinear_matrix(in_size, out_size, align_corners, half_pixel, device) -> torch.Tensor:
+    """[out, in] interpolation matrix of TF's ResizeBilinear along one axis."""
+    low, high, frac = bilinear_taps(in_size, out_size, align_corners, half_pixel, torch.device("cpu"))
+    rows = torch.arange(out_size)
+    matrix = torch.zeros(out_size, in_size)
+    matrix.index_put_((rows, low), 1.0 - frac, accumulate=True)
+    matrix.index_put_((rows, high), frac, accumulate=True)
+    return matrix.to(device)
+
+
+def _resize_bilinear_nchw(x, out_h, out_w, align_corners, half_pixel):
+    """Separable resize as two small matmuls (exact TF taps, fast on CPU and GPU)."""
+    rows = bilinear_matrix(x.shape[2], out_h, align_corners, half_pixel, x.device)
+    cols = bilinear_matrix(x.shape[3], out_w, align_corners, half_pixel, x.device)
+    return torch.matmul(rows, torch.matmul(x, cols.t()))
 
 
 def _out_size(node, consts, acts) -> tuple[int, int]:
@@ -107,8 +117,7 @@ def build_resize_bilinear(node, consts):
             return Act(F.interpolate(x, (out_h, out_w), mode="bilinear", align_corners=False), True)
         if x.dtype != torch.float32:
             x = x.float()
-        y = _resize_axis_bilinear(x, 2, out_h, align, half)
-        return Act(_resize_axis_bilinear(y, 3, out_w, align, half), nchw=True)
+        return Act(_resize_bilinear_nchw(x, out_h, out_w, align, half), nchw=True)
     return run
 
 
