@@ -79,7 +79,7 @@ def _check_step(step: Step, registry, types: dict[str, ValueType], inputs) -> tu
     line = step.span.line
     if step.module not in registry:
         suggestion = did_you_mean(step.module, registry.names(), "modules")
-        types[step.output] = ValueType.ANY  # so later steps are not reported as using an undefined name
+        types.setdefault(step.output, ValueType.ANY)  # so later steps are not reported as using an undefined name
         return _refs_of(step), [Diagnostic(f"unknown module {step.module}", line, step.module_span.column,
                                            step.module, suggestion)]
     tool = registry.tool_class(step.module)
@@ -89,12 +89,14 @@ def _check_step(step: Step, registry, types: dict[str, ValueType], inputs) -> tu
     for arg in step.args:
         column = arg.span.column
         if arg.name in seen:
-            problems.append(Diagnostic(f"argument {arg.name} given twice", line, column, arg.name))
+            problems.append(Diagnostic(f"argument {arg.name} given twice", line, column, arg.name,
+                                       f"give each argument once: {tool.signature()}"))
             continue
         seen.add(arg.name)
         if arg.name not in tool.inputs:
+            hint = did_you_mean(arg.name, tool.inputs, "arguments")
             problems.append(Diagnostic(f"{step.module} has no argument {arg.name}", line, column, arg.name,
-                                       did_you_mean(arg.name, tool.inputs, "arguments") + f" ({tool.signature()})"))
+                                       f"{hint} ({tool.signature()})" if hint else tool.signature()))
             continue
         value_type, value_problems = _type_of(arg.value, types, inputs, line, arg.value_span.column)
         problems += value_problems
@@ -117,7 +119,8 @@ def _check_step(step: Step, registry, types: dict[str, ValueType], inputs) -> tu
     for name, column in implicit:
         if name not in types:
             problems.append(_undefined(name, types, line, _expr_column(step, column)))
-    types[step.output] = tool.output_type(arg_types)
+    if step.output not in inputs:  # an input keeps its type even when wrongly assigned
+        types[step.output] = tool.output_type(arg_types)
     return _refs_of(step) + [n for n, _ in implicit], problems
 
 

@@ -44,24 +44,20 @@ MAX_OPERATORS = 200  # keeps the tree (and its evaluation) well inside Python's 
 class Const:
     value: object
 
-
 @dataclass(frozen=True)
 class Var:
     name: str
     column: int
-
 
 @dataclass(frozen=True)
 class Text:
     """A string literal with placeholders: ``parts`` alternate text and ``Var``."""
     parts: tuple
 
-
 @dataclass(frozen=True)
 class Unary:
     op: str
     operand: object
-
 
 @dataclass(frozen=True)
 class Binary:
@@ -69,12 +65,10 @@ class Binary:
     left: object
     right: object
 
-
 @dataclass(frozen=True)
 class Compare:
     first: object
     rest: tuple  # ((op, operand), ...)
-
 
 @dataclass(frozen=True)
 class IfElse:
@@ -139,7 +133,7 @@ class _ExpressionParser:
         return self.tokens[self.pos - 1]
 
     def node(self, node):
-        """Count an operator node; a tree with more than MAX_OPERATORS is refused."""
+        """Count an operator; more than MAX_OPERATORS are refused. Returns ``node``."""
         self.operators += 1
         if self.operators > MAX_OPERATORS:
             self.fail(f"EVAL expression has more than {MAX_OPERATORS} operators", self.peek())
@@ -195,8 +189,8 @@ class _ExpressionParser:
 
     def negation(self):
         if self.at("not"):
-            self.take()
-            return self.node(Unary("not", self.negation()))
+            self.node(self.take())
+            return Unary("not", self.negation())
         return self.comparison()
 
     def comparison(self):
@@ -220,8 +214,8 @@ class _ExpressionParser:
 
     def unary(self):
         if self.peek().kind == OP and self.peek().value in ("-", "+"):
-            op = self.take().value
-            return self.node(Unary(op, self.unary()))
+            op = self.node(self.take()).value
+            return Unary(op, self.unary())
         return self.atom()
 
     def atom(self):

@@ -68,6 +68,8 @@ _OBJECT_ARGUMENT = {"COUNT": "box", "CROP": "box", "SELECT": "object", "CLASSIFY
                     "EMOJI": "object", "TAG": "object"}
 _REFERENCE = re.compile(r"^<(?:GENERATED|resource)>-(\d+)$", re.IGNORECASE)
 MAX_TASKS = 100
+MAX_DEPTH = 12
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def parse_tasks(source: str | list, modules: list[str] | tuple[str, ...] = ()) -> Program:
@@ -77,7 +79,7 @@ def parse_tasks(source: str | list, modules: list[str] | tuple[str, ...] = ()) -
     """
     text = source if isinstance(source, str) else ""
     data = _decode(source)
-    positions = _element_positions(text) if text else []
+    positions = _element_positions(text) if text.lstrip().startswith("[") else []
     problems: list[Diagnostic] = []
     tasks: dict[int, tuple[int, dict]] = {}
     for order, task in enumerate(data):
@@ -102,6 +104,10 @@ def _decode(source) -> list:
         except json.JSONDecodeError as error:
             raise ProgramError.at(f"task list is not valid JSON: {error.msg}", error.lineno, error.colno,
                                   suggestion='expected [{"task": ..., "id": 0, "dep": [-1], "args": {...}}]') from None
+        except (ValueError, RecursionError) as error:  # too deep, or an integer too long to read
+            raise ProgramError.at(f"task list is not usable JSON: {str(error)[:80]}") from None
+    if _depth(source) > MAX_DEPTH:
+        raise ProgramError.at(f"the task list nests lists and objects deeper than {MAX_DEPTH}")
     if isinstance(source, dict) and "task" in source:
         source = [source]
     if not isinstance(source, list) or not source:
@@ -110,6 +116,19 @@ def _decode(source) -> list:
     if len(source) > MAX_TASKS:
         raise ProgramError.at(f"the task list has {len(source)} tasks; the limit is {MAX_TASKS}")
     return source
+
+
+def _depth(data) -> int:
+    """How deeply lists and objects nest in ``data`` (without recursion)."""
+    deepest, pending = 0, [(data, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, depth + 1)
+            if deepest > MAX_DEPTH:
+                break
+            pending += [(v, depth + 1) for v in (item.values() if isinstance(item, dict) else item)]
+    return deepest
 
 
 def _shape_problem(task, seen: dict) -> str:
@@ -177,11 +196,18 @@ def _step(task, names, tasks, files, span: Span, modules, problems) -> Step | No
     referenced: set[int] = set()
     for key, raw in task.get("args", {}).items():
         name = alias.rename.get(key, key)
+        if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
+            problems.append(Diagnostic(f"task {tid}: argument name {name!r} is not a name", span.line,
+                                       span.column, str(name), "use letters, digits and _, e.g. image"))
+            continue
         try:
             args[name] = _value(raw, names, files, referenced)
         except (ValueError, KeyError) as error:
             problems.append(Diagnostic(f"task {tid}: argument {key}: {error}", span.line, span.column))
     declared = {d for d in task.get("dep", [-1]) if d != -1}
+    if tid in referenced | declared:
+        problems.append(Diagnostic(f"task {tid} depends on its own output", span.line, span.column,
+                                   suggestion="a task can only use the outputs of other tasks"))
     for missing in sorted(referenced - declared):
         problems.append(Diagnostic(f"task {tid} uses the output of task {missing}, but its dep "
                                    f"{task.get('dep', [-1])} does not list {missing}", span.line, span.column,
