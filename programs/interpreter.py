@@ -19,7 +19,7 @@ from programs.errors import LoupeError, ProgramError, ToolError
 from programs.ir import Program, Ref
 from programs.parser import parse_program
 from programs.trace import Execution, Status, StepRecord
-from programs.values import ValueType, type_of
+from programs.values import type_of
 
 DEFAULT_STEP_TIMEOUT_S = 300.0
 

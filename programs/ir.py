@@ -163,7 +163,12 @@ def _name(value, what: str, variable: bool = False) -> str:
 
 
 def program_to_json(program: Program) -> dict:
-    """``{"steps": [{"output": ..., "module": ..., "args": {name: value}}]}``; refs are ``{"ref": NAME}``."""
+    """``{"steps": [{"output": ..., "module": ..., "args": {name: value}}]}``; refs are ``{"ref": NAME}``.
+
+    Raises ``ValueError`` for a step that gives an argument twice (a JSON object cannot hold both)."""
+    for step in program.steps:
+        if len({a.name for a in step.args}) != len(step.args):
+            raise ValueError(f"step {step.output} gives an argument twice; JSON cannot hold both")
     return {"steps": [
         {"output": s.output, "module": s.module, "args": {a.name: value_to_json(a.value) for a in s.args}}
         for s in program.steps

@@ -137,6 +137,8 @@ class _LineParser:
             items.append(self.value(depth))
             if self.peek().kind == OP and self.peek().value == ",":
                 self.take()
+            elif self.peek().kind == END:
+                raise _SyntaxError("missing ']' to close the list", opening, "close the list with ']'")
             elif not (self.peek().kind == OP and self.peek().value == "]"):
                 raise _SyntaxError("expected ',' or ']' in a list", self.peek())
         self.take()

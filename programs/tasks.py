@@ -330,7 +330,7 @@ def _strings(value):
 
 def _element_positions(text: str) -> list[Span]:
     """Line and column where each element of the top-level JSON list starts."""
-    spans, depth, in_string, escaped, line, column = [], 0, False, False, 1, 0
+    spans, depth, in_string, escaped, expecting, line, column = [], 0, False, False, False, 1, 0
     for char in text:
         column += 1
         if char == "\n":
@@ -344,12 +344,16 @@ def _element_positions(text: str) -> list[Span]:
             elif char == '"':
                 in_string = False
             continue
+        if expecting and not char.isspace() and char != "]":
+            spans.append(Span(line, column))
+        expecting = expecting and char.isspace()
         if char == '"':
             in_string = True
         elif char in "[{":
             depth += 1
-            if depth == 2:
-                spans.append(Span(line, column))
+            expecting = depth == 1
         elif char in "]}":
             depth -= 1
+        elif char == "," and depth == 1:
+            expecting = True
     return spans

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 import enum
 from typing import Callable, Iterator, Sequence
 
@@ -141,8 +141,8 @@ class Obj:
 
     @property
     def name(self) -> str:
-        """What to call this object: its category when classified, else its label."""
-        return self.category or self.label
+        """What to call this object: its category when classified, else its text (OCR), else its label."""
+        return self.category or self.text or self.label
 
     @property
     def area(self) -> float:
@@ -289,5 +289,7 @@ def as_text(value) -> str:
     if isinstance(value, (tuple, list)):
         return ", ".join(as_text(v) for v in value)
     if isinstance(value, Objects):
+        if len(value) and all(o.text for o in value):  # OCR lines read as the text, in reading order
+            return " ".join(o.text for o in value)
         return ", ".join(value.labels)
     return str(value)

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))  # for tests/fakes.py
+SUPPORT = Path(__file__).resolve().parent / "support"
+sys.path.insert(0, str(SUPPORT))  # stand-in tools shared by tests: fakes.py, cli_plugin.py
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,5 @@
 from programs.errors import Diagnostic, ProgramError
+from programs.ir import Ref
 from programs.safe_eval import parse_expression
 from programs.values import ValueType
 from tools.base import Param, Tool
@@ -20,6 +21,10 @@ class Eval(Tool):
     @classmethod
     def check(cls, args, line):
         expr = args.get("expr")
+        if isinstance(expr, Ref):  # a variable's value would become code: expressions are written, never computed
+            return [Diagnostic(f"EVAL's expr must be a quoted expression written in the program, not the "
+                               f"variable {expr.name}", line, 0, expr.name,
+                               f"e.g. expr=\"{{{expr.name}}} > 0\"")]
         if not isinstance(expr, str):
             return []
         try:

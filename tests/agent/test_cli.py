@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-TESTS = Path(__file__).resolve().parent.parent
+SUPPORT = Path(__file__).resolve().parent.parent / "support"
 
 COUNT_TIES = """BOX0=LOC(image=IMAGE,object='tie')
 BOX1=LOC(image=IMAGE,object='glasses')
@@ -23,7 +23,7 @@ FINAL_RESULT=RESULT(var=ANSWER2)
 
 def loupe(*args, plugin=True, cwd=None):
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(TESTS), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([str(SUPPORT), env.get("PYTHONPATH", "")])
     if plugin:
         env["LOUPE_PLUGINS"] = "cli_plugin:setup"
     return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True, env=env,
@@ -115,11 +115,12 @@ def test_bad_image_names_the_file_and_why(tmp_path, content, reason):
     assert "broken.jpg" in result.stderr and reason in result.stderr
 
 
-def test_missing_backend_names_what_to_install(tmp_path, photo):
+def test_missing_model_pack_names_the_pull_command(tmp_path, photo, monkeypatch):
+    monkeypatch.setenv("LOUPE_CACHE_DIR", str(tmp_path / "empty-cache"))
     result = loupe("run", str(write(tmp_path, "p.txt", "T=CAPTION(image=IMAGE)\nR=RESULT(var=T)")), "--image",
                    str(photo), plugin=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "CAPTION" in result.stderr and ("loupe models pull" in result.stderr or "pip install" in result.stderr)
+    assert "CAPTION cannot run here" in result.stderr and "run `loupe models pull`" in result.stderr
     assert "skipped (inputs failed): R" in result.stderr
 
 

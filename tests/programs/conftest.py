@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-VISPROG_DIR = Path(__file__).parent / "visprog"
 
 
 def _registry():
@@ -41,6 +37,3 @@ def _fallback_registry():
 def registry():
     return _registry()
 
-
-def visprog_programs() -> list[Path]:
-    return sorted(VISPROG_DIR.glob("*.txt"))

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from programs.values import Image, Objects
+from programs.values import Image
 
 CACHE_SIZE = 64
 

@@ -26,29 +26,18 @@ MODEL_NAMES = ["centernet", "blazeface", "blazeface-back", "blazeface-front", "s
 
 
 def find_test_models() -> Path | None:
-    """The folder with the TF.js models (centernet.json ...), or None.
+    """The folder with the TF.js models (centernet.json ...): $LOUPE_LITE_MODELS (or its models/
+    subfolder, for an extracted npm package), else the pulled lite pack; None when neither has them."""
+    from tools.lite.pack import pack_dir
 
-    Looks at $LOUPE_LITE_MODELS, then at <folder>/models for the same variable (an
-    extracted npm package root), then at the project pack cache if tools.lite.pack
-    provides ``lite_model_path``.
-    """
     env = os.environ.get("LOUPE_LITE_MODELS")
-    candidates = [Path(env), Path(env) / "models"] if env else []
-    try:
-        from tools.lite.pack import lite_model_path
-        found = lite_model_path("centernet.json")
-        candidates.append(Path(found).parent)
-    except Exception:  # pack module absent or pack not pulled: fall through to skip
-        pass
-    for folder in candidates:
-        if (folder / "centernet.json").exists():
-            return folder
-    return None
+    candidates = ([Path(env), Path(env) / "models"] if env else []) + [pack_dir()]
+    return next((folder for folder in candidates if (folder / "centernet.json").exists()), None)
 
 
 MODELS_DIR = find_test_models()
 needs_models = pytest.mark.skipif(
-    MODELS_DIR is None, reason="TF.js models not found: set LOUPE_LITE_MODELS to the folder with centernet.json")
+    MODELS_DIR is None, reason="TF.js models not found: run `loupe models pull` (or set LOUPE_LITE_MODELS)")
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +45,8 @@ def loaded():
     cache = {}
 
     def get(name):
+        if not (MODELS_DIR / f"{name}.json").exists():
+            pytest.skip(f"{name}.json is not part of the pulled lite pack (tools/lite/pack.py PACK_FILES)")
         if name not in cache:
             cache[name] = GraphModel.load(MODELS_DIR / f"{name}.json")
         return cache[name]
