@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 
 from programs.checker import DEFAULT_INPUTS, CheckedProgram, check
 from programs.errors import LoupeError, ProgramError, ToolError
-from programs.ir import Program, Ref
+from programs.ir import Arg, Program, Ref, Step
 from programs.parser import parse_program
 from programs.trace import Execution, Status, StepRecord
 from programs.values import type_of
@@ -97,6 +97,11 @@ class Interpreter:
     def run(self, program: Program | CheckedProgram | str, inputs: Mapping[str, Any]) -> Execution:
         """Run one program over named inputs (``{"IMAGE": Image}``); returns result and trace."""
         return self.run_many([(program, inputs)])[0]
+
+    def run_step(self, step: Step, values: Mapping[str, Any]) -> StepRecord:
+        """Run one step on known values (the SayCan loop builds its program a step at a time)."""
+        program = Program((step, Step(f"{step.output}_RESULT", "RESULT", (Arg("var", Ref(step.output)),))))
+        return self.run(program, values).records[0]
 
     def run_many(self, jobs: Sequence[tuple[Program | CheckedProgram | str, Mapping[str, Any]]]) -> list[Execution]:
         """Run several programs together; calls of one tool that are ready at once run as one batch."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from programs.errors import ToolUnavailable
+from tools.backends import resolve
 from tools.base import Tool
 
 
@@ -26,8 +27,9 @@ class ModelTool(Tool):
         return self.backend().run(**kwargs)
 
     def batches(self) -> bool:
+        """Whether the chosen backend's class has ``run_batch`` (asked without loading any model)."""
         try:
-            return hasattr(self.backend(), "run_batch")
+            return hasattr(resolve(self.context.choose_backend(self.name).factory), "run_batch")
         except ToolUnavailable:
             return False
 

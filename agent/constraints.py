@@ -1,0 +1,253 @@
+"""Constrained decoding of VisProg programs: is this text a valid beginning of a program?
+
+``ProgramPrefix(registry, inputs)(text)`` is True when ``text`` can still be extended into a program
+that parses and checks: only registered module names, each module's own argument names, variables
+that are defined (and of the argument's type), well-formed literals, one step per line, nothing after
+RESULT. ``choices`` can restrict the text of some arguments (e.g. ``object`` to phrases of the user's
+query), which keeps a small model from inventing object names. Complete lines are checked once and
+remembered, so the test for a new token costs only the scan of the current line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping, Sequence
+
+from programs.checker import DEFAULT_INPUTS
+from programs.errors import ProgramError
+from programs.ir import Ref
+from programs.parser import parse_program
+from programs.values import ValueType
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NUMBER = re.compile(r"-?\d*\.?\d*")
+_STRING_TYPES = (ValueType.TEXT, ValueType.ANY)
+
+
+class ProgramPrefix:
+    def __init__(self, registry, inputs: Mapping[str, ValueType] | None = None,
+                 choices: Mapping[str, Sequence[str]] | None = None, max_line_chars: int = 400):
+        self.registry = registry
+        self.inputs = dict(DEFAULT_INPUTS if inputs is None else inputs)
+        self.choices = {k: tuple(v) for k, v in (choices or {}).items()}
+        self.max_line_chars = max_line_chars
+        self._lines_memo: dict[str, dict[str, ValueType] | None] = {"": dict(self.inputs)}
+
+    def __call__(self, text: str) -> bool:
+        head, _, current = text.rpartition("\n")
+        types = self._types_after(head)
+        if types is None or "\0done" in types:
+            return types is not None and current.strip() == ""
+        return len(current) <= self.max_line_chars and _LineScanner(self, types, current).ok()
+
+    # ---- complete lines ----------------------------------------------------------------------
+
+    def _types_after(self, head: str) -> dict[str, ValueType] | None:
+        """Variable types after the complete lines ``head``; None when they are not a valid program start."""
+        if head not in self._lines_memo:
+            before, newline, last = head.rpartition("\n")
+            types = self._types_after(before) if newline else dict(self.inputs)
+            self._lines_memo[head] = None if types is None else self._add_line(types, last)
+        return self._lines_memo[head]
+
+    def _add_line(self, types: dict[str, ValueType], line: str) -> dict[str, ValueType] | None:
+        if not line.strip() or "\0done" in types:
+            return types if not line.strip() else None
+        try:
+            step = parse_program(line).steps[0]
+        except ProgramError:
+            return None
+        if step.module not in self.registry or step.output in types:
+            return None
+        tool = self.registry.tool_class(step.module)
+        arg_types = {}
+        for arg in step.args:
+            if arg.name not in tool.inputs:
+                return None
+            if isinstance(arg.value, Ref):
+                if arg.value.name not in types or not tool.inputs[arg.name].type.accepts(types[arg.value.name]):
+                    return None
+                arg_types[arg.name] = types[arg.value.name]
+        if any(p.required and n not in arg_types and n not in step.kwargs for n, p in tool.inputs.items()):
+            return None
+        if tool.check(step.kwargs, 1) or any(n not in types for n, _ in tool.implicit_reads(step.kwargs)):
+            return None
+        updated = dict(types)
+        updated[step.output] = tool.output_type(arg_types)
+        if step.module == "RESULT":
+            updated["\0done"] = ValueType.ANY
+        return updated
+
+
+class _LineScanner:
+    """Scans one partial line: ``OUT=MODULE(name=value, ...)``; any prefix of that is fine."""
+
+    def __init__(self, owner: ProgramPrefix, types: dict[str, ValueType], line: str):
+        self.owner, self.types, self.line, self.pos = owner, types, line, 0
+
+    def at_end(self) -> bool:
+        return self.pos >= len(self.line)
+
+    def skip_spaces(self) -> None:
+        while not self.at_end() and self.line[self.pos] in " \t":
+            self.pos += 1
+
+    def name(self) -> str:
+        match = _NAME.match(self.line, self.pos)
+        if not match:
+            return ""
+        self.pos = match.end()
+        return match.group()
+
+    def literal(self, char: str) -> bool | None:
+        """True: consumed ``char``; None: the line ended (a valid prefix); False: something else."""
+        self.skip_spaces()
+        if self.at_end():
+            return None
+        if self.line[self.pos] != char:
+            return False
+        self.pos += 1
+        return True
+
+    def ok(self) -> bool:
+        self.skip_spaces()
+        output = self.name()
+        if self.at_end():
+            return output == "" or output not in self.types
+        if not output or output in self.types:
+            return False
+        found = self.literal("=")
+        if found is not True:
+            return found is None
+        self.skip_spaces()
+        module = self.name()
+        modules = self.owner.registry.names()
+        if self.at_end():
+            return any(m.startswith(module) for m in modules)
+        if module not in modules:
+            return False
+        found = self.literal("(")
+        if found is not True:
+            return found is None
+        return self.arguments(self.owner.registry.tool_class(module))
+
+    def arguments(self, tool) -> bool:
+        used: set[str] = set()
+        while True:
+            self.skip_spaces()
+            if self.at_end():
+                return True
+            if self.line[self.pos] == ")":
+                self.pos += 1
+                missing = [n for n, p in tool.inputs.items() if p.required and n not in used]
+                self.skip_spaces()
+                return not missing and self.at_end()
+            name = self.name()
+            remaining = [n for n in tool.inputs if n not in used]
+            if self.at_end():
+                return any(n.startswith(name) for n in remaining)
+            if name not in remaining:
+                return False
+            found = self.literal("=")
+            if found is not True:
+                return found is None
+            used.add(name)
+            value = self.value(tool.inputs[name], name)
+            if value is not True:
+                return value is None
+            self.skip_spaces()
+            if self.at_end():
+                return True
+            if self.line[self.pos] == ",":
+                self.pos += 1
+            elif self.line[self.pos] != ")":
+                return False
+
+    def value(self, param, arg_name: str) -> bool | None:
+        """True: a complete value; None: the line ended inside it; False: invalid."""
+        self.skip_spaces()
+        if self.at_end():
+            return None
+        char = self.line[self.pos]
+        if char in "'\"":
+            return self.string(param, arg_name) if param.type in _STRING_TYPES else False
+        if char == "[":
+            return self.text_list() if param.type in (ValueType.TEXT_LIST, ValueType.ANY) else False
+        if char.isdigit() or char in "-.":
+            return self.number() if param.type in (ValueType.NUMBER, ValueType.ANY) else False
+        word = self.name()
+        if not word:
+            return False
+        names = [n for n, t in self.types.items() if not n.startswith("\0") and param.type.accepts(t)]
+        names += ["None"] if not param.required else []
+        names += ["True", "False"] if param.type in (ValueType.BOOL, ValueType.ANY) else []
+        if self.at_end():
+            return None if any(n.startswith(word) for n in names) else False
+        return word in names
+
+    def string(self, param, arg_name: str) -> bool | None:
+        quote = self.line[self.pos]
+        start = self.pos + 1
+        self.pos = start
+        while not self.at_end():
+            char = self.line[self.pos]
+            if char == "\\":
+                self.pos += 2
+                continue
+            if char == quote:
+                content = self.line[start:self.pos]
+                self.pos += 1
+                return self._allowed(arg_name, content, complete=True)
+            self.pos += 1
+        return None if self._allowed(arg_name, self.line[start:], complete=False) else False
+
+    def _allowed(self, arg_name: str, content: str, complete: bool) -> bool:
+        choices = self.owner.choices.get(arg_name)
+        if not choices:
+            return True
+        if complete:
+            return content in choices
+        return any(c.startswith(content) for c in choices)
+
+    def number(self) -> bool | None:
+        match = _NUMBER.match(self.line, self.pos)
+        self.pos = match.end()
+        if self.at_end():
+            return None
+        return any(c.isdigit() for c in match.group())
+
+    def text_list(self) -> bool | None:
+        self.pos += 1
+        while True:
+            self.skip_spaces()
+            if self.at_end():
+                return None
+            if self.line[self.pos] == "]":
+                self.pos += 1
+                return True
+            if self.line[self.pos] not in "'\"":
+                return False
+            item = self.string(_TEXT_PARAM, "")
+            if item is not True:
+                return item
+            self.skip_spaces()
+            if self.at_end():
+                return None
+            if self.line[self.pos] == ",":
+                self.pos += 1
+            elif self.line[self.pos] != "]":
+                return False
+
+
+class _Param:
+    type = ValueType.TEXT
+    required = True
+
+
+_TEXT_PARAM = _Param()
+
+
+def query_phrases(query: str, max_words: int = 4) -> list[str]:
+    """Every run of 1..``max_words`` words of the query, lowercased (candidate object names)."""
+    words = re.findall(r"[a-z0-9']+", query.lower())
+    return sorted({" ".join(words[i:i + n]) for n in range(1, max_words + 1) for i in range(len(words) - n + 1)})

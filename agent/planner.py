@@ -1,0 +1,160 @@
+"""Planners: turn a question or instruction into a checked program with one LLM call (plus a bounded
+repair call that quotes the checker's messages when the first answer does not check).
+
+``ProgramPlanner`` asks for VisProg text (constrained decoding for local models); ``TaskPlanner``
+asks for a HuggingGPT task list. Both return a ``Plan``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import re
+from typing import Mapping
+
+from agent import prompts
+from agent.constraints import ProgramPrefix, query_phrases
+from programs.checker import CheckedProgram, check
+from programs.errors import ProgramError
+from programs.ir import Program
+from programs.parser import parse_program
+from programs.render import render
+from programs.tasks import parse_tasks
+from programs.values import ValueType
+
+_FENCE = re.compile(r"^```[a-zA-Z]*\s*$")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    prompt_tokens: int
+    output: str
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A planner's answer. ``checked`` is None when no attempt gave a valid program (see ``error``)."""
+
+    mode: str
+    checked: CheckedProgram | None
+    attempts: tuple[Attempt, ...] = ()
+    examples: tuple[str, ...] = ()
+    from_cache: bool = False
+    error: str = ""
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.checked is not None
+
+    @property
+    def program_text(self) -> str:
+        return render(self.checked.program) if self.checked else ""
+
+    @property
+    def llm_calls(self) -> int:
+        return len(self.attempts)
+
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(a.prompt_tokens for a in self.attempts)
+
+
+def input_types(two_images: bool) -> dict[str, ValueType]:
+    if two_images:
+        return {"LEFT": ValueType.IMAGE, "RIGHT": ValueType.IMAGE}
+    return {"IMAGE": ValueType.IMAGE}
+
+
+class _Planner:
+    mode = ""
+
+    def __init__(self, llm, registry, retriever, examples_k: int = 6, max_repairs: int = 1,
+                 max_tokens: int = 320):
+        self.llm, self.registry, self.retriever = llm, registry, retriever
+        self.examples_k, self.max_repairs, self.max_tokens = examples_k, max_repairs, max_tokens
+
+    def plan(self, query: str, two_images: bool = False) -> Plan:
+        examples = self.retriever.top(query, k=self.examples_k)
+        prompt = self.prompt(examples, query, two_images)
+        attempts: list[Attempt] = []
+        for _ in range(1 + self.max_repairs):
+            completion = self.llm.complete(prompt, system=self.system, max_tokens=self.max_tokens,
+                                           temperature=0.0, prefix_ok=self.constraint(query, two_images))
+            text = self.extract(completion.text)
+            try:
+                checked = check(self.parse(text), self.registry, input_types(two_images))
+            except ProgramError as error:
+                errors = tuple(str(d) for d in error.diagnostics)
+                attempts.append(Attempt(completion.prompt_tokens, completion.text, errors))
+                prompt = prompts.repair_prompt(prompt, text, errors)
+                continue
+            attempts.append(Attempt(completion.prompt_tokens, completion.text))
+            return Plan(self.mode, checked, tuple(attempts), tuple(e.id for e in examples))
+        last = attempts[-1].errors
+        return Plan(self.mode, None, tuple(attempts), tuple(e.id for e in examples),
+                    error="the planner's program did not check: " + "; ".join(last))
+
+    # subclasses: system, prompt(), extract(), parse(), constraint()
+
+
+class ProgramPlanner(_Planner):
+    mode = "program"
+    system = prompts.PROGRAM_SYSTEM
+
+    def prompt(self, examples, query, two_images):
+        return prompts.program_prompt(self.registry, examples, query, two_images)
+
+    def constraint(self, query: str, two_images: bool):
+        if not getattr(self.llm, "supports_constraints", False):
+            return None
+        objects = query_phrases(query) + ["TOP", "BOTTOM", "LEFT", "RIGHT", "face", "everything"]
+        return ProgramPrefix(self.registry, input_types(two_images), {"object": objects})
+
+    @staticmethod
+    def extract(text: str) -> str:
+        """The program lines of a reply: fences and chatter dropped, up to the RESULT step."""
+        lines = []
+        for line in text.strip().splitlines():
+            stripped = line.strip()
+            if _FENCE.match(stripped) or stripped.lower().startswith(("program:", "question:")):
+                if lines and stripped.lower().startswith("question:"):
+                    break
+                continue
+            if "=" in stripped and "(" in stripped:
+                lines.append(stripped)
+                if re.match(r"^\w+\s*=\s*RESULT\s*\(", stripped):
+                    break
+        return "\n".join(lines) if lines else text.strip()
+
+    @staticmethod
+    def parse(text: str) -> Program:
+        return parse_program(text)
+
+
+class TaskPlanner(_Planner):
+    """Give it a retriever over the library examples that have a task list."""
+
+    mode = "tasks"
+    system = prompts.TASKS_SYSTEM
+
+    def prompt(self, examples, query, two_images):
+        return prompts.tasks_prompt(self.registry, examples, query)
+
+    def constraint(self, query, two_images):
+        return None
+
+    @staticmethod
+    def extract(text: str) -> str:
+        """The JSON list in a reply (the outermost [...])."""
+        start, end = text.find("["), text.rfind("]")
+        return text[start:end + 1] if 0 <= start < end else text.strip()
+
+    def parse(self, text: str) -> Program:
+        program = parse_tasks(text, self.registry.names())
+        return _files_as_inputs(program)
+
+
+def _files_as_inputs(program: Program) -> Program:
+    """A planned task list names a placeholder file; the user's image is the input IMAGE."""
+    return Program(program.steps, program.source, ())

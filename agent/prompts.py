@@ -1,0 +1,56 @@
+"""Prompts of the planners: tool cards rendered from the registry, retrieved examples, the query.
+
+Kept compact so a program-mode prompt stays under ~1,500 tokens: each tool shows its signature and
+the first sentence of its description.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Sequence
+
+PROGRAM_SYSTEM = ("You write short visual programs that answer a question about an image or edit it. "
+                  "Reply with the program only, one step per line.")
+TASKS_SYSTEM = ("You plan visual tasks as a JSON list of tasks. Reply with the JSON list only.")
+
+
+def compact_cards(registry, names: Sequence[str] | None = None) -> str:
+    lines = []
+    for name in names or registry.names():
+        tool = registry.tool_class(name)
+        first_sentence = tool.description.split(". ")[0].rstrip(".") + "."
+        lines.append(f"{tool.signature()}  # {first_sentence}")
+    return "\n".join(lines)
+
+
+def program_prompt(registry, examples, query: str, two_images: bool = False) -> str:
+    inputs = "LEFT and RIGHT (two images)" if two_images else "IMAGE"
+    shots = "\n\n".join(f"Question: {e.instruction}\nProgram:\n{e.program.strip()}" for e in examples)
+    return (f"Modules:\n{compact_cards(registry)}\n\n"
+            "Rules: one step per line, OUT=MODULE(arg=value,...); text values in quotes; use only the "
+            f"modules above; the input is {inputs}; end with FINAL_RESULT=RESULT(var=...).\n\n"
+            f"{shots}\n\nQuestion: {query}\nProgram:\n")
+
+
+def repair_prompt(previous_prompt: str, program_text: str, errors: Sequence[str]) -> str:
+    listed = "\n".join(f"- {e}" for e in errors)
+    return (f"{previous_prompt}{program_text.strip()}\n\nThis program has errors:\n{listed}\n"
+            "Write the corrected program.\nProgram:\n")
+
+
+def tasks_prompt(registry, examples, query: str) -> str:
+    from programs.tasks import TASK_ALIASES
+
+    aliases = ", ".join(f"{task} -> {alias.module}" for task, alias in TASK_ALIASES.items())
+    shots = "\n\n".join(f"Request: {e.instruction}\nTasks: {json.dumps(e.tasks, separators=(',', ':'))}"
+                        for e in examples if e.tasks)
+    return (f"Modules:\n{compact_cards(registry)}\n\nTask names: {aliases}. A task's args may refer to "
+            "an earlier task's output as \"<GENERATED>-ID\"; list those ids in \"dep\" ([-1] for none); "
+            "the image file is \"image.jpg\".\n\n"
+            f"{shots}\n\nRequest: {query}\nTasks: ")
+
+
+def saycan_prompt(examples, query: str, steps: Sequence[str]) -> str:
+    shots = "\n\n".join(f"Question: {e.instruction}\nProgram:\n{e.program.strip()}" for e in examples)
+    done = "".join(s + "\n" for s in steps)
+    return f"{shots}\n\nQuestion: {query}\nProgram:\n{done}"
