@@ -17,15 +17,15 @@ Whether to use the cache at all is the caller's choice (its own flag).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import functools
 import hashlib
 import json
-from pathlib import Path
 import re
 import sqlite3
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 from programs.checker import check
 from programs.errors import ProgramError
@@ -94,7 +94,7 @@ class ProgramCache:
         self._lock = threading.RLock()
 
     @classmethod
-    def for_registry(cls, registry, path: Path | str | None = None) -> "ProgramCache":
+    def for_registry(cls, registry, path: Path | str | None = None) -> ProgramCache:
         return cls(path, toolset_key(registry), registry)
 
     # ---- the API ----------------------------------------------------------------------------------
@@ -159,7 +159,7 @@ class ProgramCache:
                 self._connection.close()
                 self._connection = None
 
-    def __enter__(self) -> "ProgramCache":
+    def __enter__(self) -> ProgramCache:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -239,7 +239,7 @@ def _learn(query: str, program_text: str) -> tuple[str, int, dict] | None:
     for start, end in sorted(spans):
         tokens += query_words[position:start]
         slot_of[query_words[start:end]] = len(slot_of)
-        tokens.append("{%d}" % slot_of[query_words[start:end]])
+        tokens.append(f"{{{slot_of[query_words[start:end]]}}}")
         position = end
     tokens += query_words[position:]
     template = {"slot_words": [len(words) for words in slot_of],
@@ -332,7 +332,7 @@ def _pattern_regex(pattern: str, slot_words: tuple[int, ...]) -> re.Pattern:
         slot = _SLOT.fullmatch(token)
         if slot:
             most = slot_words[int(slot.group(1))] + MAX_EXTRA_WORDS
-            parts.append(r"(\S+(?: \S+){0,%d}?)" % (most - 1))
+            parts.append(rf"(\S+(?: \S+){{0,{most - 1}}}?)")
         else:
             parts.append(re.escape(token))
     return re.compile(" ".join(parts))

@@ -13,10 +13,10 @@ file and line. Checking programs against the tool registry is left to the tests 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import json
-from pathlib import Path
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
 from programs.errors import LoupeError, ProgramError
 from programs.ir import Program

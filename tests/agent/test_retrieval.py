@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from agent.retrieval import ExampleRetriever  # noqa: E402
+from agent.retrieval import ExampleRetriever  # noqa: E402 (after the importorskip)
 from programs.examples_library import Example, load_library  # noqa: E402
 
 

@@ -3,9 +3,10 @@ loader reports malformed lines with their file and line."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from pathlib import Path
 import re
+from pathlib import Path
 
 import pytest
 
@@ -90,7 +91,7 @@ def test_library_does_not_contain_benchmark_queries():
 
 def test_examples_are_frozen_and_expose_their_task_list():
     example = next(e for e in EXAMPLES if e.tasks is not None)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         example.id = "other"
     assert isinstance(example.task_list(), list)
 

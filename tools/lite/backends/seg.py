@@ -1,7 +1,7 @@
 """SEG on the lite tier: every detected object with a pixel mask.
 
-People get the selfie model's foreground mask inside their (slightly enlarged) box; other objects a
-GrabCut mask seeded from their box. ``SEG(image=IMAGE)`` segments everything the detector found.
+People get the selfie model's foreground mask, run on a crop around each person and kept inside their
+(slightly enlarged) box; other objects a GrabCut mask seeded from their box. ``SEG(image=IMAGE)`` segments everything the detector found.
 """
 
 from __future__ import annotations
@@ -17,24 +17,38 @@ GRABCUT_ITERATIONS = 3
 GRABCUT_MAX_SIDE = 200      # GrabCut runs on the box's neighbourhood scaled to at most this many pixels
 MAX_GRABCUT_OBJECTS = 12    # objects beyond this (lowest scores) keep box masks
 PERSON_BOX_MARGIN = 0.05
+PERSON_CROP_MARGIN = 0.25  # the person model sees the person with this much context around
 
 
 class LiteSegmenter(LiteBackend):
     def run_batch(self, calls):
         images = [call["image"] for call in calls]
         detections = self.vision.objects(images)
-        need_people = [img for img, found in zip(images, detections) if any(o.label == "person" for o in found)]
-        people = dict(zip(map(id, need_people), self.vision.person_masks(need_people)))
-        return [segment(image, found, people.get(id(image))) for image, found in zip(images, detections)]
+        people = [(image, obj) for image, found in zip(images, detections) for obj in found if obj.label == "person"]
+        masks = person_masks(self.vision.segmenter, people)
+        return [segment(image, found, masks) for image, found in zip(images, detections)]
 
 
-def segment(image: Image, objects: Objects, person_mask: np.ndarray | None) -> Objects:
+def person_masks(segmenter, people: list[tuple[Image, Obj]]) -> dict[int, np.ndarray]:
+    """``id(obj)`` -> boolean mask: the person model run on a crop around each person, all in one batch
+    (a person 30 px tall in a 640 px photo is lost at the model's 256 px input; a crop keeps detail)."""
+    regions = [clip_box(_grown(obj.box, PERSON_CROP_MARGIN), image.width, image.height) for image, obj in people]
+    crops = [image.crop(region) for (image, _), region in zip(people, regions)]
+    masks = {}
+    for (image, obj), (x1, y1, x2, y2), probability in zip(people, regions, segmenter.segment(crops)):
+        mask = np.zeros((image.height, image.width), dtype=bool)
+        mask[y1:y2, x1:x2] = probability > 0.5
+        masks[id(obj)] = mask & _box_mask(obj, image, PERSON_BOX_MARGIN)
+    return masks
+
+
+def segment(image: Image, objects: Objects, person_masks: dict[int, np.ndarray]) -> Objects:
     ranked = sorted(range(len(objects)), key=lambda i: -objects[i].score)
     grabcut = set(ranked[:MAX_GRABCUT_OBJECTS])
     masked = []
     for i, obj in enumerate(objects):
-        if obj.label == "person" and person_mask is not None:
-            mask = person_mask & _box_mask(obj, image, PERSON_BOX_MARGIN)
+        if id(obj) in person_masks:
+            mask = person_masks[id(obj)]
         elif i in grabcut:
             mask = grabcut_mask(image, obj)
         else:
@@ -45,10 +59,14 @@ def segment(image: Image, objects: Objects, person_mask: np.ndarray | None) -> O
     return objects.with_items(masked)
 
 
-def _box_mask(obj: Obj, image: Image, margin: float) -> np.ndarray:
-    x1, y1, x2, y2 = obj.box
+def _grown(box, margin: float) -> tuple[float, float, float, float]:
+    x1, y1, x2, y2 = box
     dx, dy = (x2 - x1) * margin, (y2 - y1) * margin
-    return Obj((max(0, x1 - dx), max(0, y1 - dy), x2 + dx, y2 + dy)).region_mask(image.width, image.height)
+    return max(0.0, x1 - dx), max(0.0, y1 - dy), x2 + dx, y2 + dy
+
+
+def _box_mask(obj: Obj, image: Image, margin: float) -> np.ndarray:
+    return Obj(_grown(obj.box, margin)).region_mask(image.width, image.height)
 
 
 def grabcut_mask(image: Image, obj: Obj) -> np.ndarray:
