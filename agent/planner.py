@@ -66,6 +66,17 @@ def input_types(two_images: bool) -> dict[str, ValueType]:
     return {"IMAGE": ValueType.IMAGE}
 
 
+@dataclass(frozen=True)
+class Draft:
+    """One planner call: the prompt it answered, the program text taken from the reply, the cost."""
+
+    prompt: str
+    text: str
+    reply: str
+    prompt_tokens: int
+    examples: tuple[str, ...] = ()
+
+
 class _Planner:
     mode = ""
 
@@ -74,26 +85,43 @@ class _Planner:
         self.llm, self.registry, self.retriever = llm, registry, retriever
         self.examples_k, self.max_repairs, self.max_tokens = examples_k, max_repairs, max_tokens
 
-    def plan(self, query: str, two_images: bool = False) -> Plan:
+    def draft(self, query: str, two_images: bool = False) -> Draft:
+        """The first LLM call: tool cards + the retrieved examples + the query."""
         examples = self.retriever.top(query, k=self.examples_k)
-        prompt = self.prompt(examples, query, two_images)
+        return self._ask(self.prompt(examples, query, two_images), query, two_images,
+                         tuple(e.id for e in examples))
+
+    def redraft(self, draft: Draft, errors, query: str, two_images: bool = False) -> Draft:
+        """A repair (or replan) call that quotes what was wrong with the last program."""
+        return self._ask(prompts.repair_prompt(draft.prompt, draft.text, list(errors)), query, two_images,
+                         draft.examples)
+
+    def check(self, text: str, two_images: bool = False) -> CheckedProgram:
+        """Parse and check a drafted program; raises ProgramError."""
+        return check(self.parse(text), self.registry, input_types(two_images))
+
+    def plan(self, query: str, two_images: bool = False) -> Plan:
+        """Draft, check, and repair at most ``max_repairs`` times."""
+        draft = self.draft(query, two_images)
         attempts: list[Attempt] = []
-        for _ in range(1 + self.max_repairs):
-            completion = self.llm.complete(prompt, system=self.system, max_tokens=self.max_tokens,
-                                           temperature=0.0, prefix_ok=self.constraint(query, two_images))
-            text = self.extract(completion.text)
+        for attempt in range(1 + self.max_repairs):
             try:
-                checked = check(self.parse(text), self.registry, input_types(two_images))
+                checked = self.check(draft.text, two_images)
             except ProgramError as error:
                 errors = tuple(str(d) for d in error.diagnostics)
-                attempts.append(Attempt(completion.prompt_tokens, completion.text, errors))
-                prompt = prompts.repair_prompt(prompt, text, errors)
+                attempts.append(Attempt(draft.prompt_tokens, draft.reply, errors))
+                if attempt < self.max_repairs:
+                    draft = self.redraft(draft, errors, query, two_images)
                 continue
-            attempts.append(Attempt(completion.prompt_tokens, completion.text))
-            return Plan(self.mode, checked, tuple(attempts), tuple(e.id for e in examples))
-        last = attempts[-1].errors
-        return Plan(self.mode, None, tuple(attempts), tuple(e.id for e in examples),
-                    error="the planner's program did not check: " + "; ".join(last))
+            attempts.append(Attempt(draft.prompt_tokens, draft.reply))
+            return Plan(self.mode, checked, tuple(attempts), draft.examples)
+        return Plan(self.mode, None, tuple(attempts), draft.examples,
+                    error="the planner's program did not check: " + "; ".join(attempts[-1].errors))
+
+    def _ask(self, prompt: str, query: str, two_images: bool, examples: tuple[str, ...]) -> Draft:
+        completion = self.llm.complete(prompt, system=self.system, max_tokens=self.max_tokens,
+                                       temperature=0.0, prefix_ok=self.constraint(query, two_images))
+        return Draft(prompt, self.extract(completion.text), completion.text, completion.prompt_tokens, examples)
 
     # subclasses: system, prompt(), extract(), parse(), constraint()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 import time
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from programs.checker import DEFAULT_INPUTS, CheckedProgram, check
 from programs.errors import LoupeError, ProgramError, ToolError
@@ -65,12 +65,14 @@ class Interpreter:
 
     ``max_workers``: tool groups running at once. ``step_timeout_s``: a step (or batch) running longer is
     marked ``timeout`` and its dependents skipped (its thread cannot be killed and finishes unobserved).
-    ``max_steps``: the longest program accepted.
+    ``max_steps``: the longest program accepted. ``on_record``: called with every step record as it
+    is made (from the scheduling thread), e.g. to stream step events.
     """
 
     def __init__(self, registry, max_workers: int = 4, step_timeout_s: float = DEFAULT_STEP_TIMEOUT_S,
-                 max_steps: int = 100):
+                 max_steps: int = 100, on_record: Callable[[StepRecord], None] | None = None):
         self.registry = registry
+        self.on_record = on_record  # called with each step's record as soon as it is known (streaming)
         self.max_workers = max_workers
         self.step_timeout_s = step_timeout_s
         self.max_steps = max_steps
@@ -222,8 +224,7 @@ class Interpreter:
             self._record(call, status, value=result if status is Status.OK else None, error=error,
                          started=t0, wall=wall, backend=tool.backend_name(), batch=len(calls), crashed=crashed)
 
-    @staticmethod
-    def _record(call: _Call, status: Status, value=None, error="", started=0.0, wall=0.0, backend="",
+    def _record(self, call: _Call, status: Status, value=None, error="", started=0.0, wall=0.0, backend="",
                 batch=1, crashed=False) -> None:
         job, step = call.job, call.job.checked.program.steps[call.index]
         shown = {k: v for k, v in call.kwargs.items() if k != "variables"}
@@ -231,6 +232,8 @@ class Interpreter:
         job.records[call.index] = StepRecord(
             call.index, step.output, step.module, step.span.line, status, shown, value, error,
             max(0.0, started - job.started), wall, backend, batch, crashed)
+        if self.on_record is not None:
+            self.on_record(job.records[call.index])
 
     def _skip_blocked(self, jobs: list[_Job]) -> None:
         for job in jobs:
@@ -239,6 +242,8 @@ class Interpreter:
                 step = job.checked.program.steps[index]
                 job.records[index] = StepRecord(index, step.output, step.module, step.span.line,
                                                 Status.SKIPPED, error=f"skipped: its input {cause} failed")
+                if self.on_record is not None:
+                    self.on_record(job.records[index])
 
     @staticmethod
     def _execution(job: _Job, wall: float) -> Execution:

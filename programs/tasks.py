@@ -250,16 +250,27 @@ def _objects_from_image(module: str, args: dict, tasks: dict, names: dict, modul
     args = dict(args)
     if target:
         args.setdefault(target, image)
-    source_image = producer.get("args", {}).get("image")
     if module == "COUNT":
         args.pop("image", None)
-    elif isinstance(source_image, str) and _looks_like_image_file(source_image):
-        args["image"] = Ref("\0file:" + source_image)
-    elif isinstance(source_image, str) and _REFERENCE.match(source_image.strip()):
-        args["image"] = Ref(names[int(_REFERENCE.match(source_image.strip()).group(1))])
     else:
-        args["image"] = Ref("IMAGE")
+        args["image"] = _image_behind(producer, tasks, names, modules)
     return args
+
+
+def _image_behind(task: dict, tasks: dict, names: dict, modules: set[str], depth: int = 0) -> Ref:
+    """The image a task's objects were found in: follow ``<GENERATED>-k`` back through object tasks
+    (SEG -> SELECT -> ...) to a named file or an image-producing task; the input IMAGE otherwise."""
+    source = task.get("args", {}).get("image")
+    if isinstance(source, str) and _looks_like_image_file(source):
+        return Ref("\0file:" + source)
+    match = _REFERENCE.match(source.strip()) if isinstance(source, str) else None
+    if match and int(match.group(1)) in tasks and depth < MAX_TASKS:
+        earlier = tasks[int(match.group(1))][1]
+        found = _module(earlier["task"], modules) if isinstance(earlier.get("task"), str) else None
+        if found and found[0] in _OBJECT_MODULES:
+            return _image_behind(earlier, tasks, names, modules, depth + 1)
+        return Ref(names[earlier["id"]])
+    return Ref("IMAGE")
 
 
 def _looks_like_image_file(text: str) -> bool:

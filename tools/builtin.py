@@ -16,7 +16,9 @@ BUILTIN_TOOLS = (
 
 def builtin_backends():
     """Backend specs of the built-in tiers (imported lazily; nothing heavy is loaded here)."""
-    specs = []
+    from tools.backends import BackendSpec
+
+    specs = [BackendSpec("LIST", "llm", "agent.list_backend:LlmLister")]
     for module in ("tools.lite.specs",):
         try:
             specs += importlib.import_module(module).SPECS

@@ -55,6 +55,15 @@ class ToolContext:
                 self._shared[key] = factory()
             return self._shared[key]
 
+    def provide(self, key, value) -> None:
+        """Share an object the tools may use (e.g. the planner's LLM, for LIST)."""
+        with self._lock:
+            self._shared[key] = value
+
+    def provided(self, key, default=None):
+        with self._lock:
+            return self._shared.get(key, default)
+
     def choose_backend(self, tool: str) -> BackendSpec:
         """The configured backend of ``tool``, or the best available; ToolUnavailable says what to do."""
         specs = self.backend_specs(tool)

@@ -1,0 +1,143 @@
+"""The Python API: ``Agent(...).ask(image, query)`` — what ``loupe ask`` does, as a library.
+
+    agent = Agent(llm="local")                        # the embedded SmolLM2; or "openai:gpt-4o-mini", a URL...
+    answer = agent.ask("photo.jpg", "how many horses are there?")
+    answer.text, answer.image, answer.program, answer.execution
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+import uuid
+
+from agent.runtime import MODES, Runtime
+from programs.errors import ProgramError
+from programs.images import load_image, to_image
+from programs.trace import Execution
+from programs.values import Image
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What ``ask`` returns. ``text`` is the answer ('' for an edit); ``image`` the edited image."""
+
+    query: str
+    mode: str
+    status: str
+    text: str = ""
+    image: Image | None = None
+    program: str = ""
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    from_cache: bool = False
+    errors: tuple[str, ...] = ()
+    execution: Execution | None = None
+    saycan: Any = None
+    events: tuple[dict, ...] = field(default=(), repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+class Agent:
+    """Plans a program for a question or instruction, checks it, runs it, repairs or replans on errors.
+
+    ``llm``: an ``agent.llm`` model or a spec for ``make_llm`` ("local", "openai:MODEL", "ollama:MODEL",
+    a server URL). ``mode``: program | tasks | saycan. ``approve``: called with ``(program, edits)``
+    before a program that writes images runs; returning False stops it. ``checkpoint``: a path to a
+    SQLite file so runs can be resumed (``resume``).
+    """
+
+    def __init__(self, llm="local", mode: str = "program", registry=None, use_cache: bool = True,
+                 cache_path=None, max_repairs: int = 1, max_replans: int = 1,
+                 approve: Callable[[str, list[str]], bool] | None = None, checkpoint: str | Path | None = None,
+                 step_timeout_s: float = 300.0):
+        from agent.graph import build_graph
+        from tools.registry import default_registry
+
+        if mode not in MODES:
+            raise ProgramError.at(f"unknown mode {mode!r}", suggestion="choose program, tasks or saycan")
+        if isinstance(llm, str):
+            from agent.llm import make_llm
+
+            llm = make_llm(llm)
+        self.mode, self.max_repairs, self.max_replans, self.approve = mode, max_repairs, max_replans, approve
+        self.runtime = Runtime(llm, registry or default_registry(), use_cache, cache_path,
+                               step_timeout_s=step_timeout_s)
+        self._checkpointer = _checkpointer(checkpoint)
+        self.graph = build_graph(self.runtime, self._checkpointer)
+
+    @property
+    def llm(self):
+        return self.runtime.llm
+
+    def ask(self, image, query: str, right=None, mode: str | None = None) -> Answer:
+        events = list(self.stream(image, query, right, mode))
+        return events[-1]["answer_object"]
+
+    def stream(self, image, query: str, right=None, mode: str | None = None,
+               run_id: str | None = None) -> Iterator[dict]:
+        """Yield step events as they happen; the last event is ``{"event": "done", "answer_object": Answer}``."""
+        from langgraph.types import Command
+
+        mode = mode or self.mode
+        run_id = run_id or uuid.uuid4().hex
+        state = self._initial_state(run_id, image, query, right, mode)
+        config = {"configurable": {"thread_id": run_id}}
+        collected: list[dict] = []
+        payload: Any = state
+        while True:
+            interrupted = None
+            for kind, chunk in self.graph.stream(payload, config, stream_mode=["custom", "updates"]):
+                if kind == "custom":
+                    collected.append(chunk)
+                    yield chunk
+                elif "__interrupt__" in chunk:
+                    interrupted = chunk["__interrupt__"][0].value
+            if interrupted is None:
+                break
+            decision = self.approve(interrupted["program"], interrupted["edits"]) if self.approve else True
+            yield {"event": "approval", "approved": bool(decision), "edits": interrupted["edits"]}
+            payload = Command(resume=bool(decision))
+        final = self.graph.get_state(config).values
+        yield {"event": "done", "answer_object": self._answer(run_id, final or {}, collected, mode, query)}
+
+    def _initial_state(self, run_id, image, query, right, mode) -> dict:
+        images = {"IMAGE": self.runtime.images.put(_as_image(image))}
+        if right is not None:
+            images = {"LEFT": images["IMAGE"], "RIGHT": self.runtime.images.put(_as_image(right))}
+        return {"run_id": run_id, "query": query, "mode": mode, "images": images, "repairs_left": self.max_repairs,
+                "replans_left": self.max_replans, "llm_calls": 0, "prompt_tokens": 0, "from_cache": False,
+                "approval_required": self.approve is not None, "errors": []}
+
+    def _answer(self, run_id, state, events, mode, query) -> Answer:
+        execution = self.runtime.executions.pop(run_id, None)
+        saycan = self.runtime.saycan_runs.pop(run_id, None)
+        image = self.runtime.images.get(state["result_image"]) if state.get("result_image") else None
+        return Answer(query, mode, state.get("status", "failed"), state.get("answer", ""), image,
+                      state.get("program", ""), state.get("llm_calls", 0), state.get("prompt_tokens", 0),
+                      state.get("from_cache", False), tuple(state.get("errors", [])), execution, saycan,
+                      tuple(e for e in events))
+
+
+def _checkpointer(path):
+    if path:
+        import sqlite3
+
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        return SqliteSaver(sqlite3.connect(str(path), check_same_thread=False))
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    return InMemorySaver()
+
+
+def _as_image(image) -> Image:
+    if isinstance(image, Image):
+        return image
+    if isinstance(image, (str, Path)):
+        return load_image(image)
+    return to_image(image)

@@ -1,0 +1,47 @@
+"""Images and masks stay out of the agent's graph state: the state holds keys of this store.
+
+Input images are referenced by their file path when they came from a file (so a checkpointed run can
+resume in another process); other images are kept in memory and written as PNG into ``folder``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+import tempfile
+import threading
+import uuid
+
+from programs.images import load_image
+from programs.values import Image
+
+
+class ImageStore:
+    def __init__(self, folder: Path | str | None = None):
+        self.folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="loupe-images-"))
+        self._memory: dict[str, Image] = {}
+        self._lock = threading.Lock()
+
+    def put(self, image: Image) -> str:
+        """A key for ``image``: ``file:<path>`` for an unmodified file input, else ``png:<path>``."""
+        source = Path(image.source) if image.source else None
+        if source is not None and source.is_file():
+            key = f"file:{source.resolve()}"
+            with self._lock:
+                self._memory.setdefault(key, image)
+            return key
+        path = self.folder / f"{uuid.uuid4().hex}.png"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        image.to_pil().save(path)
+        key = f"png:{path}"
+        with self._lock:
+            self._memory[key] = image
+        return key
+
+    def get(self, key: str) -> Image:
+        with self._lock:
+            if key in self._memory:
+                return self._memory[key]
+        image = load_image(key.split(":", 1)[1])
+        with self._lock:
+            self._memory[key] = image
+        return image
