@@ -109,6 +109,28 @@ def run(program_file, image_path, right_path, as_json, html_path, out_path, time
 
 
 @main.command()
+@click.argument("image_path", metavar="IMAGE")
+@click.argument("query")
+@click.option("--right", "right_path", help="A second image, for statements about two images.")
+@click.option("--mode", type=click.Choice(["program", "tasks", "saycan"]), default="program", show_default=True)
+@click.option("--llm", "llm_spec", default=None,
+              help="local | openai:MODEL | ollama:MODEL | URL of an OpenAI-compatible server (default: "
+                   "$LOUPE_LLM or local).")
+@click.option("--html", "html_path", help="Write the visual rationale to this HTML file.")
+@click.option("--out", "out_path", default="edited.png", show_default=True, help="Where to write an edited image.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer, program and trace as JSON.")
+@click.option("--approve", is_flag=True, help="Ask before running steps that edit the image.")
+@click.option("--no-cache", is_flag=True, help="Always plan with the LLM (do not reuse cached programs).")
+@click.option("--quiet", is_flag=True, help="Do not print progress on stderr.")
+def ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve, no_cache, quiet):
+    """Answer QUERY about IMAGE, or carry out an edit, with a planned program."""
+    from agent.ask_command import run_ask
+
+    sys.exit(run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve,
+                     no_cache, quiet))
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the tools as JSON.")
 def tools(as_json):
     """List the tools, their signatures and the backends installed here."""

@@ -37,18 +37,22 @@ img.result{max-width:640px;border:1px solid #ccc}
 """
 
 
-def write_html(execution: Execution, path) -> Path:
+def write_html(execution: Execution, path, saycan=None) -> Path:
     """Write the rationale page of ``execution`` to ``path`` (UTF-8); returns the path."""
     path = Path(path)
-    path.write_text(render_html(execution), encoding="utf-8")
+    path.write_text(render_html(execution, saycan), encoding="utf-8")
     return path
 
 
-def render_html(execution: Execution) -> str:
-    """The rationale page of ``execution`` as one HTML string."""
+def render_html(execution: Execution, saycan=None) -> str:
+    """The rationale page of ``execution`` as one HTML string; ``saycan`` (a SayCan run) adds every
+    candidate's two scores for each step."""
     body = [_summary_html(execution), "<h2>Program</h2>", f"<pre>{escape(_program_text(execution))}</pre>",
             "<h2>Steps</h2>"]
     body += [_step_html(execution, record) for record in execution.records]
+    if saycan is not None:
+        body += ["<h2>SayCan choices</h2>"] + [_saycan_html(number, step) for number, step in
+                                               enumerate(saycan.steps, start=1)]
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width,initial-scale=1">'
             f"<title>Loupe rationale</title><style>{_CSS}</style></head>"
@@ -120,3 +124,15 @@ def _output_html(record: StepRecord) -> str:
         drawn = draw_objects(image, value, scores=True)
         return f"{image_html(drawn)}{value_html(value)}"
     return value_html(value)
+
+
+def _saycan_html(number: int, step) -> str:
+    """One SayCan decision: every candidate with its LLM probability, affordance and product."""
+    ranked = sorted(step.candidates, key=lambda c: -c.combined)
+    bold = ' style="font-weight:600"'
+    rows = "".join(
+        f"<tr{bold if c.text == step.chosen else ''}><td><code>{escape(c.text)}</code></td><td>{c.llm:.4f}</td>"
+        f"<td>{c.affordance:.2f}</td><td>{c.combined:.4f}</td></tr>" for c in ranked)
+    return (f'<section class="step"><div><span class="line">step {number}</span><span class="call">'
+            f"{escape(step.chosen)}</span></div><table><tr><th>candidate</th><th>LLM</th><th>affordance</th>"
+            f"<th>LLM x affordance</th></tr>{rows}</table></section>")

@@ -126,3 +126,22 @@ def test_saycan_scores_every_candidate_and_stops_at_result(registry, photo, tmp_
     assert len(first) > 5 and all(0 <= c.llm <= 1 and 0 <= c.affordance <= 1 for c in first)
     assert max(first, key=lambda c: c.combined).text == wanted[0]
     assert answer.llm_calls == 3
+
+
+def test_graph_shape_is_pinned_by_its_mermaid_drawing(registry, tmp_path):
+    """The graph's nodes and edges as drawn by LangGraph; update the .mmd file when the shape changes."""
+    from pathlib import Path
+
+    drawing = make_agent(registry, FakeLLM(), tmp_path).graph.get_graph().draw_mermaid()
+    assert drawing == (Path(__file__).parent / "data" / "agent_graph.mmd").read_text()
+
+
+def test_saycan_rationale_lists_every_candidates_scores(registry, photo, tmp_path):
+    from programs.rationale import render_html
+
+    llm = FakeLLM(scorer=lambda prompt, c: -len(c))  # prefers the shortest step: RESULT comes late
+    answer = make_agent(registry, llm, tmp_path, mode="saycan").ask(photo, "how many ties")
+    page = render_html(answer.execution, saycan=answer.saycan)
+    first = answer.saycan.steps[0]
+    assert "SayCan choices" in page and "LLM x affordance" in page
+    assert all(c.text.replace("'", "&#x27;") in page for c in first.candidates)
