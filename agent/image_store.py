@@ -21,14 +21,18 @@ class ImageStore:
         self._memory: dict[str, Image] = {}
         self._lock = threading.Lock()
 
-    def put(self, image: Image) -> str:
-        """A key for ``image``: ``file:<path>`` for an unmodified file input, else ``png:<path>``."""
+    def put_input(self, image: Image) -> str:
+        """A key for an input image: ``file:<path>`` when it was loaded from a file (resumable anywhere)."""
         source = Path(image.source) if image.source else None
         if source is not None and source.is_file():
             key = f"file:{source.resolve()}"
             with self._lock:
-                self._memory.setdefault(key, image)
+                self._memory[key] = image
             return key
+        return self.put(image)
+
+    def put(self, image: Image) -> str:
+        """A key for any image (an edit's result, an array): written as ``png:<path>`` in ``folder``."""
         path = self.folder / f"{uuid.uuid4().hex}.png"
         self.folder.mkdir(parents=True, exist_ok=True)
         image.to_pil().save(path)

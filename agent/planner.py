@@ -119,8 +119,9 @@ class _Planner:
                     error="the planner's program did not check: " + "; ".join(attempts[-1].errors))
 
     def _ask(self, prompt: str, query: str, two_images: bool, examples: tuple[str, ...]) -> Draft:
-        completion = self.llm.complete(prompt, system=self.system, max_tokens=self.max_tokens,
-                                       temperature=0.0, prefix_ok=self.constraint(query, two_images))
+        completion = self.llm.complete(prompt, system=self.system, max_tokens=self.max_tokens, temperature=0.0,
+                                       stop=["\nQuestion:", "\nRequest:"], raw=True,
+                                       prefix_ok=self.constraint(query, two_images))
         return Draft(prompt, self.extract(completion.text), completion.text, completion.prompt_tokens, examples)
 
     # subclasses: system, prompt(), extract(), parse(), constraint()

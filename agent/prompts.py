@@ -24,8 +24,10 @@ def compact_cards(registry, names: Sequence[str] | None = None) -> str:
 
 
 def program_prompt(registry, examples, query: str, two_images: bool = False) -> str:
+    """Static part first (tool cards, rules: its KV cache is reused across calls by local models), then the
+    examples with the most similar last, then the query."""
     inputs = "LEFT and RIGHT (two images)" if two_images else "IMAGE"
-    shots = "\n\n".join(f"Question: {e.instruction}\nProgram:\n{e.program.strip()}" for e in examples)
+    shots = "\n\n".join(f"Question: {e.instruction}\nProgram:\n{e.program.strip()}" for e in reversed(examples))
     return (f"Modules:\n{compact_cards(registry)}\n\n"
             "Rules: one step per line, OUT=MODULE(arg=value,...); text values in quotes; use only the "
             f"modules above; the input is {inputs}; end with FINAL_RESULT=RESULT(var=...).\n\n"

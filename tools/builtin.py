@@ -19,7 +19,7 @@ def builtin_backends():
     from tools.backends import BackendSpec
 
     specs = [BackendSpec("LIST", "llm", "agent.list_backend:LlmLister")]
-    for module in ("tools.lite.specs",):
+    for module in ("tools.lite.specs", "tools.gpu.specs"):
         try:
             specs += importlib.import_module(module).SPECS
         except ModuleNotFoundError as error:

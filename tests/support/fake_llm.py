@@ -34,7 +34,7 @@ class FakeLLM:
         self.replies.extend(texts)
         return self
 
-    def complete(self, prompt, system=None, max_tokens=256, stop=None, temperature=0.0, prefix_ok=None):
+    def complete(self, prompt, system=None, max_tokens=256, stop=None, temperature=0.0, prefix_ok=None, raw=False):
         if not self.replies:
             raise AssertionError("FakeLLM: no reply enqueued for this call")
         self.prompts.append(prompt)

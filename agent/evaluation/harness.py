@@ -1,0 +1,65 @@
+"""``run_eval``: a benchmark through Loupe (and optionally the VisProg-style baseline), writing
+``results.jsonl``, ``summary.json``, ``summary.md`` and ``summary.png`` into ``out_dir`` (and
+``baseline_results.jsonl`` with ``--baseline visprog``).
+
+Loupe runs items on the chosen engine with ``workers`` in parallel; the baseline always runs on this
+machine, one item at a time (VisProg has no concurrency), on the same tool backends.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+import time
+from typing import Any
+
+from agent.engines import make_engine
+from agent.evaluation.bench import load_items
+from agent.evaluation.progress import progress_bar
+from agent.evaluation.reports import compare, summarize, write_jsonl, write_summary
+from agent.evaluation.runners import EvalSpec
+
+BASELINES = ("visprog",)
+
+
+def run_eval(questions: str | Path, images_dir: str | Path, out_dir: str | Path, mode: str = "program",
+             llm: Any = "local", workers: int = 1, baseline: str | None = None, engine: str = "local",
+             limit: int | None = None, registry: str = "", use_cache: bool = False, progress: bool = True,
+             engine_options: dict | None = None) -> dict:
+    """Run the benchmark; returns the summary (also written to ``out_dir``)."""
+    items = load_items(questions, limit)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    spec = EvalSpec(str(images_dir), llm, mode, registry, use_cache, "loupe", str(out))
+    rows, wall = _run(spec, items, make_engine(engine, workers, **(engine_options or {})), "loupe", progress)
+    write_jsonl(out / "results.jsonl", rows)
+    summary = {"questions": str(questions), "mode": mode, "llm": llm if isinstance(llm, str) else type(llm).__name__,
+               "engine": engine, "workers": workers, **summarize(rows, wall)}
+    baseline_rows: list[dict] = []
+    if baseline:
+        if baseline not in BASELINES:
+            from programs.errors import ProgramError
+
+            raise ProgramError.at(f"unknown baseline {baseline!r}", suggestion="choose visprog")
+        base_spec = EvalSpec(str(images_dir), llm, mode, registry, False, "visprog", str(out / "baseline"))
+        baseline_rows, base_wall = _run(base_spec, items, make_engine("local", 1), "visprog baseline", progress)
+        write_jsonl(out / "baseline_results.jsonl", baseline_rows)
+        summary.update(compare(summary, summarize(baseline_rows, base_wall)))
+    write_summary(out, summary)
+    from agent.evaluation.plot import plot_summary
+
+    plot_summary(out / "summary.png", summary, rows, baseline_rows)
+    return summary
+
+
+def _run(spec: EvalSpec, items, engine, label: str, progress: bool) -> tuple[list[dict], float]:
+    """Rows in item order and the wall time of the run in seconds, from when the workers are built
+    (models loaded: ``EvalSpec.build`` loads every available model backend) to the last item."""
+    started: list[float] = []
+    try:
+        with progress_bar(label, len(items), progress) as advance:
+            rows = engine.map(spec, items, on_result=lambda index, row: advance(),
+                              on_start=lambda: started.append(time.perf_counter()))
+            wall = time.perf_counter() - (started[0] if started else time.perf_counter())
+    finally:
+        engine.close()
+    return rows, wall

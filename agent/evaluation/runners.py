@@ -1,0 +1,209 @@
+"""Running one benchmark item: Loupe (the agent) or the VisProg-style baseline, both returning a
+JSON-able result row. ``EvalSpec`` is what a worker needs to build its runner; it is picklable, so the
+Ray engine ships it to its actors and each builds (and loads its models) once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+import threading
+import time
+from typing import Any
+
+from agent.evaluation.bench import Item
+from agent.evaluation.edits import check_edit
+from agent.evaluation.matching import answer_matches
+from programs.images import load_image
+from programs.trace import Execution
+from programs.values import Image, as_text
+
+SYSTEMS = ("loupe", "visprog")
+
+
+@dataclass(frozen=True)
+class EvalSpec:
+    """How to build a runner. ``llm``: a spec for ``make_llm`` ("local", "openai:MODEL", a URL),
+    ``oracle:FILE`` (see ``agent.evaluation.oracle``) or a model object. ``registry``: a
+    ``"module:function"`` returning a tool registry ("" = the default registry). ``out_dir``: where
+    edited images are written (None: not written)."""
+
+    images_dir: str
+    llm: Any = "local"
+    mode: str = "program"
+    registry: str = ""
+    use_cache: bool = False
+    system: str = "loupe"
+    out_dir: str | None = None
+
+    def build(self):
+        return (LoupeRunner if self.system == "loupe" else VisProgRunner)(self)
+
+
+def make_registry(path: str = ""):
+    from tools.backends import resolve
+    from tools.registry import default_registry
+
+    return resolve(path)() if path else default_registry()
+
+
+def make_model(llm):
+    if isinstance(llm, str) and llm.startswith("oracle:"):
+        from agent.evaluation.oracle import OracleLLM
+
+        return OracleLLM.from_file(llm.split(":", 1)[1])
+    if isinstance(llm, str):
+        from agent.llm import make_llm
+
+        return make_llm(llm)
+    return llm
+
+
+def warm_up(registry) -> None:
+    """Load every model backend that can run here, so that timings do not include loading."""
+    from programs.errors import ToolUnavailable
+    from tools.model_tool import ModelTool
+
+    for name in registry.names():
+        tool = registry.tool(name)
+        if isinstance(tool, ModelTool):
+            try:
+                tool.backend()
+            except ToolUnavailable:
+                pass
+
+
+class _Serialized:
+    """Forwards to an LLM, one call at a time (items may run on several threads)."""
+
+    def __init__(self, llm):
+        self._llm, self._lock = llm, threading.Lock()
+
+    def complete(self, *args, **kwargs):
+        with self._lock:
+            return self._llm.complete(*args, **kwargs)
+
+    def score(self, *args, **kwargs):
+        with self._lock:
+            return self._llm.score(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._llm, name)
+
+
+class _Runner:
+    def __init__(self, spec: EvalSpec):
+        self.spec = spec
+        self.registry = make_registry(spec.registry)
+        self.llm = _Serialized(make_model(spec.llm))
+        self._images: dict[str, Image] = {}
+        self._lock = threading.Lock()
+        warm_up(self.registry)
+
+    def image(self, name: str) -> Image:
+        with self._lock:
+            if name not in self._images:
+                self._images[name] = load_image(Path(self.spec.images_dir) / name)
+            return self._images[name]
+
+    def __call__(self, item: Item) -> dict:
+        images = [self.image(name) for name in item.images]
+        started = time.perf_counter()
+        try:
+            outcome = self.answer(item, images)
+        except Exception as error:  # one broken item must not end the run: it is recorded as failed
+            outcome = Outcome(status="error", errors=(f"{type(error).__name__}: {error}",))
+        latency = time.perf_counter() - started
+        return self.row(item, images, outcome, latency)
+
+    def row(self, item: Item, images: list[Image], outcome: "Outcome", latency: float) -> dict:
+        execution = outcome.execution
+        modules = [r.module for r in execution.records if r.ok] if execution else []
+        row = {"id": item.id, "kind": item.kind, "needs": list(item.needs), "query": item.query,
+               "system": self.spec.system, "status": outcome.status, "program": outcome.program,
+               "valid_program": outcome.valid, "answer": outcome.text, "correct": False, "check": "",
+               "llm_calls": outcome.llm_calls, "prompt_tokens": outcome.prompt_tokens,
+               "latency_s": round(latency, 4), "steps": step_rows(execution), "errors": list(outcome.errors),
+               "output_image": None}
+        if item.kind == "answer":
+            row["correct"] = outcome.status == "ok" and answer_matches(outcome.text, item.answers)
+            return row
+        after = outcome.image.pixels if isinstance(outcome.image, Image) and outcome.status == "ok" else None
+        check = check_edit(images[0].pixels, after, modules, item.expect_tools, item.regions)
+        row["correct"], row["check"] = check.ok, check.reason
+        if after is not None and self.spec.out_dir:
+            folder = Path(self.spec.out_dir) / "images"
+            folder.mkdir(parents=True, exist_ok=True)
+            outcome.image.to_pil().save(folder / f"{item.id}.png")
+            row["output_image"] = f"images/{item.id}.png"
+        return row
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    text: str = ""
+    image: Image | None = None
+    program: str = ""
+    valid: bool = False
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    errors: tuple[str, ...] = ()
+    execution: Execution | None = None
+
+
+class LoupeRunner(_Runner):
+    """Items through ``Agent.ask``: planning, checking, repair, concurrent and batched execution."""
+
+    def __init__(self, spec: EvalSpec):
+        super().__init__(spec)
+        from agent.api import Agent
+
+        self.agent = Agent(llm=self.llm, mode=spec.mode, registry=self.registry, use_cache=spec.use_cache)
+
+    def answer(self, item: Item, images: list[Image]) -> Outcome:
+        left, right = images[0], (images[1] if item.two_images else None)
+        answer = self.agent.ask(left, item.query, right=right)
+        valid = bool(answer.program) and answer.status not in ("invalid_program",)
+        # the execution's result, not answer.image: ImageStore.put keys an edited image by its source
+        # file, which an edit keeps, so answer.image can come back as the unedited input
+        result = answer.execution.result if answer.execution is not None else None
+        image = result if isinstance(result, Image) else answer.image
+        return Outcome(answer.status, answer.text, image, answer.program, valid, answer.llm_calls,
+                       answer.prompt_tokens, answer.errors, answer.execution)
+
+
+class VisProgRunner(_Runner):
+    """The baseline (see ``agent.evaluation.visprog``): one planning call, then steps one by one."""
+
+    def __init__(self, spec: EvalSpec):
+        super().__init__(spec)
+        from agent.runtime import Runtime
+
+        runtime = Runtime(self.llm, self.registry, use_cache=False)
+        self.planner = runtime.planner("tasks" if spec.mode == "tasks" else "program")
+        self.planner.max_repairs = 0  # VisProg: one LLM call per item, no repair
+
+    def answer(self, item: Item, images: list[Image]) -> Outcome:
+        from agent.evaluation.visprog import run_sequential
+
+        inputs = {"LEFT": images[0], "RIGHT": images[1]} if item.two_images else {"IMAGE": images[0]}
+        plan = self.planner.plan(item.query, item.two_images)
+        if not plan.ok:
+            return Outcome("invalid_program", program=plan.attempts[-1].output if plan.attempts else "",
+                           llm_calls=plan.llm_calls, prompt_tokens=plan.prompt_tokens, errors=(plan.error,))
+        execution = run_sequential(self.registry, plan.checked, inputs)
+        result = execution.result
+        status = "ok" if execution.ok else "failed"
+        text = "" if isinstance(result, Image) or result is None else as_text(result)
+        return Outcome(status, text, result if isinstance(result, Image) else None, plan.program_text, True,
+                       plan.llm_calls, plan.prompt_tokens, tuple(execution.errors), execution)
+
+
+def step_rows(execution: Execution | None) -> list[dict]:
+    """Per step: output, module, status, started and wall time (ms), batch size."""
+    if execution is None:
+        return []
+    return [{"output": r.output, "module": r.module, "status": str(r.status),
+             "started_ms": round(r.started * 1000, 2), "wall_ms": round(r.wall_s * 1000, 2),
+             "batch": r.batch_size} for r in execution.records]

@@ -1,0 +1,17 @@
+"""Loupe's LLM layer: one interface (:class:`LLM`), three kinds of provider, one factory.
+
+    from agent.llm import make_llm
+    llm = make_llm("local")            # embedded SmolLM2-135M-Instruct (transformers, CPU, offline)
+    llm = make_llm("openai:gpt-4o-mini")  # or "ollama:llama3.2", "http://host:8000/v1", a langchain chat model
+    llm.complete("Say hi", max_tokens=8).text
+    llm.score("The animal that says meow is a", [" cat", " rocket"])   # log-likelihoods
+
+Providers: ``local.py`` (transformers; constrained decoding; KV-cache scoring), ``openai_provider.py``
+(any OpenAI-compatible server; echo+logprobs or multiple-choice scoring), ``langchain_provider.py``
+(any langchain-core chat model; multiple-choice scoring). Importing this package imports no provider SDK.
+"""
+
+from agent.llm.base import FLOOR_LOGPROB, LLM, Completion, LLMError, Usage
+from agent.llm.factory import make_llm, register_provider
+
+__all__ = ["FLOOR_LOGPROB", "LLM", "Completion", "LLMError", "Usage", "make_llm", "register_provider"]

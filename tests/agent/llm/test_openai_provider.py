@@ -1,0 +1,272 @@
+"""The OpenAI-compatible provider against a real HTTP server on 127.0.0.1 with scripted replies."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import defaultdict, deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+pytest.importorskip("openai")
+
+from agent.llm import FLOOR_LOGPROB, LLMError, make_llm
+from agent.llm.openai_provider import OpenAICompatible
+
+MODELS = {"object": "list", "data": [{"id": "served-model", "object": "model", "created": 0, "owned_by": "t"}]}
+
+
+def chat(text, top=None, prompt_tokens=11, completion_tokens=3):
+    logprobs = None
+    if top is not None:
+        first = top[0][0] if top else "1"
+        logprobs = {"content": [{"token": first, "logprob": 0.0, "bytes": None,
+                                 "top_logprobs": [{"token": t, "logprob": lp, "bytes": None} for t, lp in top]}]}
+    return {"id": "c", "object": "chat.completion", "created": 0, "model": "served-model",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop",
+                         "logprobs": logprobs}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": prompt_tokens + completion_tokens}}
+
+
+def echo(*token_lists):
+    """A /v1/completions echo reply; each item is a list of (token, logprob) covering prompt + continuation."""
+    choices = []
+    for index, pairs in enumerate(token_lists):
+        offsets, at = [], 0
+        for token, _ in pairs:
+            offsets.append(at)
+            at += len(token)
+        choices.append({"index": index, "text": "".join(t for t, _ in pairs), "finish_reason": "length",
+                        "logprobs": {"tokens": [t for t, _ in pairs], "token_logprobs": [lp for _, lp in pairs],
+                                     "text_offset": offsets, "top_logprobs": None}})
+    return {"id": "e", "object": "text_completion", "created": 0, "model": "served-model", "choices": choices,
+            "usage": {"prompt_tokens": 12, "completion_tokens": 0, "total_tokens": 12}}
+
+
+class ScriptedServer(ThreadingHTTPServer):
+    """Replies from per-path queues (then the path's default); records every request."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.queues: dict[str, deque] = defaultdict(deque)
+        self.defaults = {"/v1/models": (200, MODELS, 0.0), "/v1/chat/completions": (200, chat("hello"), 0.0)}
+        self.requests: list[tuple[str, dict]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+    def enqueue(self, path: str, body, status: int = 200, delay: float = 0.0) -> None:
+        self.queues["/v1" + path].append((status, body, delay))
+
+    def always(self, path: str, body, status: int = 200, delay: float = 0.0) -> None:
+        self.defaults["/v1" + path] = (status, body, delay)
+
+    def posted(self, path: str) -> list[dict]:
+        return [body for p, body in self.requests if p == "/v1" + path]
+
+
+class Handler(BaseHTTPRequestHandler):
+    def _reply(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}") if length else {}
+        self.server.requests.append((self.path, body))
+        queue = self.server.queues[self.path]
+        status, reply, delay = queue.popleft() if queue else self.server.defaults.get(self.path, (404, {"error": {
+            "message": "no such route", "type": "invalid_request_error"}}, 0.0))
+        time.sleep(delay)
+        data = reply.encode() if isinstance(reply, str) else json.dumps(reply).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain" if isinstance(reply, str) else "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client timed out and left
+
+    do_GET = do_POST = _reply
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    srv = ScriptedServer()
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    stopper = threading.Timer(60, srv.shutdown)  # the server stops itself even if a test hangs
+    stopper.start()
+    yield srv
+    stopper.cancel()
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _no_env(monkeypatch):
+    for key in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LOUPE_LLM", "LOUPE_LLM_MODEL", "OLLAMA_HOST"):
+        monkeypatch.delenv(key, raising=False)
+
+
+def make(server, sleeps=None, **options):
+    sleeps = [] if sleeps is None else sleeps
+    return OpenAICompatible("m", provider="test", base_url=server.url, sleep=sleeps.append, **options)
+
+
+def error_body(message):
+    return {"error": {"message": message, "type": "server_error", "code": None}}
+
+
+def test_complete_sends_messages_and_reads_usage(server):
+    server.enqueue("/chat/completions", chat("BOX0=LOC(image=IMAGE,object='tie')\nEND"))
+    llm = make(server)
+    c = llm.complete("find the tie", system="You write programs.", max_tokens=20, stop=["END"])
+    assert c.text == "BOX0=LOC(image=IMAGE,object='tie')\n"
+    assert (c.prompt_tokens, c.completion_tokens, c.model, c.provider) == (11, 3, "m", "test")
+    sent = server.posted("/chat/completions")[0]
+    assert sent["messages"] == [{"role": "system", "content": "You write programs."},
+                                {"role": "user", "content": "find the tie"}]
+    assert (sent["max_tokens"], sent["temperature"], sent["stop"]) == (20, 0.0, ["END"])
+    assert llm.usage.as_dict() == {"calls": 1, "prompt_tokens": 11, "completion_tokens": 3}
+
+
+def test_prefix_ok_is_ignored_and_flagged(server):
+    llm = make(server)
+    assert llm.supports_constraints is False
+    assert llm.complete("hi", prefix_ok=lambda t: False).text == "hello"
+
+
+def test_url_spec_takes_the_servers_first_model(server):
+    llm = make_llm(server.url)
+    assert llm.complete("hi").text == "hello"
+    assert llm.model == "served-model"
+    assert server.posted("/chat/completions")[0]["model"] == "served-model"
+
+
+def test_retries_429_then_500_then_succeeds(server):
+    server.enqueue("/chat/completions", error_body("slow down"), status=429)
+    server.enqueue("/chat/completions", error_body("boom"), status=500)
+    server.enqueue("/chat/completions", chat("ok"))
+    sleeps = []
+    assert make(server, sleeps).complete("hi").text == "ok"
+    assert sleeps == [0.5, 1.0]
+    assert len(server.posted("/chat/completions")) == 3
+
+
+def test_always_503_gives_up_after_max_attempts(server):
+    server.always("/chat/completions", error_body("overloaded"), status=503)
+    sleeps = []
+    with pytest.raises(LLMError, match="HTTP 503.*gave up after 3 attempts") as info:
+        make(server, sleeps, max_attempts=3, backoff=0.25).complete("hi")
+    assert sleeps == [0.25, 0.5]
+    assert len(server.posted("/chat/completions")) == 3
+    assert info.value.provider == "test" and info.value.retryable
+
+
+def test_backoff_is_capped(server):
+    server.always("/chat/completions", error_body("overloaded"), status=502)
+    sleeps = []
+    with pytest.raises(LLMError):
+        make(server, sleeps, max_attempts=5, backoff=1.0, max_backoff=3.0).complete("hi")
+    assert sleeps == [1.0, 2.0, 3.0, 3.0]
+
+
+def test_auth_error_is_not_retried_and_says_what_to_set(server):
+    server.enqueue("/chat/completions", error_body("bad key"), status=401)
+    sleeps = []
+    with pytest.raises(LLMError, match="OPENAI_API_KEY"):
+        make(server, sleeps).complete("hi")
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("bad", ["<html>not json</html>", chat(""), chat(None), {"choices": []}])
+def test_malformed_or_empty_output_is_retried(server, bad):
+    server.enqueue("/chat/completions", bad)
+    sleeps = []
+    assert make(server, sleeps).complete("hi").text == "hello"
+    assert sleeps == [0.5]
+
+
+def test_always_empty_output_is_an_error(server):
+    server.always("/chat/completions", chat(""))
+    with pytest.raises(LLMError, match="empty reply.*gave up after 2"):
+        make(server, max_attempts=2).complete("hi")
+
+
+def test_timeout_is_retried_then_reported(server):
+    server.always("/chat/completions", chat("late"), delay=1.0)
+    sleeps = []
+    start = time.monotonic()
+    with pytest.raises(LLMError, match=r"timed out after 0.2s.*gave up after 2 attempts"):
+        make(server, sleeps, timeout=0.2, max_attempts=2).complete("hi")
+    assert sleeps == [0.5]
+    assert time.monotonic() - start < 1.5
+
+
+def test_connection_refused_names_the_url():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    sleeps = []
+    llm = OpenAICompatible("m", base_url=f"http://127.0.0.1:{port}/v1", sleep=sleeps.append, max_attempts=2)
+    with pytest.raises(LLMError, match=f"could not connect to http://127.0.0.1:{port}/v1.*server URL"):
+        llm.complete("hi")
+    assert sleeps == [0.5]
+
+
+def test_missing_api_key_fails_before_any_call():
+    with pytest.raises(LLMError, match="no API key.*OPENAI_API_KEY"):
+        make_llm("openai:gpt-4o-mini")
+
+
+def test_local_servers_need_no_key(server):
+    assert make_llm("ollama:llama3.2", base_url=server.url).complete("hi").text == "hello"
+
+
+def test_unknown_option_lists_the_valid_ones(server):
+    with pytest.raises(LLMError, match="temperatur.*valid options are: api_key, backoff"):
+        make(server, temperatur=0.5)
+
+
+def test_echo_logprobs_scoring_sums_the_continuation_tokens(server):
+    prompt = [("The", None), (" cat", -4.0), (" sat", -2.0), (" on", -1.0), (" the", -0.5)]
+    server.enqueue("/completions", echo(prompt + [(" mat", -0.7)], prompt + [(" moon", -3.0), (" rock", -2.0)]))
+    llm = make(server)
+    assert llm.scoring_method == "echo-logprobs"
+    assert llm.score("The cat sat on the", [" mat", " moon rock"]) == pytest.approx([-0.7, -5.0])
+    sent = server.posted("/completions")[0]
+    assert sent["prompt"] == ["The cat sat on the mat", "The cat sat on the moon rock"]
+    assert (sent["echo"], sent["logprobs"], sent["max_tokens"]) == (True, 1, 0)
+    assert llm.usage.prompt_tokens == 12
+
+
+def test_echo_refused_falls_back_to_multiple_choice(server):
+    server.enqueue("/completions", error_body("echo is not supported"), status=400)
+    server.enqueue("/chat/completions", chat("2", top=[("2", -0.1), ("1", -2.5), (" 2", -3.0), ("x", -4.0)]))
+    llm = make(server)
+    assert llm.score("The cat sat on the", [" mat", " moon", " rock"]) == [-2.5, -0.1, FLOOR_LOGPROB]
+    assert llm.scoring_method == "multiple-choice"
+    sent = server.posted("/chat/completions")[0]
+    assert (sent["max_tokens"], sent["logprobs"], sent["top_logprobs"]) == (1, True, 20)
+    assert "1. ' mat'" in sent["messages"][0]["content"] and "3. ' rock'" in sent["messages"][0]["content"]
+
+
+def test_multiple_choice_without_logprobs_uses_the_answer(server):
+    server.enqueue("/chat/completions", chat("B"))
+    llm = make(server, scoring="multiple-choice")
+    scores = llm.score("x", [f" c{i}" for i in range(12)])  # > 9 candidates: letter labels
+    assert scores[1] == 0.0 and all(s == FLOOR_LOGPROB for i, s in enumerate(scores) if i != 1)
+    assert server.posted("/completions") == []
+
+
+def test_official_endpoint_scores_by_multiple_choice(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    assert make_llm("openai:gpt-4o-mini").scoring_method == "multiple-choice"
