@@ -141,6 +141,25 @@ class ProgramCache:
                                         (self.toolset_key, pattern)).fetchone()
         return template_id
 
+    def seed(self, pairs) -> int:
+        """Learn templates from ``(query, program_text)`` pairs (e.g. the curated library) in one
+        transaction, keeping any template already learned for the same pattern; returns how many are new."""
+        rows = []
+        now = time.time()
+        for query, program_text in pairs:
+            learned = _learn(query, program_text)
+            if learned is not None:
+                pattern, fixed_words, template = learned
+                rows.append((self.toolset_key, pattern, fixed_words, json.dumps(template), query, now, now))
+        with self._lock:
+            db = self._db()
+            before = db.total_changes
+            db.executemany(
+                "INSERT INTO templates (toolset, pattern, fixed_words, template, query, created, used) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (toolset, pattern) DO NOTHING", rows)
+            db.commit()
+            return db.total_changes - before
+
     def clear(self) -> None:
         """Forget every template (of every tool set) in this file."""
         with self._lock:

@@ -46,6 +46,7 @@ class Runtime:
             from agent.program_cache import ProgramCache
 
             self.cache = ProgramCache.for_registry(registry, cache_path)
+            self.cache.seed((e.instruction, e.program) for e in library if len(e.program.splitlines()) > 1)
         self.executions: dict[str, Execution] = {}
         self.saycan_runs: dict[str, SayCanRun] = {}
         self._lock = threading.Lock()
