@@ -33,6 +33,7 @@ def photo():
 def make_agent(registry, llm, tmp_path, **kwargs):
     from agent.api import Agent
 
+    kwargs.setdefault("use_cache", False)
     return Agent(llm=llm, registry=registry, cache_path=tmp_path / "cache.sqlite", **kwargs)
 
 
@@ -74,13 +75,20 @@ def test_a_failed_step_replans_with_the_error(registry, photo, tmp_path):
 def test_program_cache_reuses_a_template_without_an_llm_call(registry, photo, tmp_path):
     InstantLoc.count_for = {**InstantLoc.count_for, "ties": 2}
     llm = FakeLLM().enqueue(GOOD.replace("'tie'", "'ties'"))
-    agent = make_agent(registry, llm, tmp_path)
-    first = agent.ask(photo, "How many ties are there?")
-    second = agent.ask(photo, "How many glasses are there?")
-    assert first.ok and second.ok and second.from_cache and second.llm_calls == 0
+    agent = make_agent(registry, llm, tmp_path, use_cache=True)
+    first = agent.ask(photo, "Please tally up the ties for me")
+    second = agent.ask(photo, "Please tally up the glasses for me")
+    assert first.ok and not first.from_cache and first.llm_calls == 1
+    assert second.ok and second.from_cache and second.llm_calls == 0
     assert "object='glasses'" in second.program and second.text == "1"
-    uncached = make_agent(registry, FakeLLM().enqueue(GOOD), tmp_path, use_cache=False)
-    assert not uncached.ask(photo, "How many ties are there?").from_cache
+    plan_events = [e for e in second.events if e["event"] == "plan"]
+    assert plan_events[0]["source"] == "cache"  # the trace says where the program came from
+
+
+def test_the_cache_is_seeded_from_the_curated_library(registry, photo, tmp_path):
+    agent = make_agent(registry, FakeLLM(), tmp_path, use_cache=True)  # no reply enqueued: no LLM call allowed
+    answer = agent.ask(photo, "How many ties are there?")  # the library has "How many ... are there?"
+    assert answer.ok and answer.from_cache and answer.llm_calls == 0 and "object='ties'" in answer.program
 
 
 def test_edits_wait_for_approval(registry, photo, tmp_path):
