@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import importlib
 import importlib.util
+from typing import Any, Mapping, Sequence
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,28 @@ def resolve(path: str):
     """Import ``"package.module:attribute"``."""
     module, _, attribute = path.partition(":")
     return getattr(importlib.import_module(module), attribute)
+
+
+class BatchBackend:
+    """Base of backends with the batch protocol: ``run_batch(calls)`` returns one result or one exception
+    per call (kwargs = the tool's inputs); ``run(**kwargs)`` is one call of it."""
+
+    def run(self, **kwargs):
+        result = self.run_batch([kwargs])[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def run_batch(self, calls: Sequence[Mapping[str, Any]]) -> list:
+        raise NotImplementedError
+
+
+def each(calls: Sequence[Mapping[str, Any]], answer) -> list:
+    """``answer(call)`` for each call; an exception becomes that call's result, not the batch's."""
+    results = []
+    for call in calls:
+        try:
+            results.append(answer(call))
+        except Exception as error:
+            results.append(error)
+    return results

@@ -59,8 +59,11 @@ class Hang(Tool):
     inputs = {"image": Param(ValueType.IMAGE)}
     output = ValueType.TEXT
 
+    finished = threading.Event()
+
     def execute(self, image):
         time.sleep(5)
+        type(self).finished.set()
         return "late"
 
 

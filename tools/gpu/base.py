@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
+from tools.backends import BatchBackend, each  # noqa: F401  (each: used by the GPU backends)
 from tools.models import ModelManager, option
 
 
-class GpuBackend:
+class GpuBackend(BatchBackend):
     """Base of the GPU backends. Subclasses set ``option_name`` / ``default_model`` and ``run_batch``."""
 
     option_name: str = ""     # e.g. "owlv2.model" -> Config.options["owlv2.model"] or LOUPE_OWLV2_MODEL
@@ -33,25 +34,6 @@ class GpuBackend:
         """The shared model ``(kind, model_id)``, pinned for a ``with`` block (see ModelManager.use)."""
         return self.manager.use((kind, self.model_id), build)
 
-    def run(self, **kwargs):
-        result = self.run_batch([kwargs])[0]
-        if isinstance(result, BaseException):
-            raise result
-        return result
-
-    def run_batch(self, calls: Sequence[Mapping[str, Any]]) -> list:
-        raise NotImplementedError
-
-
-def each(calls: Sequence[Mapping[str, Any]], answer) -> list:
-    """``answer(call)`` for each call; an exception becomes that call's result, not the batch's."""
-    results = []
-    for call in calls:
-        try:
-            results.append(answer(call))
-        except Exception as error:
-            results.append(error)
-    return results
 
 
 def guarded(calls: Sequence[Mapping[str, Any]], batched) -> list:
