@@ -7,8 +7,12 @@ label ``<script>`` must show as text. Images are embedded as ``data:`` URLs (no 
 from __future__ import annotations
 
 import base64
+from collections import OrderedDict
+import threading
 from html import escape
 import io
+
+import numpy as np
 
 from programs.values import Image, Objects, as_text
 
@@ -16,8 +20,31 @@ THUMBNAIL_SIDE = 320  # longest side of an inline thumbnail, in pixels
 MAX_ITEMS = 50        # list items and table rows shown before "... and N more"
 
 
+_ENCODED: "OrderedDict[tuple[int, int], tuple[np.ndarray, str]]" = OrderedDict()
+_ENCODED_MAX = 32
+_ENCODED_LOCK = threading.Lock()
+
+
 def image_data_url(image: Image, max_side: int = THUMBNAIL_SIDE) -> str:
-    """A ``data:`` URL of ``image`` shrunk to at most ``max_side`` pixels (PNG when small, else JPEG)."""
+    """A ``data:`` URL of ``image`` shrunk to at most ``max_side`` pixels (PNG when small, else JPEG).
+
+    The same (read-only) pixels shown again, as the input of every step, are encoded once: the last
+    few encodings are kept by the pixels' identity (holding the array, so the identity is not reused).
+    """
+    key = (id(image.pixels), max_side)
+    with _ENCODED_LOCK:
+        if key in _ENCODED:
+            _ENCODED.move_to_end(key)
+            return _ENCODED[key][1]
+    url = _encode(image, max_side)
+    with _ENCODED_LOCK:
+        _ENCODED[key] = (image.pixels, url)
+        while len(_ENCODED) > _ENCODED_MAX:
+            _ENCODED.popitem(last=False)
+    return url
+
+
+def _encode(image: Image, max_side: int) -> str:
     pil = image.to_pil()
     pil.thumbnail((max_side, max_side))
     buffer = io.BytesIO()
