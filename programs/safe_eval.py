@@ -13,21 +13,17 @@ reads as a number (``"3"``, ``"2.5"``, ``"three"``) becomes that number.
 from __future__ import annotations
 
 from dataclasses import dataclass
-import math
 import re
-from typing import Callable, Mapping
+from typing import Mapping
 
 from programs.errors import Diagnostic, ProgramError
+from programs.safe_eval_nodes import Binary, Compare, Const, IfElse, Text, Unary, Var
 from programs.lexer import END, NAME, NUMBER, OP, STRING, LexError, Token, tokenize
-from programs.values import Image, Objects, as_text
+from programs.safe_eval_semantics import MAX_TEXT_CHARS, evaluate, normalize  # noqa: F401  (re-exported)
 
 MAX_EXPRESSION_CHARS = 2000
 MAX_NESTING = 40
-MAX_TEXT_CHARS = 10_000
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_NUMBER_WORDS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())}
-_NUMBER_WORDS["none"] = 0
 _CONSTANTS = {"True": True, "False": False, "None": None}
 _FORBIDDEN_CHARACTERS = {".": "attribute access is", ":": "lambdas, slices and dicts are",
                          ";": "statements are", "@": "decorators and @ are", "&": "bitwise operators are",
@@ -41,43 +37,6 @@ MAX_OPERATORS = 200  # keeps the tree (and its evaluation) well inside Python's 
 # ---- AST ------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Const:
-    value: object
-
-@dataclass(frozen=True)
-class Var:
-    name: str
-    column: int
-
-@dataclass(frozen=True)
-class Text:
-    """A string literal with placeholders: ``parts`` alternate text and ``Var``."""
-    parts: tuple
-
-@dataclass(frozen=True)
-class Unary:
-    op: str
-    operand: object
-
-@dataclass(frozen=True)
-class Binary:
-    op: str
-    left: object
-    right: object
-
-@dataclass(frozen=True)
-class Compare:
-    first: object
-    rest: tuple  # ((op, operand), ...)
-
-@dataclass(frozen=True)
-class IfElse:
-    condition: object
-    then: object
-    otherwise: object
-
-
-@dataclass(frozen=True)
 class Expression:
     """A parsed EVAL expression. ``variables`` lists ``(name, column)`` of every placeholder."""
 
@@ -87,7 +46,7 @@ class Expression:
 
     def evaluate(self, env: Mapping[str, object]):
         """Compute the value; ``env`` maps variable names to runtime values. Raises ``ProgramError``."""
-        return _evaluate(self.tree, env)
+        return evaluate(self.tree, env)
 
 
 def parse_expression(source: str, line: int = 0, column_offset: int = 0) -> Expression:
@@ -271,144 +230,3 @@ class _ExpressionParser:
         return Text(tuple(parts)) if len(parts) > 1 else Const(text)
 
 
-# ---- evaluation ---------------------------------------------------------------------------------
-
-def normalize(value):
-    """Text yes/no/true/false -> bool; text that reads as a number -> int or float; else unchanged."""
-    if not isinstance(value, str):
-        return value
-    word = value.strip().lower().rstrip(".!")
-    if word in ("yes", "true"):
-        return True
-    if word in ("no", "false"):
-        return False
-    if word in _NUMBER_WORDS:
-        return _NUMBER_WORDS[word]
-    try:
-        number = float(word)
-    except ValueError:
-        return value
-    if not math.isfinite(number):
-        return value
-    return int(number) if number.is_integer() and "." not in word and "e" not in word else number
-
-
-def _lookup(var: Var, env: Mapping[str, object]):
-    if var.name not in env:
-        raise ProgramError.at(f"EVAL uses {{{var.name}}}, which has no value", 0, var.column)
-    value = env[var.name]
-    if isinstance(value, (Objects, Image)):
-        kind = "Objects" if isinstance(value, Objects) else "an Image"
-        raise ProgramError.at(f"EVAL works on numbers, text and yes/no; {{{var.name}}} holds {kind}",
-                              0, var.column, suggestion="COUNT objects or ask VQA first")
-    return value
-
-
-def _evaluate(node, env):
-    handler = _HANDLERS.get(type(node))
-    return handler(node, env)
-
-
-def _arith(op: str, left, right):
-    left, right = normalize(left), normalize(right)
-    if op == "+" and isinstance(left, str) and isinstance(right, str):
-        if len(left) + len(right) > MAX_TEXT_CHARS:
-            raise ProgramError.at(f"EVAL text longer than {MAX_TEXT_CHARS} characters")
-        return left + right
-    if not all(isinstance(v, (int, float)) and v is not None for v in (left, right)):
-        raise ProgramError.at(f"EVAL cannot apply {op} to {_kind(left)} and {_kind(right)}")
-    if op in ("/", "//", "%") and right == 0:
-        raise ProgramError.at(f"EVAL divides by zero ({as_text(left)} {op} 0)")
-    try:
-        result = _ARITH[op](left, right)
-    except OverflowError:
-        raise ProgramError.at("EVAL arithmetic overflowed") from None
-    if isinstance(result, float) and not math.isfinite(result):
-        raise ProgramError.at("EVAL arithmetic overflowed")
-    return result
-
-
-_ARITH: dict[str, Callable] = {
-    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b, "//": lambda a, b: a // b, "%": lambda a, b: a % b,
-}
-
-
-def _kind(value) -> str:
-    if isinstance(value, bool):
-        return "yes/no"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if value is None:
-        return "None"
-    return f"text {as_text(value)[:40]!r}"
-
-
-def _compare(op: str, left, right) -> bool:
-    left, right = normalize(left), normalize(right)
-    if isinstance(left, str) and isinstance(right, str):
-        left, right = left.strip().lower(), right.strip().lower()
-    if op == "==":
-        return left == right
-    if op == "!=":
-        return left != right
-    numbers = all(isinstance(v, (int, float)) and v is not None for v in (left, right))
-    if not numbers and not (isinstance(left, str) and isinstance(right, str)):
-        raise ProgramError.at(f"EVAL cannot order {_kind(left)} and {_kind(right)} with {op}")
-    return {"<": left < right, ">": left > right, "<=": left <= right, ">=": left >= right}[op]
-
-
-def _truth(value) -> bool:
-    value = normalize(value)
-    if isinstance(value, str):
-        return bool(value.strip())
-    return bool(value)
-
-
-def _binary(node: Binary, env):
-    if node.op == "and":
-        return _truth(_evaluate(node.left, env)) and _truth(_evaluate(node.right, env))
-    if node.op == "or":
-        return _truth(_evaluate(node.left, env)) or _truth(_evaluate(node.right, env))
-    if node.op == "xor":
-        return _truth(_evaluate(node.left, env)) != _truth(_evaluate(node.right, env))
-    return _arith(node.op, _evaluate(node.left, env), _evaluate(node.right, env))
-
-
-def _unary(node: Unary, env):
-    value = _evaluate(node.operand, env)
-    if node.op == "not":
-        return not _truth(value)
-    value = normalize(value)
-    if not isinstance(value, (int, float)) or value is None:
-        raise ProgramError.at(f"EVAL cannot apply unary {node.op} to {_kind(value)}")
-    return -value if node.op == "-" else +value
-
-
-def _chain(node: Compare, env) -> bool:
-    left = _evaluate(node.first, env)
-    for op, operand in node.rest:
-        right = _evaluate(operand, env)
-        if not _compare(op, left, right):
-            return False
-        left = right
-    return True
-
-
-def _text(node: Text, env) -> str:
-    out = "".join(p if isinstance(p, str) else as_text(_lookup(p, env)) for p in node.parts)
-    if len(out) > MAX_TEXT_CHARS:
-        raise ProgramError.at(f"EVAL text longer than {MAX_TEXT_CHARS} characters")
-    return out
-
-
-_HANDLERS: dict[type, Callable] = {
-    Const: lambda node, env: node.value,
-    Var: lambda node, env: _lookup(node, env),
-    Text: _text,
-    Unary: _unary,
-    Binary: _binary,
-    Compare: _chain,
-    IfElse: lambda node, env: _evaluate(node.then, env) if _truth(_evaluate(node.condition, env))
-    else _evaluate(node.otherwise, env),
-}
