@@ -17,11 +17,13 @@ from programs.checker import DEFAULT_INPUTS
 from programs.errors import ProgramError
 from programs.ir import Ref
 from programs.parser import parse_program
+from programs.safe_eval import parse_expression
 from programs.values import ValueType
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"-?\d*\.?\d*")
 _STRING_TYPES = (ValueType.TEXT, ValueType.ANY)
+_EXPRESSION_WORDS = ("and", "or", "not", "xor", "if", "else", "True", "False", "None")
 STANDARD_OUTPUTS = ("BOX", "OBJ", "ANSWER", "IMAGE", "LIST", "TEXT", "FINAL_RESULT")  # + digits, e.g. BOX0
 
 
@@ -50,6 +52,10 @@ class ProgramPrefix:
         self._lines_memo: dict[str, dict[str, ValueType] | None] = {"": dict(self.inputs)}
 
     def __call__(self, text: str) -> bool:
+        if text.startswith("\n") or "\n\n" in text.rstrip("\n") or "\n\n\n" in text:
+            return False  # no blank lines before or inside the program
+        if text.endswith("\n\n") and not self.is_complete(text):
+            return False  # a blank line only after the RESULT step
         head, _, current = text.rpartition("\n")
         types = self._types_after(head)
         if types is None or "\0done" in types:
@@ -145,7 +151,7 @@ class _LineScanner:
             return found is None
         self.skip_spaces()
         module = self.name()
-        modules = self.owner.registry.names()
+        modules = [m for m in self.owner.registry.names() if self.satisfiable(self.owner.registry.tool_class(m))]
         if self.at_end():
             return any(m.startswith(module) for m in modules)
         if module not in modules:
@@ -169,7 +175,7 @@ class _LineScanner:
                 call = self.line[self.line.index("=") + 1:self.pos]
                 return not missing and self.at_end() and call not in self.types.get("\0calls", ())
             name = self.name()
-            remaining = [n for n in tool.inputs if n not in used]
+            remaining = [n for n in tool.inputs if n not in used and self.has_value(tool.inputs[n])]
             if self.at_end():
                 return any(n.startswith(name) for n in remaining)
             if name not in remaining:
@@ -181,13 +187,42 @@ class _LineScanner:
             value = self.value(tool.inputs[name], name)
             if value is not True:
                 return value is None
+            if not [n for n in tool.inputs if n not in used and self.has_value(tool.inputs[n])] and \
+                    self.line[self.line.index("=") + 1:self.pos] + ")" in self.types.get("\0calls", ()):
+                return False  # this value would only repeat an earlier call
             self.skip_spaces()
             if self.at_end():
                 return True
             if self.line[self.pos] == ",":
+                if not [n for n in tool.inputs if n not in used and self.has_value(tool.inputs[n])]:
+                    return False  # nothing left to pass
                 self.pos += 1
             elif self.line[self.pos] != ")":
                 return False
+
+    def variables_for(self, param) -> list[str]:
+        return [n for n, t in self.types.items() if not n.startswith("\0") and param.type.accepts(t)]
+
+    def has_value(self, param) -> bool:
+        """Whether some value can be written for ``param`` here (a literal, or a variable of its type)."""
+        if param.type in (ValueType.IMAGE, ValueType.OBJECTS):
+            return bool(self.variables_for(param))
+        return True
+
+    def satisfiable(self, tool) -> bool:
+        """A module whose required inputs can all be given now (no Objects yet: no COUNT), and, when they
+        all take variables, in some way not already called (no second COUNT(box=BOX0))."""
+        required = {n: p for n, p in tool.inputs.items() if p.required}
+        if not all(self.has_value(p) for p in required.values()):
+            return False
+        if not all(p.type in (ValueType.IMAGE, ValueType.OBJECTS) for p in required.values()) or \
+                any(not p.required for p in tool.inputs.values()):
+            return True
+        done = set(self.types.get("\0calls", ()))
+        calls = [""]
+        for name, param in required.items():
+            calls = [f"{c},{name}={v}" if c else f"{name}={v}" for c in calls for v in self.variables_for(param)]
+        return any(f"{tool.name}({c})" not in done for c in calls)
 
     def value(self, param, arg_name: str) -> bool | None:
         """True: a complete value; None: the line ended inside it; False: invalid."""
@@ -229,13 +264,34 @@ class _LineScanner:
 
     def _allowed(self, arg_name: str, content: str, complete: bool) -> bool:
         if arg_name == "expr":
-            return self._placeholders_defined(content, complete)
+            return self._expression_ok(content, complete)
         choices = self.owner.choices.get(arg_name)
         if not choices:
             return True
         if complete:
             return content in choices
         return any(c.startswith(content) for c in choices)
+
+    def _expression_ok(self, expr: str, complete: bool) -> bool:
+        """An EVAL expression may hold only placeholders of defined variables, literals, operators and the
+        words and/or/not/xor/if/else/True/False/None (a trailing partial word: a prefix of one)."""
+        if not self._placeholders_defined(expr, complete):
+            return False
+        if complete:
+            try:
+                parse_expression(expr)
+            except ProgramError:
+                return False
+            return True
+        words = re.findall(r"'[^']*'?|\"[^\"]*\"?|\{[^{}]*\}?|[A-Za-z_]+", expr)
+        bare = [w for w in words if w[0] not in "'\"{"]
+        if not bare:
+            return True
+        last_is_partial = bool(re.search(r"[A-Za-z_]$", expr)) and expr.endswith(bare[-1])
+        finished = bare[:-1] if last_is_partial else bare
+        if any(w not in _EXPRESSION_WORDS for w in finished):
+            return False
+        return not last_is_partial or any(k.startswith(bare[-1]) for k in _EXPRESSION_WORDS)
 
     def _placeholders_defined(self, expr: str, complete: bool) -> bool:
         """Every ``{NAME}`` in an EVAL expression names a defined variable (a trailing ``{NA`` a prefix)."""
@@ -288,5 +344,5 @@ _TEXT_PARAM = _Param()
 
 def query_phrases(query: str, max_words: int = 4) -> list[str]:
     """Every run of 1..``max_words`` words of the query, lowercased (candidate object names)."""
-    words = re.findall(r"[a-z0-9']+", query.lower())
+    words = [w for w in re.findall(r"[a-z0-9]+", query.lower()) if len(w) > 1 or w.isdigit()]
     return sorted({" ".join(words[i:i + n]) for n in range(1, max_words + 1) for i in range(len(words) - n + 1)})

