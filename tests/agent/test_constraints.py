@@ -1,0 +1,84 @@
+"""Constrained decoding: which texts are valid beginnings of a program or a task list."""
+
+import pytest
+
+from agent.constraints import ProgramPrefix, output_name_ok, query_phrases
+from agent.json_constraints import TaskListPrefix
+from programs.tasks import TASK_ALIASES
+from tools.registry import default_registry
+
+PROGRAM = """BOX0=LOC(image=IMAGE,object='dogs')
+ANSWER0=COUNT(box=BOX0)
+ANSWER1=EVAL(expr="'yes' if {ANSWER0} > 0 else 'no'")
+FINAL_RESULT=RESULT(var=ANSWER1)
+"""
+TASKS = ('[{"task": "object-detection", "id": 0, "dep": [-1], "args": {"image": "image.jpg", "text": "dog"}}, '
+         '{"task": "object-counting", "id": 1, "dep": [0], "args": {"image": "<GENERATED>-0"}}]')
+
+
+@pytest.fixture(scope="module")
+def prefix():
+    return ProgramPrefix(default_registry(plugins=False), choices={"object": ["dogs", "TOP"]})
+
+
+def test_every_prefix_of_a_valid_program_is_accepted_and_the_whole_is_complete(prefix):
+    assert all(prefix(PROGRAM[:i]) for i in range(len(PROGRAM) + 1))
+    assert prefix.is_complete(PROGRAM) and not prefix.is_complete(PROGRAM[:-30])
+
+
+@pytest.mark.parametrize("text, why", [
+    ("Question", "output names are BOX0, OBJ1, ANSWER2, ... FINAL_RESULT"),
+    ("BOX123=", "at most two digits"),
+    ("BOX0=LOCATE", "unknown module"),
+    ("ANSWER0=COUNT", "no Objects variable yet"),
+    ("BOX0=LOC(imag=", "unknown argument"),
+    ("BOX0=LOC(image=BOX9", "undefined variable"),
+    ("BOX0=LOC(image=IMAGE,object='cats'", "object names come from the choices"),
+    ("BOX0 =", "no spaces"),
+    ("\nBOX0", "no blank line first"),
+    ("BOX0=LOC(image=IMAGE,object='dogs')\nANSWER0=COUNT(box=BOX0)\nANSWER1=COU", "COUNT(box=BOX0) again"),
+    ("BOX0=LOC(image=IMAGE,object='dogs')\nIMAGE0=CROP(image=IMAGE,box=BOX0,", "nothing left to pass"),
+    ("BOX0=LOC(image=IMAGE,object='dogs')\nANSWER0=EVAL(expr=\"{BOX0} is a", "only EVAL's own words"),
+    ("BOX0=LOC(image=IMAGE,object='dogs')\nANSWER0=EVAL(expr=\"{BOX9}", "placeholders name variables"),
+    ("BOX0=LOC(image=IMAGE,object='dogs')\n\n", "a blank line only after RESULT"),
+    (PROGRAM + "BOX1", "nothing after RESULT"),
+])
+def test_invalid_beginnings_are_rejected(prefix, text, why):
+    assert not prefix(text), why
+
+
+def test_output_names():
+    assert output_name_ok("BOX0", True) and output_name_ok("FINAL_RESULT", True)
+    assert output_name_ok("ANS", False) and not output_name_ok("ANS", True)
+    assert not output_name_ok("Question", False)
+
+
+def test_query_phrases_are_the_querys_word_runs():
+    assert query_phrases("How many dogs?", 2) == ["dogs", "how", "how many", "many", "many dogs"]
+    assert "bank" in query_phrases("What bank's name is it?", 2)
+
+
+@pytest.fixture(scope="module")
+def tasks():
+    return TaskListPrefix(list(TASK_ALIASES))
+
+
+def test_every_prefix_of_a_valid_task_list_is_accepted(tasks):
+    assert all(tasks(TASKS[:i]) for i in range(len(TASKS) + 1))
+    assert tasks.is_complete(TASKS) and not tasks.is_complete(TASKS[:-1])
+
+
+@pytest.mark.parametrize("text, why", [
+    ("import os", "a list first"),
+    ('[{"tsk', "only task keys"),
+    ('[{"task": "image-magic', "known tasks only"),
+    ('[{"task": "object-detection", "task', "each key once"),
+    ('[{"task": "object-detection", "id": 0, "dep": [0', "only earlier tasks"),
+    ('[{"task": "object-detection", "id": 2, "dep": [1, 1', "each dependency once"),
+    ('[{"task": "object-detection", "id": 0, "args": {"image\\', "no escapes"),
+    ('[{"task": "object-detection", "id": 0, "args": {"colour', "known argument names"),
+    ('[  {', "single spaces"),
+    ('[{"task": "object-detection", "id": 0, "dep": [-1], "args": {}}]]', "nothing after the list"),
+])
+def test_invalid_task_list_beginnings_are_rejected(tasks, text, why):
+    assert not tasks(text), why
