@@ -24,6 +24,7 @@ def main() -> None:
     parser.add_argument("--questions", default=str(Path(__file__).resolve().parents[2] / "shared/bench/questions.jsonl"))
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--mode", default="program", choices=["program", "tasks"])
+    parser.add_argument("--examples", type=int, default=5, help="retrieved examples in the prompt")
     args = parser.parse_args()
 
     from agent.llm import make_llm
@@ -34,7 +35,7 @@ def main() -> None:
 
     registry, llm, library = default_registry(plugins=False), make_llm("local"), load_library()
     if args.mode == "program":
-        planner = ProgramPlanner(llm, registry, ExampleRetriever(library))
+        planner = ProgramPlanner(llm, registry, ExampleRetriever(library), examples_k=args.examples)
     else:
         planner = TaskPlanner(llm, registry, ExampleRetriever([e for e in library if e.tasks]), examples_k=4)
     items = [json.loads(line) for line in Path(args.questions).read_text().splitlines() if line.strip()]
