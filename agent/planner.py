@@ -80,7 +80,7 @@ class Draft:
 class _Planner:
     mode = ""
 
-    def __init__(self, llm, registry, retriever, examples_k: int = 5, max_repairs: int = 1,
+    def __init__(self, llm, registry, retriever, examples_k: int = 6, max_repairs: int = 1,
                  max_tokens: int = 320):
         self.llm, self.registry, self.retriever = llm, registry, retriever
         self.examples_k, self.max_repairs, self.max_tokens = examples_k, max_repairs, max_tokens

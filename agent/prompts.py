@@ -7,19 +7,22 @@ the first sentence of its description.
 from __future__ import annotations
 
 import json
+import re
 from typing import Sequence
 
 PROGRAM_SYSTEM = ("You write short visual programs that answer a question about an image or edit it. "
                   "Reply with the program only, one step per line.")
+MAX_GIST_WORDS = 14
 TASKS_SYSTEM = ("You plan visual tasks as a JSON list of tasks. Reply with the JSON list only.")
 
 
 def compact_cards(registry, names: Sequence[str] | None = None) -> str:
+    """One line per tool: its signature and the gist of its description (up to the first clause)."""
     lines = []
     for name in names or registry.names():
         tool = registry.tool_class(name)
-        first_sentence = tool.description.split(". ")[0].rstrip(".") + "."
-        lines.append(f"{tool.signature()}  # {first_sentence}")
+        gist = re.split(r"[.,:;(]| e\.g\b", tool.description, maxsplit=1)[0].strip()
+        lines.append(f"{tool.signature()}  # {' '.join(gist.split()[:MAX_GIST_WORDS])}")
     return "\n".join(lines)
 
 

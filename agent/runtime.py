@@ -26,7 +26,7 @@ def step_event(record: StepRecord) -> dict:
 
 class Runtime:
     def __init__(self, llm, registry, use_cache: bool = True, cache_path=None, image_folder=None,
-                 step_timeout_s: float = 300.0, examples_k: int = 5):
+                 step_timeout_s: float = 300.0, examples_k: int = 6):
         from agent.retrieval import ExampleRetriever
         from programs.examples_library import load_library
 

@@ -24,7 +24,7 @@ def main() -> None:
     parser.add_argument("--questions", default=str(Path(__file__).resolve().parents[2] / "shared/bench/questions.jsonl"))
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--mode", default="program", choices=["program", "tasks"])
-    parser.add_argument("--examples", type=int, default=5, help="retrieved examples in the prompt")
+    parser.add_argument("--examples", type=int, default=6, help="retrieved examples in the prompt")
     args = parser.parse_args()
 
     from agent.llm import make_llm
