@@ -100,7 +100,9 @@ def _open(source, name: str, max_megapixels: float) -> PILImage.Image:
         found = re.search(r"\((\d+) pixels\)", str(error))
         pixels = int(found.group(1)) if found else 0
         raise ImageError(_too_big(name, pixels, max_megapixels)) from None
-    except UnidentifiedImageError:
+    except (UnidentifiedImageError, ImportError):
+        # ImportError: a library may patch PIL.Image.open to try an optional decoder plugin on unknown
+        # files (ultralytics does, for HEIF); a missing plugin still means "not an image we can read"
         raise ImageError(f"{name}: not an image Pillow can read (unknown or unsupported format)") from None
     except PermissionError as error:
         raise ImageError(f"{name}: cannot read the file ({error.strerror})") from None
