@@ -159,7 +159,14 @@ class LoupeRunner(_Runner):
         super().__init__(spec)
         from agent.api import Agent
 
-        self.agent = Agent(llm=self.llm, mode=spec.mode, registry=self.registry, use_cache=spec.use_cache)
+        # a benchmark never learns into the user's program cache: its own cache lives in the output folder
+        cache_path = Path(spec.out_dir) / "program_cache.sqlite" if spec.out_dir else None
+        if spec.use_cache and cache_path is None:
+            import tempfile
+
+            cache_path = Path(tempfile.mkdtemp(prefix="loupe-eval-")) / "program_cache.sqlite"
+        self.agent = Agent(llm=self.llm, mode=spec.mode, registry=self.registry, use_cache=spec.use_cache,
+                           cache_path=cache_path)
 
     def answer(self, item: Item, images: list[Image]) -> Outcome:
         left, right = images[0], (images[1] if item.two_images else None)
