@@ -18,6 +18,8 @@ class GpuBackend(BatchBackend):
 
     option_name: str = ""     # e.g. "owlv2.model" -> Config.options["owlv2.model"] or LOUPE_OWLV2_MODEL
     default_model: str = ""
+    processor_class: str = ""  # transformers class names for the default ``_build``, e.g. "Owlv2Processor"
+    model_class: str = ""
 
     def __init__(self, context):
         self.context = context
@@ -29,6 +31,17 @@ class GpuBackend(BatchBackend):
 
     def option(self, key: str, default=None):
         return option(self.context, key, default)
+
+    def _build(self, device, dtype) -> "Loaded":
+        """A transformers processor and model (``processor_class``/``model_class``) from ``model_id``."""
+        import transformers
+
+        from tools.models import load_pretrained
+
+        processor = load_pretrained(getattr(transformers, self.processor_class), self.model_id, self.option_name)
+        model = load_pretrained(getattr(transformers, self.model_class), self.model_id, self.option_name,
+                                dtype=dtype)
+        return Loaded(model.to(device).eval(), processor, device, dtype)
 
     def model(self, kind: str, build: Callable[[str, Any], Any]):
         """The shared model ``(kind, model_id)``, pinned for a ``with`` block (see ModelManager.use)."""

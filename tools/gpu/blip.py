@@ -7,21 +7,12 @@ Options: ``blip_vqa.model`` (default ``Salesforce/blip-vqa-base``), ``blip_capti
 from __future__ import annotations
 
 from programs.errors import ToolError
-from tools.gpu.base import GpuBackend, Loaded, chunks, guarded, to_device
-from tools.models import load_pretrained
+from tools.gpu.base import GpuBackend, chunks, guarded, to_device
 
 
 class _Blip(GpuBackend):
-    model_class = ""
+    processor_class = "BlipProcessor"
     kind = ""
-
-    def _build(self, device, dtype):
-        import transformers
-
-        processor = load_pretrained(transformers.BlipProcessor, self.model_id, self.option_name)
-        model = load_pretrained(getattr(transformers, self.model_class), self.model_id, self.option_name,
-                                dtype=dtype)
-        return Loaded(model.to(device).eval(), processor, device, dtype)
 
     def check(self, call) -> None:
         """Raise ToolError when this call's arguments are wrong (so it fails alone, not its batch)."""

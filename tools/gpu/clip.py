@@ -25,9 +25,8 @@ import numpy as np
 
 from programs.errors import ToolError, ToolUnavailable
 from programs.values import Objects
-from tools.gpu.base import GpuBackend, Loaded, chunks, guarded, to_device
+from tools.gpu.base import GpuBackend, chunks, guarded, to_device
 from tools.imageops import check_objects_fit
-from tools.models import load_pretrained
 
 PREFIX = "describe:"
 LLM_KEY = ("llm",)  # the key agent.list_backend.set_llm provides the planner's LLM under
@@ -67,12 +66,8 @@ class ClipBackend(GpuBackend):
         self._descriptors: dict[str, list[str]] = {}
         self._lock = threading.Lock()
 
-    def _build(self, device, dtype):
-        import transformers
-
-        processor = load_pretrained(transformers.CLIPProcessor, self.model_id, self.option_name)
-        model = load_pretrained(transformers.CLIPModel, self.model_id, self.option_name, dtype=dtype)
-        return Loaded(model.to(device).eval(), processor, device, dtype)
+    processor_class = "CLIPProcessor"
+    model_class = "CLIPModel"
 
     # ---- embeddings ------------------------------------------------------------------------------
 

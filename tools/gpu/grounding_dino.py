@@ -7,10 +7,9 @@ the processor pads them and the pixel mask keeps boxes relative to each image's 
 
 from __future__ import annotations
 
-from tools.gpu.base import Loaded, to_device
+from tools.gpu.base import to_device
 from tools.gpu.detections import from_grounding_dino
 from tools.gpu.locate import Locator
-from tools.models import load_pretrained
 
 
 def affordance(args) -> float:
@@ -23,13 +22,8 @@ class GroundingDinoLocator(Locator):
     default_model = "IDEA-Research/grounding-dino-tiny"
     batch_option = "grounding_dino.batch"
 
-    def _build(self, device, dtype):
-        import transformers
-
-        processor = load_pretrained(transformers.AutoProcessor, self.model_id, self.option_name)
-        model = load_pretrained(transformers.GroundingDinoForObjectDetection, self.model_id, self.option_name,
-                                dtype=dtype)
-        return Loaded(model.to(device).eval(), processor, device, dtype)
+    processor_class = "AutoProcessor"
+    model_class = "GroundingDinoForObjectDetection"
 
     def _detect(self, calls):
         import torch

@@ -7,10 +7,9 @@ answered without a model, as on the lite tier.
 
 from __future__ import annotations
 
-from tools.gpu.base import Loaded, to_device
+from tools.gpu.base import to_device
 from tools.gpu.detections import from_owlv2
 from tools.gpu.locate import Locator
-from tools.models import load_pretrained
 
 
 def affordance(args) -> float:
@@ -23,13 +22,8 @@ class Owlv2Locator(Locator):
     default_model = "google/owlv2-base-patch16-ensemble"
     batch_option = "owlv2.batch"
 
-    def _build(self, device, dtype):
-        import transformers
-
-        processor = load_pretrained(transformers.Owlv2Processor, self.model_id, self.option_name)
-        model = load_pretrained(transformers.Owlv2ForObjectDetection, self.model_id, self.option_name,
-                                dtype=dtype)
-        return Loaded(model.to(device).eval(), processor, device, dtype)
+    processor_class = "Owlv2Processor"
+    model_class = "Owlv2ForObjectDetection"
 
     def _detect(self, calls):
         """Every image with its own single query: ``logits`` ``[B, Q, 1]``, ``pred_boxes`` ``[B, Q, 4]``."""
