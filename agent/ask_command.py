@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from agent.cli_io import out
 from agent.runner import EXIT_BAD_INPUT, EXIT_OK, step_summary
 from programs.images import load_image
 
@@ -33,14 +34,14 @@ def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, 
 
         write_html(answer.execution, html_path, saycan=answer.saycan)
     if as_json:
-        click.echo(json.dumps({
+        out(json.dumps({
             "query": query, "mode": mode, "status": answer.status, "answer": answer.text or None,
             "image": str(Path(out_path)) if answer.image is not None else None, "program": answer.program,
             "llm_calls": answer.llm_calls, "prompt_tokens": answer.prompt_tokens, "from_cache": answer.from_cache,
             "errors": list(answer.errors),
             "steps": step_summary(answer.execution) if answer.execution else []}, indent=2))
     elif answer.ok:
-        click.echo(f"wrote {out_path}" if answer.image is not None else answer.text)
+        out(f"wrote {out_path}" if answer.image is not None else answer.text)
     if not answer.ok:
         for error in answer.errors or [answer.status]:
             click.echo(f"error: {error}", err=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from agent.cli_io import flush, out, reserved_stdout
 from programs.errors import ImageError, LoupeError, ProgramError, ToolError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
@@ -22,7 +23,8 @@ class _Group(click.Group):
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            with reserved_stdout():  # third-party output goes to stderr; Loupe's own goes through out()
+                return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except (ProgramError, ImageError, ToolError, LoupeError) as error:
@@ -74,14 +76,14 @@ def check(program_file, as_json):
         checked = check_program(_read_program(program_file, registry), registry)
     except ProgramError as error:
         if as_json:
-            click.echo(json.dumps({"ok": False, "errors": [vars(d) for d in error.diagnostics]}, indent=2))
+            out(json.dumps({"ok": False, "errors": [vars(d) for d in error.diagnostics]}, indent=2))
             sys.exit(EXIT_BAD_INPUT)
         _fail(f"{program_file}:\n" + str(error), EXIT_BAD_INPUT)
     if as_json:
-        click.echo(json.dumps({"ok": True, "steps": len(checked.program.steps), "inputs": checked.inputs,
+        out(json.dumps({"ok": True, "steps": len(checked.program.steps), "inputs": checked.inputs,
                                "program": render(checked.program)}, indent=2))
     else:
-        click.echo(f"{program_file}: ok, {len(checked.program.steps)} steps, reads {', '.join(checked.inputs) or 'no input'}")
+        out(f"{program_file}: ok, {len(checked.program.steps)} steps, reads {', '.join(checked.inputs) or 'no input'}")
 
 
 @main.command()
@@ -151,7 +153,7 @@ def eval_command(questions, images_dir, mode, llm_spec, workers, out_dir, baseli
 
     summary = run_eval(questions, images_dir, out_dir, mode, llm_spec or os.environ.get("LOUPE_LLM", "local"),
                        workers, baseline, engine, limit, use_cache=use_cache, progress=not quiet)
-    click.echo((Path(out_dir) / "summary.md").read_text(encoding="utf-8"))
+    out((Path(out_dir) / "summary.md").read_text(encoding="utf-8"))
     click.echo(f"results: {Path(out_dir) / 'results.jsonl'} (accuracy {summary['accuracy']:.1%})", err=True)
 
 
@@ -176,13 +178,13 @@ def batch(task, images_dir, out_dir, llm_spec, engine, workers, chunk_size, base
                         engine=engine, workers=workers, chunk_size=chunk_size, baseline=baseline, limit=limit,
                         progress=not quiet)
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        out(json.dumps(summary, indent=2))
         return
-    click.echo(f"{summary['ran']} run, {summary['skipped']} already done, {summary['ok']} ok; "
-               f"{summary['throughput_items_per_s']:.2f} images/s; results in {Path(out_dir) / 'results.csv'}")
+    out(f"{summary['ran']} run, {summary['skipped']} already done, {summary['ok']} ok; "
+        f"{summary['throughput_items_per_s']:.2f} images/s; results in {Path(out_dir) / 'results.csv'}")
     if summary.get("speedup"):
-        click.echo(f"visprog baseline: {summary['baseline']['throughput_items_per_s']:.2f} images/s; "
-                   f"speedup {summary['speedup']:.2f}x")
+        out(f"visprog baseline: {summary['baseline']['throughput_items_per_s']:.2f} images/s; "
+            f"speedup {summary['speedup']:.2f}x")
 
 
 @main.command()
@@ -203,7 +205,7 @@ def tools(as_json):
                      "needs_model": bool(registry.context.backend_specs(name)) or _is_model_tool(tool_class),
                      "backends": backends})
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        out(json.dumps(rows, indent=2))
         return
     for row in rows:
         if row["backends"]:
@@ -211,7 +213,7 @@ def tools(as_json):
                               for b in row["backends"])
         else:
             state = "no model needed" if not row["needs_model"] else "no backend installed"
-        click.echo(f"{row['signature']}\n    {row['description']}\n    backends: {state}")
+        out(f"{row['signature']}\n    {row['description']}\n    backends: {state}")
 
 
 @main.group()
@@ -229,8 +231,8 @@ def models_pull(cache):
 
     say = lambda message: click.echo(message, err=True)  # noqa: E731
     folder = pull(cache, progress=say)
-    click.echo(f"lite model pack ready in {folder}")
-    click.echo(f"embedded LLM ready: {pull_llm(Path(cache) if cache else None, progress=say)}")
+    out(f"lite model pack ready in {folder}")
+    out(f"embedded LLM ready: {pull_llm(Path(cache) if cache else None, progress=say)}")
 
 
 @models.command("list")
@@ -243,19 +245,18 @@ def models_list(as_json):
 
     rows = backend_rows(default_registry())
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        out(json.dumps(rows, indent=2))
         return
     for row in rows:
         state = "ready" if row["available"] else f"missing: {row['reason']}"
         extra = f" [weights: {row['weights']}, memory: {row['memory']}]" if row["memory"] else ""
-        click.echo(f"{row['tool']:<10} {row['backend']:<15} {state}{extra}")
+        out(f"{row['tool']:<10} {row['backend']:<15} {state}{extra}")
 
 
 def _exit(code: int, abandon_threads: bool = False):
     """Exit; after a step timed out, do not wait for its thread (it cannot be stopped)."""
     if abandon_threads:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        flush()
         os._exit(code)
     sys.exit(code)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from agent.cli_io import out
 from programs.errors import ProgramError
 from programs.ir import Program
 from programs.trace import Execution, Status
@@ -53,13 +54,13 @@ def report(execution: Execution, as_json: bool, html_path, out_path) -> int:
 
         write_html(execution, html_path)
     if as_json:
-        click.echo(json.dumps({
+        out(json.dumps({
             "ok": execution.ok, "answer": None if isinstance(result, Image) else _jsonable(result),
             "result_type": str(type_of(result)) if execution.ok else None,
             "image": str(saved) if saved else None, "wall_ms": round(execution.wall_s * 1000, 2),
             "steps": step_summary(execution), "errors": execution.errors}, indent=2))
     elif execution.ok:
-        click.echo(f"wrote {saved}" if saved else execution.answer)
+        out(f"wrote {saved}" if saved else execution.answer)
     if not execution.ok:
         for line in execution.errors:
             click.echo(f"error: {line}", err=True)

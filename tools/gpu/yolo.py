@@ -9,7 +9,10 @@ text embeddings need the CLIP weights ultralytics fetches on first ``set_classes
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
+import sys
 import threading
 
 from programs.errors import ToolError
@@ -32,13 +35,27 @@ def world_affordance(args) -> float:
     return 1.0
 
 
-def weights_dir() -> Path:
-    try:
-        from ultralytics.utils import SETTINGS
+def settings_file() -> Path:
+    """Where ultralytics keeps its settings (``settings.json``), found as ultralytics finds it, without
+    importing ultralytics: importing it creates the file on first use and prints that on stdout."""
+    if os.environ.get("YOLO_CONFIG_DIR"):
+        root = Path(os.environ["YOLO_CONFIG_DIR"]).expanduser()
+    elif sys.platform == "win32":
+        root = Path.home() / "AppData" / "Roaming"
+    elif sys.platform == "darwin":
+        root = Path.home() / "Library" / "Application Support"
+    else:
+        root = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return root / "Ultralytics" / "settings.json"
 
-        return Path(SETTINGS["weights_dir"])
-    except Exception:
-        return Path.cwd()
+
+def weights_dir() -> Path:
+    """The ultralytics weights folder: ``weights_dir`` of its settings file, else its default (``weights``,
+    relative to the working folder). Reads the file; imports nothing."""
+    try:
+        return Path(json.loads(settings_file().read_text(encoding="utf-8"))["weights_dir"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return Path("weights")
 
 
 def weights_file(name: str) -> Path | None:
