@@ -17,8 +17,9 @@ EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def inputs_for(program: Program, image_path: str | None, right_path: str | None, base: Path) -> dict:
-    """Named inputs: ``--image`` is IMAGE (and LEFT when ``--right`` is given); a task list's own files."""
-    from programs.images import load_image
+    """Named inputs: ``--image`` is IMAGE (and LEFT when ``--right`` is given); a task list's own files,
+    which must lie in ``base`` (the task list's folder)."""
+    from programs.images import confined_path, load_image
 
     inputs: dict = {}
     if image_path:
@@ -27,10 +28,9 @@ def inputs_for(program: Program, image_path: str | None, right_path: str | None,
         inputs["LEFT"] = image
     if right_path:
         inputs["RIGHT"] = load_image(right_path)
-    for name, file in program.files:
+    for name, file in program.files:  # a task list reads images from its own folder only
         if name not in inputs or (name == "IMAGE" and not image_path):
-            path = Path(file) if Path(file).is_absolute() else base / file
-            inputs[name] = load_image(path)
+            inputs[name] = load_image(confined_path(base, file))
     if not inputs:
         raise ProgramError.at("no input image given", suggestion="add --image PATH")
     return inputs

@@ -18,7 +18,7 @@ import io
 import os
 import re
 import warnings
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
 from PIL import Image as PILImage, ImageOps, UnidentifiedImageError
@@ -38,6 +38,35 @@ def load_image(source, max_megapixels: float = MAX_MEGAPIXELS) -> Image:
     name = str(source)
     _check_file(path, name)
     return _decode(path, name, max_megapixels)
+
+
+def confined_path(folder: str | os.PathLike, name: str) -> Path:
+    """``folder / name`` when ``name`` is a relative path that stays inside ``folder``, else ``ImageError``.
+
+    Absolute paths, drive letters, ``..`` parts (with either separator) and symlinks leading out of
+    ``folder`` are refused, all with the same message, so the answer never tells whether a file exists.
+    """
+    outside = ImageError(f"{name}: image files must be inside {folder}; give a path relative to it "
+                         "(no absolute path, no '..')")
+    if not name or "\0" in name or not is_relative_name(name):
+        raise outside
+    base = Path(folder)
+    path = base / name
+    try:
+        inside = path.resolve().is_relative_to(base.resolve())
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a bad name
+        inside = False
+    if not inside:
+        raise outside
+    return path
+
+
+def is_relative_name(name: str) -> bool:
+    """Whether ``name`` is a relative path without ``..`` on POSIX and Windows alike (looks at the text only)."""
+    for pure in (PurePosixPath(name), PureWindowsPath(name)):
+        if pure.is_absolute() or pure.anchor or ".." in pure.parts:
+            return False
+    return True
 
 
 def _check_file(path: Path, name: str) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import hashlib
 import json
 from pathlib import Path
+import re
 
 from programs.errors import ProgramError
+from programs.images import is_relative_name
 
 KINDS = ("answer", "edit")
 
@@ -46,6 +49,8 @@ class Item:
         images = data.get("images") or ([data["image"]] if data.get("image") else [])
         if len(images) not in (1, 2) or not all(isinstance(i, str) for i in images):
             raise bad("give 'image' (a file name) or 'images' ([left, right])")
+        if not all(is_relative_name(i) for i in images):
+            raise bad("image names are paths relative to --images (no absolute path, no '..')")
         answers = tuple(str(a) for a in data.get("answers", ()))
         if data["kind"] == "answer" and not answers:
             raise bad("an answer item needs a non-empty 'answers' list")
@@ -54,6 +59,16 @@ class Item:
             raise bad("each region must be [x1, y1, x2, y2]")
         return cls(data["id"], data["query"], data["kind"], tuple(images), answers,
                    tuple(data.get("expect_tools", ())), tuple(data.get("needs", ())), regions)
+
+
+def file_stem(item_id: str) -> str:
+    """A file name for an item's outputs: the id when it is a plain name (letters, digits, ``._-``, not
+    starting with a dot), else its safe characters plus a hash of the id, so that ``../../x`` stays in
+    the output folder and two ids never share a file."""
+    if re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}", item_id):
+        return item_id
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", item_id)[:60].strip("_") or "item"
+    return f"{safe}-{hashlib.sha256(item_id.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
 
 
 def load_items(path: str | Path, limit: int | None = None) -> list[Item]:

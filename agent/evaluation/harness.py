@@ -40,7 +40,7 @@ def run_eval(questions: str | Path, images_dir: str | Path, out_dir: str | Path,
             from programs.errors import ProgramError
 
             raise ProgramError.at(f"unknown baseline {baseline!r}", suggestion="choose visprog")
-        base_spec = EvalSpec(str(images_dir), llm, mode, registry, False, "visprog", str(out / "baseline"))
+        base_spec = EvalSpec(str(images_dir), llm, mode, registry, False, "visprog", str(out), "baseline/images")
         baseline_rows, base_wall = _run(base_spec, items, make_engine("local", 1), "visprog baseline", progress)
         write_jsonl(out / "baseline_results.jsonl", baseline_rows)
         summary.update(compare(summary, summarize(baseline_rows, base_wall)))

@@ -11,10 +11,10 @@ import threading
 import time
 from typing import Any
 
-from agent.evaluation.bench import Item
+from agent.evaluation.bench import Item, file_stem
 from agent.evaluation.edits import check_edit
 from agent.evaluation.matching import answer_matches
-from programs.images import load_image
+from programs.images import confined_path, load_image
 from programs.trace import Execution
 from programs.values import Image, as_text
 
@@ -25,8 +25,9 @@ SYSTEMS = ("loupe", "visprog")
 class EvalSpec:
     """How to build a runner. ``llm``: a spec for ``make_llm`` ("local", "openai:MODEL", a URL),
     ``oracle:FILE`` (see ``agent.evaluation.oracle``) or a model object. ``registry``: a
-    ``"module:function"`` returning a tool registry ("" = the default registry). ``out_dir``: where
-    edited images are written (None: not written)."""
+    ``"module:function"`` returning a tool registry ("" = the default registry). ``out_dir``: the run's
+    output folder (None: edited images are not written); edited images go to ``out_dir/images_subdir``, and a
+    row's ``output_image`` is that path relative to ``out_dir``. Image names are confined to ``images_dir``."""
 
     images_dir: str
     llm: Any = "local"
@@ -35,6 +36,7 @@ class EvalSpec:
     use_cache: bool = False
     system: str = "loupe"
     out_dir: str | None = None
+    images_subdir: str = "images"
 
     def build(self):
         return (LoupeRunner if self.system == "loupe" else VisProgRunner)(self)
@@ -103,7 +105,7 @@ class _Runner:
     def image(self, name: str) -> Image:
         with self._lock:
             if name not in self._images:
-                self._images[name] = load_image(Path(self.spec.images_dir) / name)
+                self._images[name] = load_image(confined_path(self.spec.images_dir, name))
             return self._images[name]
 
     def __call__(self, item: Item) -> dict:
@@ -132,10 +134,10 @@ class _Runner:
         check = check_edit(images[0].pixels, after, modules, item.expect_tools, item.regions)
         row["correct"], row["check"] = check.ok, check.reason
         if after is not None and self.spec.out_dir:
-            folder = Path(self.spec.out_dir) / "images"
-            folder.mkdir(parents=True, exist_ok=True)
-            outcome.image.to_pil().save(folder / f"{item.id}.png")
-            row["output_image"] = f"images/{item.id}.png"
+            relative = f"{self.spec.images_subdir}/{file_stem(item.id)}.png"
+            (Path(self.spec.out_dir) / relative).parent.mkdir(parents=True, exist_ok=True)
+            outcome.image.to_pil().save(Path(self.spec.out_dir) / relative)
+            row["output_image"] = relative
         return row
 
 

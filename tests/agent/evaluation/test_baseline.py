@@ -29,3 +29,13 @@ def test_loupe_batches_one_programs_ready_calls(bench, calls, tmp_path):
     run_eval(questions, images, tmp_path / "out", llm=oracle, registry="standins:registry", limit=4, progress=False)
     rows = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").open()]
     assert max(s["batch"] for s in rows[3]["steps"]) == 2  # LEFT and RIGHT located in one call
+
+
+def test_baseline_rows_point_at_the_baselines_own_edited_image(bench, tmp_path):
+    questions, images, oracle = bench
+    out = tmp_path / "out"
+    run_eval(questions, images, out, llm=oracle, registry="standins:registry", baseline="visprog", progress=False)
+    ours = [json.loads(line) for line in (out / "results.jsonl").open()][4]
+    theirs = [json.loads(line) for line in (out / "baseline_results.jsonl").open()][4]
+    assert ours["output_image"] == "images/q5.png" and (out / "images" / "q5.png").is_file()
+    assert theirs["output_image"] == "baseline/images/q5.png" and (out / "baseline" / "images" / "q5.png").is_file()
