@@ -137,9 +137,11 @@ def test_a_filled_program_that_fails_the_check_is_not_reused(tmp_path, registry)
     for name in registry.names():
         if name != "LOC":
             no_loc.register(registry.tool_class(name))
+    with ProgramCache(tmp_path / "c.sqlite", "same-key", registry) as control:  # with LOC the same lookup hits
+        control.store("How many horses are there?", COUNT)
+        assert _object_of(control.lookup("how many dogs are there").program) == "dogs"
     with ProgramCache(tmp_path / "c.sqlite", "same-key", no_loc) as cache:
-        cache.store("How many horses are there?", COUNT)
-        assert cache.lookup("how many dogs are there") is None
+        assert len(cache) == 1 and cache.lookup("how many dogs are there") is None
 
 
 def test_storing_again_replaces_the_template_and_clear_forgets(cache):

@@ -55,7 +55,9 @@ def test_retry_jitter_stays_within_half_to_full_delay():
     with pytest.raises(LLMError, match="gave up after 4"):
         retry(lambda: (_ for _ in ()).throw(LLMError("x", retryable=True)), attempts=4, backoff=1.0,
               sleep=sleeps.append, jitter=True)
+    assert len(sleeps) == 3  # one wait between each of the 4 attempts
     assert all(d / 2 <= s <= d for s, d in zip(sleeps, [1.0, 2.0, 4.0]))
+    assert sleeps != [1.0, 2.0, 4.0]  # jittered, not the plain doubling
 
 
 @pytest.mark.parametrize("count, labels", [(3, ["1", "2", "3"]), (10, list("ABCDEFGHIJ"))])

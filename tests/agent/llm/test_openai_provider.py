@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 
 import pytest
 
@@ -104,12 +103,10 @@ def test_always_empty_output_is_an_error(server):
 
 def test_timeout_is_retried_then_reported(server):
     server.always("/chat/completions", chat("late"), delay=1.0)
-    sleeps = []
-    start = time.monotonic()
+    sleeps = []  # how long it takes: bench/bench_latency.py
     with pytest.raises(LLMError, match=r"timed out after 0.2s.*gave up after 2 attempts"):
         make(server, sleeps, timeout=0.2, max_attempts=2).complete("hi")
     assert sleeps == [0.5]
-    assert time.monotonic() - start < 1.5
 
 
 def test_connection_refused_names_the_url():
