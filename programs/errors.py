@@ -6,7 +6,8 @@ Two families, kept apart (the planner can act on the first, not on the second):
   more ``Diagnostic`` (line, column, offending text, suggestion) so a planner or a person can fix it.
 * ``ToolError`` — a tool failed while running on valid arguments (model crashed, backend missing).
 
-``ImageError`` names an input file and why it cannot be used.
+``ImageError`` names an input file and why it cannot be used. ``InputError``: any other input of a
+request is unusable (a question too long, an output path that cannot be written).
 """
 
 from __future__ import annotations
@@ -70,6 +71,10 @@ class ToolUnavailable(ToolError):
 
 class ImageError(LoupeError):
     """An input image cannot be used; the message names the file and why."""
+
+
+class InputError(LoupeError):
+    """A request's input other than a program or an image is unusable; the message says which and why."""
 
 
 def did_you_mean(word: str, choices: Iterable[str], what: str = "") -> str:
