@@ -17,7 +17,7 @@ from agent.runtime import MODES, Runtime
 from programs.errors import InputError, ProgramError
 from programs.images import load_image, to_image
 from programs.trace import Execution
-from programs.values import Image
+from programs.values import Image, safe_text
 
 #: the longest question or instruction accepted, in characters (a long paragraph; a question that long
 #: is an accident or an attack, and would make every prompt, and so every LLM call, slow).
@@ -101,7 +101,7 @@ class Agent:
         from langgraph.types import Command
 
         mode = mode or self.mode
-        _check_query(query)
+        check_query(query)
         run_id = run_id or uuid.uuid4().hex
         state = self._initial_state(run_id, image, query, right, mode)
         config = {"configurable": {"thread_id": run_id}}
@@ -141,12 +141,15 @@ class Agent:
                       tuple(e for e in events))
 
 
-def _check_query(query) -> None:
+def check_query(query) -> None:
     """A question is non-empty text of at most MAX_QUERY_CHARS characters; else an InputError."""
     if not isinstance(query, str) or not query.strip():
         raise InputError("the question is empty; ask something about the image, e.g. 'How many dogs are there?'")
     if len(query) > MAX_QUERY_CHARS:
         raise InputError(f"the question is {len(query):,} characters long; the limit is {MAX_QUERY_CHARS:,}")
+    if safe_text(query) != query:
+        raise InputError(f"the question is not valid text (undecodable bytes or a lone surrogate: "
+                         f"{safe_text(query)[:80]!r}); write it in UTF-8")
 
 
 def _checkpointer(path):

@@ -125,7 +125,7 @@ def check_program(runtime: Runtime, state: AgentState) -> dict:
     try:
         checked = runtime.planner(state["mode"]).check(state["program"], _two_images(state))
     except ProgramError as error:
-        errors = [str(d) for d in error.diagnostics]
+        errors = error.lines()
         get_stream_writer()({"event": "check", "ok": False, "errors": errors})
         return {"errors": errors, "status": "invalid_program"}
     edits = [s.module for s in checked.program.steps if runtime.registry.tool_class(s.module).writes_image]

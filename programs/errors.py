@@ -38,8 +38,13 @@ class Diagnostic:
         return f"{where}{self.message}{found}{hint}"
 
 
+#: how many diagnostics a ProgramError's message shows; the rest are counted ("... and 9,990 more errors")
+MAX_SHOWN_ERRORS = 20
+
+
 class ProgramError(LoupeError):
-    """A bad program: every problem found is in ``diagnostics``, in source order."""
+    """A bad program: every problem found is in ``diagnostics``, in source order. The message shows
+    the first ``MAX_SHOWN_ERRORS`` and how many more there are (``lines()``)."""
 
     def __init__(self, diagnostics: Diagnostic | Iterable[Diagnostic]):
         if isinstance(diagnostics, Diagnostic):
@@ -49,7 +54,13 @@ class ProgramError(LoupeError):
         )
         if not self.diagnostics:
             raise ValueError("ProgramError needs at least one diagnostic")
-        super().__init__("\n".join(str(d) for d in self.diagnostics))
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self, limit: int = MAX_SHOWN_ERRORS) -> list[str]:
+        """The first ``limit`` diagnostics as text, then one line counting the rest (if any)."""
+        shown = [str(d) for d in self.diagnostics[:limit]]
+        more = len(self.diagnostics) - len(shown)
+        return shown + ([f"... and {more:,} more error{'s' if more > 1 else ''}"] if more else [])
 
     @classmethod
     def at(cls, message: str, line: int = 0, column: int = 0, text: str = "", suggestion: str = ""):
