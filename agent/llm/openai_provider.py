@@ -204,7 +204,7 @@ class OpenAICompatible(LLM):
         openai, where = self._openai, self.base_url or "https://api.openai.com/v1"
         name = {"provider": self.provider, "model": self._model or "?"}
         if isinstance(error, openai.APITimeoutError):
-            return LLMError(f"{what} timed out after {timeout:g}s", retryable=True, **name,
+            return LLMError(f"{what} timed out after {timeout:.3g}s", retryable=True, **name,
                             hint=f"check the server at {where}, or allow more time (--llm-timeout)")
         if isinstance(error, openai.APIConnectionError):
             return LLMError(f"{what}: could not connect to {where}", retryable=True, **name,
