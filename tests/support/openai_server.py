@@ -138,3 +138,10 @@ def server():
     srv.server_close()
 
 
+
+
+@pytest.fixture
+def no_llm_env(monkeypatch):
+    """No LLM settings from the environment the tests run in (keys, base URLs, default models)."""
+    for key in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LOUPE_LLM", "LOUPE_LLM_MODEL", "OLLAMA_HOST"):
+        monkeypatch.delenv(key, raising=False)

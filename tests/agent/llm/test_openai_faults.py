@@ -15,13 +15,9 @@ from agent.llm import LLMError
 from agent.llm.openai_provider import OpenAICompatible, retry_after_seconds
 from programs.errors import LoupeError
 
-from openai_server import HANG, RESET, chat, error_body, server  # noqa: F401  (server is a fixture)
+from openai_server import HANG, RESET, chat, error_body, no_llm_env, server  # noqa: F401  (fixtures)
 
-
-@pytest.fixture(autouse=True)
-def _no_env(monkeypatch):
-    for key in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LOUPE_LLM", "LOUPE_LLM_MODEL", "OLLAMA_HOST"):
-        monkeypatch.delenv(key, raising=False)
+pytestmark = pytest.mark.usefixtures("no_llm_env")
 
 
 def make(server, sleeps=None, **options):
