@@ -65,7 +65,7 @@ def _report(answer, query, mode, html_path, out_path, as_json) -> int:
     elif answer.ok:
         click.echo(f"wrote {out_path}" if answer.image is not None else safe_text(answer.text))
     if not answer.ok:
-        for error in answer.errors or [answer.status]:
+        for error in answer.errors or [answer.text or answer.status]:
             click.echo(f"error: {safe_text(error)}", err=True)
         return EXIT_BAD_INPUT
     return EXIT_OK

@@ -42,12 +42,12 @@ def check_output_paths(out_path=None, html_path=None) -> None:
     if out_path:
         from PIL import Image as PILImage
 
+        _check_writable("--out", Path(out_path))
         PILImage.init()
         fmt = PILImage.registered_extensions().get(Path(out_path).suffix.lower())
         if fmt is None or fmt not in PILImage.SAVE:
             raise InputError(f"--out {out_path}: cannot write an image with the suffix "
                              f"{Path(out_path).suffix or '(none)'!r}; use .png, .jpg or .webp")
-        _check_writable("--out", Path(out_path))
     if html_path:
         _check_writable("--html", Path(html_path))
 

@@ -136,3 +136,41 @@ def test_a_server_that_never_answers_as_a_real_process(server, photo):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert one_json_object(result.stdout)["error"]["message"].endswith("the 2 s deadline would pass before the next try")
     assert len(server.posted("/chat/completions")) == 1
+
+
+POP = "BOX0=LOC(image=IMAGE,object='tie')\nIMAGE0=COLORPOP(image=IMAGE,object=BOX0)\nR=RESULT(var=IMAGE0)"
+
+
+@pytest.mark.parametrize("typed, code, says", [
+    ("y\n", 0, "wrote "),
+    ("no\n", 2, "error: the edit was not approved"),
+    ("", 2, "error: --approve needs a y/n answer, but stdin is not a terminal and gave no answer"),
+    ("maybe\n", 2, "error: --approve needs a y/n answer, but stdin is not a terminal and gave 'maybe'"),
+])
+def test_approve_reads_y_or_n_from_a_pipe(server, photo, tmp_path, typed, code, says):
+    server.always("/chat/completions", chat(POP))
+    out = tmp_path / "popped.png"
+    result = CliRunner().invoke(main, ["ask", str(photo), "pop the tie", "--llm", server.url, "--no-cache", "--quiet",
+                                       "--approve", "--out", str(out)], input=typed, catch_exceptions=False)
+    assert result.exit_code == code and "Aborted" not in result.stderr
+    assert says in result.stdout + result.stderr
+    assert "IMAGE0=COLORPOP(image=IMAGE,object=BOX0)" in result.stderr  # the person saw what would run
+    assert out.exists() == (code == 0)
+
+
+@pytest.mark.parametrize("extra, says", [
+    (["--out", "no-such-folder/x.png"], "--out no-such-folder/x.png: the folder no-such-folder does not exist"),
+    (["--html", "no-such-folder/r.html"], "--html no-such-folder/r.html: the folder no-such-folder does not exist"),
+])
+def test_bad_output_paths_fail_before_any_llm_call(server, photo, extra, says, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = ask(photo, server.url, *extra)
+    assert result.exit_code == 2 and result.stderr == f"error: {says}\n"
+    assert server.posted("/chat/completions") == []
+
+
+def test_a_question_too_long_fails_before_any_llm_call(server, photo):
+    result = CliRunner().invoke(main, ["ask", str(photo), "how many ties? " * 2000, "--llm", server.url, "--json"])
+    assert result.exit_code == 2 and "the question is 30,000 characters long; the limit is 2,000" in result.stderr
+    assert one_json_object(result.stdout)["error"]["type"] == "InputError"
+    assert server.posted("/chat/completions") == []
