@@ -3,6 +3,7 @@
     agent = Agent(llm="local")                        # the embedded SmolLM2; or "openai:gpt-4o-mini", a URL...
     answer = agent.ask("photo.jpg", "how many horses are there?")
     answer.text, answer.image, answer.program, answer.execution
+    agent.close()                                     # or: with Agent(...) as agent: ...
 """
 
 from __future__ import annotations
@@ -13,10 +14,14 @@ from typing import Any, Callable, Iterator
 import uuid
 
 from agent.runtime import MODES, Runtime
-from programs.errors import ProgramError
+from programs.errors import InputError, ProgramError
 from programs.images import load_image, to_image
 from programs.trace import Execution
-from programs.values import Image
+from programs.values import Image, safe_text
+
+#: the longest question or instruction accepted, in characters (a long paragraph; a question that long
+#: is an accident or an attack, and would make every prompt, and so every LLM call, slow).
+MAX_QUERY_CHARS = 2_000
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,8 @@ class Agent:
     ``llm``: an ``agent.llm`` model or a spec for ``make_llm`` ("local", "openai:MODEL", "ollama:MODEL",
     a server URL). ``mode``: program | tasks | saycan. ``approve``: called with ``(program, edits)``
     before a program that writes images runs; returning False stops it. ``checkpoint``: a path to a
-    SQLite file so runs can be resumed (``resume``).
+    SQLite file so runs can be resumed (``resume``). ``close()`` (or a ``with`` block) removes the
+    agent's temporary image folder; it is also removed when the agent is garbage-collected or at exit.
     """
 
     def __init__(self, llm="local", mode: str = "program", registry=None, use_cache: bool = True,
@@ -67,12 +73,23 @@ class Agent:
         self.mode, self.max_repairs, self.max_replans, self.approve = mode, max_repairs, max_replans, approve
         self.runtime = Runtime(llm, registry or default_registry(), use_cache, cache_path,
                                step_timeout_s=step_timeout_s)
+        self.runtime.approve = approve
         self._checkpointer = _checkpointer(checkpoint)
         self.graph = build_graph(self.runtime, self._checkpointer)
 
     @property
     def llm(self):
         return self.runtime.llm
+
+    def close(self) -> None:
+        """Remove the temporary files of this agent (edited images kept for the graph's state)."""
+        self.runtime.close()
+
+    def __enter__(self) -> Agent:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def ask(self, image, query: str, right=None, mode: str | None = None) -> Answer:
         events = list(self.stream(image, query, right, mode))
@@ -84,6 +101,7 @@ class Agent:
         from langgraph.types import Command
 
         mode = mode or self.mode
+        check_query(query)
         run_id = run_id or uuid.uuid4().hex
         state = self._initial_state(run_id, image, query, right, mode)
         config = {"configurable": {"thread_id": run_id}}
@@ -121,6 +139,17 @@ class Agent:
                       state.get("program", ""), state.get("llm_calls", 0), state.get("prompt_tokens", 0),
                       state.get("from_cache", False), tuple(state.get("errors", [])), execution, saycan,
                       tuple(e for e in events))
+
+
+def check_query(query) -> None:
+    """A question is non-empty text of at most MAX_QUERY_CHARS characters; else an InputError."""
+    if not isinstance(query, str) or not query.strip():
+        raise InputError("the question is empty; ask something about the image, e.g. 'How many dogs are there?'")
+    if len(query) > MAX_QUERY_CHARS:
+        raise InputError(f"the question is {len(query):,} characters long; the limit is {MAX_QUERY_CHARS:,}")
+    if safe_text(query) != query:
+        raise InputError(f"the question is not valid text (undecodable bytes or a lone surrogate: "
+                         f"{safe_text(query)[:80]!r}); write it in UTF-8")
 
 
 def _checkpointer(path):

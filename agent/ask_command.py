@@ -5,28 +5,51 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+import sys
 
 import click
 
 from agent.cli_io import out
-from agent.runner import EXIT_BAD_INPUT, EXIT_OK, step_summary
+from agent.runner import EXIT_BAD_INPUT, EXIT_OK, check_output_paths, step_summary
+from programs.errors import InputError
 from programs.images import load_image
+from programs.values import safe_text
+
+DEFAULT_OUT = "edited.png"
 
 
 def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve, no_cache,
-            quiet) -> int:
-    from agent.api import Agent
+            quiet, llm_timeout=None) -> int:
+    """``loupe ask``; returns the exit code. ``llm_timeout``: seconds one remote LLM call may take in all."""
+    from agent.api import Agent, check_query
 
+    check_query(query)
+    check_output_paths(out_path, html_path)
+    out_path = out_path or DEFAULT_OUT
     image = load_image(image_path)
     right = load_image(right_path) if right_path else None
-    llm_spec = llm_spec or os.environ.get("LOUPE_LLM", "local")
-    agent = Agent(llm=llm_spec, mode=mode, use_cache=not no_cache, approve=_ask_person if approve else None)
-    answer = None
-    for event in agent.stream(image, query, right):
-        if event["event"] == "done":
-            answer = event["answer_object"]
-        elif not quiet and not as_json:
-            _progress(event)
+    llm = _make_llm(llm_spec or os.environ.get("LOUPE_LLM", "local"), llm_timeout)
+    with Agent(llm=llm, mode=mode, use_cache=not no_cache, approve=_ask_person if approve else None) as agent:
+        answer = None
+        for event in agent.stream(image, query, right):
+            if event["event"] == "done":
+                answer = event["answer_object"]
+            elif not quiet and not as_json:
+                _progress(event)
+        return _report(answer, query, mode, html_path, out_path, as_json)
+
+
+def _make_llm(spec: str, timeout: float | None):
+    """The model for ``spec``; a remote one gets ``timeout`` as its per-call deadline and request timeout."""
+    from agent.llm import make_llm
+    from agent.llm.factory import takes_network_options
+
+    if timeout is None or not takes_network_options(spec):
+        return make_llm(spec)
+    return make_llm(spec, timeout=timeout, deadline=timeout)
+
+
+def _report(answer, query, mode, html_path, out_path, as_json) -> int:
     if answer.image is not None:
         answer.image.to_pil().save(out_path)
     if html_path and answer.execution is not None:
@@ -41,17 +64,28 @@ def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, 
             "errors": list(answer.errors),
             "steps": step_summary(answer.execution) if answer.execution else []}, indent=2))
     elif answer.ok:
-        out(f"wrote {out_path}" if answer.image is not None else answer.text)
+        out(f"wrote {out_path}" if answer.image is not None else safe_text(answer.text))
     if not answer.ok:
-        for error in answer.errors or [answer.status]:
-            click.echo(f"error: {error}", err=True)
+        for error in answer.errors or [answer.text or answer.status]:
+            click.echo(f"error: {safe_text(error)}", err=True)
         return EXIT_BAD_INPUT
     return EXIT_OK
 
 
 def _ask_person(program: str, edits: list[str]) -> bool:
+    """Show the edit and ask; from a terminal with a prompt, else one y/n line read from stdin."""
     click.echo(f"The program edits the image ({', '.join(edits)}):\n{program}", err=True)
-    return click.confirm("Run it?", default=False, err=True)
+    if sys.stdin is not None and sys.stdin.isatty():
+        return click.confirm("Run it?", default=False, err=True)
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    word = line.strip().lower()
+    if word in ("y", "yes"):
+        return True
+    if word in ("n", "no"):
+        return False
+    got = "no answer" if not line else f"{line.strip()[:20]!r}"
+    raise InputError(f"--approve needs a y/n answer, but stdin is not a terminal and gave {got}; "
+                     f"pipe one in (echo y | loupe ask ... --approve) or run from a terminal")
 
 
 def _progress(event: dict) -> None:

@@ -1,6 +1,8 @@
 """The ``loupe`` command line: thin commands over the library API, grouped by noun.
 
-Exit codes: 0 ok; 2 bad program or input (a message on stderr, no traceback); 1 internal error.
+Exit codes: 0 ok; 2 bad program or input, or an LLM that failed (a message on stderr, no traceback);
+1 internal error. Under ``--json`` a failure also prints one JSON object on stdout:
+``{"ok": false, "status": "error", "errors": [message], "error": {"type", "message", "exit_code"}}``.
 """
 
 from __future__ import annotations
@@ -9,11 +11,13 @@ import json
 import os
 import sys
 from pathlib import Path
+import warnings
 
 import click
 
 from agent.cli_io import flush, out, reserved_stdout
-from programs.errors import ImageError, LoupeError, ProgramError, ToolError
+from programs.errors import MAX_SHOWN_ERRORS, ImageError, LoupeError, ProgramError, ToolError
+from programs.values import safe_text
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -22,23 +26,34 @@ class _Group(click.Group):
     """Turns Loupe's own errors into clean messages with exit code 2, anything else into exit code 1."""
 
     def invoke(self, ctx):
+        as_json = "--json" in ctx.args  # the subcommand's own arguments, before it parses them
+        warnings.formatwarning = _one_line_warning
         try:
             with reserved_stdout():  # third-party output goes to stderr; Loupe's own goes through out()
                 return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except (ProgramError, ImageError, ToolError, LoupeError) as error:
-            _fail(str(error), EXIT_BAD_INPUT)
+            _fail(str(error), EXIT_BAD_INPUT, error if as_json else None)
         except Exception as error:  # a bug: say so briefly, without a traceback unless asked
             if "--debug" in sys.argv:
                 raise
             _fail(f"internal error: {type(error).__name__}: {error} (run with --debug for the traceback)",
-                  EXIT_INTERNAL)
+                  EXIT_INTERNAL, error if as_json else None)
 
 
-def _fail(message: str, code: int):
+def _fail(message: str, code: int, json_error: BaseException | None = None):
+    """Say ``message`` on stderr (and, for ``--json``, as one JSON object on stdout); exit with ``code``."""
+    message = safe_text(message)
+    if json_error is not None:
+        out(json.dumps({"ok": False, "status": "error", "errors": [message], "error": {
+            "type": type(json_error).__name__, "message": message, "exit_code": code}}, indent=2))
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    return f"warning: {message}\n"
 
 
 @click.group(cls=_Group)
@@ -53,7 +68,7 @@ def _read_program(path: str, registry):
 
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8-sig")  # a BOM (Windows editors) is not part of the program
     except (OSError, UnicodeDecodeError) as error:
         raise ProgramError.at(f"{path}: cannot read the program file ({error})") from None
     try:
@@ -76,7 +91,9 @@ def check(program_file, as_json):
         checked = check_program(_read_program(program_file, registry), registry)
     except ProgramError as error:
         if as_json:
-            out(json.dumps({"ok": False, "errors": [vars(d) for d in error.diagnostics]}, indent=2))
+            shown = error.diagnostics[:MAX_SHOWN_ERRORS]
+            out(json.dumps({"ok": False, "errors": [vars(d) for d in shown],
+                                   "more_errors": len(error.diagnostics) - len(shown)}, indent=2))
             sys.exit(EXIT_BAD_INPUT)
         _fail(f"{program_file}:\n" + str(error), EXIT_BAD_INPUT)
     if as_json:
@@ -96,11 +113,12 @@ def check(program_file, as_json):
 @click.option("--timeout", default=300.0, show_default=True, help="Time limit of one step, in seconds.")
 def run(program_file, image_path, right_path, as_json, html_path, out_path, timeout):
     """Run PROGRAM_FILE on an image and print the answer (or write the edited image)."""
-    from agent.runner import inputs_for, report
+    from agent.runner import check_output_paths, inputs_for, report
     from programs.interpreter import Interpreter
     from programs.trace import Status
     from tools.registry import default_registry
 
+    check_output_paths(out_path, html_path)
     registry = default_registry()
     program = _read_program(program_file, registry)
     inputs = inputs_for(program, image_path, right_path, Path(program_file).parent)
@@ -119,17 +137,21 @@ def run(program_file, image_path, right_path, as_json, html_path, out_path, time
               help="local | openai:MODEL | ollama:MODEL | URL of an OpenAI-compatible server (default: "
                    "$LOUPE_LLM or local).")
 @click.option("--html", "html_path", help="Write the visual rationale to this HTML file.")
-@click.option("--out", "out_path", default="edited.png", show_default=True, help="Where to write an edited image.")
+@click.option("--out", "out_path", default=None, help="Where to write an edited image  [default: edited.png].")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, program and trace as JSON.")
 @click.option("--approve", is_flag=True, help="Ask before running steps that edit the image.")
 @click.option("--no-cache", is_flag=True, help="Always plan with the LLM (do not reuse cached programs).")
 @click.option("--quiet", is_flag=True, help="Do not print progress on stderr.")
-def ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve, no_cache, quiet):
+@click.option("--llm-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds one call to a remote LLM may take, retries and Retry-After waits included "
+                   "(remote models only)  [default: 180].")
+def ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve, no_cache, quiet,
+        llm_timeout):
     """Answer QUERY about IMAGE, or carry out an edit, with a planned program."""
     from agent.ask_command import run_ask
 
     sys.exit(run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve,
-                     no_cache, quiet))
+                     no_cache, quiet, llm_timeout))
 
 
 @main.command("eval")

@@ -6,6 +6,11 @@
 Budgets (repairs, replans) live in the state; images never do (the state holds ImageStore keys), and
 neither do executions (kept by the ``Runtime`` under the run id). Step events are streamed through
 LangGraph's custom stream (``stream_mode="custom"``).
+
+Approval (when ``approval_required``): every program that writes an image is approved before it runs,
+keyed by its text, so a repaired or replanned program is asked about again (APPROVE interrupts the
+graph). SayCan picks its steps one at a time inside its node, so it asks ``runtime.approve`` (the Agent's
+callback) before each image-writing step; with no callback it refuses them (fails closed).
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ class AgentState(TypedDict, total=False):
     result_image: str         # ImageStore key of an edited image
     edits: list[str]          # modules of the checked program that write images
     approval_required: bool   # ask a person before running edits
-    needs_approval_checked: bool
+    approved_program: str     # the program text a person approved (a different program is asked again)
 
 
 def build_graph(runtime: Runtime, checkpointer=None):
@@ -81,7 +86,7 @@ def is_saycan(state: AgentState) -> str:
 def after_check(state: AgentState) -> str:
     if state.get("errors"):
         return REPAIR if state.get("repairs_left", 0) > 0 and not state.get("from_cache") else ANSWER
-    return APPROVE if state.get("needs_approval_checked") is None and _needs_approval(state) else EXECUTE
+    return APPROVE if _needs_approval(state) else EXECUTE
 
 
 def was_approved(state: AgentState) -> str:
@@ -94,7 +99,9 @@ def did_a_step_fail(state: AgentState) -> str:
 
 
 def _needs_approval(state: AgentState) -> bool:
-    return bool(state.get("approval_required")) and bool(state.get("edits"))
+    """Edits to run that a person has not approved in this exact program."""
+    return (bool(state.get("approval_required")) and bool(state.get("edits"))
+            and state.get("approved_program") != state.get("program"))
 
 
 # ---- nodes -----------------------------------------------------------------------------------
@@ -118,7 +125,7 @@ def check_program(runtime: Runtime, state: AgentState) -> dict:
     try:
         checked = runtime.planner(state["mode"]).check(state["program"], _two_images(state))
     except ProgramError as error:
-        errors = [str(d) for d in error.diagnostics]
+        errors = error.lines()
         get_stream_writer()({"event": "check", "ok": False, "errors": errors})
         return {"errors": errors, "status": "invalid_program"}
     edits = [s.module for s in checked.program.steps if runtime.registry.tool_class(s.module).writes_image]
@@ -143,8 +150,9 @@ def approve(runtime: Runtime, state: AgentState) -> dict:
     decision = interrupt({"question": "run these image edits?", "program": state["program"],
                           "edits": state.get("edits", [])})
     approved = bool(decision) and str(decision).lower() not in ("no", "n", "false", "reject")
-    return {"approved": approved, "needs_approval_checked": True,
-            **({} if approved else {"status": "rejected", "answer": "the edit was not approved"})}
+    if approved:
+        return {"approved": True, "approved_program": state["program"]}
+    return {"approved": False, "status": "rejected", "answer": "the edit was not approved"}
 
 
 def execute(runtime: Runtime, state: AgentState) -> dict:
@@ -166,7 +174,8 @@ def execute(runtime: Runtime, state: AgentState) -> dict:
 def saycan(runtime: Runtime, state: AgentState) -> dict:
     writer = get_stream_writer()
     inputs = {name: runtime.images.get(key) for name, key in state["images"].items()}
-    run = runtime.saycan(state["run_id"], state["query"], inputs)
+    approve = _saycan_approver(runtime, writer) if state.get("approval_required") else None
+    run = runtime.saycan(state["run_id"], state["query"], inputs, approve)
     for step in run.steps:
         writer({"event": "saycan", "chosen": step.chosen,
                 "candidates": [[c.text, round(c.llm, 4), round(c.affordance, 3)]
@@ -174,11 +183,23 @@ def saycan(runtime: Runtime, state: AgentState) -> dict:
     update: dict[str, Any] = {"program": render(run.execution.program), "llm_calls": run.llm_calls,
                               "prompt_tokens": run.prompt_tokens}
     result = run.execution.result
+    if run.rejected:
+        return {**update, "status": "rejected", "answer": "the edit was not approved"}
     if result is None:
         return {**update, "status": "failed", "errors": ["SayCan reached no RESULT within its step bound"]}
     if isinstance(result, Image):
         return {**update, "status": "ok", "result_image": runtime.images.put(result), "answer": ""}
     return {**update, "status": "ok", "answer": as_text(result)}
+
+
+def _saycan_approver(runtime: Runtime, writer):
+    """SayCan's per-step approval: the runtime's callback, its decision streamed; none refuses (fails closed)."""
+    def approve(program: str, edits: list[str]) -> bool:
+        decision = bool(runtime.approve(program, edits)) if runtime.approve is not None else False
+        writer({"event": "approval", "approved": decision, "edits": list(edits)})
+        return decision
+
+    return approve
 
 
 def answer(runtime: Runtime, state: AgentState) -> dict:

@@ -2,6 +2,8 @@
 
 Input images are referenced by their file path when they came from a file (so a checkpointed run can
 resume in another process); other images are kept in memory and written as PNG into ``folder``.
+Without a ``folder`` the store makes a temporary one on its first write and removes it on ``close()``,
+when the store is garbage-collected, or at interpreter exit, whichever comes first.
 """
 
 from __future__ import annotations
@@ -17,9 +19,34 @@ from programs.values import Image
 
 class ImageStore:
     def __init__(self, folder: Path | str | None = None):
-        self.folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="loupe-images-"))
+        self._given = Path(folder) if folder else None
+        self._temporary: tempfile.TemporaryDirectory | None = None
         self._memory: dict[str, Image] = {}
         self._lock = threading.Lock()
+
+    @property
+    def folder(self) -> Path:
+        """Where images are written: the given folder, else a temporary one made on first use."""
+        if self._given is not None:
+            return self._given
+        with self._lock:
+            if self._temporary is None:
+                self._temporary = tempfile.TemporaryDirectory(prefix="loupe-images-", ignore_cleanup_errors=True)
+            return Path(self._temporary.name)
+
+    def close(self) -> None:
+        """Forget the images; remove the temporary folder (a given folder is the caller's and stays)."""
+        with self._lock:
+            self._memory.clear()
+            temporary, self._temporary = self._temporary, None
+        if temporary is not None:
+            temporary.cleanup()
+
+    def __enter__(self) -> ImageStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def put_input(self, image: Image) -> str:
         """A key for an input image: ``file:<path>`` when it was loaded from a file (resumable anywhere)."""

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
 
 from agent.cli_io import out
-from programs.errors import ProgramError
+from programs.errors import InputError, ProgramError
 from programs.ir import Program
 from programs.trace import Execution, Status
-from programs.values import Image, as_text, type_of
+from programs.values import Image, as_text, safe_text, type_of
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -34,6 +35,35 @@ def inputs_for(program: Program, image_path: str | None, right_path: str | None,
     if not inputs:
         raise ProgramError.at("no input image given", suggestion="add --image PATH")
     return inputs
+
+
+def check_output_paths(out_path=None, html_path=None) -> None:
+    """Before a run: ``--out`` must be writable with an image format PIL can save (by its suffix),
+    ``--html`` writable; else an InputError naming the option, the path and why."""
+    if out_path:
+        from PIL import Image as PILImage
+
+        _check_writable("--out", Path(out_path))
+        PILImage.init()
+        fmt = PILImage.registered_extensions().get(Path(out_path).suffix.lower())
+        if fmt is None or fmt not in PILImage.SAVE:
+            raise InputError(f"--out {out_path}: cannot write an image with the suffix "
+                             f"{Path(out_path).suffix or '(none)'!r}; use .png, .jpg or .webp")
+    if html_path:
+        _check_writable("--html", Path(html_path))
+
+
+def _check_writable(option: str, path: Path) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        problem = "is a folder; give a file name"
+    elif not folder.is_dir():
+        problem = f"the folder {folder} does not exist"
+    elif not os.access(path if path.exists() else folder, os.W_OK):
+        problem = "is not writable here" if path.exists() else f"the folder {folder} is not writable"
+    else:
+        return
+    raise InputError(f"{option} {path}: {problem}")
 
 
 def step_summary(execution: Execution) -> list[dict]:
@@ -60,10 +90,10 @@ def report(execution: Execution, as_json: bool, html_path, out_path) -> int:
             "image": str(saved) if saved else None, "wall_ms": round(execution.wall_s * 1000, 2),
             "steps": step_summary(execution), "errors": execution.errors}, indent=2))
     elif execution.ok:
-        out(f"wrote {saved}" if saved else execution.answer)
+        out(f"wrote {saved}" if saved else safe_text(execution.answer))
     if not execution.ok:
         for line in execution.errors:
-            click.echo(f"error: {line}", err=True)
+            click.echo(f"error: {safe_text(line)}", err=True)
         skipped = [r.output for r in execution.records if r.status is Status.SKIPPED]
         if skipped:
             click.echo(f"skipped (inputs failed): {', '.join(skipped)}", err=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from typing import Callable
+import warnings
 
 from agent.image_store import ImageStore
 from agent.list_backend import set_llm
@@ -41,15 +43,11 @@ class Runtime:
             "program": ProgramPlanner(llm, registry, self.retriever, examples_k),
             "tasks": TaskPlanner(llm, registry, self.task_retriever, examples_k=4),
         }
-        self.cache = None
-        if use_cache:
-            from agent.program_cache import ProgramCache
-
-            self.cache = ProgramCache.for_registry(registry, cache_path)
-            self.cache.seed((e.instruction, e.program) for e in library if len(e.program.splitlines()) > 1)
+        self.cache = _open_cache(registry, cache_path, library) if use_cache else None
         self.executions: dict[str, Execution] = {}
         self.saycan_runs: dict[str, SayCanRun] = {}
         self._lock = threading.Lock()
+        self.approve: Callable[[str, list[str]], bool] | None = None  # SayCan's per-edit approval (the Agent's)
 
     def planner(self, mode: str):
         return self._planners[mode]
@@ -63,20 +61,62 @@ class Runtime:
             self.executions[run_id] = execution
         return execution
 
-    def saycan(self, run_id: str, query: str, inputs: dict) -> SayCanRun:
-        planner = SayCanPlanner(self.llm, self.registry, self.retriever, self.interpreter())
+    def saycan(self, run_id: str, query: str, inputs: dict, approve=None) -> SayCanRun:
+        """A SayCan run; ``approve(program, edits)`` is asked before each step that writes an image."""
+        planner = SayCanPlanner(self.llm, self.registry, self.retriever, self.interpreter(), approve=approve)
         run = planner.run(query, inputs)
         with self._lock:
             self.saycan_runs[run_id] = run
             self.executions[run_id] = run.execution
         return run
 
+    def close(self) -> None:
+        """Remove the image store's temporary folder and close the program cache."""
+        self.images.close()
+        if self.cache is not None:
+            self.cache.close()
+
     def cache_lookup(self, query: str, mode: str) -> str | None:
         if self.cache is None or mode != "program":
             return None
-        hit = self.cache.lookup(query)
+        try:
+            hit = self.cache.lookup(query)
+        except sqlite3.Error as error:
+            self._drop_cache(error)
+            return None
         return hit.program if hit else None
 
     def cache_store(self, query: str, program: str) -> None:
         if self.cache is not None:
-            self.cache.store(query, program)
+            try:
+                self.cache.store(query, program)
+            except sqlite3.Error as error:
+                self._drop_cache(error)
+
+    def _drop_cache(self, error: Exception) -> None:
+        """The cache file broke during the run: warn once and go on without it (it is only a shortcut)."""
+        _warn_cache(self.cache.path, error)
+        self.cache = None
+
+
+def _open_cache(registry, cache_path, library):
+    """The program cache, seeded with the curated library; None (and a warning) when its file is unusable."""
+    from agent.program_cache import ProgramCache
+
+    cache = ProgramCache.for_registry(registry, cache_path)
+    try:
+        cache.seed((e.instruction, e.program) for e in library if len(e.program.splitlines()) > 1)
+    except (sqlite3.Error, OSError, RuntimeError) as error:  # corrupt, unreadable, or from a newer Loupe
+        _warn_cache(cache.path, error)
+        cache.close()
+        return None
+    return cache
+
+
+def _warn_cache(path, error: Exception) -> None:
+    warnings.warn(f"the program cache {path} cannot be used ({error}); going on without it "
+                  f"(delete the file to start a fresh cache, or pass --no-cache)", CacheWarning, stacklevel=3)
+
+
+class CacheWarning(UserWarning):
+    """The program cache file is unusable; Loupe plans every query with the LLM instead."""

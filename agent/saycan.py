@@ -1,14 +1,16 @@
 """SayCan-style step planner: at each step, score every candidate next step by the LLM's likelihood
 of its text after the few-shot prompt, the query and the steps so far, multiply by the tool's
 affordance (can it succeed here?), run the best, and repeat until RESULT or the step bound.
-Every candidate's two scores are kept for the trace and the report.
+Every candidate's two scores are kept for the trace and the report. With ``approve``, a step that
+writes an image runs only once ``approve(program so far + the step, [module])`` says yes; a refusal
+ends the run (``rejected``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 import math
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from agent import prompts
 from agent.candidates import candidates
@@ -42,13 +44,15 @@ class SayCanRun:
     llm_calls: int
     prompt_tokens: int
     failed_tries: tuple[StepRecord, ...] = ()
+    rejected: bool = False  # a person refused an image-writing step; the run stopped there
 
 
 class SayCanPlanner:
     def __init__(self, llm, registry, retriever, interpreter, max_steps: int = 8, examples_k: int = 4,
-                 max_candidates: int = 120):
+                 max_candidates: int = 120, approve: Callable[[str, list[str]], bool] | None = None):
         self.llm, self.registry, self.retriever, self.interpreter = llm, registry, retriever, interpreter
         self.max_steps, self.examples_k, self.max_candidates = max_steps, examples_k, max_candidates
+        self.approve = approve
 
     def run(self, query: str, inputs: Mapping[str, Any]) -> SayCanRun:
         examples = self.retriever.top(query, k=self.examples_k)
@@ -77,6 +81,9 @@ class SayCanPlanner:
                                         calls, usage_before)
                 if scored[index].combined <= 0:
                     break
+                if not self._approved(step, lines + [scored[index].text]):
+                    return self._finish(steps, records, failed, lines, None, inputs, calls, usage_before,
+                                        rejected=True)
                 record = self.interpreter.run_step(step, values)
                 done_texts.add(scored[index].text.split("=", 1)[1])
                 if record.ok:
@@ -104,11 +111,18 @@ class SayCanPlanner:
             scored.append(ScoredCandidate(text, lp, w / total, affordance, (w / total) * affordance))
         return scored
 
-    def _finish(self, steps, records, failed, lines, result, inputs, calls, usage_before) -> SayCanRun:
+    def _approved(self, step, lines: list[str]) -> bool:
+        """Whether ``step`` may run: it writes no image, or approval is off, or a person said yes."""
+        if self.approve is None or not self.registry.tool_class(step.module).writes_image:
+            return True
+        return bool(self.approve("\n".join(lines), [step.module]))
+
+    def _finish(self, steps, records, failed, lines, result, inputs, calls, usage_before,
+                rejected: bool = False) -> SayCanRun:
         from programs.parser import parse_program
 
         program = parse_program("\n".join(lines)) if lines else Program(())
         execution = Execution(program, tuple(records), result, dict(inputs),
                               sum(r.wall_s for r in records))
         return SayCanRun(tuple(steps), execution, calls, self.llm.usage.prompt_tokens - usage_before,
-                         tuple(failed))
+                         tuple(failed), rejected)

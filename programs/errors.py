@@ -6,7 +6,8 @@ Two families, kept apart (the planner can act on the first, not on the second):
   more ``Diagnostic`` (line, column, offending text, suggestion) so a planner or a person can fix it.
 * ``ToolError`` — a tool failed while running on valid arguments (model crashed, backend missing).
 
-``ImageError`` names an input file and why it cannot be used.
+``ImageError`` names an input file and why it cannot be used. ``InputError``: any other input of a
+request is unusable (a question too long, an output path that cannot be written).
 """
 
 from __future__ import annotations
@@ -37,8 +38,13 @@ class Diagnostic:
         return f"{where}{self.message}{found}{hint}"
 
 
+#: how many diagnostics a ProgramError's message shows; the rest are counted ("... and 9,990 more errors")
+MAX_SHOWN_ERRORS = 20
+
+
 class ProgramError(LoupeError):
-    """A bad program: every problem found is in ``diagnostics``, in source order."""
+    """A bad program: every problem found is in ``diagnostics``, in source order. The message shows
+    the first ``MAX_SHOWN_ERRORS`` and how many more there are (``lines()``)."""
 
     def __init__(self, diagnostics: Diagnostic | Iterable[Diagnostic]):
         if isinstance(diagnostics, Diagnostic):
@@ -48,7 +54,13 @@ class ProgramError(LoupeError):
         )
         if not self.diagnostics:
             raise ValueError("ProgramError needs at least one diagnostic")
-        super().__init__("\n".join(str(d) for d in self.diagnostics))
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self, limit: int = MAX_SHOWN_ERRORS) -> list[str]:
+        """The first ``limit`` diagnostics as text, then one line counting the rest (if any)."""
+        shown = [str(d) for d in self.diagnostics[:limit]]
+        more = len(self.diagnostics) - len(shown)
+        return shown + ([f"... and {more:,} more error{'s' if more > 1 else ''}"] if more else [])
 
     @classmethod
     def at(cls, message: str, line: int = 0, column: int = 0, text: str = "", suggestion: str = ""):
@@ -70,6 +82,10 @@ class ToolUnavailable(ToolError):
 
 class ImageError(LoupeError):
     """An input image cannot be used; the message names the file and why."""
+
+
+class InputError(LoupeError):
+    """A request's input other than a program or an image is unusable; the message says which and why."""
 
 
 def did_you_mean(word: str, choices: Iterable[str], what: str = "") -> str:

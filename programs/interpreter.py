@@ -2,7 +2,8 @@
 
 The scheduler keeps, for every program being run, which steps are done, failed or waiting. Whenever
 steps become ready it groups them by tool (across all programs of a ``run_many`` call) and hands each
-group to the tool's ``execute_batch`` on a worker thread; cheap tools (COUNT, EVAL, RESULT) run inline.
+group to the tool's ``execute_batch`` on a worker thread; cheap tools (COUNT, EVAL, RESULT) run on a
+worker of their own (never queued behind a model), under the same step time limit as every other step.
 A failed step's dependents are marked skipped and never run; no value is ever passed on unchecked:
 arguments are type-checked before a call and outputs against the tool's declaration after it.
 """
@@ -22,6 +23,7 @@ from programs.trace import Execution, Status, StepRecord
 from programs.values import type_of
 
 DEFAULT_STEP_TIMEOUT_S = 300.0
+_CHEAP_WORKERS = 2  # COUNT, EVAL, RESULT: microseconds each, but still under the step time limit
 
 
 @dataclass
@@ -113,17 +115,19 @@ class Interpreter:
         start = time.perf_counter()
         for job in prepared:
             job.started = start
-        pool = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="loupe-step")
+        pools = (ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="loupe-step"),
+                 ThreadPoolExecutor(max_workers=_CHEAP_WORKERS, thread_name_prefix="loupe-cheap-step"))
         try:
-            self._schedule(prepared, pool)
+            self._schedule(prepared, pools)
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            for pool in pools:
+                pool.shutdown(wait=False, cancel_futures=True)
         return [self._execution(job, time.perf_counter() - start) for job in prepared]
 
-    def _schedule(self, jobs: list[_Job], pool: ThreadPoolExecutor) -> None:
+    def _schedule(self, jobs: list[_Job], pools: tuple[ThreadPoolExecutor, ThreadPoolExecutor]) -> None:
         running: dict[Future, tuple[list[_Call], float]] = {}
         while True:
-            self._start_ready(jobs, pool, running)
+            self._start_ready(jobs, pools, running)
             if not running:
                 return
             first_deadline = min(t0 for _, t0 in running.values()) + self.step_timeout_s
@@ -139,20 +143,18 @@ class Interpreter:
                 message = f"ran longer than the step time limit of {self.step_timeout_s:g} s"
                 self._finish(calls, [_Timeout(message)] * len(calls), t0, now - t0)
 
-    def _start_ready(self, jobs: list[_Job], pool: ThreadPoolExecutor, running: dict) -> None:
-        """Submit every ready group; run cheap ones inline and repeat until nothing new is ready."""
+    def _start_ready(self, jobs: list[_Job], pools: tuple[ThreadPoolExecutor, ThreadPoolExecutor],
+                     running: dict) -> None:
+        """Submit every ready group (cheap tools to their own pool); repeat until nothing new is ready
+        (a step refused before it runs, or skipped, can make others skippable)."""
         while True:
             self._skip_blocked(jobs)
             recorded = sum(len(job.records) for job in jobs)
-            groups = self._ready_groups(jobs)
-            for module, calls in groups.items():
+            for module, calls in self._ready_groups(jobs).items():
                 tool = self.registry.tool(module)
-                if tool.cheap:
-                    t0 = time.perf_counter()
-                    self._finish(calls, self._call_tool(tool, calls), t0, time.perf_counter() - t0)
-                else:
-                    for batch in ([calls] if tool.batches() else [[call] for call in calls]):
-                        running[pool.submit(self._call_tool, tool, batch)] = (batch, time.perf_counter())
+                pool = pools[1] if tool.cheap else pools[0]
+                for batch in ([calls] if tool.cheap or tool.batches() else [[call] for call in calls]):
+                    running[pool.submit(self._call_tool, tool, batch)] = (batch, time.perf_counter())
             if sum(len(job.records) for job in jobs) == recorded:
                 return
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from programs.render import render, render_step
 from programs.rationale_values import image_html, value_html
 from programs.trace import Execution, Status, StepRecord
-from programs.values import Image, Objects
+from programs.values import Image, Objects, safe_text
 
 _CSS = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
@@ -40,7 +40,7 @@ img.result{max-width:640px;border:1px solid #ccc}
 def write_html(execution: Execution, path, saycan=None) -> Path:
     """Write the rationale page of ``execution`` to ``path`` (UTF-8); returns the path."""
     path = Path(path)
-    path.write_text(render_html(execution, saycan), encoding="utf-8")
+    path.write_text(safe_text(render_html(execution, saycan)), encoding="utf-8")
     return path
 
 

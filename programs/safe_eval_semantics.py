@@ -13,6 +13,11 @@ from programs.safe_eval_nodes import Binary, Compare, Const, IfElse, Text, Unary
 from programs.values import Image, Objects, as_text
 
 MAX_TEXT_CHARS = 10_000
+#: the largest whole number EVAL computes with, in decimal digits (a count, an area, a year fits easily;
+#: growth by repeated multiplication fails fast instead of hanging). Checked by bit length before the
+#: operation runs, so a too-large product is never computed.
+MAX_INT_DIGITS = 1_000
+MAX_INT_BITS = math.ceil(MAX_INT_DIGITS * math.log2(10))
 _NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve".split())}
 _NUMBER_WORDS["none"] = 0
@@ -68,7 +73,8 @@ def _arith(op: str, left, right):
     if not all(isinstance(v, (int, float)) and v is not None for v in (left, right)):
         raise ProgramError.at(f"EVAL cannot apply {op} to {_kind(left)} and {_kind(right)}")
     if op in ("/", "//", "%") and right == 0:
-        raise ProgramError.at(f"EVAL divides by zero ({as_text(left)} {op} 0)")
+        raise ProgramError.at(f"EVAL divides by zero ({_short(left)} {op} 0)")
+    _check_size(op, left, right)
     try:
         result = _ARITH[op](left, right)
     except OverflowError:
@@ -76,6 +82,31 @@ def _arith(op: str, left, right):
     if isinstance(result, float) and not math.isfinite(result):
         raise ProgramError.at("EVAL arithmetic overflowed")
     return result
+
+
+def _check_size(op: str, left, right) -> None:
+    """Refuse an operation whose whole-number result could exceed ``MAX_INT_DIGITS`` digits (before it runs:
+    bit lengths bound the result's size, ``+ -`` by one bit more, ``*`` by their sum)."""
+    bits = [abs(int(v)).bit_length() for v in (left, right) if isinstance(v, int)]
+    if not bits:
+        return
+    bound = {"+": max(bits) + 1, "-": max(bits) + 1, "*": sum(bits) if len(bits) == 2 else 0}.get(op, max(bits))
+    if bound > MAX_INT_BITS:
+        raise ProgramError.at(f"EVAL number too large: {_short(left)} {op} {_short(right)} could have more "
+                              f"than {MAX_INT_DIGITS} digits", suggestion="EVAL is for counts and small "
+                              "arithmetic; keep numbers below 10**1000")
+
+
+def _short(value) -> str:
+    """A value as text for a message, whole numbers of any size included, at most ~40 characters."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"a {_digits(value)}-digit number"
+    return as_text(value)[:40]
+
+
+def _digits(value: int) -> int:
+    """How many decimal digits ``value`` has (approximately, without converting it to text)."""
+    return max(1, int(abs(value).bit_length() * math.log10(2)) + 1)
 
 
 _ARITH: dict[str, Callable] = {
@@ -91,7 +122,7 @@ def _kind(value) -> str:
         return "a number"
     if value is None:
         return "None"
-    return f"text {as_text(value)[:40]!r}"
+    return f"text {_short(value)!r}"
 
 
 def _compare(op: str, left, right) -> bool:

@@ -293,3 +293,13 @@ def as_text(value) -> str:
             return " ".join(o.text for o in value)
         return ", ".join(value.labels)
     return str(value)
+
+
+def safe_text(text: str) -> str:
+    """``text`` as any UTF-8 output can carry it: a lone surrogate (``\\ud800``, from an escape in a
+    program or JSON, or an undecodable file name) is shown as its escape instead of failing the write."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text

@@ -55,7 +55,7 @@ class Tool:
     writes_image: ClassVar[bool] = False   # True for edits (asked for approval in the agent)
     reads_variables: ClassVar[bool] = False  # True when execute() also takes ``variables`` (EVAL)
     examples: ClassVar[tuple[str, ...]] = ()  # one-line usage examples for the tool card
-    cheap: ClassVar[bool] = False  # True for microsecond tools the interpreter runs inline (no thread hop)
+    cheap: ClassVar[bool] = False  # True for microsecond tools (run on the interpreter's own light workers)
 
     def __init__(self, context=None):
         from tools.context import ToolContext

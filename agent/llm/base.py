@@ -22,24 +22,34 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from programs.errors import LoupeError
+
 PrefixOk = Callable[[str], bool]
 
 #: log-likelihood given to a multiple-choice candidate the model did not list among its top tokens.
 FLOOR_LOGPROB = -100.0
 
 
-class LLMError(RuntimeError):
-    """A provider failed, or was set up wrongly; the message says what happened and what to try.
+class LLMError(LoupeError, RuntimeError):
+    """A provider failed, or was set up wrongly; the message (one line) says what happened and what to try.
 
     ``retryable`` is True for transient failures (timeouts, 429, 5xx, dropped connections, empty output);
-    :func:`retry` retries those and gives up on the others at once.
+    :func:`retry` retries those and gives up on the others at once. ``retry_after``: the seconds the
+    server asked to wait (its ``Retry-After``), or None.
     """
 
     def __init__(self, message: str, *, provider: str = "", model: str = "", retryable: bool = False,
-                 hint: str = ""):
+                 hint: str = "", retry_after: float | None = None):
         self.provider, self.model, self.retryable, self.hint = provider, model, retryable, hint
+        self.retry_after = retry_after
         where = f"{provider} model {model!r}: " if provider and model else (f"{provider}: " if provider else "")
-        super().__init__(where + message + (f" ({hint})" if hint else ""))
+        super().__init__(_one_line(where + message + (f" ({hint})" if hint else "")))
+
+
+def _one_line(text: str, limit: int = 600) -> str:
+    """``text`` on one line (a server's multi-line error body included), at most ``limit`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -93,35 +103,63 @@ class Options(BaseModel):
 
 
 class RetryOptions(Options):
-    """Retries of transient failures: ``max_attempts`` tries, waiting ``backoff * 2**i`` seconds (capped)."""
+    """Retries of transient failures: ``max_attempts`` tries, waiting ``backoff * 2**i`` seconds (capped)
+    or what the server's Retry-After asks; ``timeout``: seconds one request may take; ``deadline``: seconds
+    one call may take in all, its tries and waits together."""
 
     max_attempts: int = 4
     backoff: float = 0.5
     max_backoff: float = 8.0
     timeout: float = 60.0
+    deadline: float = 180.0
+
+
+class Deadline:
+    """The end of a call's time: ``remaining()`` seconds left (never below 0) on a monotonic clock."""
+
+    def __init__(self, seconds: float | None, clock: Callable[[], float] = time.monotonic):
+        self.seconds, self._clock = seconds, clock
+        self._end = None if seconds is None else clock() + seconds
+
+    def remaining(self) -> float:
+        return float("inf") if self._end is None else max(0.0, self._end - self._clock())
 
 
 def retry(call: Callable[[], Any], *, attempts: int, backoff: float, max_backoff: float = 8.0,
-          sleep: Callable[[float], None] = time.sleep, jitter: bool = False) -> Any:
+          sleep: Callable[[float], None] = time.sleep, jitter: bool = False,
+          deadline: Deadline | None = None) -> Any:
     """Run ``call`` until it returns, retrying an :class:`LLMError` with ``retryable=True``.
 
     Waits ``backoff * 2**i`` seconds (at most ``max_backoff``; with ``jitter`` a random 50-100% of it)
-    between tries; after ``attempts`` tries the last error is raised with the count added (still marked
+    between tries, or the error's ``retry_after`` when the server asked for longer. After ``attempts``
+    tries, or when the next wait would pass ``deadline``, the last error is raised saying so (still marked
     ``retryable``: the failure was transient, the caller may try again later).
     """
+    deadline = deadline or Deadline(None)
     for attempt in range(attempts):
         try:
             return call()
         except LLMError as error:
-            if not error.retryable or attempt == attempts - 1:
-                if error.retryable:
-                    final = LLMError(f"{error} - gave up after {attempts} attempts", retryable=True)
-                    final.provider, final.model, final.hint = error.provider, error.model, error.hint
-                    raise final from error
+            if not error.retryable:
                 raise
+            if attempt == attempts - 1:
+                raise _gave_up(error, f"gave up after {attempts} attempts") from error
             delay = min(max_backoff, backoff * 2 ** attempt)
-            sleep(delay * random.uniform(0.5, 1.0) if jitter else delay)
+            delay = delay * random.uniform(0.5, 1.0) if jitter else delay
+            if error.retry_after is not None and error.retry_after > delay:
+                delay = error.retry_after
+            if delay >= deadline.remaining():
+                asked = " (the server asked to wait {:g} s)".format(delay) if delay == error.retry_after else ""
+                raise _gave_up(error, f"gave up after {attempt + 1} attempt(s): the {deadline.seconds:g} s "
+                                      f"deadline would pass before the next try{asked}") from error
+            sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _gave_up(error: LLMError, why: str) -> LLMError:
+    final = LLMError(f"{error} - {why}", retryable=True)
+    final.provider, final.model, final.hint = error.provider, error.model, error.hint
+    return final
 
 
 class LLM:

@@ -19,6 +19,7 @@ from agent.llm.base import LLM, LLMError
 Builder = Callable[[str, dict[str, Any]], LLM]
 PROVIDERS: dict[str, Builder] = {}
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+NETWORK_SCHEMES = {"openai", "ollama"}  # providers over HTTP: they take timeout= and deadline= options
 OLLAMA_URL = "http://localhost:11434/v1"
 
 
@@ -51,6 +52,14 @@ def make_llm(spec: Any = None, **options: Any) -> LLM:
                        hint="use 'local', 'openai:MODEL', 'ollama:MODEL', 'http://HOST:PORT/v1' or one of the "
                             f"registered providers: {', '.join(sorted(PROVIDERS))}")
     return builder(rest.strip(), options)
+
+
+def takes_network_options(spec: Any) -> bool:
+    """Whether ``spec`` names a remote model that takes ``timeout``/``deadline`` options (a URL, openai:, ollama:)."""
+    if not isinstance(spec, str):
+        return False
+    spec = spec.strip()
+    return spec.startswith(("http://", "https://")) or spec.partition(":")[0] in NETWORK_SCHEMES
 
 
 def _local(rest: str, options: dict[str, Any]) -> LLM:

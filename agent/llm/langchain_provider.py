@@ -20,6 +20,7 @@ from typing import Any
 from agent.llm.base import (
     LLM,
     Completion,
+    Deadline,
     LLMError,
     PrefixOk,
     RetryOptions,
@@ -88,7 +89,8 @@ class LangChainChat(LLM):
             return reply
 
         return retry(once, attempts=self.options.max_attempts, backoff=self.options.backoff,
-                     max_backoff=self.options.max_backoff, sleep=self._sleep)
+                     max_backoff=self.options.max_backoff, sleep=self._sleep,
+                     deadline=Deadline(self.options.deadline))
 
 
 def _text_of(reply: Any) -> str:

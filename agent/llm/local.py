@@ -22,7 +22,9 @@ downloaded. The model loads on first use (or ``load()``).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import inspect
 import json
 import os
 import shutil
@@ -215,7 +217,7 @@ class LocalLM(LLM):
     def _run(self, cache, ids: list[int], start: int, keep: int):
         torch = self._torch
         new = torch.tensor([ids[start:]], dtype=torch.long)
-        out = self._model_obj(new, past_key_values=cache, use_cache=True, logits_to_keep=keep)
+        out = self._model_obj(new, **{cache_argument(self._model_obj): cache}, use_cache=True, logits_to_keep=keep)
         self._cache, self._ids = cache, list(ids)
         self._kv = [(layer.keys, layer.values) for layer in cache.layers]
         return out.logits[0].float()
@@ -361,10 +363,21 @@ class LocalLM(LLM):
         for row, c in enumerate(conts):
             batch[row, :len(c) - 1] = torch.tensor(c[:-1])
         cache = DynamicCache(ddp_cache_data=[(k.expand(n, -1, -1, -1), v.expand(n, -1, -1, -1)) for k, v in self._kv])
-        logits = self._model_obj(batch, past_key_values=cache, use_cache=True).logits.float()
+        logits = self._model_obj(batch, **{cache_argument(self._model_obj): cache}, use_cache=True).logits.float()
         logp = torch.log_softmax(logits, dim=-1)
         for row, c in enumerate(conts):
             if len(c) > 1:
                 targets = torch.tensor(c[1:])
                 scores[row] += float(logp[row, torch.arange(len(c) - 1), targets].sum())
         return scores
+
+
+@functools.lru_cache(maxsize=8)
+def _cache_keyword(model_class) -> str:
+    return "cache" if "cache" in inspect.signature(model_class.forward).parameters else "past_key_values"
+
+
+def cache_argument(model) -> str:
+    """The keyword ``model.forward`` takes its KV cache by: ``cache`` in recent transformers (where the old
+    ``past_key_values`` still works but warns on every call), else ``past_key_values``."""
+    return _cache_keyword(type(model))

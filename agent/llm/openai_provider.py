@@ -15,11 +15,14 @@ Scoring (``scoring_method``):
   its label's logprob in the first token's ``top_logprobs`` (``FLOOR_LOGPROB`` when absent).
 
 ``prefix_ok`` is ignored (``supports_constraints = False``). The SDK's own retries are off; transient
-failures (timeout, connection, 429, 5xx, empty or malformed replies) go through :func:`base.retry`.
+failures (timeout, connection, 429, 5xx, empty or malformed replies) go through :func:`base.retry`,
+which honours the server's ``Retry-After``. One call (its tries and waits together) ends within the
+``deadline`` option (seconds); each request within ``timeout`` and what is left of the deadline.
 """
 
 from __future__ import annotations
 
+import email.utils
 import os
 import time
 from collections.abc import Callable
@@ -28,6 +31,7 @@ from typing import Any, Literal
 from agent.llm.base import (
     LLM,
     Completion,
+    Deadline,
     LLMError,
     PrefixOk,
     RetryOptions,
@@ -85,8 +89,8 @@ class OpenAICompatible(LLM):
             self._model = self._call("list models", self._first_model)
         return self._model
 
-    def _first_model(self) -> str:
-        models = [m.id for m in self._client.models.list().data]
+    def _first_model(self, client) -> str:
+        models = [m.id for m in client.models.list().data]
         if not models:
             raise LLMError(f"the server at {self.base_url} lists no models", provider=self.provider,
                            hint="set LOUPE_LLM_MODEL or pass the model name")
@@ -102,8 +106,8 @@ class OpenAICompatible(LLM):
         if stop:
             kwargs["stop"] = stop[:MAX_SERVER_STOPS]
 
-        def ask() -> Completion:
-            response = self._client.chat.completions.create(**kwargs)
+        def ask(client) -> Completion:
+            response = client.chat.completions.create(**kwargs)
             choice = response.choices[0]
             text = choice.message.content
             if not isinstance(text, str) or not text:
@@ -122,15 +126,15 @@ class OpenAICompatible(LLM):
     def _score(self, prompt: str, continuations: list[str]) -> tuple[list[float], int]:
         if self.scoring_method == "echo-logprobs":
             try:
-                return self._call("echo+logprobs scoring", lambda: self._score_echo(prompt, continuations))
+                return self._call("echo+logprobs scoring", lambda c: self._score_echo(c, prompt, continuations))
             except LLMError as error:
                 if error.retryable or self.options.scoring != "auto":
                     raise
                 self.scoring_method = "multiple-choice"  # the server does not do echo+logprobs
-        return self._call("multiple-choice scoring", lambda: self._score_choice(prompt, continuations))
+        return self._call("multiple-choice scoring", lambda c: self._score_choice(c, prompt, continuations))
 
-    def _score_echo(self, prompt: str, continuations: list[str]) -> tuple[list[float], int]:
-        response = self._client.completions.create(
+    def _score_echo(self, client, prompt: str, continuations: list[str]) -> tuple[list[float], int]:
+        response = client.completions.create(
             model=self.model, prompt=[prompt + c for c in continuations], echo=True, logprobs=1, max_tokens=0,
             temperature=0.0)
         choices = sorted(response.choices, key=lambda c: c.index)
@@ -158,9 +162,9 @@ class OpenAICompatible(LLM):
             raise self._malformed("no echoed token covers the continuation")
         return total
 
-    def _score_choice(self, prompt: str, continuations: list[str]) -> tuple[list[float], int]:
+    def _score_choice(self, client, prompt: str, continuations: list[str]) -> tuple[list[float], int]:
         labels = choice_labels(len(continuations), self.provider, self.model)
-        response = self._client.chat.completions.create(
+        response = client.chat.completions.create(
             model=self.model, messages=[{"role": "user", "content": choice_prompt(prompt, continuations, labels)}],
             max_tokens=1, temperature=0.0, logprobs=True, top_logprobs=self.options.top_logprobs)
         choice = response.choices[0]
@@ -174,27 +178,34 @@ class OpenAICompatible(LLM):
         return LLMError(f"malformed reply from the server: {what}", provider=self.provider, model=self._model,
                         retryable=True, hint="check that the URL points at an OpenAI-compatible API")
 
-    def _call(self, what: str, fn: Callable[[], Any]) -> Any:
-        """``fn()`` with SDK errors turned into LLMError and transient ones retried."""
+    def _call(self, what: str, fn: Callable[[Any], Any]) -> Any:
+        """``fn(client)`` with SDK errors turned into LLMError and transient ones retried, all within the
+        deadline; each try gets a client whose timeout is what is left of it (at most ``timeout``)."""
+        deadline = Deadline(self.options.deadline)
+
         def once():
+            left = min(self.options.timeout, deadline.remaining())
+            if left <= 0:
+                raise LLMError(f"{what}: no time left of the {self.options.deadline:g} s deadline",
+                               provider=self.provider, model=self._model or "?")
             try:
-                return fn()
+                return fn(self._client.with_options(timeout=left))
             except LLMError:
                 raise
             except self._openai.OpenAIError as error:
-                raise self._translate(what, error) from error
+                raise self._translate(what, error, left) from error
             except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
                 raise self._malformed(f"{what}: {type(error).__name__}: {error}") from error
 
         return retry(once, attempts=self.options.max_attempts, backoff=self.options.backoff,
-                     max_backoff=self.options.max_backoff, sleep=self._sleep)
+                     max_backoff=self.options.max_backoff, sleep=self._sleep, deadline=deadline)
 
-    def _translate(self, what: str, error: Exception) -> LLMError:
+    def _translate(self, what: str, error: Exception, timeout: float) -> LLMError:
         openai, where = self._openai, self.base_url or "https://api.openai.com/v1"
         name = {"provider": self.provider, "model": self._model or "?"}
         if isinstance(error, openai.APITimeoutError):
-            return LLMError(f"{what} timed out after {self.options.timeout:g}s", retryable=True, **name,
-                            hint=f"check the server at {where}, or pass a larger timeout=")
+            return LLMError(f"{what} timed out after {timeout:.3g}s", retryable=True, **name,
+                            hint=f"check the server at {where}, or allow more time (--llm-timeout)")
         if isinstance(error, openai.APIConnectionError):
             return LLMError(f"{what}: could not connect to {where}", retryable=True, **name,
                             hint="check the server URL (OPENAI_BASE_URL) and that the server is running")
@@ -207,5 +218,24 @@ class OpenAICompatible(LLM):
         if status == 404:
             return LLMError(message, **name, hint=f"check the model name; the server lists its models at {where}/models")
         if status == 429 or (status is not None and status >= 500):
-            return LLMError(message, retryable=True, **name, hint="the server is busy or failing; try again later")
+            return LLMError(message, retryable=True, **name, hint="the server is busy or failing; try again later",
+                            retry_after=retry_after_seconds(getattr(error, "response", None)))
         return LLMError(message, **name)
+
+
+def retry_after_seconds(response) -> float | None:
+    """The wait a reply's ``Retry-After`` (seconds or an HTTP date) or ``retry-after-ms`` header asks for."""
+    headers = getattr(response, "headers", None) or {}
+    try:
+        if headers.get("retry-after-ms"):
+            return max(0.0, float(headers["retry-after-ms"]) / 1000)
+        value = headers.get("retry-after")
+        if not value:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None

@@ -153,3 +153,110 @@ def test_saycan_rationale_lists_every_candidates_scores(registry, photo, tmp_pat
     first = answer.saycan.steps[0]
     assert "SayCan choices" in page and "LLM x affordance" in page
     assert all(c.text.replace("'", "&#x27;") in page for c in first.candidates)
+
+
+POP = "BOX0=LOC(image=IMAGE,object='{}')\nIMAGE0=COLORPOP(image=IMAGE,object=BOX0)\nR=RESULT(var=IMAGE0)"
+BLUR = "BOX0=LOC(image=IMAGE,object='tie')\nIMAGE0=BLUR(image=IMAGE,object=BOX0)\nR=RESULT(var=IMAGE0)"
+
+
+def test_a_replanned_program_with_other_edits_is_asked_about_again(registry, photo, tmp_path):
+    asked = []
+
+    def decide(answers):
+        def approve(program_text, edits):
+            asked.append((edits, program_text.splitlines()[1]))
+            return answers[len(asked) - 1]
+        return approve
+
+    # the approved COLORPOP program crashes in LOC; the replanned BLUR program must be approved too
+    agent = make_agent(registry, FakeLLM().enqueue(POP.format("boom"), BLUR), tmp_path, approve=decide([True, False]))
+    answer = agent.ask(photo, "blur the tie")
+    assert asked == [(["COLORPOP"], "IMAGE0=COLORPOP(image=IMAGE,object=BOX0)"),
+                     (["BLUR"], "IMAGE0=BLUR(image=IMAGE,object=BOX0)")]
+    assert answer.status == "rejected" and answer.image is None and answer.llm_calls == 2
+    assert "BLUR" not in [e["module"] for e in answer.events if e["event"] == "step"]  # the refused edit never ran
+
+    asked.clear()
+    agent = make_agent(registry, FakeLLM().enqueue(POP.format("boom"), BLUR), tmp_path, approve=decide([True, True]))
+    answer = agent.ask(photo, "blur the tie")
+    assert [a[0] for a in asked] == [["COLORPOP"], ["BLUR"]]
+    assert answer.ok and answer.image is not None and "BLUR" in answer.program
+
+
+def test_a_repaired_program_is_approved_as_repaired(registry, photo, tmp_path):
+    asked = []
+    bad = POP.format("tie").replace("COLORPOP(image=IMAGE,object=BOX0)", "COLORPOP(image=IMAGE,objekt=BOX0)")
+    agent = make_agent(registry, FakeLLM().enqueue(bad, POP.format("tie")), tmp_path,
+                       approve=lambda p, e: asked.append(p) or True)
+    answer = agent.ask(photo, "pop the tie")
+    assert answer.ok and len(asked) == 1 and "object=BOX0" in asked[0]  # only the checked program is shown
+
+
+def _saycan_scorer(wanted, question):
+    def scorer(prompt, continuation):
+        so_far = prompt.rsplit(f"Question: {question}", 1)[1]
+        done = sum(line in so_far for line in wanted)
+        return 0.0 if done < len(wanted) and continuation.strip() == wanted[done] else -20.0
+    return scorer
+
+
+def test_saycan_asks_before_an_image_writing_step(registry, photo, tmp_path):
+    wanted = ["BOX0=LOC(image=IMAGE,object='tie')", "IMAGE0=COLORPOP(image=IMAGE,object=BOX0)",
+              "FINAL_RESULT=RESULT(var=IMAGE0)"]
+    asked = []
+    llm = FakeLLM(scorer=_saycan_scorer(wanted, "pop the tie"))
+    refusing = make_agent(registry, llm, tmp_path, mode="saycan", approve=lambda p, e: asked.append((p, e)) and False)
+    answer = refusing.ask(photo, "pop the tie")
+    assert asked == [("\n".join(wanted[:2]), ["COLORPOP"])]  # asked once, before COLORPOP, with the steps so far
+    assert answer.status == "rejected" and answer.image is None
+    assert [s.chosen for s in answer.saycan.steps] == wanted[:1]  # LOC ran; COLORPOP never did
+    assert [e for e in answer.events if e["event"] == "approval"] == [
+        {"event": "approval", "approved": False, "edits": ["COLORPOP"]}]
+
+    accepting = make_agent(registry, FakeLLM(scorer=_saycan_scorer(wanted, "pop the tie")), tmp_path, mode="saycan",
+                           approve=lambda p, e: True)
+    answer = accepting.ask(photo, "pop the tie")
+    assert answer.ok and answer.image is not None and answer.image.size == photo.size
+    assert [s.chosen for s in answer.saycan.steps] == wanted
+
+
+def test_saycan_without_approval_runs_edits_unasked(registry, photo, tmp_path):
+    wanted = ["BOX0=LOC(image=IMAGE,object='tie')", "IMAGE0=COLORPOP(image=IMAGE,object=BOX0)",
+              "FINAL_RESULT=RESULT(var=IMAGE0)"]
+    answer = make_agent(registry, FakeLLM(scorer=_saycan_scorer(wanted, "pop the tie")), tmp_path,
+                        mode="saycan").ask(photo, "pop the tie")
+    assert answer.ok and answer.image is not None
+    assert not [e for e in answer.events if e["event"] == "approval"]
+
+
+def test_a_question_over_the_length_limit_is_refused_before_any_llm_call(registry, photo, tmp_path):
+    from agent.api import MAX_QUERY_CHARS
+    from programs.errors import InputError
+
+    llm = FakeLLM()
+    with pytest.raises(InputError, match=f"{MAX_QUERY_CHARS + 1:,} characters long; the limit is"):
+        make_agent(registry, llm, tmp_path).ask(photo, "x" * (MAX_QUERY_CHARS + 1))
+    with pytest.raises(InputError, match="the question is empty"):
+        make_agent(registry, llm, tmp_path).ask(photo, "  ")
+    assert llm.usage.calls == 0
+
+
+def test_close_removes_the_temporary_image_folder(registry, photo, tmp_path):
+    with make_agent(registry, FakeLLM().enqueue(POP.format("tie")), tmp_path) as agent:
+        assert agent.ask(photo, "pop the tie").ok
+        folder = agent.runtime.images.folder
+        assert any(folder.glob("*.png"))  # the edit's result was kept there during the run
+    assert not folder.exists()
+
+
+def test_a_corrupt_program_cache_warns_and_the_question_is_still_answered(registry, photo, tmp_path):
+    from agent.api import Agent
+    from agent.runtime import CacheWarning
+
+    broken = tmp_path / "cache.sqlite"
+    broken.write_bytes(b"this is not an SQLite database" * 100)
+    with pytest.warns(CacheWarning, match="cache.sqlite cannot be used .*going on without it"):
+        agent = Agent(llm=FakeLLM().enqueue(GOOD), registry=registry, cache_path=broken)
+    answer = agent.ask(photo, "How many ties are there?")
+    assert answer.ok and answer.text == "2" and answer.llm_calls == 1 and not answer.from_cache
+    assert broken.read_bytes().startswith(b"this is not an SQLite database")  # the user's file is left alone

@@ -2,11 +2,15 @@
 
 Replies come from per-path queues (``enqueue``), then a per-path default (``always``) or a function of
 the request body (``route``). Every request is recorded. The server stops itself after 60 s.
+Faults: a reply may carry ``headers`` (``Retry-After``), or be ``HANG`` (read the request, never answer)
+or ``RESET`` (drop the connection without a reply).
 """
 
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
 import time
 from collections import defaultdict, deque
@@ -14,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+HANG, RESET = "<never answer>", "<reset the connection>"
 MODELS = {"object": "list", "data": [{"id": "served-model", "object": "model", "created": 0, "owned_by": "t"}]}
 
 
@@ -57,7 +62,8 @@ class ScriptedServer(ThreadingHTTPServer):
     def __init__(self):
         super().__init__(("127.0.0.1", 0), Handler)
         self.queues: dict[str, deque] = defaultdict(deque)
-        self.defaults = {"/v1/models": (200, MODELS, 0.0), "/v1/chat/completions": (200, chat("hello"), 0.0)}
+        self.defaults = {"/v1/models": (200, MODELS, 0.0, {}), "/v1/chat/completions": (200, chat("hello"), 0.0, {})}
+        self.stopping = threading.Event()  # set at shutdown: a HANG reply then lets its connection go
         self.requests: list[tuple[str, dict]] = []
         self.routes: dict = {}
 
@@ -65,11 +71,11 @@ class ScriptedServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
 
-    def enqueue(self, path: str, body, status: int = 200, delay: float = 0.0) -> None:
-        self.queues["/v1" + path].append((status, body, delay))
+    def enqueue(self, path: str, body, status: int = 200, delay: float = 0.0, headers=None) -> None:
+        self.queues["/v1" + path].append((status, body, delay, headers or {}))
 
-    def always(self, path: str, body, status: int = 200, delay: float = 0.0) -> None:
-        self.defaults["/v1" + path] = (status, body, delay)
+    def always(self, path: str, body, status: int = 200, delay: float = 0.0, headers=None) -> None:
+        self.defaults["/v1" + path] = (status, body, delay, headers or {})
 
     def route(self, path: str, reply_for) -> None:
         """Answer ``path`` with ``reply_for(request_body)`` (after any queued replies)."""
@@ -86,18 +92,27 @@ class Handler(BaseHTTPRequestHandler):
         self.server.requests.append((self.path, body))
         queue = self.server.queues[self.path]
         if queue:
-            status, reply, delay = queue.popleft()
+            status, reply, delay, headers = queue.popleft()
         elif self.path in self.server.routes:
-            status, reply, delay = 200, self.server.routes[self.path](body), 0.0
+            status, reply, delay, headers = 200, self.server.routes[self.path](body), 0.0, {}
         else:
-            status, reply, delay = self.server.defaults.get(self.path, (404, {"error": {
-                "message": "no such route", "type": "invalid_request_error"}}, 0.0))
+            status, reply, delay, headers = self.server.defaults.get(self.path, (404, {"error": {
+                "message": "no such route", "type": "invalid_request_error"}}, 0.0, {}))
         time.sleep(delay)
+        if reply == HANG:
+            self.server.stopping.wait(60)
+            return
+        if reply == RESET:  # SO_LINGER 0: close() sends a TCP RST instead of a FIN
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            return
         data = reply.encode() if isinstance(reply, str) else json.dumps(reply).encode()
         try:
             self.send_response(status)
             self.send_header("Content-Type", "text/plain" if isinstance(reply, str) else "application/json")
             self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, str(value))
             self.end_headers()
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
@@ -118,7 +133,15 @@ def server():
     stopper.start()
     yield srv
     stopper.cancel()
+    srv.stopping.set()
     srv.shutdown()
     srv.server_close()
 
 
+
+
+@pytest.fixture
+def no_llm_env(monkeypatch):
+    """No LLM settings from the environment the tests run in (keys, base URLs, default models)."""
+    for key in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LOUPE_LLM", "LOUPE_LLM_MODEL", "OLLAMA_HOST"):
+        monkeypatch.delenv(key, raising=False)

@@ -97,3 +97,13 @@ def test_conversion_cache_is_reused(llm):
     assert again.loaded_from == "cache"
     assert again.score("The animal that says meow is a", [" cat"]) == pytest.approx(
         llm.score("The animal that says meow is a", [" cat"]), abs=1e-4)
+
+
+def test_completing_and_scoring_warn_nothing(llm):
+    """The KV cache is passed by the keyword this transformers takes: no deprecation warning on each ask."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning, FutureWarning included, fails the test
+        assert llm.complete("Name a fruit that is yellow.", max_tokens=4).text.strip()
+        assert len(llm.score("The animal that says meow is a", [" cat", " dog"])) == 2
