@@ -108,8 +108,9 @@ def save_blip(folder, kind: str):
     return folder
 
 
-def save_mask2former(folder, labels=("person", "dog", "sky")):
-    """A tiny Mask2Former (Swin backbone, 64 px) with its image processor, saved to ``folder``."""
+def save_mask2former(folder, labels=("person", "dog", "sky"), every_query: str | None = None):
+    """A tiny Mask2Former (Swin backbone, 64 px) with its image processor, saved to ``folder``.
+    ``every_query``: a label every query gives with certainty (the class head decided; masks stay random)."""
     import torch
     from transformers import Mask2FormerConfig, Mask2FormerForUniversalSegmentation, Mask2FormerImageProcessor
     from transformers import SwinConfig
@@ -123,6 +124,10 @@ def save_mask2former(folder, labels=("person", "dog", "sky")):
     model = Mask2FormerForUniversalSegmentation(config).eval()
     with torch.no_grad():
         model.class_predictor.bias[-1] = -100.0  # random queries would mostly say "no object"
+        if every_query is not None:
+            model.class_predictor.weight.zero_()
+            model.class_predictor.bias.fill_(-100.0)
+            model.class_predictor.bias[labels.index(every_query)] = 100.0
     model.save_pretrained(folder)
     Mask2FormerImageProcessor(size={"height": 64, "width": 64}, num_labels=len(labels)).save_pretrained(folder)
     return folder

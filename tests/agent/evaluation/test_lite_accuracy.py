@@ -1,0 +1,53 @@
+"""The lite tier's accuracy test: tests/data/bench (15 hand-checked questions and edits on the repository's real
+photos) run end to end by `loupe eval` with the correct programs (tests/data/bench/programs.jsonl, through the
+oracle planner), so what is measured is perception and execution, not planning. Every item's own outcome is
+asserted; the lite tier's known misses are strict xfails (they fail the run the day they start passing)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agent.evaluation.bench import load_items
+from agent.evaluation.harness import run_eval
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+QUESTIONS, PROGRAMS, PHOTOS = DATA / "bench" / "questions.jsonl", DATA / "bench" / "programs.jsonl", DATA / "photos"
+HORSE_AS_SHEEP = pytest.mark.xfail(strict=True, reason="CenterNet labels the horse in person.jpg 'sheep' (score 0.39)")
+KNOWN_MISSES = {"t02", "t07", "t08"}  # each asks about that horse
+ITEMS = load_items(QUESTIONS)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    from tools.lite.pack import is_pulled
+
+    if not is_pulled():
+        pytest.skip("lite model pack not installed; run `loupe models pull`")
+    out = tmp_path_factory.mktemp("lite-bench")
+    summary = run_eval(QUESTIONS, PHOTOS, out, llm=f"oracle:{PROGRAMS}", progress=False)
+    rows = {row["id"]: row for row in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
+    return summary, rows, out
+
+
+def test_every_item_ran_its_correct_program(results):
+    summary, rows, _ = results
+    assert sorted(rows) == sorted(item.id for item in ITEMS) and len(rows) == 15
+    assert all(row["status"] == "ok" and row["valid_program"] and row["llm_calls"] == 1 for row in rows.values())
+    assert summary["accuracy"] == pytest.approx(12 / 15)  # the 3 known misses below, nothing else
+
+
+@pytest.mark.parametrize("item", [pytest.param(i, id=i.id, marks=[HORSE_AS_SHEEP] if i.id in KNOWN_MISSES else [])
+                                  for i in ITEMS if i.kind == "answer"])
+def test_answer(results, item):
+    row = results[1][item.id]
+    assert row["answer"] in item.answers and row["correct"], row["answer"]
+
+
+@pytest.mark.parametrize("item", [pytest.param(i, id=i.id) for i in ITEMS if i.kind == "edit"])
+def test_edit(results, item):
+    _, rows, out = results
+    row = rows[item.id]
+    assert row["correct"], row["check"]
+    assert [s["module"] for s in row["steps"]][-2] in item.expect_tools
+    assert (out / row["output_image"]).is_file()
