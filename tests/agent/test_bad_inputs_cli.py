@@ -180,3 +180,14 @@ def test_a_bad_output_path_fails_before_the_run(tmp_path, option, path, says, mo
     result = cli("run", "p.txt", "--image", "photo.png", option, path)
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.startswith(f"error: {option} {path}: {says}") and result.stderr.count("\n") == 1
+
+
+def test_a_lone_surrogate_in_an_answer_is_printed_escaped(tmp_path):
+    """JSON decodes "\\ud800" into half a character, which no UTF-8 output can carry: shown as its escape."""
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text('[{"task": "EVAL", "id": 0, "dep": [-1], "args": {"expr": "\\"x\\ud800y\\""}}]')
+    PILImage.open(io.BytesIO(photo_bytes())).save(tmp_path / "photo.png")
+    result = cli("run", tasks, "--image", tmp_path / "photo.png", "--html", tmp_path / "r.html")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "x\\ud800y" and "x\\ud800y" in (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert json.loads(cli("run", tasks, "--image", tmp_path / "photo.png", "--json").stdout)["answer"] == "x\ud800y"
