@@ -89,8 +89,7 @@ def _read_string(text: str, start: int, line: int, column_offset: int) -> tuple[
             width = {"u": 4, "U": 8}.get(nxt, 0)
             digits = text[pos + 2:pos + 2 + width]
             if width and re.fullmatch(r"[0-9a-fA-F]{%d}" % width, digits) and int(digits, 16) <= 0x10FFFF:
-                code, width = _code_point(text, pos, int(digits, 16), width, line, column_offset)
-                out.append(chr(code))
+                out.append(chr(int(digits, 16)))
                 pos += 2 + width
                 continue
             out.append(_ESCAPES.get(nxt, "\\" + nxt))
@@ -101,19 +100,6 @@ def _read_string(text: str, start: int, line: int, column_offset: int) -> tuple[
     raise LexError(Diagnostic(
         f"unterminated string: no closing {quote}", line, start + 1 + column_offset, text[start:start + 20],
         f"end the string with {quote}; write \\{quote} for a quote inside it"))
-
-
-def _code_point(text: str, pos: int, code: int, width: int, line: int, column_offset: int) -> tuple[int, int]:
-    """The character of the escape at ``pos`` and the escape's width after the backslash and letter. A UTF-16
-    surrogate pair written as two escapes (``\\ud83d\\ude00``) is one character; half of one is an error."""
-    if not 0xD800 <= code <= 0xDFFF:
-        return code, width
-    low = re.match(r"\\u([dD][c-fC-F][0-9a-fA-F]{2})", text[pos + 2 + width:])
-    if code <= 0xDBFF and low:
-        return 0x10000 + ((code - 0xD800) << 10) + (int(low.group(1), 16) - 0xDC00), width + 6
-    raise LexError(Diagnostic(f"\\u{code:04X} is half of a UTF-16 surrogate pair, not a character", line,
-                              pos + 1 + column_offset, text[pos:pos + 2 + width],
-                              "write the character itself, or its \\U0001XXXX escape"))
 
 
 def _hint_for_character(char: str) -> str:

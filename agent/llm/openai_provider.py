@@ -184,10 +184,7 @@ class OpenAICompatible(LLM):
         deadline = Deadline(self.options.deadline)
 
         def once():
-            left = min(self.options.timeout, deadline.remaining())
-            if left <= 0:
-                raise LLMError(f"{what}: no time left of the {self.options.deadline:g} s deadline",
-                               provider=self.provider, model=self._model or "?")
+            left = max(0.001, min(self.options.timeout, deadline.remaining()))  # retry() stops at the deadline
             try:
                 return fn(self._client.with_options(timeout=left))
             except LLMError:

@@ -129,7 +129,6 @@ BAD_PROGRAMS = {  # file name: (bytes, what the first error line says)
     "empty.txt": (b"", "the program has no steps"),
     "steps-10000-broken.txt": ("\n".join(f"X{i}=NOPE(" for i in range(10_000)).encode(), "line 1, column"),
     "steps-10000.txt": (b"A=EVAL(expr='1')\n" * 10_000 + b"R=RESULT(var=A)", "steps"),
-    "surrogate.txt": (b"A=EVAL(expr=\"'\\uD800'\")\nR=RESULT(var=A)", "half of a UTF-16 surrogate pair"),
     "tasks.json": (b'[{"task": "object-detection", "id": 0', "JSON"),
     "squares.txt": ("\n".join([f"N0=EVAL(expr='{BIG} * {BIG}')"] + [f"N{i}=EVAL(expr='{{N{i - 1}}} * {{N{i - 1}}}')"
                                                                     for i in range(1, 5)] + ["R=RESULT(var=N4)"]).encode(),
@@ -180,3 +179,22 @@ def test_a_bad_output_path_fails_before_the_run(tmp_path, option, path, says, mo
     result = cli("run", "p.txt", "--image", "photo.png", option, path)
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.startswith(f"error: {option} {path}: {says}") and result.stderr.count("\n") == 1
+
+
+def test_a_lone_surrogate_escape_in_a_program_is_printed_escaped(tmp_path):
+    program = tmp_path / "p.txt"
+    program.write_text("A=EVAL(expr=\"'x\\uD800y'\")\nR=RESULT(var=A)\n")
+    PILImage.open(io.BytesIO(photo_bytes())).save(tmp_path / "photo.png")
+    result = cli("run", program, "--image", tmp_path / "photo.png")
+    assert result.exit_code == 0 and result.stdout == "x\\ud800y\n"
+
+
+def test_a_lone_surrogate_in_an_answer_is_printed_escaped(tmp_path):
+    """JSON decodes "\\ud800" into half a character, which no UTF-8 output can carry: shown as its escape."""
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text('[{"task": "EVAL", "id": 0, "dep": [-1], "args": {"expr": "\\"x\\ud800y\\""}}]')
+    PILImage.open(io.BytesIO(photo_bytes())).save(tmp_path / "photo.png")
+    result = cli("run", tasks, "--image", tmp_path / "photo.png", "--html", tmp_path / "r.html")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "x\\ud800y" and "x\\ud800y" in (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert json.loads(cli("run", tasks, "--image", tmp_path / "photo.png", "--json").stdout)["answer"] == "x\ud800y"

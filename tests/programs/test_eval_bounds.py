@@ -34,6 +34,7 @@ def test_numbers_up_to_the_bound_compute_exactly():
     ("{A} * {A}", {"A": 10 ** 600}),
     ("-{A} - {A}", {"A": 10 ** MAX_INT_DIGITS - 1}),
     ("{A}" + " * {A}" * 150, {"A": int(BIG)}),                # the hang: would be ~60,000 digits
+    ("{A} * {A} * {A} * {A} * {A} * {A}", {"A": 10 ** 799}),  # over 4,300 digits: str() of it would fail
 ])
 def test_growth_past_the_bound_is_a_program_error(expr, env):
     with pytest.raises(ProgramError, match=f"EVAL number too large: .* could have more than {MAX_INT_DIGITS} "
