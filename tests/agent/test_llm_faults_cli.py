@@ -174,3 +174,15 @@ def test_a_question_too_long_fails_before_any_llm_call(server, photo):
     assert result.exit_code == 2 and "the question is 30,000 characters long; the limit is 2,000" in result.stderr
     assert one_json_object(result.stdout)["error"]["type"] == "InputError"
     assert server.posted("/chat/completions") == []
+
+
+def test_a_corrupt_program_cache_file_warns_and_ask_still_answers(server, photo, tmp_path, monkeypatch):
+    from agent.runtime import CacheWarning
+
+    monkeypatch.setenv("LOUPE_CACHE_DIR", str(tmp_path))
+    (tmp_path / "program_cache.sqlite").write_bytes(b"\x00garbage, not SQLite" * 64)
+    server.always("/chat/completions", chat(PROGRAM))
+    with pytest.warns(CacheWarning, match="program_cache.sqlite cannot be used"):
+        result = CliRunner().invoke(main, ["ask", str(photo), "How many ties are there?", "--llm", server.url,
+                                           "--quiet"], catch_exceptions=False)
+    assert result.exit_code == 0 and result.stdout.strip() == "2"
