@@ -63,7 +63,8 @@ def atheris_child(target: str, runs: int) -> None:
 
     corpus = Path(tempfile.mkdtemp(prefix="loupe-fuzz-"))
     for index, seed in enumerate(fuzz_targets.seeds()[target]):
-        (corpus / f"seed{index}").write_bytes(seed.encode("utf-8", "surrogatepass"))
+        # the provider's first byte picks the text's encoding: 0 means one byte per character (ASCII)
+        (corpus / f"seed{index}").write_bytes(b"\0" + seed.encode("ascii", "replace"))
 
     def one_input(data: bytes) -> None:
         text = atheris.FuzzedDataProvider(data).ConsumeUnicodeNoSurrogates(4096)

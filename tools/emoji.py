@@ -37,6 +37,7 @@ def _emoji_package():
 
 
 @functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=1)
 def _emoji_names() -> dict[str, str]:
     """Every known name key -> its emoji character (English CLDR names and GitHub/Slack aliases)."""
     emoji_data = _emoji_package()
@@ -57,10 +58,22 @@ def resolve_emoji(text: str) -> str:
     key = _name_key(text)
     if key in names:
         return names[key]
-    close = difflib.get_close_matches(key, names, n=4, cutoff=0.6)
+    close = _close_names(key, names)
     hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else \
         "use a name such as 'smiling_face_with_sunglasses', a shortcode like ':joy:' or the emoji itself"
     raise ProgramError.at(f"EMOJI does not know the emoji {text!r}", text=text, suggestion=hint)
+
+
+def _close_names(key: str, names) -> list[str]:
+    """Up to 4 known names close to ``key``, compared with names of a similar length, those sharing a word first
+    (difflib over all ~5,000 names took ~0.7 s per unknown name)."""
+    words = set(key.split("_"))
+    if not key or len(key) > 80:
+        return []
+    similar = [n for n in names if abs(len(n) - len(key)) <= max(4, len(key) // 3)]
+    sharing = [n for n in similar if words & set(n.split("_"))]
+    return difflib.get_close_matches(key, sharing, n=4, cutoff=0.6) or \
+        difflib.get_close_matches(key, similar, n=4, cutoff=0.6)
 
 
 @functools.lru_cache(maxsize=1)
