@@ -31,7 +31,7 @@ def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, 
     if html_path and answer.execution is not None:
         from programs.rationale import write_html
 
-        write_html(answer.execution, html_path, saycan=answer.saycan)
+        write_html(answer.execution, html_path, saycan=answer.saycan, question=query)
     if as_json:
         click.echo(json.dumps({
             "query": query, "mode": mode, "status": answer.status, "answer": answer.text or None,
