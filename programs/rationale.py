@@ -1,9 +1,10 @@
 """The visual rationale: one self-contained HTML page explaining a run, step by step.
 
 The page has inline CSS and images as ``data:`` URLs, so it opens offline and can be mailed as is.
-From the top: the question asked (when given), the final result, the program text, then for each step its line, ``OUT=MODULE(args)``, the
-argument values (thumbnails for images), the output (objects drawn on the step's input image, and
-listed), the status (ok / failed with the error / skipped), wall time in ms and backend.
+From the top: the question asked (when given), the final result, the program text, then for each step
+its line, ``OUT=MODULE(args)``, the argument values (thumbnails for images), the output (objects drawn
+on the step's input image, and listed), the status (ok / failed with the error / skipped), wall time in
+ms and backend.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ def obscured(pixels: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
 
 class Blur(Tool):
     """Only pixels inside the objects' masks (or boxes) change; everything outside stays identical.
-    The edge is softened inwards over a couple of pixels. With no objects the step fails, naming what was not found (no silent no-op)."""
+    The edge is softened inwards over a couple of pixels. With no objects the step fails, naming what
+    was not found (no silent no-op)."""
 
     name = "BLUR"
     description = ("Blurs the inside of the objects beyond recognition, e.g. to anonymise faces or "

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tools.lite.colors import color_word, split_color
-from tools.lite.vocabulary import coco_class, means_all, means_face, normalize
+from tools.lite.vocabulary import coco_class, means_all, means_face, normalize, singular
 
 POSITIONS = ("left", "leftmost", "right", "rightmost", "top", "topmost", "upper", "bottom", "lower",
              "largest", "biggest", "smallest")
@@ -40,13 +40,15 @@ class Phrase:
     """A lite-readable description. ``noun``: a COCO class, 'face', 'all' or '' (any); ``color``: a basic
     colour name or None, judged on ``part`` of the object ('upper', 'lower', 'body', 'head'; None: the
     whole object); ``position``: one of ``POSITIONS`` or None; ``accessory``: a phrase for an object the
-    described one must overlap ('with the blue bag'), or None."""
+    described one must overlap ('with the blue bag'), or None; ``one``: a singular noun with clothing or
+    an accessory ('the man in the blue shirt'): only the best match is meant."""
 
     noun: str
     color: str | None = None
     position: str | None = None
     part: str | None = None
     accessory: "Phrase | None" = None
+    one: bool = False
 
 
 def _take_position(words: list[str]) -> tuple[str | None, list[str]]:
@@ -110,7 +112,8 @@ def parse_phrase(text: str) -> Phrase | None:
     if attribute is None or (color and attribute[0]):  # 'the red man in a blue shirt'
         return None
     part_color, part, accessory = attribute
-    return Phrase(noun, color or part_color, position, part, accessory)
+    one = all(singular(w) == w for w in rest.split()) and noun not in ("", "all")
+    return Phrase(noun, color or part_color, position, part, accessory, one)
 
 
 def parse_phrases(text: str) -> list[Phrase] | None:

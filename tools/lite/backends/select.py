@@ -109,6 +109,8 @@ def select_indexed(image: Image, objects: Objects, phrase: Phrase) -> Indexed:
         kept = with_accessory(image, objects, kept, phrase.accessory)
     if phrase.position and kept:
         kept = [max(kept, key=lambda pair: POSITIONS[phrase.position](pair[1]))]
+    elif phrase.one and len(kept) > 1:  # the most likely: detector score x share of the colour asked
+        kept = [max(kept, key=lambda pair: pair[1].score * color_score(image, pair[1], phrase.color, phrase.part))]
     return kept
 
 
