@@ -55,7 +55,7 @@ def _report(answer, query, mode, html_path, out_path, as_json) -> int:
     if html_path and answer.execution is not None:
         from programs.rationale import write_html
 
-        write_html(answer.execution, html_path, saycan=answer.saycan)
+        write_html(answer.execution, html_path, saycan=answer.saycan, question=query)
     if as_json:
         out(json.dumps({
             "query": query, "mode": mode, "status": answer.status, "answer": answer.text or None,

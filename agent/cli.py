@@ -170,7 +170,8 @@ def ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_j
 @click.option("--cache", "use_cache", is_flag=True, help="Reuse cached programs (default: cold, every item planned).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def eval_command(questions, images_dir, mode, llm_spec, workers, out_dir, baseline, engine, limit, use_cache, quiet):
-    """Run a benchmark (docs/benchmark-format.md) and write results.jsonl, summary.{json,md,png}."""
+    """Run a benchmark (docs/benchmark-format.md) and write results.jsonl, summary.{json,md,png} and,
+    with edits, contact_sheet.png."""
     from agent.evaluation.harness import run_eval
 
     summary = run_eval(questions, images_dir, out_dir, mode, llm_spec or os.environ.get("LOUPE_LLM", "local"),

@@ -1,9 +1,10 @@
 """The visual rationale: one self-contained HTML page explaining a run, step by step.
 
 The page has inline CSS and images as ``data:`` URLs, so it opens offline and can be mailed as is.
-From the top: the final result, the program text, then for each step its line, ``OUT=MODULE(args)``, the
-argument values (thumbnails for images), the output (objects drawn on the step's input image, and
-listed), the status (ok / failed with the error / skipped), wall time in ms and backend.
+From the top: the question asked (when given), the final result, the program text, then for each step
+its line, ``OUT=MODULE(args)``, the argument values (thumbnails for images), the output (objects drawn
+on the step's input image, and listed), the status (ok / failed with the error / skipped), wall time in
+ms and backend.
 """
 
 from __future__ import annotations
@@ -34,20 +35,22 @@ img.thumb{max-width:320px;border:1px solid #ccc;vertical-align:top}
 img.result{max-width:640px;border:1px solid #ccc}
 .args{margin:.4em 0} .args dt{font-weight:600} .args dd{margin:0 0 .4em 1.5em}
 .none{color:#999;font-style:italic}
+.question{font-size:1.15em;background:#eef4ff;border-left:4px solid #4878a8;padding:.5em .8em}
 """
 
 
-def write_html(execution: Execution, path, saycan=None) -> Path:
+def write_html(execution: Execution, path, saycan=None, question: str = "") -> Path:
     """Write the rationale page of ``execution`` to ``path`` (UTF-8); returns the path."""
     path = Path(path)
-    path.write_text(safe_text(render_html(execution, saycan)), encoding="utf-8")
+    path.write_text(safe_text(render_html(execution, saycan, question)), encoding="utf-8")
     return path
 
 
-def render_html(execution: Execution, saycan=None) -> str:
-    """The rationale page of ``execution`` as one HTML string; ``saycan`` (a SayCan run) adds every
-    candidate's two scores for each step."""
-    body = [_summary_html(execution), "<h2>Program</h2>", f"<pre>{escape(_program_text(execution))}</pre>",
+def render_html(execution: Execution, saycan=None, question: str = "") -> str:
+    """The rationale page of ``execution`` as one HTML string. ``question``: what the user asked, shown
+    at the top; ``saycan`` (a SayCan run) adds every candidate's two scores for each step."""
+    asked = f'<p class="question"><strong>Question:</strong> {escape(question)}</p>' if question.strip() else ""
+    body = [asked, _summary_html(execution), "<h2>Program</h2>", f"<pre>{escape(_program_text(execution))}</pre>",
             "<h2>Steps</h2>"]
     body += [_step_html(execution, record) for record in execution.records]
     if saycan is not None:

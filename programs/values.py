@@ -3,7 +3,8 @@
 * ``Image``   — RGB pixels, ``uint8`` array of shape ``[H, W, 3]``, read-only. ``source`` names the file.
 * ``Obj``     — one object: pixel box ``(x1, y1, x2, y2)`` in the coordinates of the image it was found in,
   ``score`` in 0..1, ``label``, optional boolean ``mask`` of shape ``[H, W]`` (same size as that image),
-  optional ``category`` (set by CLASSIFY) and ``text`` (set by OCR).
+  optional ``category`` (set by CLASSIFY) and ``text`` (set by OCR); ``guesses``: other labels a detector
+  gave the same object, ``(label, score)`` best first (a horse also scored as a sheep).
 * ``Objects`` — an immutable sequence of ``Obj`` found in one image of size ``(width, height)``.
 * Number, Text, Bool, TextList are plain ``int | float``, ``str``, ``bool``, ``tuple[str, ...]``.
 
@@ -124,9 +125,11 @@ class Obj:
     mask: np.ndarray | None = None
     category: str = ""
     text: str = ""
+    guesses: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self):
         box = tuple(float(v) for v in self.box)
+        object.__setattr__(self, "guesses", tuple((str(label), float(score)) for label, score in self.guesses))
         if len(box) != 4:
             raise ValueError(f"Obj box must be (x1, y1, x2, y2); got {self.box!r}")
         if box[2] < box[0] or box[3] < box[1]:
@@ -180,10 +183,14 @@ class Obj:
 
 @dataclass(frozen=True, eq=False)
 class Objects:
-    """Objects found in one image of ``image_size`` = ``(width, height)``; immutable, ordered."""
+    """Objects found in one image of ``image_size`` = ``(width, height)``; immutable, ordered.
+
+    ``sought`` says what was looked for ('kite', 'man in the yellow shirt', 'face'; '' = unknown), so
+    that a step given none of them can say what was not found. It is not part of equality."""
 
     items: tuple[Obj, ...] = ()
     image_size: tuple[int, int] = (0, 0)
+    sought: str = ""
 
     def __post_init__(self):
         object.__setattr__(self, "items", tuple(self.items))
@@ -220,19 +227,23 @@ class Objects:
         if isinstance(index, (int, np.integer)):
             return self.items[index]
         if isinstance(index, slice):
-            return Objects(self.items[index], self.image_size)
+            return Objects(self.items[index], self.image_size, self.sought)
         index = np.asarray(index)
         if index.dtype == bool:
             if len(index) != len(self.items):
                 raise IndexError(f"boolean index of length {len(index)} for {len(self.items)} objects")
             index = np.flatnonzero(index)
-        return Objects(tuple(self.items[int(i)] for i in index), self.image_size)
+        return Objects(tuple(self.items[int(i)] for i in index), self.image_size, self.sought)
 
     def filter(self, keep: Callable[[Obj], bool]) -> "Objects":
-        return Objects(tuple(o for o in self.items if keep(o)), self.image_size)
+        return Objects(tuple(o for o in self.items if keep(o)), self.image_size, self.sought)
 
     def with_items(self, items) -> "Objects":
-        return Objects(tuple(items), self.image_size)
+        return Objects(tuple(items), self.image_size, self.sought)
+
+    def looking_for(self, sought: str) -> "Objects":
+        """The same objects, saying they were found looking for ``sought``."""
+        return replace(self, sought=str(sought))
 
     @property
     def boxes(self) -> np.ndarray:

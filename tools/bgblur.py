@@ -3,14 +3,14 @@
 from programs.values import Image, Objects, ValueType
 from tools.base import Param, Tool
 from tools.imageops import (check_objects_fit, composite, feather, feather_radius, gaussian_blur,
-                            objects_mask)
+                            objects_mask, require_objects)
 
 BLUR_FRACTION = 0.02  # Gaussian sigma as a fraction of the image's shorter side (10 px at 500 px)
 
 
 class BgBlur(Tool):
     """Objects (masks, or boxes) are left exactly as they were; the blur fades in over a thin band
-    outside them. With no objects everything is background, so the whole image is blurred (as VisProg)."""
+    outside them. With no objects the step fails, naming what was not found (no silent no-op)."""
 
     name = "BGBLUR"
     description = "Blurs the background of the image strongly, keeping the objects sharp."
@@ -22,6 +22,7 @@ class BgBlur(Tool):
 
     def execute(self, image: Image, object: Objects) -> Image:
         check_objects_fit(image, object, self.name)
+        require_objects(image, object, "keep sharp")
         sigma = max(3.0, BLUR_FRACTION * min(image.width, image.height))
         blurred = gaussian_blur(image.pixels, sigma)
         keep = feather(objects_mask(image, object), feather_radius(image), outward=True)

@@ -5,7 +5,7 @@ import numpy as np
 from programs.values import Image, Objects, ValueType, clip_box
 from tools.base import Param, Tool
 from tools.imageops import (check_objects_fit, composite, feather, feather_radius, gaussian_blur,
-                            objects_mask, pixelate)
+                            objects_mask, pixelate, require_objects)
 
 CELLS = 8  # blocks along an object's longer side: too coarse for a face or plate to be read
 
@@ -19,7 +19,8 @@ def obscured(pixels: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
 
 class Blur(Tool):
     """Only pixels inside the objects' masks (or boxes) change; everything outside stays identical.
-    The edge is softened inwards over a couple of pixels. With no objects the image is unchanged."""
+    The edge is softened inwards over a couple of pixels. With no objects the step fails, naming what
+    was not found (no silent no-op)."""
 
     name = "BLUR"
     description = ("Blurs the inside of the objects beyond recognition, e.g. to anonymise faces or "
@@ -32,6 +33,7 @@ class Blur(Tool):
 
     def execute(self, image: Image, object: Objects) -> Image:
         check_objects_fit(image, object, self.name)
+        require_objects(image, object, "blur")
         hidden = np.array(image.pixels)
         for obj in object:
             box = clip_box(obj.box, image.width, image.height)

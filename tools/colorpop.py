@@ -2,13 +2,14 @@
 
 from programs.values import Image, Objects, ValueType
 from tools.base import Param, Tool
-from tools.imageops import check_objects_fit, composite, feather, feather_radius, greyscale, objects_mask
+from tools.imageops import (check_objects_fit, composite, feather, feather_radius, greyscale, objects_mask,
+                            require_objects)
 
 
 class ColorPop(Tool):
     """Objects (their masks, or boxes when they have none) stay exactly as they were; the colour fades
-    out over a thin band outside them. With no objects nothing keeps its colour: the whole image turns
-    grey (as in VisProg), which also shows at a glance that nothing was found."""
+    out over a thin band outside them. With no objects the step fails, naming what was not found (VisProg
+    greyed the whole image: a result the user could take for success)."""
 
     name = "COLORPOP"
     description = ("Keeps the objects in colour and turns the rest of the image black and white "
@@ -21,5 +22,6 @@ class ColorPop(Tool):
 
     def execute(self, image: Image, object: Objects) -> Image:
         check_objects_fit(image, object, self.name)
+        require_objects(image, object, "keep in colour")
         keep = feather(objects_mask(image, object), feather_radius(image), outward=True)
         return image.with_pixels(composite(greyscale(image.pixels), image.pixels, keep))

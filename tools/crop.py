@@ -7,8 +7,10 @@ pixels; a crop keeps columns ``x1..x2-1`` and rows ``y1..y2-1`` (end-exclusive, 
 * CROP_LEFTOF   — every column left of the first box's centre; CROP_RIGHTOF — from the centre rightwards.
 * CROP_ABOVE    — every row above the first box's centre; CROP_BELOW — from the centre downwards.
 
-With no object, CROP returns the whole image and each directional crop returns the matching half
-(left, right, top, bottom). VisProg returned the left half for ABOVE and BELOW too; that is fixed here.
+With no object every crop fails, naming what was not found ("no kite found in photo.jpg; nothing to
+crop"): VisProg returned the whole image (or a half), an answer about a photo region that was never
+found and, for an edit, a silent no-op the user takes for success. ``crop_region`` keeps VisProg's
+fallback (the whole image, or the matching half) for callers that want it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import ClassVar
 
 from programs.values import Image, Objects, ValueType
 from tools.base import Param, Tool
-from tools.imageops import check_objects_fit
+from tools.imageops import check_objects_fit, require_objects
 
 ENLARGE = 1.5  # CROP's box is this many times the object's box, about the same centre (as VisProg)
 
@@ -72,44 +74,40 @@ class _Crop(Tool):
 
     def execute(self, image: Image, box: Objects) -> Image:
         check_objects_fit(image, box, self.name)
-        first = box[0].box if len(box) else None
-        return image.crop(crop_region(self.direction, first, image.width, image.height))
+        require_objects(image, box, "crop")
+        return image.crop(crop_region(self.direction, box[0].box, image.width, image.height))
 
 
 class Crop(_Crop):
     name = "CROP"
     description = ("Crops the image to the first object, with a margin around it (the box enlarged 1.5x); "
-                   "with no object, returns the whole image.")
+                   "fails when there is no object.")
     examples = ("IMAGE0=CROP(image=IMAGE,box=BOX0)",)
 
 
 class CropLeftOf(_Crop):
     name = "CROP_LEFTOF"
     direction = "left"
-    description = ("Crops the part of the image left of the first object's centre; "
-                   "with no object, the left half.")
+    description = ("Crops the part of the image left of the first object's centre; fails with no object.")
     examples = ("IMAGE0=CROP_LEFTOF(image=IMAGE,box=BOX0)",)
 
 
 class CropRightOf(_Crop):
     name = "CROP_RIGHTOF"
     direction = "right"
-    description = ("Crops the part of the image right of the first object's centre; "
-                   "with no object, the right half.")
+    description = ("Crops the part of the image right of the first object's centre; fails with no object.")
     examples = ("IMAGE0=CROP_RIGHTOF(image=IMAGE,box=BOX0)",)
 
 
 class CropAbove(_Crop):
     name = "CROP_ABOVE"
     direction = "above"
-    description = ("Crops the part of the image above the first object's centre; "
-                   "with no object, the top half.")
+    description = ("Crops the part of the image above the first object's centre; fails with no object.")
     examples = ("IMAGE0=CROP_ABOVE(image=IMAGE,box=BOX0)",)
 
 
 class CropBelow(_Crop):
     name = "CROP_BELOW"
     direction = "below"
-    description = ("Crops the part of the image below the first object's centre; "
-                   "with no object, the bottom half.")
+    description = ("Crops the part of the image below the first object's centre; fails with no object.")
     examples = ("IMAGE0=CROP_BELOW(image=IMAGE,box=BOX0)",)

@@ -18,7 +18,7 @@ from PIL import Image as PILImage, ImageDraw, ImageFont
 from programs.errors import Diagnostic, ProgramError, ToolUnavailable
 from programs.values import Image, Objects, ValueType, clip_box
 from tools.base import Param, Tool, require
-from tools.imageops import check_objects_fit, paste_rgba
+from tools.imageops import check_objects_fit, require_objects, paste_rgba
 
 RENDER_SIZE = 256  # font size (pixels) the glyphs are drawn at before scaling to each box
 
@@ -108,7 +108,7 @@ def fitted_glyph(char: str, width: int, height: int) -> np.ndarray:
 
 class Emoji(Tool):
     """Each glyph is as large as fits in its object's box, centred there; nothing is drawn outside the
-    boxes. With no objects the image is unchanged."""
+    boxes. With no objects the step fails, naming what was not found (no silent no-op)."""
 
     name = "EMOJI"
     description = "Covers each object with an emoji, scaled to the object's box (e.g. to hide faces)."
@@ -135,6 +135,7 @@ class Emoji(Tool):
     def execute(self, image: Image, object: Objects, emoji: str) -> Image:
         check_objects_fit(image, object, self.name)
         char = resolve_emoji(emoji)
+        require_objects(image, object, "cover")
         pixels = image.pixels
         for obj in object:
             x1, y1, x2, y2 = clip_box(obj.box, image.width, image.height)

@@ -1,4 +1,4 @@
-from programs.values import ValueType
+from programs.values import Objects, ValueType
 from tools.base import Param
 from tools.model_tool import ModelTool
 
@@ -9,3 +9,6 @@ class FaceDet(ModelTool):
     inputs = {"image": Param(ValueType.IMAGE, "the image to search")}
     output = ValueType.OBJECTS
     examples = ("OBJ0=FACEDET(image=IMAGE)",)
+
+    def finish(self, call, result):
+        return result.looking_for("face") if isinstance(result, Objects) else result

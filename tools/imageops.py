@@ -7,9 +7,12 @@ array and never writes into its inputs.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 
+from programs.errors import ToolError
 from programs.values import Image, Objects
 from tools.base import require
 
@@ -26,6 +29,16 @@ def check_objects_fit(image: Image, objects: Objects, tool: str) -> None:
     require(size == (0, 0) or size == image.size,
             f"{tool}: the objects were found in a {size[0]}x{size[1]} image, but the image to edit is "
             f"{image.width}x{image.height}; pass the image the objects were found in (not a crop of it)")
+
+
+def require_objects(image: Image, objects: Objects, verb: str) -> None:
+    """ToolError naming what was not found when ``objects`` is empty: an edit of nothing must not pass
+    for a success ("no kite found in photo.jpg; nothing to crop")."""
+    if len(objects):
+        return
+    what = objects.sought.strip() or "object"
+    where = Path(image.source).name if image.source else "the image"
+    raise ToolError(f"no {what} found in {where}; nothing to {verb}")
 
 
 def objects_mask(image: Image, objects: Objects) -> np.ndarray:

@@ -1,4 +1,4 @@
-from programs.values import ValueType
+from programs.values import Objects, ValueType
 from tools.base import Param
 from tools.model_tool import ModelTool
 
@@ -11,3 +11,6 @@ class Loc(ModelTool):
               "object": Param(ValueType.TEXT, "what to find, e.g. 'dog' or 'traffic light'")}
     output = ValueType.OBJECTS
     examples = ("BOX0=LOC(image=IMAGE,object='dog')",)
+
+    def finish(self, call, result):
+        return result.looking_for(call["object"]) if isinstance(result, Objects) else result

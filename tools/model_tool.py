@@ -23,8 +23,16 @@ class ModelTool(Tool):
         except ToolUnavailable:
             return "missing"
 
+    def prepare(self, call: Mapping[str, Any]) -> None:
+        """Checks of one call before any backend runs; raise (a ToolError) to fail that call alone."""
+
+    def finish(self, call: Mapping[str, Any], result):
+        """The tool's result from the backend's (e.g. found objects labelled with what was sought)."""
+        return result
+
     def execute(self, **kwargs):
-        return self.backend().run(**kwargs)
+        self.prepare(kwargs)
+        return self.finish(kwargs, self.backend().run(**kwargs))
 
     def batches(self) -> bool:
         """Whether the chosen backend's class has ``run_batch`` (asked without loading any model)."""
@@ -34,12 +42,27 @@ class ModelTool(Tool):
             return False
 
     def execute_batch(self, calls: Sequence[Mapping[str, Any]]) -> list:
+        results: list = [self._prepared(call) for call in calls]
+        ready = [i for i, result in enumerate(results) if result is None]
+        if ready:
+            for i, result in zip(ready, self._run_backend([calls[i] for i in ready])):
+                results[i] = result if isinstance(result, BaseException) else self.finish(calls[i], result)
+        return results
+
+    def _prepared(self, call) -> Exception | None:
+        try:
+            self.prepare(call)
+        except Exception as error:  # this call's failure is its own
+            return error
+        return None
+
+    def _run_backend(self, calls: list) -> list:
         try:
             backend = self.backend()
         except ToolUnavailable as error:
             return [error for _ in calls]
         if hasattr(backend, "run_batch"):
-            return backend.run_batch(list(calls))
+            return backend.run_batch(calls)
         return super().execute_batch(calls)
 
     def affordance(self, args: Mapping[str, Any]) -> float:

@@ -1,5 +1,6 @@
 from programs.values import ValueType
 from tools.base import Param
+from tools.imageops import require_objects
 from tools.model_tool import ModelTool
 
 
@@ -13,3 +14,6 @@ class Replace(ModelTool):
     output = ValueType.IMAGE
     writes_image = True
     examples = ("IMAGE0=REPLACE(image=IMAGE,object=OBJ1,prompt='a teapot')",)
+
+    def prepare(self, call):
+        require_objects(call["image"], call["object"], "replace")

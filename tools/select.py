@@ -1,4 +1,4 @@
-from programs.values import ValueType
+from programs.values import Objects, ValueType
 from tools.base import Param
 from tools.model_tool import ModelTool
 
@@ -13,3 +13,6 @@ class Select(ModelTool):
               "category": Param(ValueType.TEXT, "an optional broader category", None)}
     output = ValueType.OBJECTS
     examples = ("OBJ1=SELECT(image=IMAGE,object=OBJ0,query='bus',category=None)",)
+
+    def finish(self, call, result):
+        return result.looking_for(call["query"]) if isinstance(result, Objects) else result

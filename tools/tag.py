@@ -3,12 +3,12 @@
 from programs.values import Image, Objects, ValueType
 from tools.base import Param, Tool
 from tools.drawing import draw_objects
-from tools.imageops import check_objects_fit
+from tools.imageops import check_objects_fit, require_objects
 
 
 class Tag(Tool):
     """Labels say the OCR text for text objects, else the category (after CLASSIFY), else the label.
-    With no objects the image is returned unchanged."""
+    With no objects the step fails, naming what was not found (no silent no-op)."""
 
     name = "TAG"
     description = ("Draws a box around each object with a label naming it (its category after CLASSIFY, "
@@ -21,4 +21,5 @@ class Tag(Tool):
 
     def execute(self, image: Image, object: Objects) -> Image:
         check_objects_fit(image, object, self.name)
+        require_objects(image, object, "tag")
         return draw_objects(image, object, masks=False)

@@ -1,6 +1,7 @@
 """``run_eval``: a benchmark through Loupe (and optionally the VisProg-style baseline), writing
-``results.jsonl``, ``summary.json``, ``summary.md`` and ``summary.png`` into ``out_dir`` (and
-``baseline_results.jsonl`` with ``--baseline visprog``).
+``results.jsonl``, ``summary.json``, ``summary.md``, ``summary.png`` and, when the benchmark has edits,
+``contact_sheet.png`` (every edit's input and output, its target regions and verdict) into ``out_dir``
+(and ``baseline_results.jsonl`` with ``--baseline visprog``).
 
 Loupe runs items on the chosen engine with ``workers`` in parallel; the baseline always runs on this
 machine, one item at a time (VisProg has no concurrency), on the same tool backends.
@@ -48,6 +49,9 @@ def run_eval(questions: str | Path, images_dir: str | Path, out_dir: str | Path,
     from agent.evaluation.plot import plot_summary
 
     plot_summary(out / "summary.png", summary, rows, baseline_rows)
+    from agent.evaluation.contact_sheet import write_contact_sheet
+
+    write_contact_sheet(out / "contact_sheet.png", rows, items, images_dir, out)
     return summary
 
 

@@ -132,7 +132,7 @@ class _Runner:
             return row
         after = outcome.image.pixels if isinstance(outcome.image, Image) and outcome.status == "ok" else None
         check = check_edit(images[0].pixels, after, modules, item.expect_tools, item.regions)
-        row["correct"], row["check"] = check.ok, check.reason
+        row["correct"], row["check"], row["check_measures"] = check.ok, check.reason, check.measures
         if after is not None and self.spec.out_dir:
             relative = f"{self.spec.images_subdir}/{file_stem(item.id)}.png"
             (Path(self.spec.out_dir) / relative).parent.mkdir(parents=True, exist_ok=True)

@@ -260,3 +260,20 @@ def test_a_corrupt_program_cache_warns_and_the_question_is_still_answered(regist
     answer = agent.ask(photo, "How many ties are there?")
     assert answer.ok and answer.text == "2" and answer.llm_calls == 1 and not answer.from_cache
     assert broken.read_bytes().startswith(b"this is not an SQLite database")  # the user's file is left alone
+
+class SeekingLoc(InstantLoc):
+    """A stand-in LOC that says what it looked for, as the real LOC does."""
+
+    def execute(self, image, object):
+        return super().execute(image, object).looking_for(object)
+
+
+def test_an_edit_of_nothing_fails_saying_what_was_not_found_and_replans(photo, tmp_path):
+    registry = default_registry(plugins=False)
+    registry.register(SeekingLoc)
+    crop = "BOX0=LOC(image=IMAGE,object='kite')\nIMAGE0=CROP(image=IMAGE,box=BOX0)\nFINAL_RESULT=RESULT(var=IMAGE0)"
+    llm = FakeLLM().enqueue(crop, crop)
+    answer = make_agent(registry, llm, tmp_path).ask(Image(photo.pixels, "/data/photo.jpg"), "Crop to the kite")
+    assert not answer.ok and answer.image is None and answer.llm_calls == 2  # planned, then replanned once
+    assert "because" in [e for e in answer.events if e["event"] == "replan"][0]
+    assert any("no kite found in photo.jpg; nothing to crop" in error for error in answer.errors), answer.errors

@@ -141,3 +141,19 @@ def test_tools_lists_every_module_with_its_signature():
     assert expected <= set(rows)
     assert rows["COUNT"]["signature"] == "COUNT(box: Objects) -> Number" and not rows["COUNT"]["needs_model"]
     assert rows["LOC"]["needs_model"]
+
+
+def test_an_edit_of_an_object_not_found_fails_and_json_says_what_was_missing(tmp_path):
+    from tools.lite.pack import is_pulled
+
+    if not is_pulled():
+        pytest.skip("lite model pack not installed; run `loupe models pull`")
+    photo = Path(__file__).resolve().parents[1] / "data" / "photos" / "dog.jpg"
+    program = "BOX0=LOC(image=IMAGE,object='kite')\nIMAGE0=CROP(image=IMAGE,box=BOX0)\nR=RESULT(var=IMAGE0)\n"
+    out = tmp_path / "out.png"
+    result = loupe("run", str(write(tmp_path, "p.txt", program)), "--image", str(photo), "--json", "--out",
+                   str(out), plugin=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    data = json.loads(result.stdout)
+    assert not data["ok"] and not out.exists()
+    assert any("no kite found in dog.jpg; nothing to crop" in e for e in data["errors"]), data

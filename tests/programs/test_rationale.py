@@ -134,3 +134,10 @@ def test_a_real_run_of_edit_tools_renders(photo):
     assert all(f'id="step-{i}"' in page for i in range(5)) and page.count('class="badge ok"') == 5
     with pytest.raises(ProgramError, match="did you mean 'grinning_face'"):
         Interpreter(registry).run(program.replace("grinning_face", "grining_face"), {"IMAGE": photo})
+
+
+def test_the_question_asked_is_shown_first_and_escaped(photo):
+    page = render_html(run_of(photo), question="Is the <b>tie</b> red?")
+    assert 'class="question"' in page and "Is the &lt;b&gt;tie&lt;/b&gt; red?" in page
+    assert page.index("Question:") < page.index("Result") < page.index("Program")
+    assert 'class="question"' not in render_html(run_of(photo))

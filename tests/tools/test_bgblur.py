@@ -33,9 +33,10 @@ def test_objects_stay_sharp_and_background_loses_detail(astronaut):
         assert laplacian_variance(out.pixels[region]) < 0.1 * laplacian_variance(astronaut.pixels[region])
 
 
-def test_no_objects_blurs_everything(astronaut):
-    out = BgBlur().execute(astronaut, Objects.empty(astronaut.size))
-    assert laplacian_variance(out.pixels) < 0.1 * laplacian_variance(astronaut.pixels)
+def test_no_objects_fails_naming_what_was_not_found(astronaut):
+    with pytest.raises(ToolError, match="^no surfer found in astronaut.png; nothing to keep sharp$"):
+        BgBlur().execute(Image(astronaut.pixels, "/photos/astronaut.png"),
+                         Objects.empty(astronaut.size).looking_for("surfer"))
 
 
 def test_input_not_modified_and_mismatch_refused(astronaut):

@@ -55,8 +55,9 @@ def test_only_the_mask_changes_when_there_is_one(astronaut):
     assert not np.array_equal(out.pixels[mask], astronaut.pixels[mask])
 
 
-def test_no_objects_leaves_the_image_unchanged(astronaut):
-    assert Blur().execute(astronaut, Objects.empty(astronaut.size)) == astronaut
+def test_no_objects_fails_naming_what_was_not_found(astronaut):
+    with pytest.raises(ToolError, match="^no face found in the image; nothing to blur$"):
+        Blur().execute(astronaut, Objects.empty(astronaut.size).looking_for("face"))
 
 
 def test_input_not_modified_and_mismatch_refused(astronaut):

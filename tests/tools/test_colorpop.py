@@ -47,9 +47,9 @@ def test_the_edge_is_soft(astronaut):
         out.pixels[350:360, 297], astronaut.pixels[350:360, 297])
 
 
-def test_no_objects_turns_the_whole_image_grey(astronaut):
-    out = ColorPop().execute(astronaut, Objects.empty(astronaut.size))
-    assert is_grey(out.pixels)
+def test_no_objects_fails_instead_of_greying_everything(astronaut):
+    with pytest.raises(ToolError, match="^no object found in the image; nothing to keep in colour$"):
+        ColorPop().execute(astronaut, Objects.empty(astronaut.size))
 
 
 def test_input_is_not_modified_and_source_is_kept():

@@ -26,8 +26,9 @@ def test_crop_enlargement_is_clipped_at_the_image_border(coffee):
     assert out == Image(coffee.pixels[0:100, 0:125])
 
 
-def test_crop_with_no_box_returns_the_whole_image(coffee):
-    assert Crop().execute(coffee, Objects.empty(coffee.size)) == coffee
+def test_crop_with_no_box_fails_naming_what_was_not_found(coffee):
+    with pytest.raises(ToolError, match="^no kite found in photo.jpg; nothing to crop$"):
+        Crop().execute(Image(coffee.pixels, "photo.jpg"), Objects.empty(coffee.size).looking_for("kite"))
 
 
 @pytest.mark.parametrize("tool, rows, cols", [
@@ -47,8 +48,10 @@ def test_directional_crops_split_at_the_first_box_centre(coffee, tool, rows, col
     (CropAbove, slice(0, 200), slice(0, 600)),    # VisProg gave the left half here
     (CropBelow, slice(200, 400), slice(0, 600)),  # and here
 ])
-def test_directional_crops_with_no_box_fall_back_to_the_matching_half(coffee, tool, rows, cols):
-    assert tool().execute(coffee, Objects.empty(coffee.size)) == Image(coffee.pixels[rows, cols])
+def test_directional_crops_with_no_box_fail_but_the_region_keeps_visprogs_half(coffee, tool, rows, cols):
+    with pytest.raises(ToolError, match="no dog found"):
+        tool().execute(coffee, Objects.empty(coffee.size).looking_for("dog"))
+    assert coffee.crop(crop_region(tool.direction, None, 600, 400)) == Image(coffee.pixels[rows, cols])
 
 
 def test_a_box_at_the_left_edge_still_gives_at_least_one_column(coffee):

@@ -73,7 +73,8 @@ def test_emoji_is_centred_in_a_wide_box(astronaut):
 
 def test_no_objects_input_untouched_and_mismatch_refused(astronaut):
     before = astronaut.pixels.copy()
-    assert Emoji().execute(astronaut, Objects.empty(astronaut.size), "😎") == astronaut
+    with pytest.raises(ToolError, match="no face found in the image; nothing to cover"):
+        Emoji().execute(astronaut, Objects.empty(astronaut.size).looking_for("face"), "😎")
     Emoji().execute(astronaut, Objects((Obj(BOXES[0], "x"),), astronaut.size), "😎")
     assert np.array_equal(astronaut.pixels, before)
     with pytest.raises(ToolError, match="EMOJI"):

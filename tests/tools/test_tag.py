@@ -36,9 +36,10 @@ def test_tag_labels_differ_for_different_names(chelsea):
     assert not np.array_equal(tabby.pixels[50:80, 100:250], kitten.pixels[50:80, 100:250])
 
 
-def test_no_objects_returns_the_image_unchanged_and_input_untouched(chelsea):
+def test_no_objects_fails_and_input_untouched(chelsea):
     before = chelsea.pixels.copy()
-    assert Tag().execute(chelsea, Objects.empty(chelsea.size)) == chelsea
+    with pytest.raises(ToolError, match="no dog found in the image; nothing to tag"):
+        Tag().execute(chelsea, Objects.empty(chelsea.size).looking_for("dog"))
     Tag().execute(chelsea, Objects((Obj((1, 1, 50, 50), "x"),), chelsea.size))
     assert np.array_equal(chelsea.pixels, before)
 

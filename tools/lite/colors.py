@@ -145,3 +145,20 @@ def object_region(image: Image, obj) -> np.ndarray:
     """Boolean ``[H, W]`` pixels of ``obj`` in ``image``: its mask, or its box when the mask is absent/empty."""
     region = obj.region_mask(image.width, image.height)
     return region if region.any() else obj.evolve(mask=None).region_mask(image.width, image.height)
+
+
+# rows of a person's extent (0 = top of the head, 1 = the feet) that each clothing part covers
+PARTS = {"head": (0.0, 0.18), "upper": (0.18, 0.55), "lower": (0.5, 0.92), "body": (0.18, 0.92)}
+
+
+def person_part(image: Image, obj, part: str) -> np.ndarray:
+    """Boolean ``[H, W]``: the band of ``obj``'s region (its mask, else its box) that ``part`` ('head',
+    'upper', 'lower', 'body'; see ``PARTS``) covers, for a standing person; the whole region when the
+    band is empty."""
+    region = object_region(image, obj)
+    rows = np.flatnonzero(region.any(axis=1))
+    top, height = rows[0], rows[-1] + 1 - rows[0]
+    start, end = PARTS[part]
+    band = np.zeros_like(region)
+    band[top + int(start * height):top + max(int(end * height), int(start * height) + 1)] = True
+    return region & band if (region & band).any() else region

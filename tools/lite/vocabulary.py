@@ -123,3 +123,12 @@ def means_face(name: str) -> bool:
 def known_to_lite(name: str) -> bool:
     """Whether the lite tier can find this name at all."""
     return is_region(name) or means_all(name) or means_face(name) or coco_class(name) is not None
+
+
+def labelled_as(obj, cls: str):
+    """``obj`` (a ``programs.values.Obj``) as a ``cls`` object: itself when so labelled, relabelled with
+    that guess's score when the detector also guessed ``cls`` for it, else None."""
+    if obj.label == cls:
+        return obj
+    score = next((s for label, s in obj.guesses if label == cls), None)
+    return None if score is None else obj.evolve(label=cls, score=score)

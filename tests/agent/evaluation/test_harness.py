@@ -3,6 +3,9 @@
 import json
 
 import pytest
+from PIL import Image as PILImage
+
+from agent.evaluation import contact_sheet
 
 from agent.evaluation.bench import load_items
 from agent.evaluation.harness import run_eval
@@ -29,6 +32,20 @@ def test_results_summary_and_plot_are_written(bench, tmp_path):
     assert json.loads((out / "summary.json").read_text())["items"] == 5
     assert "| loupe | 5 | 100.0% |" in (out / "summary.md").read_text()
     assert (out / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    sheet = PILImage.open(out / "contact_sheet.png")  # one row: the edit q5, input and output side by side
+    assert sheet.width > 2 * contact_sheet.THUMB[0] and contact_sheet.THUMB[1] < sheet.height < 2 * contact_sheet.THUMB[1]
+
+
+def test_the_contact_sheet_shows_failed_edits_and_is_skipped_without_edits(bench, tmp_path):
+    questions, images, oracle = bench
+    programs = oracle.split(":", 1)[1]
+    open(programs, "w").write(open(programs).read().replace("BLUR(image", "NOPE(image"))
+    run_eval(questions, images, tmp_path / "out", llm=oracle, registry="standins:registry", progress=False)
+    assert (tmp_path / "out" / "contact_sheet.png").exists()  # q5 failed: its row says so, no output image
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("".join(line + "\n" for line in open(questions).read().splitlines()[:2]))
+    run_eval(answers, images, tmp_path / "answers", llm=oracle, registry="standins:registry", progress=False)
+    assert not (tmp_path / "answers" / "contact_sheet.png").exists()
 
 
 def test_a_wrong_answer_and_an_invalid_program_are_scored(bench, tmp_path):

@@ -63,6 +63,17 @@ def test_dog_bicycle_and_car_are_found_where_they_are(detector):
     assert all(0 <= o.score <= 1 for o in objects)
 
 
+def test_other_label_guesses_of_one_object_are_kept(detector):
+    """person.jpg: the white horse on the right (x 400-600) scores higher as a sheep than as a horse; the
+    horse guess stays on the object, so asking for a horse still finds it."""
+    from tools.lite.vocabulary import labelled_as
+
+    objects = detector.detect([photo("person.jpg")])[0]
+    right = [o for o in objects if o.center[0] > 400]
+    assert len(right) == 1 and any(label == "horse" and score >= 0.25 for label, score in right[0].guesses)
+    assert labelled_as(right[0], "horse").label == "horse" and labelled_as(right[0], "giraffe") is None
+
+
 def test_all_five_horses_are_counted_at_a_low_threshold(detector):
     """horses.jpg shows five horses: grey (right), white (front), dark brown, a grey one half hidden
     behind the dark brown one, and a brown one cut by the left edge; the last two score 0.2-0.3."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from programs.values import Image, Obj, Objects
 from tools.imageops import check_objects_fit
 from tools.lite.backends.base import LiteBackend, each
-from tools.lite.backends.select import Phrase, color_score, noun_matches, parse_phrase, unsupported
+from tools.lite.backends.select import Phrase, as_noun, color_score, parse_phrase, unsupported
 
 
 def category_list(categories) -> list[str]:
@@ -41,7 +41,7 @@ def affordance(args) -> float:
 
 def match_score(image: Image, obj: Obj, phrase: Phrase) -> float:
     """0..1: how well ``obj`` fits ``phrase`` (0 when the noun differs; else its colour share or 1)."""
-    return color_score(image, obj, phrase.color) if noun_matches(obj, phrase.noun) else 0.0
+    return color_score(image, obj, phrase.color, phrase.part) if as_noun(obj, phrase.noun) is not None else 0.0
 
 
 def classify(image: Image, objects: Objects, categories, phrases: list[Phrase]) -> Objects:

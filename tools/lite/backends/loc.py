@@ -6,7 +6,7 @@ from __future__ import annotations
 from programs.errors import ToolError
 from programs.values import Image, Obj, Objects
 from tools.lite.backends.base import LiteBackend, each
-from tools.lite.vocabulary import coco_class, is_region, known_to_lite, means_all, means_face
+from tools.lite.vocabulary import coco_class, is_region, known_to_lite, labelled_as, means_all, means_face
 
 GPU_HINT = "the GPU tier's open-vocabulary detector (OWLv2) can find any named object"
 
@@ -48,7 +48,9 @@ class LiteLocator(LiteBackend):
                 raise unsupported(name)
             if means_face(name):
                 return faces[id(image)]
-            found = objects[id(image)]
-            return found if means_all(name) else found.filter(lambda o: o.label == coco_class(name))
+            found, wanted = objects[id(image)], coco_class(name)
+            if means_all(name):
+                return found
+            return found.with_items(o for o in (labelled_as(o, wanted) for o in found) if o is not None)
 
         return each(calls, locate)

@@ -1,6 +1,9 @@
-"""SELECT on the lite tier: keeps the objects whose label means the query (COCO names with synonyms and
-plurals, 'face', 'object'), judged by colour when the query has a colour word ('red bus'), and picked
-by position when it has one ('left dog', 'largest horse'). Several queries with commas: 'cup,plate'.
+"""SELECT on the lite tier: keeps the objects whose label (or another detector guess) means the query's
+noun (COCO names with synonyms and plurals, 'face', 'object'), judged by colour when the query has a
+colour word ('red bus': the object's own pixels, its mask when it has one; 'man in the yellow shirt':
+that part of the person's mask), by an object they have ('woman with the blue bag': a blue handbag
+overlapping her), and picked by position ('white car on the left', 'largest horse'). Several queries
+with commas: 'cup,plate'. The phrases are read by ``tools.lite.phrases``.
 
 ``category`` narrows only when it names a COCO class and the query has no noun of its own
 (``query='red', category='car'``). Other descriptions ('man in a hat', 'glasses') need CLIP (GPU tier).
@@ -8,14 +11,15 @@ by position when it has one ('left dog', 'largest horse'). Several queries with 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
 from programs.errors import ToolError
 from programs.values import Image, Obj, Objects
 from tools.imageops import check_objects_fit
 from tools.lite.backends.base import LiteBackend, each
-from tools.lite.colors import color_shares, dominant_color, object_region, split_color
-from tools.lite.vocabulary import coco_class, means_all, means_face, normalize
+from tools.lite.colors import color_shares, dominant_color, object_region, person_part
+from tools.lite.phrases import Phrase, parse_phrase, parse_phrases  # noqa: F401  (Phrase: re-exported)
+from tools.lite.vocabulary import coco_class, labelled_as, means_face, normalize
 
 CLIP_HINT = "the GPU tier's CLIP backend judges any description: pip install 'loupe[gpu]'"
 # position word -> the key whose largest value wins
@@ -24,68 +28,42 @@ POSITIONS = {"left": lambda o: -o.center[0], "leftmost": lambda o: -o.center[0],
              "top": lambda o: -o.center[1], "topmost": lambda o: -o.center[1], "upper": lambda o: -o.center[1],
              "bottom": lambda o: o.center[1], "lower": lambda o: o.center[1],
              "largest": lambda o: o.area, "biggest": lambda o: o.area, "smallest": lambda o: -o.area}
-_FILLER = frozenset({"one", "on", "in", "at", "of", "the", "most", "side", "hand"})
-
-
-@dataclass(frozen=True)
-class Phrase:
-    """A lite-readable description: ``noun`` (a COCO class, 'face', 'all' or '' = any), ``color``
-    (a basic colour name or None) and ``position`` (a key of ``POSITIONS`` or None)."""
-
-    noun: str
-    color: str | None = None
-    position: str | None = None
-
-
-def parse_phrase(text: str) -> Phrase | None:
-    """``"the red bus"`` -> ``Phrase("bus", "red")``; None when a word is beyond the lite tier."""
-    color, rest = split_color(text)
-    words = rest.split()
-    position = next((w for w in words if w in POSITIONS), None)
-    noun = " ".join(w for w in words if w not in POSITIONS and (position is None or w not in _FILLER))
-    if not noun:
-        return Phrase("", color, position) if (color or position) else None
-    if means_face(noun):
-        return Phrase("face", color, position)
-    if means_all(noun):
-        return Phrase("all", color, position)
-    found = coco_class(noun)
-    if found is None or len(noun.split()) > len(found.split()) + 1:  # 'man in a hat' is not just 'person'
-        return None
-    return Phrase(found, color, position)
-
-
-def parse_phrases(text: str) -> list[Phrase] | None:
-    """Comma-separated phrases; None when any is beyond the lite tier."""
-    parts = [p for p in (part.strip() for part in str(text).split(",")) if p]
-    phrases = [parse_phrase(p) for p in parts]
-    return phrases if phrases and all(phrases) else None
+MIN_ACCESSORY_OVERLAP = 0.5  # share of an accessory's box inside the person's (grown) box
 
 
 def unsupported(tool: str, text: str, what: str = "query") -> ToolError:
     return ToolError(f"{tool}: the lite tier cannot judge the {what} {text!r}: it understands COCO "
                      f"object names (person, car, dog, ...), 'face', colour and position words ('red bus', "
-                     f"'left dog') and cannot tell two words for one COCO class apart ('man' vs 'woman'); "
-                     + CLIP_HINT)
+                     f"'left dog'), clothing colours ('man in the yellow shirt') and objects people have "
+                     f"('woman with the blue bag'), and cannot tell two words for one COCO class apart "
+                     f"('man' vs 'woman'); " + CLIP_HINT)
 
 
-def noun_matches(obj: Obj, noun: str) -> bool:
-    """Whether ``obj``'s name (category, else label) means ``noun`` (a COCO class, 'face', 'all' or '')."""
+def as_noun(obj: Obj, noun: str) -> Obj | None:
+    """``obj`` if its name (category, else text, else label or another detector guess) means ``noun`` (a
+    COCO class, 'face', 'all' or ''), relabelled when a guess matched; else None."""
     if noun in ("", "all"):
-        return True
+        return obj
     name = obj.name
     if noun == "face":
-        return means_face(name)
-    return coco_class(name) == noun or normalize(name) == noun
+        return obj if means_face(name) else None
+    if coco_class(name) == noun or normalize(name) == noun:
+        return obj
+    return labelled_as(obj, noun) if not (obj.category or obj.text) else None
 
 
-def color_score(image: Image, obj: Obj, color: str | None) -> float:
-    """0..1 share of ``color`` in the object (1 when no colour is asked)."""
-    return 1.0 if color is None else color_shares(image, object_region(image, obj))[color]
+def color_region(image: Image, obj: Obj, part: str | None):
+    """Boolean ``[H, W]`` pixels whose colour describes ``obj``: its region, or that part of a person."""
+    return object_region(image, obj) if part is None else person_part(image, obj, part)
+
+
+def color_score(image: Image, obj: Obj, color: str | None, part: str | None = None) -> float:
+    """0..1 share of ``color`` in the object or its ``part`` (1 when no colour is asked)."""
+    return 1.0 if color is None else color_shares(image, color_region(image, obj, part))[color]
 
 
 def affordance(args) -> float:
-    """1 when every comma-separated query is a COCO name/'face' with optional colour and position words,
+    """1 when every comma-separated query is a phrase ``parse_phrase`` reads ('man in a yellow shirt'),
     0 otherwise ('man in a hat'), 0.5 when the query is not known statically."""
     query = args.get("query")
     if not isinstance(query, str):
@@ -93,14 +71,52 @@ def affordance(args) -> float:
     return 1.0 if parse_phrases(query) else 0.0
 
 
+def has_color(image: Image, obj: Obj, color: str, part: str | None) -> bool:
+    """Whether ``color`` is the dominant colour of ``obj`` (of that ``part`` of a person)."""
+    return dominant_color(image, color_region(image, obj, part)) == color
+
+
+def _overlap(inner: Obj, outer: Obj) -> float:
+    """Share of ``inner``'s box inside ``outer``'s box grown by 10% per side."""
+    (ax1, ay1, ax2, ay2), (bx1, by1, bx2, by2) = inner.box, outer.box
+    dx, dy = 0.1 * (bx2 - bx1), 0.1 * (by2 - by1)
+    width = max(0.0, min(ax2, bx2 + dx) - max(ax1, bx1 - dx))
+    height = max(0.0, min(ay2, by2 + dy) - max(ay1, by1 - dy))
+    return width * height / max(inner.area, 1e-9)
+
+
+Indexed = list[tuple[int, Obj]]  # (index in the candidate objects, the object as selected)
+
+
+def with_accessory(image: Image, objects: Objects, kept: Indexed, accessory: Phrase) -> Indexed:
+    """The objects of ``kept`` that an object matching ``accessory`` overlaps (each accessory goes to
+    one owner: the kept object holding most of it)."""
+    owners: set[int] = set()
+    for index, item in select_indexed(image, objects, accessory):
+        overlaps = [(_overlap(item, o), i) for i, o in kept if i != index]
+        best = max(overlaps, default=(0.0, -1))
+        if best[0] >= MIN_ACCESSORY_OVERLAP:
+            owners.add(best[1])
+    return [(i, o) for i, o in kept if i in owners]
+
+
+def select_indexed(image: Image, objects: Objects, phrase: Phrase) -> Indexed:
+    """The objects ``phrase`` describes with their indices, in their original order."""
+    kept = [(i, o) for i, o in ((i, as_noun(o, phrase.noun)) for i, o in enumerate(objects)) if o is not None]
+    if phrase.color:
+        kept = [(i, o) for i, o in kept if has_color(image, o, phrase.color, phrase.part)]
+    if phrase.accessory:
+        kept = with_accessory(image, objects, kept, phrase.accessory)
+    if phrase.position and kept:
+        kept = [max(kept, key=lambda pair: POSITIONS[phrase.position](pair[1]))]
+    elif phrase.one and len(kept) > 1:  # the most likely: detector score x share of the colour asked
+        kept = [max(kept, key=lambda pair: pair[1].score * color_score(image, pair[1], phrase.color, phrase.part))]
+    return kept
+
+
 def select(image: Image, objects: Objects, phrase: Phrase) -> list[Obj]:
     """The objects ``phrase`` describes, in their original order."""
-    kept = [o for o in objects if noun_matches(o, phrase.noun)]
-    if phrase.color:
-        kept = [o for o in kept if dominant_color(image, object_region(image, o)) == phrase.color]
-    if phrase.position and kept:
-        kept = [max(kept, key=POSITIONS[phrase.position])]
-    return kept
+    return [o for _, o in select_indexed(image, objects, phrase)]
 
 
 class LiteSelector(LiteBackend):
@@ -118,8 +134,9 @@ class LiteSelector(LiteBackend):
             raise unsupported("SELECT", query)
         category = parse_phrase(call.get("category") or "")
         if category and category.noun not in ("", "all"):
-            phrases = [p if p.noun else Phrase(category.noun, p.color, p.position) for p in phrases]
-        chosen: list[int] = []
+            phrases = [p if p.noun else replace(p, noun=category.noun) for p in phrases]
+        chosen: dict[int, Obj] = {}
         for phrase in phrases:
-            chosen += [id(o) for o in select(image, objects, phrase) if id(o) not in chosen]
-        return objects.filter(lambda o: id(o) in chosen)
+            for index, obj in select_indexed(image, objects, phrase):
+                chosen.setdefault(index, obj)
+        return objects.with_items(chosen[i] for i in sorted(chosen))
