@@ -49,6 +49,7 @@ class Runtime:
             self.cache.seed((e.instruction, e.program) for e in library if len(e.program.splitlines()) > 1)
         self.executions: dict[str, Execution] = {}
         self.saycan_runs: dict[str, SayCanRun] = {}
+        self.on_step: Callable[[str, StepRecord], None] | None = None  # (run id, record) of every step run
         self._lock = threading.Lock()
 
     def planner(self, mode: str):
@@ -58,6 +59,8 @@ class Runtime:
         return Interpreter(self.registry, step_timeout_s=self.step_timeout_s, on_record=on_record)
 
     def execute(self, run_id: str, program: str, inputs: dict, on_record=None) -> Execution:
+        if self.on_step is not None:
+            on_record = _both(lambda record, observe=self.on_step: observe(run_id, record), on_record)
         execution = self.interpreter(on_record).run(program, inputs)
         with self._lock:
             self.executions[run_id] = execution
@@ -80,3 +83,11 @@ class Runtime:
     def cache_store(self, query: str, program: str) -> None:
         if self.cache is not None:
             self.cache.store(query, program)
+
+
+def _both(first: Callable, second: Callable | None) -> Callable:
+    def call(record: StepRecord) -> None:
+        first(record)
+        if second is not None:
+            second(record)
+    return call
