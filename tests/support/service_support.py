@@ -18,3 +18,31 @@ def make_config(tmp_path, **options):
 def photo(name: str):
     """A multipart file tuple of a test photo."""
     return (name, (PHOTOS / name).read_bytes(), "image/jpeg")
+
+
+class LiveServer:
+    """The app served by uvicorn on 127.0.0.1 (a free port) in a thread: ``url``; ``stop()`` ends it."""
+
+    def __init__(self, app):
+        import socket
+        import threading
+        import time
+
+        import uvicorn
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
