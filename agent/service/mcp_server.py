@@ -12,12 +12,14 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import functools
 import json
 
 from agent.service.engine import Engine
 from agent.service.limits import ServiceError, image_from_bytes, image_from_path
 from agent.service.results import png_bytes
 from agent.service.runs import settled
+from programs.errors import LoupeError
 
 
 def build_mcp(engine: Engine):
@@ -55,6 +57,7 @@ def build_mcp(engine: Engine):
         return content
 
     @server.tool()
+    @_plain_errors
     async def ask(query: str, image_path: str | None = None, image_base64: str | None = None,
                   right_path: str | None = None, right_base64: str | None = None, mode: str = "program",
                   llm: str | None = None) -> list:
@@ -65,6 +68,7 @@ def build_mcp(engine: Engine):
         return await finish(engine.submit_ask(left, query, right, mode, llm))
 
     @server.tool()
+    @_plain_errors
     async def run_program(program: str, image_path: str | None = None, image_base64: str | None = None,
                           right_path: str | None = None, right_base64: str | None = None) -> list:
         """Run a visual program (one step per line, e.g. BOX0=LOC(image=IMAGE,object='dog')) or a JSON task list
@@ -77,18 +81,33 @@ def build_mcp(engine: Engine):
         return await finish(engine.submit_program(parsed, inputs))
 
     @server.tool()
-    def check_program(program: str) -> dict:
+    @_plain_errors
+    async def check_program(program: str) -> dict:
         """Parse and type-check a program without running it: ok, or every error with line, column and a hint."""
         return engine.check(program)
 
     @server.tool()
-    def list_tools() -> list:
+    @_plain_errors
+    async def list_tools() -> dict:
         """The vision tools a program may call: signature, description, and the backends installed here."""
         from tools.models import tool_rows
 
-        return tool_rows(engine.registry)
+        return {"tools": await asyncio.to_thread(tool_rows, engine.registry)}
 
     return server
+
+
+def _plain_errors(tool):
+    """Refusals and Loupe's own errors reach the client with their message (the SDK hides other errors')."""
+    @functools.wraps(tool)
+    async def call(*args, **kwargs):
+        from mcp.server.mcpserver.exceptions import ToolError
+
+        try:
+            return await tool(*args, **kwargs)
+        except (ServiceError, LoupeError) as error:
+            raise ToolError(str(error)) from None
+    return call
 
 
 def mcp_lifespan(server):
