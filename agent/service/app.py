@@ -109,11 +109,15 @@ def _routes(app: FastAPI, engine: Engine) -> None:
 
     @app.post("/v1/runs/{run_id}/approve")
     async def approve(request: Request, run_id: str):
-        return await _respond(request, engine, engine.decide(run_id, True))
+        """Run the paused edit; answers the run's result (or streams its remaining events)."""
+        seen = len(engine.run(run_id).events)
+        return await _respond(request, engine, engine.decide(run_id, True), skip=seen)
 
     @app.post("/v1/runs/{run_id}/reject")
     async def reject(request: Request, run_id: str):
-        return await _respond(request, engine, engine.decide(run_id, False))
+        """Do not run the paused edit; answers the run's result (status ``rejected``)."""
+        seen = len(engine.run(run_id).events)
+        return await _respond(request, engine, engine.decide(run_id, False), skip=seen)
 
     @app.get("/v1/results/{run_id}")
     async def result(run_id: str):
@@ -188,10 +192,11 @@ def program_inputs(engine: Engine, text: str, left, right) -> tuple:
     return program, inputs
 
 
-async def _respond(request: Request, engine: Engine, run: Run):
-    """SSE when the client accepts ``text/event-stream``; else JSON once the run settles (or 504)."""
+async def _respond(request: Request, engine: Engine, run: Run, skip: int = 0):
+    """SSE when the client accepts ``text/event-stream`` (after the first ``skip`` events); else JSON once
+    the run settles (or 504)."""
     if "text/event-stream" in request.headers.get("accept", ""):
-        return StreamingResponse(_sse(engine, run), media_type="text/event-stream",
+        return StreamingResponse(_sse(engine, run, skip), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
     event = await settled(run, engine.config.request_timeout_s)
     if event is None:
@@ -201,7 +206,7 @@ async def _respond(request: Request, engine: Engine, run: Run):
     return run.result
 
 
-async def _sse(engine: Engine, run: Run):
+async def _sse(engine: Engine, run: Run, skip: int = 0):
     """Server-Sent Events: ``event: NAME`` / ``data: JSON`` per event; ends after ``done`` (or a timeout)."""
     queue = run.subscribe()
     loop = asyncio.get_running_loop()
@@ -215,6 +220,9 @@ async def _sse(engine: Engine, run: Run):
             except asyncio.TimeoutError:
                 yield _frame({"event": "error", **engine.timed_out(run)})
                 return
+            if skip > 0:
+                skip -= 1
+                continue
             if event["event"] == "approval_required":
                 if seen_decision:
                     continue

@@ -36,14 +36,16 @@ def _config(llms, allow_dirs, max_upload_mb, max_megapixels, request_timeout_s, 
               help="Address to listen on (127.0.0.1: this machine only; set LOUPE_API_TOKEN before opening it up).")
 @click.option("--port", default=8765, show_default=True)
 @_common
-@click.option("--workers", default=16, show_default=True, help="Runs in progress at once.")
-@click.option("--queue", "max_queue", default=64, show_default=True,
+@click.option("--workers", default=64, show_default=True, help="Runs in progress at once.")
+@click.option("--queue", "max_queue", default=256, show_default=True,
               help="Runs waiting beyond the workers; more get 503 with Retry-After.")
 @click.option("--batch-window-ms", default=10.0, show_default=True,
               help="How long a tool call waits for other requests' calls to batch with (0: no wait).")
 @click.option("--no-warm", is_flag=True, help="Load models on first use instead of at start.")
 def serve(host, port, workers, max_queue, batch_window_ms, no_warm, **common):
     """Serve the HTTP API (/v1, docs at /docs), the web page (/) and MCP (/mcp) from one warm process."""
+    import logging
+
     import uvicorn
 
     from agent.service.app import create_app
@@ -54,6 +56,7 @@ def serve(host, port, workers, max_queue, batch_window_ms, no_warm, **common):
     if host not in ("127.0.0.1", "localhost", "::1") and not config.token:
         click.echo(f"warning: listening on {host} with no LOUPE_API_TOKEN: anyone who can reach it can use it",
                    err=True)
+    logging.getLogger("mcp").setLevel(logging.WARNING)  # no INFO line per MCP session
     engine = Engine(config)
     if not no_warm:
         click.echo("loading models ...", err=True)

@@ -25,8 +25,8 @@ class ServiceConfig:
     max_megapixels: float = 40.0
     result_ttl_s: float = 3600.0
     max_results: int = 500
-    workers: int = 16               # runs in progress at once (runs waiting on a person included)
-    max_queue: int = 64             # runs admitted beyond the workers, waiting for one
+    workers: int = 64               # runs in progress at once (runs waiting on a person included)
+    max_queue: int = 256            # runs admitted beyond the workers, waiting for one
     request_timeout_s: float = 120.0
     step_timeout_s: float = 60.0
     approval_timeout_s: float = 600.0

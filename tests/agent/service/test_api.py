@@ -100,4 +100,22 @@ def test_tools_and_health(make_client):
     tools = {t["name"]: t for t in client.get("/v1/tools").json()}
     assert tools["LOC"]["signature"].startswith("LOC(image: Image") and tools["COUNT"]["needs_model"] is False
     health = client.get("/v1/health").json()
-    assert health["ok"] and health["capacity"] == 16 + 64
+    assert health["ok"] and health["capacity"] == 64 + 256
+
+
+def test_sse_pauses_for_approval_and_the_approval_streams_the_rest(make_client):
+    client = make_client()
+    with client.stream("POST", "/v1/ask", data={"query": "Blur every face", "require_approval": "true"},
+                       files={"image": photo("musicians.jpg")}, headers={"Accept": "text/event-stream"}) as response:
+        events = []
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                events.append(json.loads(line[6:]))
+                if events[-1]["event"] == "approval_required":
+                    break
+        assert [e["event"] for e in events] == ["run", "plan", "check", "approval_required"]
+        with client.stream("POST", events[-1]["approve_url"], headers={"Accept": "text/event-stream"}) as rest:
+            after = [json.loads(line[6:]) for line in rest.iter_lines() if line.startswith("data: ")]
+    kinds = [e["event"] for e in after]
+    assert kinds == ["run", "approval", "step", "step", "step", "answer", "done"], kinds
+    assert after[1]["approved"] is True and after[-1]["result"]["answer_type"] == "image"
