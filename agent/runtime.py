@@ -26,7 +26,7 @@ def step_event(record: StepRecord) -> dict:
 
 class Runtime:
     def __init__(self, llm, registry, use_cache: bool = True, cache_path=None, image_folder=None,
-                 step_timeout_s: float = 300.0, examples_k: int = 6):
+                 step_timeout_s: float = 300.0, examples_k: int = 6, persist_images: bool = True):
         from agent.retrieval import ExampleRetriever
         from programs.examples_library import load_library
 
@@ -35,7 +35,7 @@ class Runtime:
         library = load_library()
         self.retriever = ExampleRetriever(library)
         self.task_retriever = ExampleRetriever([e for e in library if e.tasks])
-        self.images = ImageStore(image_folder)
+        self.images = ImageStore(image_folder, persist=persist_images)
         self.step_timeout_s = step_timeout_s
         self._planners = {
             "program": ProgramPlanner(llm, registry, self.retriever, examples_k),

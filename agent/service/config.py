@@ -24,7 +24,7 @@ class ServiceConfig:
     max_upload_bytes: int = 20 * 1024 * 1024
     max_megapixels: float = 40.0
     result_ttl_s: float = 3600.0
-    max_results: int = 500
+    max_results: int = 200          # finished runs kept (with their images) until they expire
     workers: int = 64               # runs in progress at once (runs waiting on a person included)
     max_queue: int = 256            # runs admitted beyond the workers, waiting for one
     request_timeout_s: float = 120.0

@@ -21,6 +21,7 @@ from agent.service.results import ask_result, program_result, public_event
 from agent.service.runs import Run, RunStore
 from programs.errors import LoupeError, ProgramError
 from programs.trace import StepRecord
+from programs.values import Image
 
 
 class Engine:
@@ -131,12 +132,17 @@ class Engine:
     def _ask(self, run: Run, agent, image, right) -> None:
         self._local.run = run
         answer = None
-        for event in agent.stream(image, run.query, right, run.mode, run_id=run.id):
-            if event["event"] == "done":
-                answer = event["answer_object"]
-            else:
-                run.publish(public_event(run, event))
+        try:
+            for event in agent.stream(image, run.query, right, run.mode, run_id=run.id):
+                if event["event"] == "done":
+                    answer = event["answer_object"]
+                else:
+                    run.publish(public_event(run, event))
+        finally:
+            agent.forget(run.id)  # the run keeps what clients may fetch; the agent's copies go
         run.execution, run.image, run.saycan = answer.execution, answer.image, answer.saycan
+        if answer.execution is not None and isinstance(answer.execution.result, Image):
+            run.image = answer.execution.result  # the edit itself (as agent/evaluation/runners.py reads it)
         self._settle(run, answer.status, ask_result(run, answer))
 
     def _run_program(self, run: Run, program, inputs: dict) -> None:

@@ -153,3 +153,17 @@ def test_saycan_rationale_lists_every_candidates_scores(registry, photo, tmp_pat
     first = answer.saycan.steps[0]
     assert "SayCan choices" in page and "LLM x affordance" in page
     assert all(c.text.replace("'", "&#x27;") in page for c in first.candidates)
+
+
+def test_forget_drops_a_finished_runs_checkpoints_and_images(registry, photo, tmp_path):
+    llm = FakeLLM().enqueue(GOOD)
+    agent = make_agent(registry, llm, tmp_path)
+    events = list(agent.stream(photo, "How many ties?", run_id="run-1"))
+    assert events[-1]["answer_object"].text == "2"
+    config = {"configurable": {"thread_id": "run-1"}}
+    keys = list(agent.graph.get_state(config).values["images"].values())
+    assert keys and all(agent.runtime.images._memory.get(k) is not None for k in keys)
+    agent.forget("run-1")
+    assert not agent.graph.get_state(config).values
+    assert all(k not in agent.runtime.images._memory for k in keys)
+    assert not list(agent.runtime.images.folder.glob("*.png"))  # nothing written without a checkpoint file
