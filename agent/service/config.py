@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import os
 from pathlib import Path
 
@@ -34,7 +34,6 @@ class ServiceConfig:
     max_batch: int = 32
     use_cache: bool = True
     cache_path: Path | None = None
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_options(cls, llms=(), allow_dirs=(), **options) -> "ServiceConfig":
