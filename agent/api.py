@@ -72,7 +72,7 @@ class Agent:
             llm = make_llm(llm)
         self.mode, self.max_repairs, self.max_replans, self.approve = mode, max_repairs, max_replans, approve
         self.runtime = Runtime(llm, registry or default_registry(), use_cache, cache_path,
-                               step_timeout_s=step_timeout_s)
+                               step_timeout_s=step_timeout_s, persist_images=checkpoint is not None)
         self.runtime.approve = approve
         self._checkpointer = _checkpointer(checkpoint)
         self.graph = build_graph(self.runtime, self._checkpointer)
@@ -122,6 +122,16 @@ class Agent:
             payload = Command(resume=bool(decision))
         final = self.graph.get_state(config).values
         yield {"event": "done", "answer_object": self._answer(run_id, final or {}, collected, mode, query)}
+
+    def forget(self, run_id: str) -> None:
+        """Drop a finished run's checkpoints and stored images (a long-running server calls this after each
+        run, so memory and the image folder stay bounded). The run cannot be resumed afterwards."""
+        config = {"configurable": {"thread_id": run_id}}
+        values = self.graph.get_state(config).values or {}
+        self.runtime.images.discard([*values.get("images", {}).values(), values.get("result_image")])
+        self._checkpointer.delete_thread(run_id)
+        self.runtime.executions.pop(run_id, None)
+        self.runtime.saycan_runs.pop(run_id, None)
 
     def _initial_state(self, run_id, image, query, right, mode) -> dict:
         images = {"IMAGE": self.runtime.images.put_input(_as_image(image))}

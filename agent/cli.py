@@ -214,19 +214,10 @@ def batch(task, images_dir, out_dir, llm_spec, engine, workers, chunk_size, base
 @click.option("--json", "as_json", is_flag=True, help="Print the tools as JSON.")
 def tools(as_json):
     """List the tools, their signatures and the backends installed here."""
+    from tools.models import tool_rows
     from tools.registry import default_registry
 
-    registry = default_registry()
-    rows = []
-    for name in registry.names():
-        tool_class = registry.tool_class(name)
-        backends = []
-        for spec in registry.context.backend_specs(name):
-            ok, reason = spec.availability()
-            backends.append({"name": spec.name, "available": ok, "reason": reason})
-        rows.append({"name": name, "signature": tool_class.signature(), "description": tool_class.description,
-                     "needs_model": bool(registry.context.backend_specs(name)) or _is_model_tool(tool_class),
-                     "backends": backends})
+    rows = tool_rows(default_registry())
     if as_json:
         out(json.dumps(rows, indent=2))
         return
@@ -276,18 +267,22 @@ def models_list(as_json):
         out(f"{row['tool']:<10} {row['backend']:<15} {state}{extra}")
 
 
+def _add_service_commands():
+    from agent.service.commands import mcp, serve
+
+    main.add_command(serve)
+    main.add_command(mcp)
+
+
+_add_service_commands()
+
+
 def _exit(code: int, abandon_threads: bool = False):
     """Exit; after a step timed out, do not wait for its thread (it cannot be stopped)."""
     if abandon_threads:
         flush()
         os._exit(code)
     sys.exit(code)
-
-
-def _is_model_tool(tool_class) -> bool:
-    from tools.model_tool import ModelTool
-
-    return issubclass(tool_class, ModelTool)
 
 
 if __name__ == "__main__":

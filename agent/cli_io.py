@@ -67,3 +67,30 @@ def _divert_fd1(stream) -> int | None:
     saved = os.dup(1)
     os.dup2(error_fd, 1)
     return saved
+
+
+@contextmanager
+def released_stdout() -> Iterator[None]:
+    """Give the real stdout back to a command that owns the wire itself: the MCP stdio server speaks JSON-RPC
+    on fd 1 and diverts stray output to stderr on its own."""
+    real = _real
+    if real is None:
+        yield
+        return
+    flush()
+    try:
+        real_fd = real.fileno()
+    except (AttributeError, OSError, ValueError):
+        real_fd = None
+    saved = os.dup(1) if real_fd is not None else None
+    if real_fd is not None:
+        os.dup2(real_fd, 1)
+    previous, sys.stdout = sys.stdout, real
+    try:
+        yield
+    finally:
+        flush()
+        sys.stdout = previous
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)

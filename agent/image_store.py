@@ -1,7 +1,8 @@
 """Images and masks stay out of the agent's graph state: the state holds keys of this store.
 
 Input images are referenced by their file path when they came from a file (so a checkpointed run can
-resume in another process); other images are kept in memory and written as PNG into ``folder``.
+resume in another process); other images are kept in memory and written as PNG into ``folder``. With
+``persist=False`` (no checkpoint file: no other process can resume a run) nothing is written to disk.
 Without a ``folder`` the store makes a temporary one on its first write and removes it on ``close()``,
 when the store is garbage-collected, or at interpreter exit, whichever comes first.
 """
@@ -18,7 +19,8 @@ from programs.values import Image
 
 
 class ImageStore:
-    def __init__(self, folder: Path | str | None = None):
+    def __init__(self, folder: Path | str | None = None, persist: bool = True):
+        self.persist = persist
         self._given = Path(folder) if folder else None
         self._temporary: tempfile.TemporaryDirectory | None = None
         self._memory: dict[str, Image] = {}
@@ -59,7 +61,13 @@ class ImageStore:
         return self.put(image)
 
     def put(self, image: Image) -> str:
-        """A key for any image (an edit's result, an array): written as ``png:<path>`` in ``folder``."""
+        """A key for any image (an edit's result, an array): written as ``png:<path>`` in ``folder``, or kept
+        as ``mem:<id>`` in memory only when not persisting."""
+        if not self.persist:
+            key = f"mem:{uuid.uuid4().hex}"
+            with self._lock:
+                self._memory[key] = image
+            return key
         path = self.folder / f"{uuid.uuid4().hex}.png"
         self.folder.mkdir(parents=True, exist_ok=True)
         image.to_pil().save(path)
@@ -76,3 +84,11 @@ class ImageStore:
         with self._lock:
             self._memory[key] = image
         return image
+
+    def discard(self, keys) -> None:
+        """Forget ``keys`` (a finished run's images): dropped from memory, their PNG files deleted."""
+        for key in filter(None, keys):
+            with self._lock:
+                self._memory.pop(key, None)
+            if key.startswith("png:"):
+                Path(key[4:]).unlink(missing_ok=True)

@@ -28,7 +28,7 @@ def step_event(record: StepRecord) -> dict:
 
 class Runtime:
     def __init__(self, llm, registry, use_cache: bool = True, cache_path=None, image_folder=None,
-                 step_timeout_s: float = 300.0, examples_k: int = 6):
+                 step_timeout_s: float = 300.0, examples_k: int = 6, persist_images: bool = True):
         from agent.retrieval import ExampleRetriever
         from programs.examples_library import load_library
 
@@ -37,7 +37,7 @@ class Runtime:
         library = load_library()
         self.retriever = ExampleRetriever(library)
         self.task_retriever = ExampleRetriever([e for e in library if e.tasks])
-        self.images = ImageStore(image_folder)
+        self.images = ImageStore(image_folder, persist=persist_images)
         self.step_timeout_s = step_timeout_s
         self._planners = {
             "program": ProgramPlanner(llm, registry, self.retriever, examples_k),
@@ -46,6 +46,7 @@ class Runtime:
         self.cache = _open_cache(registry, cache_path, library) if use_cache else None
         self.executions: dict[str, Execution] = {}
         self.saycan_runs: dict[str, SayCanRun] = {}
+        self.on_step: Callable[[str, StepRecord], None] | None = None  # (run id, record) of every step run
         self._lock = threading.Lock()
         self.approve: Callable[[str, list[str]], bool] | None = None  # SayCan's per-edit approval (the Agent's)
 
@@ -56,6 +57,8 @@ class Runtime:
         return Interpreter(self.registry, step_timeout_s=self.step_timeout_s, on_record=on_record)
 
     def execute(self, run_id: str, program: str, inputs: dict, on_record=None) -> Execution:
+        if self.on_step is not None:
+            on_record = _both(lambda record, observe=self.on_step: observe(run_id, record), on_record)
         execution = self.interpreter(on_record).run(program, inputs)
         with self._lock:
             self.executions[run_id] = execution
@@ -120,3 +123,11 @@ def _warn_cache(path, error: Exception) -> None:
 
 class CacheWarning(UserWarning):
     """The program cache file is unusable; Loupe plans every query with the LLM instead."""
+
+
+def _both(first: Callable, second: Callable | None) -> Callable:
+    def call(record: StepRecord) -> None:
+        first(record)
+        if second is not None:
+            second(record)
+    return call

@@ -260,6 +260,23 @@ def load_pretrained(loader, model_id: str, option_name: str, **kwargs):
         raise ToolUnavailable(missing_weights(model_id, option_name)) from error
 
 
+def tool_rows(registry) -> list[dict]:
+    """One row per tool for ``loupe tools --json`` and the service's ``/v1/tools``: name, signature,
+    description, whether it needs a model, and each backend with whether it can run here and why not."""
+    from tools.model_tool import ModelTool
+
+    rows = []
+    for name in registry.names():
+        tool_class = registry.tool_class(name)
+        backends = []
+        for spec in registry.context.backend_specs(name):
+            ok, reason = spec.availability()
+            backends.append({"name": spec.name, "available": ok, "reason": reason})
+        rows.append({"name": name, "signature": tool_class.signature(), "description": tool_class.description,
+                     "needs_model": bool(backends) or issubclass(tool_class, ModelTool), "backends": backends})
+    return rows
+
+
 def backend_rows(registry) -> list[dict]:
     """One row per registered backend for ``loupe models list``: availability, weights, memory.
 

@@ -242,11 +242,20 @@ def test_a_question_over_the_length_limit_is_refused_before_any_llm_call(registr
 
 
 def test_close_removes_the_temporary_image_folder(registry, photo, tmp_path):
-    with make_agent(registry, FakeLLM().enqueue(POP.format("tie")), tmp_path) as agent:
+    # with a checkpoint file, a run's images are written so another process can resume it
+    with make_agent(registry, FakeLLM().enqueue(POP.format("tie")), tmp_path,
+                    checkpoint=tmp_path / "runs.sqlite") as agent:
         assert agent.ask(photo, "pop the tie").ok
         folder = agent.runtime.images.folder
         assert any(folder.glob("*.png"))  # the edit's result was kept there during the run
     assert not folder.exists()
+
+
+def test_without_a_checkpoint_no_image_is_written(registry, photo, tmp_path):
+    with make_agent(registry, FakeLLM().enqueue(POP.format("tie")), tmp_path) as agent:
+        answer = agent.ask(photo, "pop the tie")
+        assert answer.ok and answer.image is not None
+        assert agent.runtime.images._temporary is None  # no temporary folder was ever made
 
 
 def test_a_corrupt_program_cache_warns_and_the_question_is_still_answered(registry, photo, tmp_path):
@@ -277,3 +286,16 @@ def test_an_edit_of_nothing_fails_saying_what_was_not_found_and_replans(photo, t
     assert not answer.ok and answer.image is None and answer.llm_calls == 2  # planned, then replanned once
     assert "because" in [e for e in answer.events if e["event"] == "replan"][0]
     assert any("no kite found in photo.jpg; nothing to crop" in error for error in answer.errors), answer.errors
+
+def test_forget_drops_a_finished_runs_checkpoints_and_images(registry, photo, tmp_path):
+    llm = FakeLLM().enqueue(GOOD)
+    agent = make_agent(registry, llm, tmp_path)
+    events = list(agent.stream(photo, "How many ties?", run_id="run-1"))
+    assert events[-1]["answer_object"].text == "2"
+    config = {"configurable": {"thread_id": "run-1"}}
+    keys = list(agent.graph.get_state(config).values["images"].values())
+    assert keys and all(agent.runtime.images._memory.get(k) is not None for k in keys)
+    agent.forget("run-1")
+    assert not agent.graph.get_state(config).values
+    assert all(k not in agent.runtime.images._memory for k in keys)
+    assert not list(agent.runtime.images.folder.glob("*.png"))  # nothing written without a checkpoint file

@@ -1,0 +1,44 @@
+"""``loupe serve`` as a user starts it: a process on 127.0.0.1 that answers, and needs the token when set."""
+
+import os
+from pathlib import Path
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from service_support import ORACLE, PHOTOS
+
+ROOT = Path(__file__).resolve().parents[3]
+pytestmark = pytest.mark.models
+
+
+def test_loupe_serve_answers_on_localhost_with_the_token(tmp_path):
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LOUPE_API_TOKEN": "t0ken"}
+    process = subprocess.Popen([sys.executable, "-m", "agent.cli", "serve", "--port", str(port), "--llm", ORACLE,
+                                "--no-cache", "--no-warm", "--allow-dir", str(PHOTOS)], env=env, cwd=tmp_path,
+                               stderr=subprocess.PIPE, text=True)
+    url, auth = f"http://127.0.0.1:{port}", {"Authorization": "Bearer t0ken"}
+    try:
+        for _ in range(240):
+            try:
+                if httpx.get(url + "/v1/health", headers=auth, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        assert httpx.get(url + "/v1/health", timeout=5).status_code == 401
+        answer = httpx.post(url + "/v1/ask", headers=auth, timeout=120,
+                            data={"query": "How many horses?", "image_path": str(PHOTOS / "horses.jpg")}).json()
+        assert answer["answer"] == "4"
+        assert httpx.get(url + "/docs", headers=auth, timeout=5).status_code == 200
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    assert f"Loupe on http://127.0.0.1:{port}/" in stderr

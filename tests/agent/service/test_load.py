@@ -1,0 +1,46 @@
+"""A small load test of the real app on 127.0.0.1: 20 asks from 8 concurrent clients over a few photos and
+questions; every answer equals its own (photo, question)'s answer given one at a time, none is lost, and
+the tool calls of different requests were merged into shared batches. (Speed lives in
+bench/bench_service.py, not here.)"""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from service_support import LiveServer, make_config
+
+pytestmark = pytest.mark.models
+BENCH = Path(__file__).resolve().parents[3] / "bench" / "bench_service.py"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_service", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_concurrent_clients_get_their_own_answers_and_share_batches(tmp_path):
+    from agent.service.app import create_app
+    from agent.service.engine import Engine
+
+    bench = _bench()
+    engine = Engine(make_config(tmp_path, llms=(f"oracle:{bench.ORACLE}",), batch_window_s=0.05))
+    server = LiveServer(create_app(engine=engine))
+    try:
+        items = bench.workload(20, seed=1)
+        pairs = sorted(set(items))
+        reference = bench.drive(server.url, pairs, 1)
+        expected = {pair: body.get("answer") for pair, body in zip(pairs, reference["bodies"])}
+        before = engine.coalescer.stats.requests - engine.coalescer.stats.batches
+        run = bench.drive(server.url, items, 8)
+    finally:
+        server.stop()
+        engine.close()
+    assert all(body.get("status") == "ok" for body in reference["bodies"])
+    assert bench.check(items, run["bodies"], expected) == {"lost": 0, "wrong": 0, "mixed_up": 0}
+    assert len(run["bodies"]) == 20 and len({body["id"] for body in run["bodies"]}) == 20
+    assert expected[(str(bench.PHOTOS / "horses.jpg"), "Count the horses.")] == "4"
+    merged = engine.coalescer.stats.requests - engine.coalescer.stats.batches - before
+    assert merged > 0  # some model batches held calls of several requests

@@ -1,0 +1,48 @@
+"""Shared by the service tests: the scripted planner's programs, the test photos, a config maker."""
+
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parents[1]
+PHOTOS = TESTS / "data" / "photos"
+ORACLE = f"oracle:{TESTS / 'agent' / 'service' / 'programs.jsonl'}"
+
+
+def make_config(tmp_path, **options):
+    from agent.service.config import ServiceConfig
+
+    options.setdefault("llms", (ORACLE,))
+    options.setdefault("use_cache", False)
+    return ServiceConfig(cache_path=tmp_path / "programs.sqlite", **options)
+
+
+def photo(name: str):
+    """A multipart file tuple of a test photo."""
+    return (name, (PHOTOS / name).read_bytes(), "image/jpeg")
+
+
+class LiveServer:
+    """The app served by uvicorn on 127.0.0.1 (a free port) in a thread: ``url``; ``stop()`` ends it."""
+
+    def __init__(self, app):
+        import socket
+        import threading
+        import time
+
+        import uvicorn
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
