@@ -43,16 +43,16 @@ class _PerImageCache:
 
 
 class LiteVision:
-    """CenterNet objects, BlazeFace faces, selfie person masks and RapidOCR text, batched and cached."""
+    """COCO objects (CenterNet + NanoDet, fused), BlazeFace faces, selfie person masks and RapidOCR text, batched and cached."""
 
     def __init__(self, device: str = "cpu"):
-        from tools.lite.detector import CenterNetDetector
         from tools.lite.faces import FaceDetector
+        from tools.lite.fusion import FusedDetector
         from tools.lite.ocr import TextReader
         from tools.lite.person_seg import PersonSegmenter
 
         self.device = device
-        self.detector = CenterNetDetector(device)
+        self.detector = FusedDetector(device)
         self.face_detector = FaceDetector(device)
         self.segmenter = PersonSegmenter(device)
         self.reader = TextReader(device)
