@@ -16,7 +16,7 @@ from programs.values import Obj, Objects
 
 BLOCK_GAP = 0.6  # lines whose vertical gap is under this many line heights, and that overlap in x, stack
 KIND_PRIOR = {"block": 0.0, "line": -0.3, "word": -0.8}
-POSITION_WEIGHT = 2.0  # log-weight between one side of the photo and the other
+POSITION_WEIGHT = 3.0  # log-weight between one edge of the photo and the other
 SIZE_WEIGHT = 2.0  # text twice as tall is 4 times as likely (salience goes with area)
 _WORD = re.compile(r"[A-Za-z]+")
 POSITIONS = {  # question word -> (axis 0 = x / 1 = y, sign: +1 prefers large coordinates)
