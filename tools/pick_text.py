@@ -6,9 +6,9 @@ from tools.model_tool import ModelTool
 
 class PickText(ModelTool):
     name = "PICK_TEXT"
-    description = ("Picks, from OCR's lines, the line or words that answer a question about the text "
-                   "(e.g. the street a sign names, not its small print), using the planner's language model "
-                   "and where the question says to look ('on the right', 'at the bottom').")
+    description = ("Picks the line or words of OCR's text that answer a question (e.g. the street a sign "
+                   "names, not its small print), using the planner's language model and where the question "
+                   "says to look ('on the right', 'at the bottom').")
     inputs = {"text": Param(ValueType.OBJECTS, "lines read by OCR"),
               "question": Param(ValueType.TEXT, "the question the text should answer")}
     output = ValueType.TEXT
