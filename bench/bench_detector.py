@@ -117,6 +117,7 @@ def main() -> None:
     parser.add_argument("--programs", default="bench/oracle/answers.jsonl")
     parser.add_argument("--full-horses", help="the 773x512 horses.jpg (default: tests/data/photos/horses-full.jpg)")
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--variants", help="comma-separated indices of VARIANTS to run (default: all)")
     args = parser.parse_args()
     programs = {r["query"]: r["program"] for r in map(json.loads, Path(args.programs).read_text().splitlines())}
     items = [q for q in map(json.loads, Path(args.questions).read_text().splitlines())
@@ -127,6 +128,7 @@ def main() -> None:
         for name in item.get("images") or [item["image"]]:
             images.setdefault(name, load(Path(args.images) / name, name))
             cache.add(images[name])
+            print(f"detected {name} {images[name].size}", file=sys.stderr, flush=True)
     photos = {name: load(PHOTOS / name, name) for name in ("person.jpg", "dog.jpg", "horses-full.jpg")}
     for image in photos.values():
         cache.add(image)
@@ -134,7 +136,8 @@ def main() -> None:
     print(f"{len(items)} COCO answer items\n")
     print("| variant | counting | existence/comparison | all | person.jpg | dog.jpg | horses-full.jpg |")
     print("|---|---|---|---|---|---|---|")
-    for variant in VARIANTS:
+    chosen = [VARIANTS[int(i)] for i in args.variants.split(",")] if args.variants else VARIANTS
+    for variant in chosen:
         acc = accuracy(items, programs, images, cache, registry, variant)
         right, total = sum(r for r, _ in acc.values()), sum(t for _, t in acc.values())
         shown = [", ".join(f"{n} {k}" for k, n in sorted(Counter(cache.objects(photos[p], variant).labels).items()))

@@ -68,5 +68,5 @@ def test_full_size_horses_are_counted(detector):
 
 @needs_pack
 def test_dog_photo_has_one_dog_one_bicycle_and_the_pickup_truck(detector):
-    found = counts(detector, "dog.jpg")
+    found = counts(detector, "dog-full.jpg")
     assert (found["dog"], found["bicycle"], found["truck"]) == (1, 1, 1)
