@@ -27,8 +27,8 @@ FUSE_IOU = 0.5
 class DetectorOptions:
     """Which parts run and their score thresholds (0..1; a detector with threshold > 1 is off)."""
 
-    centernet_min_score: float = 0.25
-    nanodet_min_score: float = 0.4
+    centernet_min_score: float = 0.35
+    nanodet_min_score: float = 0.3
     tiles: bool = True
 
 
