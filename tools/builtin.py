@@ -7,7 +7,7 @@ import importlib
 BUILTIN_TOOLS = (
     "tools.loc:Loc", "tools.count:Count", "tools.facedet:FaceDet", "tools.seg:Seg",
     "tools.select:Select", "tools.classify:Classify", "tools.vqa:Vqa", "tools.caption:Caption",
-    "tools.ocr:Ocr", "tools.listing:ListTool", "tools.evaluate:Eval", "tools.result:Result",
+    "tools.ocr:Ocr", "tools.pick_text:PickText", "tools.listing:ListTool", "tools.evaluate:Eval", "tools.result:Result",
     "tools.crop:Crop", "tools.crop:CropLeftOf", "tools.crop:CropRightOf", "tools.crop:CropAbove",
     "tools.crop:CropBelow", "tools.replace:Replace", "tools.colorpop:ColorPop", "tools.bgblur:BgBlur",
     "tools.blur:Blur", "tools.emoji:Emoji", "tools.tag:Tag",
@@ -18,7 +18,8 @@ def builtin_backends():
     """Backend specs of the built-in tiers (imported lazily; nothing heavy is loaded here)."""
     from tools.backends import BackendSpec
 
-    specs = [BackendSpec("LIST", "llm", "agent.list_backend:LlmLister")]
+    specs = [BackendSpec("LIST", "llm", "agent.list_backend:LlmLister"),
+             BackendSpec("PICK_TEXT", "llm", "agent.text_backend:LlmTextPicker")]
     for module in ("tools.lite.specs", "tools.gpu.specs"):
         try:
             specs += importlib.import_module(module).SPECS

@@ -24,6 +24,25 @@ DEFAULT_MIN_SCORE = 0.25
 DEFAULT_IOU = 0.5
 SAME_OBJECT_IOU = 0.8
 MAX_PEAKS = 100
+TILE_TRIGGER = 1.25  # tiles only for photos whose longer side exceeds the input by this factor
+EDGE_MARGIN = 4  # pixels: a tile box this close to an inner tile edge is cut off by it
+
+
+def tile_boxes(width: int, height: int, size: int = INPUT_SIZE, trigger: float = TILE_TRIGGER
+               ) -> list[tuple[int, int, int, int]]:
+    """Overlapping ``size`` x ``size`` windows ``(x1, y1, x2, y2)`` covering a ``width`` x ``height`` photo
+    at full resolution (evenly spaced, at least 1/8 overlap), or none when its longer side is at most
+    ``trigger * size`` (the whole view already sees it at nearly full resolution)."""
+    if max(width, height) <= trigger * size:
+        return []
+
+    def starts(length: int) -> list[int]:
+        if length <= size:
+            return [0]
+        count = int(np.ceil((length - size / 8) / (size * 7 / 8)))
+        return [round(k * (length - size) / max(count - 1, 1)) for k in range(max(count, 2))]
+
+    return [(x, y, min(x + size, width), min(y + size, height)) for y in starts(height) for x in starts(width)]
 
 
 @dataclass(frozen=True)
@@ -112,6 +131,17 @@ def _other_guesses(boxes, scores, classes, kept, index) -> tuple[tuple[str, floa
     return tuple((COCO_CLASSES[classes[i]], round(float(scores[i]), 4)) for i in same)
 
 
+def objects_from(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray, size) -> Objects:
+    """Class-aware-NMS'd detections -> Objects with one label per object: a box that overlaps a better box of
+    another class by more than ``SAME_OBJECT_IOU`` is the same object, and its label is kept in the better
+    box's ``guesses`` (so asking for a horse still finds the horse also scored as a sheep)."""
+    every = np.arange(len(scores))
+    best = non_max_suppression(boxes, scores, SAME_OBJECT_IOU)
+    guesses = [_other_guesses(boxes, scores, classes, every, i) for i in best]
+    found = Objects.from_arrays(boxes[best], scores[best], [COCO_CLASSES[c] for c in classes[best]], size)
+    return found.with_items(o.evolve(guesses=g) for o, g in zip(found, guesses))
+
+
 class CenterNetDetector:
     """Finds the 80 COCO classes. Loads its graph on first use; ``device`` is "cpu" or "cuda"."""
 
@@ -120,32 +150,58 @@ class CenterNetDetector:
         self._graph = None
 
     def detect(self, images: Sequence[Image], min_score: float = DEFAULT_MIN_SCORE,
-               iou: float = DEFAULT_IOU) -> list[Objects]:
+               iou: float = DEFAULT_IOU, tiles: bool = False) -> list[Objects]:
         """Objects in each image: COCO labels, boxes in that image's pixels, scores in 0..1.
 
-        All images go through the network as one batch; overlapping boxes of the same class with
+        All views go through the network as one batch; overlapping boxes of the same class with
         IoU above ``iou`` are merged (class-aware NMS); then a box that overlaps a better box of
         another class by more than ``SAME_OBJECT_IOU`` is dropped (one object, two label guesses, e.g. a
         horse also scored as a cow): its label is kept in the better box's ``guesses``, so that asking
         for a horse still finds it. ``min_score`` 0.25 was tuned on the test photos: 0.2 finds
         partly hidden objects but adds clutter (bins as cars), 0.3 starts missing real ones.
+        ``tiles``: also look at overlapping full-resolution tiles of photos larger than the input
+        (see :func:`tile_boxes`), fused with the whole view by class-aware NMS.
         """
+        return [objects_from(*found, image.size) for image, found in zip(images, self.raw(images, min_score, iou, tiles))]
+
+    def raw(self, images: Sequence[Image], min_score: float = DEFAULT_MIN_SCORE, iou: float = DEFAULT_IOU,
+            tiles: bool = False) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per image: boxes ``[N, 4]`` xyxy in its pixels, scores ``[N]``, class indices ``[N]``, best first;
+        after class-aware NMS, so one object may still carry boxes of two classes (see :func:`objects_from`)."""
         if not images:
             return []
-        placed = [letterbox(image.pixels, INPUT_SIZE) for image in images]
+        views = [(i, (0, 0, image.width, image.height)) for i, image in enumerate(images)]
+        if tiles:
+            views += [(i, box) for i, image in enumerate(images) for box in tile_boxes(image.width, image.height)]
+        placed = [letterbox(images[i].crop(box).pixels, INPUT_SIZE) for i, box in views]
         heatmaps, sides = self._forward(np.stack([canvas for canvas, _ in placed]))
-        return [self._objects(image, where, heatmaps[i], sides[i], min_score, iou)
-                for i, (image, (_, where)) in enumerate(zip(images, placed))]
+        pooled = [([], [], []) for _ in images]
+        for v, ((i, box), (_, where)) in enumerate(zip(views, placed)):
+            found = self._decode(images[i], box, where, heatmaps[v], sides[v], min_score, iou)
+            for store, part in zip(pooled[i], found):
+                store.append(part)
+        results = []
+        for boxes, scores, classes in pooled:
+            boxes, scores, classes = np.concatenate(boxes), np.concatenate(scores), np.concatenate(classes)
+            keep = non_max_suppression(boxes, scores, iou, classes) if tiles else np.arange(len(scores))
+            results.append((boxes[keep], scores[keep], classes[keep]))
+        return results
 
     @staticmethod
-    def _objects(image: Image, where: Letterbox, heatmap, sides, min_score, iou) -> Objects:
+    def _decode(image: Image, view, where: Letterbox, heatmap, sides, min_score, iou):
+        """One view's detections in the whole image's pixels; tile boxes cut by the tile's inner edges
+        (the object runs on into the next tile) are dropped."""
         boxes, scores, classes = decode_centernet(heatmap, sides, min_score)
         keep = non_max_suppression(boxes, scores, iou, classes)
-        best = keep[non_max_suppression(boxes[keep], scores[keep], SAME_OBJECT_IOU)]
-        guesses = [_other_guesses(boxes, scores, classes, keep, i) for i in best]
-        found = Objects.from_arrays(where.to_original(boxes[best], image.width, image.height), scores[best],
-                                    [COCO_CLASSES[c] for c in classes[best]], image.size)
-        return found.with_items(o.evolve(guesses=g) for o, g in zip(found, guesses))
+        x1, y1, x2, y2 = view
+        boxes = where.to_original(boxes[keep], x2 - x1, y2 - y1) + np.array([x1, y1, x1, y1])
+        scores, classes = scores[keep], classes[keep]
+        if (x2 - x1, y2 - y1) != image.size:
+            edge = EDGE_MARGIN
+            cut = ((boxes[:, 0] < x1 + edge) & (x1 > 0)) | ((boxes[:, 1] < y1 + edge) & (y1 > 0)) | \
+                ((boxes[:, 2] > x2 - edge) & (x2 < image.width)) | ((boxes[:, 3] > y2 - edge) & (y2 < image.height))
+            boxes, scores, classes = boxes[~cut], scores[~cut], classes[~cut]
+        return boxes, scores, classes
 
     def _forward(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``[B, 512, 512, 3]`` float32 -> heatmaps ``[B, 128, 128, 80]``, sides ``[B, 128, 128, 4]``."""

@@ -152,3 +152,27 @@ class FaceDetector:
         pieces = [graph_output(out, name).float().cpu().numpy()
                   for name in ("Identity:0", "Identity_1:0", "Identity_2:0", "Identity_3:0")]
         return np.concatenate(pieces[:2], axis=1)[..., 0], np.concatenate(pieces[2:], axis=1)
+
+
+STRONG_FACE = 0.7  # kept on its own
+WEAK_FACE = 0.3  # kept only as the face of a detected person (small or turned faces in group photos)
+
+
+def faces_on_people(faces: Objects, objects: Objects) -> Objects:
+    """The faces worth reporting, best first: every face scoring at least ``STRONG_FACE``, and a weaker
+    one (at least ``WEAK_FACE``) when its centre lies in the upper half of a person's box (from the object
+    detector) that no better face has claimed: one face per person. An animal's face (a dog's, 0.66) has
+    no person around it; a small face at the back of a group photo (0.34) has its own person; a hand
+    or a shirt print on a person whose face was already found is not a second face.
+    """
+    people = [o.box for o in objects if o.label == "person"]
+    claimed: set[int] = set()
+    kept = []
+    for face in sorted(faces, key=lambda f: -f.score):
+        x, y = face.center
+        around = [i for i, (x1, y1, x2, y2) in enumerate(people) if x1 <= x <= x2 and y1 <= y <= y2]
+        free = [i for i in around if i not in claimed and y <= (people[i][1] + people[i][3]) / 2]
+        if face.score >= STRONG_FACE or (face.score >= WEAK_FACE and free):
+            kept.append(face)
+            claimed.update(around)  # every box around it: the detectors may give one person several
+    return faces.with_items(kept)

@@ -13,6 +13,7 @@ import numpy as np
 
 from programs.errors import ToolUnavailable
 from programs.values import Image, Obj, Objects
+from tools.text_candidates import reading_order
 
 DEFAULT_MIN_SCORE = 0.5
 
@@ -46,7 +47,7 @@ class TextReader:
         self._engine = None
 
     def read(self, images: Sequence[Image], min_score: float = DEFAULT_MIN_SCORE) -> list[Objects]:
-        """One ``Objects`` per image, lines in reading order as RapidOCR returns them."""
+        """One ``Objects`` per image, lines in reading order (rows top down, each left to right)."""
         engine = self._load()
         found = []
         for image in images:
@@ -54,7 +55,8 @@ class TextReader:
             if result.boxes is None:
                 found.append(Objects.empty(image.size))
                 continue
-            found.append(text_objects(result.boxes, result.txts, result.scores, min_score, image.size))
+            found.append(reading_order(text_objects(result.boxes, result.txts, result.scores, min_score,
+                                                    image.size)))
         return found
 
     def _load(self):

@@ -43,23 +43,30 @@ class _PerImageCache:
 
 
 class LiteVision:
-    """CenterNet objects, BlazeFace faces, selfie person masks and RapidOCR text, batched and cached."""
+    """COCO objects (CenterNet + NanoDet, fused), BlazeFace faces, selfie person masks and RapidOCR text, batched and cached."""
 
     def __init__(self, device: str = "cpu"):
-        from tools.lite.detector import CenterNetDetector
         from tools.lite.faces import FaceDetector
+        from tools.lite.fusion import FusedDetector
         from tools.lite.ocr import TextReader
         from tools.lite.person_seg import PersonSegmenter
 
         self.device = device
-        self.detector = CenterNetDetector(device)
+        self.detector = FusedDetector(device)
         self.face_detector = FaceDetector(device)
         self.segmenter = PersonSegmenter(device)
         self.reader = TextReader(device)
         self.objects = _PerImageCache(self.detector.detect)
-        self.faces = _PerImageCache(self.face_detector.detect)
+        self.faces = _PerImageCache(self._faces)
         self.person_probability = _PerImageCache(self.segmenter.segment)
         self.text = _PerImageCache(self.reader.read)
+
+    def _faces(self, images: list[Image]) -> list:
+        """BlazeFace's faces checked against the detector's people (``faces.faces_on_people``)."""
+        from tools.lite.faces import WEAK_FACE, faces_on_people
+
+        found = self.face_detector.detect(images, min_score=WEAK_FACE)
+        return [faces_on_people(f, o) for f, o in zip(found, self.objects(images))]
 
     def person_masks(self, images: Sequence[Image]) -> list[np.ndarray]:
         """Boolean ``[H, W]`` foreground-person mask per image (probability > 0.5)."""
