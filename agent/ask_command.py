@@ -13,13 +13,14 @@ from programs.images import load_image
 
 
 def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve, no_cache,
-            quiet) -> int:
+            quiet, planner: str = "auto") -> int:
     from agent.api import Agent
 
     image = load_image(image_path)
     right = load_image(right_path) if right_path else None
     llm_spec = llm_spec or os.environ.get("LOUPE_LLM", "local")
-    agent = Agent(llm=llm_spec, mode=mode, use_cache=not no_cache, approve=_ask_person if approve else None)
+    agent = Agent(llm=llm_spec, mode=mode, use_cache=not no_cache, approve=_ask_person if approve else None,
+                  planner=planner)
     answer = None
     for event in agent.stream(image, query, right):
         if event["event"] == "done":
@@ -31,12 +32,14 @@ def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, 
     if html_path and answer.execution is not None:
         from programs.rationale import write_html
 
-        write_html(answer.execution, html_path, saycan=answer.saycan)
+        write_html(answer.execution, html_path, saycan=answer.saycan, ranking=answer.ranking)
     if as_json:
         click.echo(json.dumps({
             "query": query, "mode": mode, "status": answer.status, "answer": answer.text or None,
             "image": str(Path(out_path)) if answer.image is not None else None, "program": answer.program,
             "llm_calls": answer.llm_calls, "prompt_tokens": answer.prompt_tokens, "from_cache": answer.from_cache,
+            "planner": agent.runtime.planner_kind if mode == "program" else mode,
+            "candidates": list(answer.ranking),
             "errors": list(answer.errors),
             "steps": step_summary(answer.execution) if answer.execution else []}, indent=2))
     elif answer.ok:
@@ -56,7 +59,7 @@ def _ask_person(program: str, edits: list[str]) -> bool:
 def _progress(event: dict) -> None:
     kind = event["event"]
     if kind == "plan":
-        source = "from the program cache" if event["source"] == "cache" else "planned"
+        source = {"cache": "from the program cache", "rank": "ranked"}.get(event["source"], "planned")
         click.echo(f"[{source}]\n{event['program'].strip()}", err=True)
     elif kind == "check" and not event["ok"]:
         click.echo("[check] " + "; ".join(event["errors"]), err=True)

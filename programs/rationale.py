@@ -37,19 +37,22 @@ img.result{max-width:640px;border:1px solid #ccc}
 """
 
 
-def write_html(execution: Execution, path, saycan=None) -> Path:
+def write_html(execution: Execution, path, saycan=None, ranking=()) -> Path:
     """Write the rationale page of ``execution`` to ``path`` (UTF-8); returns the path."""
     path = Path(path)
-    path.write_text(render_html(execution, saycan), encoding="utf-8")
+    path.write_text(render_html(execution, saycan, ranking), encoding="utf-8")
     return path
 
 
-def render_html(execution: Execution, saycan=None) -> str:
+def render_html(execution: Execution, saycan=None, ranking=()) -> str:
     """The rationale page of ``execution`` as one HTML string; ``saycan`` (a SayCan run) adds every
-    candidate's two scores for each step."""
+    candidate's two scores for each step; ``ranking`` (dicts with ``program`` and numeric scores, best
+    first) adds the candidate programs a planner chose from."""
     body = [_summary_html(execution), "<h2>Program</h2>", f"<pre>{escape(_program_text(execution))}</pre>",
             "<h2>Steps</h2>"]
     body += [_step_html(execution, record) for record in execution.records]
+    if ranking:
+        body += ["<h2>Candidate programs</h2>", _ranking_html(ranking)]
     if saycan is not None:
         body += ["<h2>SayCan choices</h2>"] + [_saycan_html(number, step) for number, step in
                                                enumerate(saycan.steps, start=1)]
@@ -136,3 +139,14 @@ def _saycan_html(number: int, step) -> str:
     return (f'<section class="step"><div><span class="line">step {number}</span><span class="call">'
             f"{escape(step.chosen)}</span></div><table><tr><th>candidate</th><th>LLM</th><th>affordance</th>"
             f"<th>LLM x affordance</th></tr>{rows}</table></section>")
+
+
+def _ranking_html(ranking) -> str:
+    """The ranked candidate programs with every score they have, the chosen (first) in bold."""
+    keys = [k for k, v in ranking[0].items() if k != "program" and (isinstance(v, (int, float)) or v is None)]
+    head = "".join(f"<th>{escape(k)}</th>" for k in keys)
+    rows = "".join(
+        f"<tr{' style=\"font-weight:600\"' if n == 0 else ''}><td><pre>{escape(str(r.get('program', '')))}</pre></td>"
+        + "".join(f"<td>{'' if r.get(k) is None else escape(str(r.get(k)))}</td>" for k in keys) + "</tr>"
+        for n, r in enumerate(ranking))
+    return f"<table><tr><th>program</th>{head}</tr>{rows}</table>"

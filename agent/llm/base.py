@@ -180,6 +180,16 @@ class LLM:
         self.usage.add(prompt_tokens)
         return scores
 
+    def score_split(self, prompt: str, pairs: Sequence[tuple[str, str]]) -> list[tuple[float, float, int]]:
+        """For each ``(head, tail)``: log p(head | prompt), log p(tail | prompt + head), and the number of
+        tail tokens (about; for length normalisation). This generic version scores each pair with two
+        ``score`` calls; providers that can do better (the local model: one batched pass) override it."""
+        out = []
+        for head, tail in pairs:
+            head_lp = self.score(prompt, [head])[0]
+            out.append((head_lp, self.score(prompt + head, [tail])[0], max(1, len(tail) // 4)))
+        return out
+
     def _complete(self, prompt: str, system: str | None, max_tokens: int, stop: list[str],
                   temperature: float, prefix_ok: PrefixOk | None, raw: bool = False) -> Completion:
         raise NotImplementedError
