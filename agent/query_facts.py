@@ -42,7 +42,8 @@ _FUNCTION = set("a an the is are was were be been there any some this that these
                 "more most fewer less least than same as exactly precisely than visible shown showing "
                 "show shows contain contains containing have has having get there's here their they them "
                 "your my our his her left right top bottom middle side half up down out off together "
-                "altogether combined sum standing sitting lying playing holding wearing".split())
+                "altogether combined sum standing sitting lying playing holding wearing first second third other "
+                "last same different single one ones".split())
 _RELATIONS = (("left of", "CROP_LEFTOF"), ("right of", "CROP_RIGHTOF"), ("above", "CROP_ABOVE"),
               ("on top of", "CROP_ABOVE"), ("below", "CROP_BELOW"),
               ("under", "CROP_BELOW"), ("underneath", "CROP_BELOW"), ("beneath", "CROP_BELOW"))
@@ -212,8 +213,18 @@ def _unknown_nouns(words: list[str], taken: set[int]) -> list[Mention]:
     return found
 
 
+_VERBS = set("appear sit stand lie run play show have look seem walk eat hold wear ride fly swim jump sleep "
+             "drive park wait rest graze face carry chase cross climb hang lean perch read say stay watch "
+             "contain include feature depict need want go come get make keep turn pop".split())
+
+
+def _is_verb(word: str) -> bool:
+    return word in _VERBS or (word.endswith("s") and word[:-1] in _VERBS) or \
+        (word.endswith("es") and word[:-2] in _VERBS)
+
+
 def _is_noun(word: str) -> bool:
-    return bool(word) and word not in _FUNCTION and word not in BOUNDARIES and word not in NEGATIONS \
+    return bool(word) and not _is_verb(word) and word not in _FUNCTION and word not in BOUNDARIES and word not in NEGATIONS \
         and word not in IMAGE_WORDS and word not in NUMBER_WORDS and word not in TEXT_WORDS \
         and not word.isdigit() and not word.endswith(("ing", "ed", "ly")) and len(word) > 2 \
         and word not in ("or", "nor", "t", "s")
@@ -271,8 +282,9 @@ def _numbers(words: list[str]) -> list[tuple[int, int]]:
         if word.isdigit() and len(word) <= 4:
             found.append((index, int(word)))
         elif NUMBER_WORDS.get(word) is not None:
-            if word == "one" and (after in ("of", "another", "image", "photo", "picture", "side")
-                                  or before in ("the", "this", "that", "which", "each", "every", "no", "any")):
+            if word == "one" and (not after or after in IMAGE_WORDS | _FUNCTION | {"of", "another", ","}
+                                  or before in ("the", "this", "that", "which", "each", "every", "no", "any",
+                                                "first", "second", "other", "last")):
                 continue
             if word in ("two", "pair") and after in IMAGE_WORDS | {"of"} and after not in ("one", "ones"):
                 continue

@@ -22,8 +22,9 @@ import math
 import re
 from dataclasses import dataclass, replace
 
+from agent.llm.base import split_scores
 from agent.planner import Draft, ProgramPlanner, input_types
-from agent.query_facts import read_query
+from agent.query_facts import NEGATIONS, read_query
 from agent.sketch_fill import fillings
 from agent.sketches import sketches_from
 from programs.checker import check
@@ -142,12 +143,13 @@ class RankPlanner(ProgramPlanner):
             return ranked
         best = ranked[0].prior
         close = [r for r in ranked[: self.lm_top] if r.prior >= best - self.lm_margin]
-        if len(close) < 2 or not hasattr(self.llm, "score_split") or self.llm.scoring_method is None:
+        if len(close) < 2 or getattr(self.llm, "scoring_method", None) is None:
             return [replace(r, total=r.prior) for r in ranked]
         question = " ".join(query.split())
         pairs = [(f"Question: {question}\nProgram:", f" {r.gist}\n") for r in close] + \
                 [(f"Program: {r.gist}\nQuestion:", f" {question}\n") for r in close]
-        scores = self.llm.score_split(self._header, pairs)
+        split = getattr(self.llm, "score_split", None)
+        scores = split(self._header, pairs) if split else split_scores(self.llm, self._header, pairs)
         direct = [tail / max(1, n) for _, tail, n in scores[: len(close)]]
         channel = [tail / max(1, n) for _, tail, n in scores[len(close):]]
         top = max(d + c for d, c in zip(direct, channel))
@@ -170,12 +172,27 @@ def _structure(sketch, filled, facts) -> float:
     cued = {op for op in facts.ops if op in "+-"}
     score -= 2.5 * len(cued ^ set(sketch.arithmetic))
     score -= 1.0 if facts.predicate_negation else 0.0
+    score -= _connective_mismatch(sketch, facts)
     wanted = answer_type(facts)
     if sketch.answer_type != wanted:
         score -= 4.0
     elif wanted == "image" and facts.words and facts.words[0] in sketch.verbs:
         score += 2.0  # the same edit verb as an instruction of this sketch
     return score
+
+
+def _connective_mismatch(sketch, facts) -> float:
+    """An 'or' / 'xor' program for a question that says neither 'or'/'either' nor 'only one'."""
+    expressions = " ".join(str(s["args"].get("expr", "")) for s in sketch.steps if s["module"] == "EVAL")
+    words = set(facts.words)
+    negated = bool(set(facts.words) & NEGATIONS)
+    if ("== 0" in expressions or any(sketch.polarity)) != negated:
+        return 2.0  # absence ('== 0', a negated object) exactly when the question negates something
+    if " xor " in expressions:
+        return 0.0 if words & {"only", "just", "exactly", "but", "single"} and "one" in words else 2.0
+    if " or " in expressions:
+        return 0.0 if words & {"or", "either", "least"} else 2.0
+    return 0.0
 
 
 _YES_NO_START = ("is", "are", "does", "do", "can", "could", "was", "were", "has", "have", "will", "would",
