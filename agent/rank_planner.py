@@ -103,7 +103,7 @@ class RankPlanner(ProgramPlanner):
                     continue
                 found[text] = Ranked(text, gist_of(text), (sketch.ids or sketch.instructions)[0], structure,
                                      retrieval, 1.0, values=filled.values)
-        ranked = sorted(found.values(), key=lambda r: -r.prior)[: self.max_candidates * 2]
+        ranked = sorted(found.values(), key=lambda r: -r.prior)[: self.max_candidates]
         ranked = [r for r in (self._checked(r, two_images) for r in ranked) if r is not None]
         ranked = sorted(ranked, key=lambda r: -r.prior)[: self.max_candidates]
         return self._with_lm(query, ranked)
@@ -136,7 +136,22 @@ class RankPlanner(ProgramPlanner):
             checked = check(self.parse(ranked.program), self.registry, input_types(two_images))
         except ProgramError:
             return None
-        return replace(ranked, affordance=_affordance(self.registry, checked.program))
+        return replace(ranked, affordance=self._affordance(checked.program))
+
+    def _affordance(self, program) -> float:
+        """The product of the steps' affordances for their literal arguments (SayCan's value function),
+        each remembered: a tool's judgement of the same arguments does not change within a session."""
+        value = 1.0
+        memo = self.__dict__.setdefault("_affordances", {})
+        for step in program.steps:
+            literals = {a.name: a.value for a in step.args if not hasattr(a.value, "name")}
+            if step.module == "RESULT" or not literals:
+                continue
+            key = (step.module, repr(sorted(literals.items())))
+            if key not in memo:
+                memo[key] = self.registry.tool(step.module).affordance(literals)
+            value *= memo[key]
+        return value
 
     def _with_lm(self, query: str, ranked: list[Ranked]) -> list[Ranked]:
         if not ranked:
@@ -218,16 +233,6 @@ def answer_type(facts) -> str:
     if first in ("what", "which", "who", "where", "read", "tell", "describe", "whats", "why", "how"):
         return "text"
     return "yesno"  # a statement to verify ('There is a dog in both images.')
-
-
-def _affordance(registry, program) -> float:
-    """The product of the steps' affordances for their literal arguments (SayCan's value function)."""
-    value = 1.0
-    for step in program.steps:
-        literals = {a.name: a.value for a in step.args if not hasattr(a.value, "name")}
-        if step.module != "RESULT" and literals:
-            value *= registry.tool(step.module).affordance(literals)
-    return value
 
 
 def _program_text(steps) -> str | None:

@@ -54,7 +54,14 @@ class Sketch:
         return tuple(step["module"] for step in self.steps)
 
     def holes(self, kind: str) -> int:
-        return len({value["n"] for value in _hole_values(self.steps) if value["hole"] == kind})
+        """How many distinct holes of ``kind`` (counted once, then remembered)."""
+        counts = self.__dict__.get("_hole_counts")
+        if counts is None:
+            found: dict[str, set] = {}
+            for value in _hole_values(self.steps):
+                found.setdefault(value["hole"], set()).add(value["n"])
+            counts = self.__dict__["_hole_counts"] = {k: len(v) for k, v in found.items()}
+        return counts.get(kind, 0)
 
     @property
     def verbs(self) -> set[str]:
