@@ -29,7 +29,8 @@ EXTRA_SYNONYMS = {"telly": "tv", "tv screen": "tv", "armchair": "chair", "stool"
                   "zebras": "zebra", "giraffes": "giraffe", "elephants": "elephant", "cellphones": "cell phone"}
 TEXT_WORDS = {"text", "sign", "signs", "word", "words", "writing", "written", "say", "says", "read", "label",
               "title", "name", "names", "letters", "caption", "slogan", "banner", "printed", "time", "number",
-              "plate", "logo", "brand", "headline"}
+              "plate", "logo", "brand", "headline", "advertised", "advert", "advertisement", "poster", "billboard",
+              "menu", "spell", "spelled", "spelt", "displayed", "inscription"}
 IMAGE_WORDS = {"image", "images", "photo", "photos", "picture", "pictures", "pic", "pics", "shot", "shots",
                "frame", "scene", "one", "ones", "side", "half"}
 NEGATIONS = {"no", "not", "none", "neither", "nor", "without", "never", "except", "nobody", "nothing", "isn",
@@ -43,7 +44,8 @@ _FUNCTION = set("a an the is are was were be been there any some this that these
                 "show shows contain contains containing have has having get there's here their they them "
                 "your my our his her left right top bottom middle side half up down out off together "
                 "altogether combined sum standing sitting lying playing holding wearing first second third other "
-                "last same different single one ones".split())
+                "last same different single one ones anywhere somewhere everywhere nearby far near "
+                "currently".split())
 _RELATIONS = (("left of", "CROP_LEFTOF"), ("right of", "CROP_RIGHTOF"), ("above", "CROP_ABOVE"),
               ("on top of", "CROP_ABOVE"), ("below", "CROP_BELOW"),
               ("under", "CROP_BELOW"), ("underneath", "CROP_BELOW"), ("beneath", "CROP_BELOW"))

@@ -178,6 +178,7 @@ class RankPlanner(ProgramPlanner):
 def _structure(sketch, filled, facts) -> float:
     """Minus what the candidate leaves unused of the question and what it assumes the question did not say."""
     score = -sum(_PENALTY[k] * max(0, v) for k, v in filled.unused.items()) - 0.75 * filled.defaults
+    score -= 0.1 * len(sketch.steps)   # of two programs that fit equally, the shorter
     modules = sketch.modules
     for module in _RELATION_MODULES:
         score -= 2.0 * abs(modules.count(module) - facts.relations.count(module))
@@ -192,8 +193,13 @@ def _structure(sketch, filled, facts) -> float:
     if sketch.answer_type != wanted:
         score -= 4.0
     elif wanted == "image" and facts.words and facts.words[0] in sketch.verbs:
-        score += 2.0  # the same edit verb as an instruction of this sketch
+        score += 1.0  # the same edit verb as an instruction of this sketch
+    named = {w[:-1] if w.endswith("s") else w for w in facts.words} & _MODULE_WORDS
+    score += 1.0 * sum(1 for word in named if any(word in m.lower() for m in sketch.modules))
     return score
+
+
+_MODULE_WORDS = {"emoji", "blur", "crop", "tag", "count", "replace", "ocr", "caption", "segment"}
 
 
 def _connective_mismatch(sketch, facts) -> float:

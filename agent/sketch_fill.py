@@ -85,7 +85,8 @@ def _fill(sketch: Sketch, facts: QueryFacts, chosen, phrases, two_images: bool) 
               "category": tuple(_category(m, text) for m, text in phrases[:1]),
               "question": (_question(facts.query),), "number": facts.numbers[:sketch.numbers],
               "op": tuple(ops)}
-    emoji, prompt = _emoji(facts), _prompt(facts.query)
+    emoji = _emoji(facts) if sketch.holes("emoji") else None
+    prompt = _prompt(facts.query) if sketch.holes("prompt") else None
     steps = copy.deepcopy(sketch.steps)
     for step in steps:
         for name, value in step["args"].items():
@@ -117,7 +118,8 @@ def _fill(sketch: Sketch, facts: QueryFacts, chosen, phrases, two_images: bool) 
               "regions": len(facts.regions) - sketch.holes("region")}
     typed = tuple((k, v) for k, v in values.items() if v and (k != "question" or "VQA" in sketch.modules))
     unused["faces_as_objects"] = sum(1 for m in chosen if m.kind == "face")
-    return Filled(steps, typed + (("emoji", (emoji,)), ("prompt", (prompt,))), unused, defaults)
+    extra = tuple((kind, (value,)) for kind, value in (("emoji", emoji), ("prompt", prompt)) if value)
+    return Filled(steps, typed + extra, unused, defaults)
 
 
 def _category(mention, text: str):
