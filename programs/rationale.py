@@ -145,8 +145,10 @@ def _ranking_html(ranking) -> str:
     """The ranked candidate programs with every score they have, the chosen (first) in bold."""
     keys = [k for k, v in ranking[0].items() if k != "program" and (isinstance(v, (int, float)) or v is None)]
     head = "".join(f"<th>{escape(k)}</th>" for k in keys)
-    rows = "".join(
-        f"<tr{' style=\"font-weight:600\"' if n == 0 else ''}><td><pre>{escape(str(r.get('program', '')))}</pre></td>"
-        + "".join(f"<td>{'' if r.get(k) is None else escape(str(r.get(k)))}</td>" for k in keys) + "</tr>"
-        for n, r in enumerate(ranking))
-    return f"<table><tr><th>program</th>{head}</tr>{rows}</table>"
+    rows = []
+    for number, candidate in enumerate(ranking):
+        style = ' style="font-weight:600"' if number == 0 else ""
+        cells = "".join("<td>" + ("" if candidate.get(k) is None else escape(str(candidate[k]))) + "</td>"
+                        for k in keys)
+        rows.append(f"<tr{style}><td><pre>{escape(str(candidate.get('program', '')))}</pre></td>{cells}</tr>")
+    return f"<table><tr><th>program</th>{head}</tr>{''.join(rows)}</table>"
