@@ -119,9 +119,18 @@ class RankPlanner(ProgramPlanner):
                      (ranked[0].sketch,), ranking=shown)
 
     def redraft(self, draft: Draft, errors, query: str, two_images: bool = False) -> Draft:
-        if draft.prompt.startswith(RANK_HEADER):  # a ranked program failed: let the model write one
+        """After a ranked program failed: the next candidate that fits as well (within ``lm_margin``),
+        else a generated program; a generated program is repaired as ``ProgramPlanner`` does."""
+        if not draft.prompt.startswith(RANK_HEADER):
+            return super().redraft(draft, errors, query, two_images)
+        ranked = self.rank(query, two_images)
+        best = ranked[0].total if ranked else 0.0
+        others = [r for r in ranked if r.program != draft.text and r.total >= max(best - self.lm_margin,
+                                                                                   self.threshold)]
+        if not others:
             return super().draft(query, two_images)
-        return super().redraft(draft, errors, query, two_images)
+        return Draft(draft.prompt, others[0].program, "", 0, (others[0].sketch,),
+                     ranking=tuple(r.as_dict() for r in others[:5]))
 
     # ---- internals --------------------------------------------------------------------------------
 

@@ -108,3 +108,13 @@ def test_gist_is_short_and_keeps_the_literals():
     text = ("BOX0=LOC(image=LEFT,object='dog')\nANSWER0=COUNT(box=BOX0)\n"
             "ANSWER1=EVAL(expr=\"'yes' if {ANSWER0} > 2 else 'no'\")\nFINAL_RESULT=RESULT(var=ANSWER1)")
     assert gist_of(text) == "LOC LEFT dog; COUNT; EVAL yes if A > 2 else no"
+
+
+def test_a_failed_ranked_program_is_replaced_by_the_next_close_candidate(registry, retriever):
+    planner = _planner(registry, retriever, lm_margin=100.0)
+    first = planner.draft("Is there a bus and a truck?")
+    second = planner.redraft(first, ["a step failed"], "Is there a bus and a truck?")
+    assert second.text != first.text and second.ranking and not second.reply
+    generated = _planner(registry, retriever, FakeLLM().enqueue("FINAL_RESULT=RESULT(var=IMAGE)"), lm_margin=0.0)
+    again = generated.redraft(first, ["a step failed"], "Is there a bus and a truck?")
+    assert again.text == "FINAL_RESULT=RESULT(var=IMAGE)"   # nothing close: the model writes one
