@@ -97,3 +97,14 @@ def test_conversion_cache_is_reused(llm):
     assert again.loaded_from == "cache"
     assert again.score("The animal that says meow is a", [" cat"]) == pytest.approx(
         llm.score("The animal that says meow is a", [" cat"]), abs=1e-4)
+
+
+def test_score_split_gives_the_head_and_the_tail_given_the_head_in_one_pass(llm):
+    prompt = "Question: how many horses?\nProgram:"
+    pairs = [(" LOC horse; COUNT\nQuestion:", " how many horses?"), (" OCR\nQuestion:", " how many horses?")]
+    calls = llm.usage.calls
+    split = llm.score_split(prompt, pairs)
+    assert llm.usage.calls == calls + 1
+    assert [head for head, _, _ in split] == pytest.approx(llm.score(prompt, [h for h, _ in pairs]), abs=1e-3)
+    assert all(tail < 0 and n > 0 for _, tail, n in split)
+    assert split[0][1] > split[1][1]   # the question is likelier after the program that counts horses
