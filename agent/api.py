@@ -41,6 +41,7 @@ class Answer:
     execution: Execution | None = None
     saycan: Any = None
     events: tuple[dict, ...] = field(default=(), repr=False)
+    ranking: tuple[dict, ...] = ()   # the ranking planner's top candidates (program mode, --planner rank)
 
     @property
     def ok(self) -> bool:
@@ -60,7 +61,7 @@ class Agent:
     def __init__(self, llm="local", mode: str = "program", registry=None, use_cache: bool = True,
                  cache_path=None, max_repairs: int = 1, max_replans: int = 1,
                  approve: Callable[[str, list[str]], bool] | None = None, checkpoint: str | Path | None = None,
-                 step_timeout_s: float = 300.0):
+                 step_timeout_s: float = 300.0, planner: str = "auto"):
         from agent.graph import build_graph
         from tools.registry import default_registry
 
@@ -72,7 +73,8 @@ class Agent:
             llm = make_llm(llm)
         self.mode, self.max_repairs, self.max_replans, self.approve = mode, max_repairs, max_replans, approve
         self.runtime = Runtime(llm, registry or default_registry(), use_cache, cache_path,
-                               step_timeout_s=step_timeout_s, persist_images=checkpoint is not None)
+                               step_timeout_s=step_timeout_s, persist_images=checkpoint is not None,
+                               planner=planner)
         self.runtime.approve = approve
         self._checkpointer = _checkpointer(checkpoint)
         self.graph = build_graph(self.runtime, self._checkpointer)
@@ -148,7 +150,7 @@ class Agent:
         return Answer(query, mode, state.get("status", "failed"), state.get("answer", ""), image,
                       state.get("program", ""), state.get("llm_calls", 0), state.get("prompt_tokens", 0),
                       state.get("from_cache", False), tuple(state.get("errors", [])), execution, saycan,
-                      tuple(e for e in events))
+                      tuple(e for e in events), tuple(state.get("ranking", ())))
 
 
 def check_query(query) -> None:

@@ -19,8 +19,9 @@ DEFAULT_OUT = "edited.png"
 
 
 def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve, no_cache,
-            quiet, llm_timeout=None) -> int:
-    """``loupe ask``; returns the exit code. ``llm_timeout``: seconds one remote LLM call may take in all."""
+            quiet, llm_timeout=None, planner: str = "auto") -> int:
+    """``loupe ask``; returns the exit code. ``llm_timeout``: seconds one remote LLM call may take in all;
+    ``planner``: auto, rank or generate."""
     from agent.api import Agent, check_query
 
     check_query(query)
@@ -29,14 +30,15 @@ def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, 
     image = load_image(image_path)
     right = load_image(right_path) if right_path else None
     llm = _make_llm(llm_spec or os.environ.get("LOUPE_LLM", "local"), llm_timeout)
-    with Agent(llm=llm, mode=mode, use_cache=not no_cache, approve=_ask_person if approve else None) as agent:
+    with Agent(llm=llm, mode=mode, use_cache=not no_cache, approve=_ask_person if approve else None,
+               planner=planner) as agent:
         answer = None
         for event in agent.stream(image, query, right):
             if event["event"] == "done":
                 answer = event["answer_object"]
             elif not quiet and not as_json:
                 _progress(event)
-        return _report(answer, query, mode, html_path, out_path, as_json)
+        return _report(answer, query, mode, html_path, out_path, as_json, agent.runtime.planner_kind)
 
 
 def _make_llm(spec: str, timeout: float | None):
@@ -49,18 +51,20 @@ def _make_llm(spec: str, timeout: float | None):
     return make_llm(spec, timeout=timeout, deadline=timeout)
 
 
-def _report(answer, query, mode, html_path, out_path, as_json) -> int:
+def _report(answer, query, mode, html_path, out_path, as_json, planner_kind: str) -> int:
     if answer.image is not None:
         answer.image.to_pil().save(out_path)
     if html_path and answer.execution is not None:
         from programs.rationale import write_html
 
-        write_html(answer.execution, html_path, saycan=answer.saycan, question=query)
+        write_html(answer.execution, html_path, saycan=answer.saycan, question=query, ranking=answer.ranking)
     if as_json:
         out(json.dumps({
             "query": query, "mode": mode, "status": answer.status, "answer": answer.text or None,
             "image": str(Path(out_path)) if answer.image is not None else None, "program": answer.program,
             "llm_calls": answer.llm_calls, "prompt_tokens": answer.prompt_tokens, "from_cache": answer.from_cache,
+            "planner": planner_kind if mode == "program" else mode,
+            "candidates": list(answer.ranking),
             "errors": list(answer.errors),
             "steps": step_summary(answer.execution) if answer.execution else []}, indent=2))
     elif answer.ok:
@@ -91,7 +95,7 @@ def _ask_person(program: str, edits: list[str]) -> bool:
 def _progress(event: dict) -> None:
     kind = event["event"]
     if kind == "plan":
-        source = "from the program cache" if event["source"] == "cache" else "planned"
+        source = {"cache": "from the program cache", "rank": "ranked"}.get(event["source"], "planned")
         click.echo(f"[{source}]\n{event['program'].strip()}", err=True)
     elif kind == "check" and not event["ok"]:
         click.echo("[check] " + "; ".join(event["errors"]), err=True)

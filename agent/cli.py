@@ -141,17 +141,20 @@ def run(program_file, image_path, right_path, as_json, html_path, out_path, time
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, program and trace as JSON.")
 @click.option("--approve", is_flag=True, help="Ask before running steps that edit the image.")
 @click.option("--no-cache", is_flag=True, help="Always plan with the LLM (do not reuse cached programs).")
+@click.option("--planner", type=click.Choice(["auto", "rank", "generate"]), default="auto", show_default=True,
+              help="Program mode: rank typed candidates from the library with the LLM, or let it write the "
+                   "program; auto ranks with the embedded local model and generates with other LLMs.")
 @click.option("--quiet", is_flag=True, help="Do not print progress on stderr.")
 @click.option("--llm-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds one call to a remote LLM may take, retries and Retry-After waits included "
                    "(remote models only)  [default: 180].")
-def ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve, no_cache, quiet,
-        llm_timeout):
+def ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve, no_cache, planner,
+        quiet, llm_timeout):
     """Answer QUERY about IMAGE, or carry out an edit, with a planned program."""
     from agent.ask_command import run_ask
 
     sys.exit(run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve,
-                     no_cache, quiet, llm_timeout))
+                     no_cache, quiet, llm_timeout, planner))
 
 
 @main.command("eval")
@@ -168,14 +171,20 @@ def ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_j
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True)
 @click.option("--limit", type=int, default=None, help="Only the first N items.")
 @click.option("--cache", "use_cache", is_flag=True, help="Reuse cached programs (default: cold, every item planned).")
+@click.option("--planner", type=click.Choice(["auto", "rank", "generate"]), default="auto", show_default=True,
+              help="Program mode's planner (see `loupe ask --help`).")
+@click.option("--needs", "needs", default=None,
+              help="Only items whose `needs` are all within this comma-separated list (e.g. coco,face,ocr).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def eval_command(questions, images_dir, mode, llm_spec, workers, out_dir, baseline, engine, limit, use_cache, quiet):
+def eval_command(questions, images_dir, mode, llm_spec, workers, out_dir, baseline, engine, limit, use_cache, planner,
+                 needs, quiet):
     """Run a benchmark (docs/benchmark-format.md) and write results.jsonl, summary.{json,md,png} and,
     with edits, contact_sheet.png."""
     from agent.evaluation.harness import run_eval
 
     summary = run_eval(questions, images_dir, out_dir, mode, llm_spec or os.environ.get("LOUPE_LLM", "local"),
-                       workers, baseline, engine, limit, use_cache=use_cache, progress=not quiet)
+                       workers, baseline, engine, limit, use_cache=use_cache, progress=not quiet, planner=planner,
+                       needs=tuple(n.strip() for n in needs.split(",") if n.strip()) if needs else None)
     out((Path(out_dir) / "summary.md").read_text(encoding="utf-8"))
     click.echo(f"results: {Path(out_dir) / 'results.jsonl'} (accuracy {summary['accuracy']:.1%})", err=True)
 

@@ -52,6 +52,7 @@ class AgentState(TypedDict, total=False):
     edits: list[str]          # modules of the checked program that write images
     approval_required: bool   # ask a person before running edits
     approved_program: str     # the program text a person approved (a different program is asked again)
+    ranking: list[dict]       # the ranking planner's top candidates and their scores
 
 
 def build_graph(runtime: Runtime, checkpointer=None):
@@ -115,9 +116,11 @@ def plan(runtime: Runtime, state: AgentState) -> dict:
         writer({"event": "plan", "source": "cache", "program": hit})
         return {"program": hit, "from_cache": True, "prompt": "", "examples": []}
     draft = runtime.planner(state["mode"]).draft(state["query"], _two_images(state))
-    writer({"event": "plan", "source": "llm", "program": draft.text})
+    writer({"event": "plan", "source": "rank" if draft.ranking and not draft.reply else "llm",
+            "program": draft.text, **({"ranking": list(draft.ranking)} if draft.ranking else {})})
     return {"program": draft.text, "prompt": draft.prompt, "examples": list(draft.examples),
-            "llm_calls": state.get("llm_calls", 0) + 1,
+            "ranking": list(draft.ranking),
+            "llm_calls": state.get("llm_calls", 0) + (1 if draft.prompt_tokens or not draft.ranking else 0),
             "prompt_tokens": state.get("prompt_tokens", 0) + draft.prompt_tokens}
 
 

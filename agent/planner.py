@@ -75,6 +75,7 @@ class Draft:
     reply: str
     prompt_tokens: int
     examples: tuple[str, ...] = ()
+    ranking: tuple[dict, ...] = ()   # the ranking planner's top candidates with their scores
 
 
 class _Planner:

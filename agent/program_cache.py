@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.query_facts import typed_shape
 from programs.checker import check
 from programs.errors import ProgramError
 from programs.ir import program_from_json, program_to_json
@@ -39,6 +40,8 @@ MAX_EXTRA_WORDS = 3      # a slot may take this many more words than the span it
 MAX_SUFFIX = 2           # punctuation kept after a literal's last word ('What colour is it?')
 _NOT_SLOTTED_MODULES = {"EVAL", "RESULT"}
 _WORD = re.compile(r"[^\W_]+")
+_SEPARATORS = frozenset({"and", "or", "not", "than", "but", "no", "nor", "neither", "either", "without", "except",
+                         "none", "both", "more", "fewer", "less", "t"})
 _SLOT = re.compile(r"\{(\d+)\}")
 _MIGRATIONS = (  # append only: the schema's version is the number of migrations applied
     """CREATE TABLE templates (
@@ -106,9 +109,12 @@ class ProgramCache:
             return None
         with self._lock:
             rows = self._db().execute(
-                "SELECT id, pattern, template FROM templates WHERE toolset = ? AND fixed_words <= ? "
+                "SELECT id, pattern, template, query FROM templates WHERE toolset = ? AND fixed_words <= ? "
                 "ORDER BY fixed_words DESC, used DESC", (self.toolset_key, len(words))).fetchall()
-        for template_id, pattern, template in rows:
+        shape = typed_shape(query)
+        for template_id, pattern, template, learned_from in rows:
+            if typed_shape(learned_from) != shape:
+                continue  # same words around the slots, different typed fillings: not the same program
             hit = self._reuse(query, words, template_id, pattern, json.loads(template))
             if hit is not None:
                 with self._lock:
@@ -160,6 +166,19 @@ class ProgramCache:
             db.commit()
             return db.total_changes - before
 
+    def learned(self) -> list[tuple[str, str]]:
+        """``(query, program text)`` of every template of this tool set, each filled from its own query
+        (for the ranking planner's sketches)."""
+        with self._lock:
+            rows = self._db().execute("SELECT id, pattern, template, query FROM templates WHERE toolset = ?",
+                                      (self.toolset_key,)).fetchall()
+        pairs = []
+        for template_id, pattern, template, query in rows:
+            hit = self._reuse(query, _words(query), template_id, pattern, json.loads(template))
+            if hit is not None:
+                pairs.append((query, hit.program))
+        return pairs
+
     def clear(self) -> None:
         """Forget every template (of every tool set) in this file."""
         with self._lock:
@@ -188,8 +207,8 @@ class ProgramCache:
 
     def _reuse(self, query: str, words, template_id: int, pattern: str, template: dict) -> CacheHit | None:
         slots = _match(pattern, tuple(template["slot_words"]), query, words)
-        if slots is None:
-            return None
+        if slots is None or any(_SEPARATORS & set(_normal(_words(slot))) for slot in slots):
+            return None  # a slot never takes in 'and', 'not', 'than', 'or': those change the program
         try:
             program = program_from_json(_fill(template["program"], slots))
             text = render(program)

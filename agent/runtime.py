@@ -16,6 +16,13 @@ from programs.trace import Execution, StepRecord
 from programs.values import as_text
 
 MODES = ("program", "tasks", "saycan")
+PLANNERS = ("auto", "rank", "generate")
+
+
+def ranks_by_default(llm) -> bool:
+    """``--planner auto``: rank with the embedded local model; generate with remote models, LangChain
+    chat models and the evaluation oracle (which answers the generation prompt)."""
+    return getattr(llm, "provider", None) == "local"
 
 
 def step_event(record: StepRecord) -> dict:
@@ -28,7 +35,8 @@ def step_event(record: StepRecord) -> dict:
 
 class Runtime:
     def __init__(self, llm, registry, use_cache: bool = True, cache_path=None, image_folder=None,
-                 step_timeout_s: float = 300.0, examples_k: int = 6, persist_images: bool = True):
+                 step_timeout_s: float = 300.0, examples_k: int = 6, persist_images: bool = True,
+                 planner: str = "auto"):
         from agent.retrieval import ExampleRetriever
         from programs.examples_library import load_library
 
@@ -39,11 +47,23 @@ class Runtime:
         self.task_retriever = ExampleRetriever([e for e in library if e.tasks])
         self.images = ImageStore(image_folder, persist=persist_images)
         self.step_timeout_s = step_timeout_s
+        if planner not in PLANNERS:
+            from programs.errors import ProgramError
+
+            raise ProgramError.at(f"unknown planner {planner!r}", suggestion="choose auto, rank or generate")
+        self.cache = _open_cache(registry, cache_path, library) if use_cache else None
+        self.planner_kind = "rank" if planner == "rank" or (planner == "auto" and ranks_by_default(llm)) \
+            else "generate"
+        if self.planner_kind == "rank":
+            from agent.rank_planner import RankPlanner
+
+            program_planner = RankPlanner(llm, registry, self.retriever, examples_k, cache=self.cache)
+        else:
+            program_planner = ProgramPlanner(llm, registry, self.retriever, examples_k)
         self._planners = {
-            "program": ProgramPlanner(llm, registry, self.retriever, examples_k),
+            "program": program_planner,
             "tasks": TaskPlanner(llm, registry, self.task_retriever, examples_k=4),
         }
-        self.cache = _open_cache(registry, cache_path, library) if use_cache else None
         self.executions: dict[str, Execution] = {}
         self.saycan_runs: dict[str, SayCanRun] = {}
         self.on_step: Callable[[str, StepRecord], None] | None = None  # (run id, record) of every step run

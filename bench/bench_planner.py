@@ -2,7 +2,8 @@
 
     python3 bench/bench_planner.py [--questions ../shared/bench/questions.jsonl] [--limit 20] [--mode program]
 
-Program mode: one planner call per query (plus a repair call when the first program does not check).
+Program mode, --planner generate: one planner call per query (plus a repair call when the first program
+does not check); --planner rank (default): at most one batched scoring call per query.
 The model is loaded and warmed on one query first; latency is the planner's wall time (prompt + decoding),
 without running the program.
 """
@@ -25,6 +26,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--mode", default="program", choices=["program", "tasks"])
     parser.add_argument("--examples", type=int, default=6, help="retrieved examples in the prompt")
+    parser.add_argument("--planner", default="rank", choices=["rank", "generate"],
+                        help="program mode: rank typed candidates (the embedded default) or generate")
     args = parser.parse_args()
 
     from agent.llm import make_llm
@@ -34,7 +37,11 @@ def main() -> None:
     from tools.registry import default_registry
 
     registry, llm, library = default_registry(plugins=False), make_llm("local"), load_library()
-    if args.mode == "program":
+    if args.mode == "program" and args.planner == "rank":
+        from agent.rank_planner import RankPlanner
+
+        planner = RankPlanner(llm, registry, ExampleRetriever(library), examples_k=args.examples)
+    elif args.mode == "program":
         planner = ProgramPlanner(llm, registry, ExampleRetriever(library), examples_k=args.examples)
     else:
         planner = TaskPlanner(llm, registry, ExampleRetriever([e for e in library if e.tasks]), examples_k=4)
@@ -47,7 +54,8 @@ def main() -> None:
         plan = planner.plan(item["query"])
         rows.append((time.perf_counter() - start, plan.llm_calls, plan.prompt_tokens, plan.ok))
     times = [r[0] for r in rows]
-    first_call_tokens = [r[2] / r[1] for r in rows]
+    first_call_tokens = [r[2] / r[1] for r in rows if r[1]] or [0]
+    print(f"planner: {args.planner if args.mode == 'program' else 'tasks'}")
     print(f"| mode | queries | valid programs | LLM calls / query | prompt tokens / call | p50 s | p90 s |")
     print("|---|---|---|---|---|---|---|")
     print(f"| {args.mode} | {len(rows)} | {sum(r[3] for r in rows)}/{len(rows)} | "

@@ -39,20 +39,23 @@ img.result{max-width:640px;border:1px solid #ccc}
 """
 
 
-def write_html(execution: Execution, path, saycan=None, question: str = "") -> Path:
+def write_html(execution: Execution, path, saycan=None, question: str = "", ranking=()) -> Path:
     """Write the rationale page of ``execution`` to ``path`` (UTF-8); returns the path."""
     path = Path(path)
-    path.write_text(safe_text(render_html(execution, saycan, question)), encoding="utf-8")
+    path.write_text(safe_text(render_html(execution, saycan, question, ranking)), encoding="utf-8")
     return path
 
 
-def render_html(execution: Execution, saycan=None, question: str = "") -> str:
+def render_html(execution: Execution, saycan=None, question: str = "", ranking=()) -> str:
     """The rationale page of ``execution`` as one HTML string. ``question``: what the user asked, shown
-    at the top; ``saycan`` (a SayCan run) adds every candidate's two scores for each step."""
+    at the top; ``saycan`` (a SayCan run) adds every candidate's two scores for each step; ``ranking``
+    (dicts with ``program`` and numeric scores, best first) adds the candidate programs a planner chose from."""
     asked = f'<p class="question"><strong>Question:</strong> {escape(question)}</p>' if question.strip() else ""
     body = [asked, _summary_html(execution), "<h2>Program</h2>", f"<pre>{escape(_program_text(execution))}</pre>",
             "<h2>Steps</h2>"]
     body += [_step_html(execution, record) for record in execution.records]
+    if ranking:
+        body += ["<h2>Candidate programs</h2>", _ranking_html(ranking)]
     if saycan is not None:
         body += ["<h2>SayCan choices</h2>"] + [_saycan_html(number, step) for number, step in
                                                enumerate(saycan.steps, start=1)]
@@ -139,3 +142,16 @@ def _saycan_html(number: int, step) -> str:
     return (f'<section class="step"><div><span class="line">step {number}</span><span class="call">'
             f"{escape(step.chosen)}</span></div><table><tr><th>candidate</th><th>LLM</th><th>affordance</th>"
             f"<th>LLM x affordance</th></tr>{rows}</table></section>")
+
+
+def _ranking_html(ranking) -> str:
+    """The ranked candidate programs with every score they have, the chosen (first) in bold."""
+    keys = [k for k, v in ranking[0].items() if k != "program" and (isinstance(v, (int, float)) or v is None)]
+    head = "".join(f"<th>{escape(k)}</th>" for k in keys)
+    rows = []
+    for number, candidate in enumerate(ranking):
+        style = ' style="font-weight:600"' if number == 0 else ""
+        cells = "".join("<td>" + ("" if candidate.get(k) is None else escape(str(candidate[k]))) + "</td>"
+                        for k in keys)
+        rows.append(f"<tr{style}><td><pre>{escape(str(candidate.get('program', '')))}</pre></td>{cells}</tr>")
+    return f"<table><tr><th>program</th>{head}</tr>{''.join(rows)}</table>"

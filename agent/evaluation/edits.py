@@ -10,7 +10,8 @@ grown box and rest of a region):
 * ``BGBLUR`` — each region stays sharp (its core keeps its high-frequency energy, small mean difference)
   and the rest loses high-frequency energy (a background with no detail passes: nothing to blur);
 * ``BLUR``, ``EMOJI``, ``TAG`` — each region changed (a quarter of its box; for TAG an outline around
-  it) and most of the change lies inside the grown regions;
+  it; for BLUR, or its core lost its detail: a small face blurred inside a larger hand-drawn box changes
+  few of the box's pixels) and most of the change lies inside the grown regions;
 * ``REPLACE`` — each region changed and the rest did not (at most 5% of its pixels changed);
 * ``CROP`` (and the directional crops) — the output is a piece of the input that holds the regions'
   union box (90% of it) without being much larger (the union box is at least 20% of the crop).
@@ -129,8 +130,9 @@ def _region_changes(before, after, regions, changed) -> list[float]:
     return [float(changed[m.box_mask(box, width, height)].mean()) for box in regions]
 
 
-def check_local(before, after, regions, tag: bool = False) -> EditCheck:
-    """BLUR/EMOJI (and TAG with ``tag``): every region changed; the change mostly inside the regions."""
+def check_local(before, after, regions, tag: bool = False, blur: bool = False) -> EditCheck:
+    """BLUR/EMOJI (and TAG with ``tag``): every region changed; the change mostly inside the regions. With
+    ``blur``, a region whose core lost its detail counts as changed too."""
     height, width = before.shape[:2]
     changed = m.changed_pixels(before, after)
     inside = float((changed & m.grown_mask(regions, width, height)).sum()) / max(1, int(changed.sum()))
@@ -143,6 +145,11 @@ def check_local(before, after, regions, tag: bool = False) -> EditCheck:
         region_text = f"changed pixels {drawn[worst]:.1f}x its perimeter (needs {MIN_OUTLINE})"
     else:
         shares = _region_changes(before, after, regions, changed)
+        if blur:  # a blurred core (detail ratio <= MAX_DETAIL_REST) counts as a changed region
+            cores, _ = _masks(before, regions)
+            kept = [m.detail_kept(before, after, core)[0] for core in cores]
+            shares = [max(share, MIN_REGION_CHANGED if ratio <= MAX_DETAIL_REST else 0.0)
+                      for share, ratio in zip(shares, kept)]
         worst = int(np.argmin(shares))
         region_ok, region_text = shares[worst] >= MIN_REGION_CHANGED, f"{shares[worst]:.0%} of it changed"
     reason = f"region {worst + 1}: {region_text}; {inside:.0%} of the change is inside the regions"
@@ -179,4 +186,5 @@ def check_crop(before, after, regions) -> EditCheck:
 
 _CHECKS: dict[str, Callable[..., EditCheck]] = {
     "COLORPOP": check_colorpop, "BGBLUR": check_bgblur, "REPLACE": check_replace,
-    "TAG": lambda before, after, regions: check_local(before, after, regions, tag=True)}
+    "TAG": lambda before, after, regions: check_local(before, after, regions, tag=True),
+    "BLUR": lambda before, after, regions: check_local(before, after, regions, blur=True)}

@@ -25,23 +25,28 @@ BASELINES = ("visprog",)
 def run_eval(questions: str | Path, images_dir: str | Path, out_dir: str | Path, mode: str = "program",
              llm: Any = "local", workers: int = 1, baseline: str | None = None, engine: str = "local",
              limit: int | None = None, registry: str = "", use_cache: bool = False, progress: bool = True,
-             engine_options: dict | None = None) -> dict:
-    """Run the benchmark; returns the summary (also written to ``out_dir``)."""
-    items = load_items(questions, limit)
+             engine_options: dict | None = None, planner: str = "auto",
+             needs: tuple[str, ...] | None = None) -> dict:
+    """Run the benchmark; returns the summary (also written to ``out_dir``). ``needs``: keep only the
+    items whose needs all lie within it (e.g. what the lite tier covers); ``limit`` applies after."""
+    items = load_items(questions, None if needs else limit)
+    if needs:
+        items = [item for item in items if set(item.needs) <= set(needs)][:limit]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    spec = EvalSpec(str(images_dir), llm, mode, registry, use_cache, "loupe", str(out))
+    spec = EvalSpec(str(images_dir), llm, mode, registry, use_cache, "loupe", str(out), planner=planner)
     rows, wall = _run(spec, items, make_engine(engine, workers, **(engine_options or {})), "loupe", progress)
     write_jsonl(out / "results.jsonl", rows)
     summary = {"questions": str(questions), "mode": mode, "llm": llm if isinstance(llm, str) else type(llm).__name__,
-               "engine": engine, "workers": workers, **summarize(rows, wall)}
+               "engine": engine, "workers": workers, "planner": planner, "needs_filter": list(needs or []),
+               **summarize(rows, wall)}
     baseline_rows: list[dict] = []
     if baseline:
         if baseline not in BASELINES:
             from programs.errors import ProgramError
 
             raise ProgramError.at(f"unknown baseline {baseline!r}", suggestion="choose visprog")
-        base_spec = EvalSpec(str(images_dir), llm, mode, registry, False, "visprog", str(out), "baseline/images")
+        base_spec = EvalSpec(str(images_dir), llm, mode, registry, False, "visprog", str(out), images_subdir="baseline/images", planner=planner)
         baseline_rows, base_wall = _run(base_spec, items, make_engine("local", 1), "visprog baseline", progress)
         write_jsonl(out / "baseline_results.jsonl", baseline_rows)
         summary.update(compare(summary, summarize(baseline_rows, base_wall)))

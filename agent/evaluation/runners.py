@@ -37,6 +37,7 @@ class EvalSpec:
     system: str = "loupe"
     out_dir: str | None = None
     images_subdir: str = "images"
+    planner: str = "auto"
 
     def build(self):
         return (LoupeRunner if self.system == "loupe" else VisProgRunner)(self)
@@ -88,6 +89,10 @@ class _Serialized:
     def score(self, *args, **kwargs):
         with self._lock:
             return self._llm.score(*args, **kwargs)
+
+    def score_split(self, *args, **kwargs):
+        with self._lock:
+            return self._llm.score_split(*args, **kwargs)
 
     def __getattr__(self, name):
         return getattr(self._llm, name)
@@ -168,7 +173,7 @@ class LoupeRunner(_Runner):
 
             cache_path = Path(tempfile.mkdtemp(prefix="loupe-eval-")) / "program_cache.sqlite"
         self.agent = Agent(llm=self.llm, mode=spec.mode, registry=self.registry, use_cache=spec.use_cache,
-                           cache_path=cache_path)
+                           cache_path=cache_path, planner=spec.planner)
 
     def answer(self, item: Item, images: list[Image]) -> Outcome:
         left, right = images[0], (images[1] if item.two_images else None)

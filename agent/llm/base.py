@@ -218,6 +218,12 @@ class LLM:
         self.usage.add(prompt_tokens)
         return scores
 
+    def score_split(self, prompt: str, pairs: Sequence[tuple[str, str]]) -> list[tuple[float, float, int]]:
+        """For each ``(head, tail)``: log p(head | prompt), log p(tail | prompt + head), and the number of
+        tail tokens (about; for length normalisation). See :func:`split_scores`; the local model overrides
+        it with one batched pass."""
+        return split_scores(self, prompt, pairs)
+
     def _complete(self, prompt: str, system: str | None, max_tokens: int, stop: list[str],
                   temperature: float, prefix_ok: PrefixOk | None, raw: bool = False) -> Completion:
         raise NotImplementedError
@@ -229,6 +235,14 @@ class LLM:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.provider}:{self.model}>"
+
+
+def split_scores(llm, prompt: str, pairs: Sequence[tuple[str, str]]) -> list[tuple[float, float, int]]:
+    """``score_split`` for any object with ``score``: two calls, the whole continuations and the heads."""
+    pairs = list(pairs)
+    wholes = llm.score(prompt, [head + tail for head, tail in pairs])
+    heads = llm.score(prompt, [head for head, _ in pairs])
+    return [(h, w - h, max(1, len(tail) // 4)) for (_, tail), w, h in zip(pairs, wholes, heads)]
 
 
 def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:

@@ -349,12 +349,29 @@ class LocalLM(LLM):
         with self._lock, self._torch.inference_mode(), self._threads():
             return self._score_ids(prompt_ids, conts), len(prompt_ids)
 
+    def score_split(self, prompt: str, pairs) -> list[tuple[float, float, int]]:
+        """``(log p(head), log p(tail | head), tail tokens)`` of each ``(head, tail)`` after the raw ``prompt``,
+        all in one batched forward over the prompt's cached keys/values (counts as one call)."""
+        self.load()
+        tok = self._tokenizer
+        prompt_ids = tok.encode(prompt, add_special_tokens=False) or [next(iter(self._eos))]
+        heads = [tok.encode(h, add_special_tokens=False) for h, _ in pairs]
+        tails = [tok.encode(t, add_special_tokens=False) for _, t in pairs]
+        with self._lock, self._torch.inference_mode(), self._threads():
+            rows = self._token_logprobs(prompt_ids, [h + t for h, t in zip(heads, tails)])
+        self.usage.add(len(prompt_ids) + sum(map(len, heads)) + sum(map(len, tails)))
+        return [(sum(row[:len(h)]), sum(row[len(h):]), len(t)) for row, h, t in zip(rows, heads, tails)]
+
     def _score_ids(self, prompt_ids: list[int], conts: list[list[int]]) -> list[float]:
+        return [sum(row) for row in self._token_logprobs(prompt_ids, conts)]
+
+    def _token_logprobs(self, prompt_ids: list[int], conts: list[list[int]]) -> list[list[float]]:
+        """The log-probability of every token of each continuation, in one right-padded forward."""
         from transformers import DynamicCache
 
         torch = self._torch
         first = torch.log_softmax(self._feed(prompt_ids)[-1], dim=-1)
-        scores = [float(first[c[0]]) for c in conts]
+        scores = [[float(first[c[0]])] for c in conts]
         longest = max(len(c) for c in conts)
         if longest == 1:
             return scores
@@ -368,7 +385,7 @@ class LocalLM(LLM):
         for row, c in enumerate(conts):
             if len(c) > 1:
                 targets = torch.tensor(c[1:])
-                scores[row] += float(logp[row, torch.arange(len(c) - 1), targets].sum())
+                scores[row] += logp[row, torch.arange(len(c) - 1), targets].tolist()
         return scores
 
 

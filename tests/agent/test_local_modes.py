@@ -4,6 +4,7 @@ Needs `loupe models pull` (the lite pack and the embedded LLM); the tests skip w
 """
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -39,9 +40,9 @@ def agent(llm, mode):
 def test_program_mode_counts_the_horses(llm):
     answer = agent(llm, "program").ask(load_image(PHOTOS / "horses.jpg"), "How many horses are there?")
     assert answer.ok, answer.errors
-    assert "LOC(image=IMAGE,object='horses')" in answer.program and "COUNT" in answer.program
+    assert re.search(r"LOC\(image=IMAGE,object='horses?'\)", answer.program) and "COUNT" in answer.program
     assert 3 <= int(answer.text) <= 5
-    assert answer.llm_calls == 1
+    assert answer.llm_calls <= 1   # the ranking planner scores close contenders in one batched pass
 
 
 def test_saycan_mode_chooses_loc_count_result(llm):

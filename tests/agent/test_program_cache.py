@@ -51,7 +51,7 @@ def test_normalisation_folds_case_punctuation_and_whitespace(cache):
 
 def test_a_hostile_slot_value_stays_a_string_literal(cache):
     cache.store("How many horses are there?", COUNT)
-    hostile = "x') + __import__('os"
+    hostile = "horses') + __import__('os"  # still one object named, like the learned query
     hit = cache.lookup(f"how many {hostile}') are there?")
     assert hit is not None
     program = parse_program(hit.program)

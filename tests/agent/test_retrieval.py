@@ -28,15 +28,16 @@ def test_blurring_faces_brings_blur_and_face_examples_first(retriever):
 
 
 def test_counting_question_brings_counting_examples(retriever):
-    kinds = _kinds(retriever.top("how many cats", k=6))
-    assert "counting" in kinds[:2]
-    assert kinds.count("counting") >= 2
+    top = retriever.top("how many cats", k=6)
+    assert "counting" in _kinds(top)[:2]
+    counts = [e for e in top if "COUNT" in {s.module for s in e.parsed_program().steps}]
+    assert len(counts) >= 5  # counting, totals, counts in a region or per image: all programs that COUNT
 
 
-def test_spatial_question_brings_a_spatial_example_first(retriever):
+def test_spatial_question_brings_a_spatial_example_near_the_top(retriever):
     top = retriever.top("is the cup left of the laptop", k=6)
-    assert top[0].kind == "spatial"
-    assert "CROP_LEFTOF" in {s.module for s in top[0].parsed_program().steps}
+    spatial = [e for e in top[:2] if e.kind == "spatial"]
+    assert spatial and "CROP_LEFTOF" in {s.module for s in spatial[0].parsed_program().steps}
 
 
 @pytest.mark.parametrize("query, kind", [

@@ -141,3 +141,17 @@ def test_the_question_asked_is_shown_first_and_escaped(photo):
     assert 'class="question"' in page and "Is the &lt;b&gt;tie&lt;/b&gt; red?" in page
     assert page.index("Question:") < page.index("Result") < page.index("Program")
     assert 'class="question"' not in render_html(run_of(photo))
+
+
+def test_ranked_candidates_are_listed_with_their_scores_and_escaped():
+    from programs.parser import parse_program as _parse
+
+    program = _parse("BOX0=LOC(image=IMAGE,object='dog')\nFINAL_RESULT=RESULT(var=BOX0)")
+    from programs.trace import Execution
+
+    ranking = ({"program": "BOX0=LOC(image=IMAGE,object='<dog>')", "structure": -0.5, "lm_direct": None,
+                "total": 1.25}, {"program": "B=LOC(image=IMAGE,object='cat')", "structure": -2.0,
+                                 "lm_direct": -1.5, "total": -0.75})
+    page = render_html(Execution(program, (), None, {}, 0.0), ranking=ranking)
+    assert "<h2>Candidate programs</h2>" in page and "&lt;dog&gt;" in page and "<dog>" not in page
+    assert page.index("1.25") < page.index("-0.75") and "<th>structure</th>" in page

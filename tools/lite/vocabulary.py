@@ -108,6 +108,16 @@ def coco_class(name: str) -> str | None:
     return None
 
 
+def exact_class(name: str) -> str | None:
+    """The COCO class a name means as a whole (synonyms and plurals understood), without
+    ``coco_class``'s guess from the last known noun: ``exact_class("dog legs")`` is None."""
+    text = normalize(name)
+    for candidate in (text, " ".join(singular(w) for w in text.split()), singular(text)):
+        if candidate in _WORD_TO_CLASS:
+            return _WORD_TO_CLASS[candidate]
+    return None
+
+
 def is_region(name: str) -> bool:
     return name.strip().upper() in REGION_WORDS
 

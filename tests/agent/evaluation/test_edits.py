@@ -147,3 +147,18 @@ def test_missing_tools_no_image_and_no_change_fail():
 def test_without_a_region_only_tools_are_checked():
     before = photo()
     assert check_edit(before, before.copy(), ["BLUR"], ["BLUR"]).ok
+
+
+def test_a_blur_of_a_regions_core_passes_though_few_of_its_box_pixels_changed():
+    """A detector's tight face box blurred inside a larger hand-drawn region: the core lost its detail."""
+    before = photo()
+    x1, y1, x2, y2 = REGION[0]
+    core = (x1 + 20, y1 + 30, x2 - 20, y2 - 30)   # the central third of the region
+    after = before.copy()
+    cx1, cy1, cx2, cy2 = core
+    after[cy1:cy2, cx1:cx2] = cv2.GaussianBlur(before, (0, 0), 6.0)[cy1:cy2, cx1:cx2]
+    assert check_edit(before, after, ["FACEDET", "BLUR"], ["FACEDET", "BLUR"], REGION).ok
+    # the same small change beside the core (the region's edge) is no blur of the region
+    edge = before.copy()
+    edge[y1:y1 + 12, x1:x1 + 12] = cv2.GaussianBlur(before, (0, 0), 6.0)[y1:y1 + 12, x1:x1 + 12]
+    assert not check_edit(before, edge, ["FACEDET", "BLUR"], ["FACEDET", "BLUR"], REGION).ok

@@ -107,3 +107,14 @@ def test_completing_and_scoring_warn_nothing(llm):
         warnings.simplefilter("error")  # any warning, FutureWarning included, fails the test
         assert llm.complete("Name a fruit that is yellow.", max_tokens=4).text.strip()
         assert len(llm.score("The animal that says meow is a", [" cat", " dog"])) == 2
+
+
+def test_score_split_gives_the_head_and_the_tail_given_the_head_in_one_pass(llm):
+    prompt = "Question: how many horses?\nProgram:"
+    pairs = [(" LOC horse; COUNT\nQuestion:", " how many horses?"), (" OCR\nQuestion:", " how many horses?")]
+    calls = llm.usage.calls
+    split = llm.score_split(prompt, pairs)
+    assert llm.usage.calls == calls + 1
+    assert [head for head, _, _ in split] == pytest.approx(llm.score(prompt, [h for h, _ in pairs]), abs=1e-3)
+    assert all(tail < 0 and n > 0 for _, tail, n in split)
+    assert split[0][1] > split[1][1]   # the question is likelier after the program that counts horses

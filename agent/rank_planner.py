@@ -1,0 +1,298 @@
+"""The ranking planner: a small model *chooses* among typed, filled programs instead of writing one.
+
+For a question it reads the facts (``agent.query_facts``), fills every sketch (``agent.sketches``, from
+the curated library and the program cache's learned programs) in every typed way the question allows
+(``agent.sketch_fill``), and keeps at most ``max_candidates`` programs that check. Each gets
+
+    prior      = structure (what of the question it leaves unused, what it assumes that the question does
+                 not say) + W_RETRIEVAL x similarity of the question to the sketch's instructions
+                 + log(affordance) (the tools' own judgement of the filled arguments, as SayCan)
+    total      = prior + W_LM x (length-normalised log p(program | question)
+                                 + length-normalised log p(question | program))
+
+The LM terms come from one batched scoring pass (``LLM.score_split``) over the candidates whose prior is
+within ``lm_margin`` of the best (at most ``lm_top``; none when one candidate stands alone). When no
+candidate fills, or the best total is under ``threshold``, the planner generates a program as
+``ProgramPlanner`` does. A ranked program that fails is replanned by generation.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+
+from agent.llm.base import split_scores
+from agent.planner import Draft, ProgramPlanner, input_types
+from agent.query_facts import NEGATIONS, read_query
+from agent.sketch_fill import fillings
+from agent.sketches import sketches_from
+from programs.checker import check
+from programs.errors import ProgramError
+from programs.ir import program_from_json
+from programs.render import render
+
+W_RETRIEVAL = 3.0
+W_LM = 1.0
+W_AFFORDANCE = 0.5
+AFFORDANCE_FLOOR = 0.05
+RANK_HEADER = "Programs of vision tools, each with the question it answers.\n\n"
+_PENALTY = {"objects": 2.5, "faces": 2.0, "numbers": 1.5, "comparisons": 1.5, "regions": 1.5,
+            "faces_as_objects": 1.0}
+_RELATION_MODULES = ("CROP_LEFTOF", "CROP_RIGHTOF", "CROP_ABOVE", "CROP_BELOW")
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One scored candidate (see the module docstring for the terms)."""
+
+    program: str
+    gist: str
+    sketch: str
+    structure: float
+    retrieval: float
+    affordance: float
+    lm_direct: float | None = None
+    lm_channel: float | None = None
+    total: float = 0.0
+    values: tuple = ()
+
+    @property
+    def prior(self) -> float:
+        return self.structure + W_RETRIEVAL * self.retrieval + \
+            W_AFFORDANCE * math.log(max(self.affordance, AFFORDANCE_FLOOR))
+
+    def as_dict(self) -> dict:
+        return {"program": self.program, "gist": self.gist, "sketch": self.sketch,
+                "structure": round(self.structure, 3), "retrieval": round(self.retrieval, 3),
+                "affordance": round(self.affordance, 3),
+                "lm_direct": None if self.lm_direct is None else round(self.lm_direct, 3),
+                "lm_channel": None if self.lm_channel is None else round(self.lm_channel, 3),
+                "total": round(self.total, 3)}
+
+
+class RankPlanner(ProgramPlanner):
+    """``plan(query, two_images) -> Plan`` like ``ProgramPlanner``; ``rank`` shows the scored candidates."""
+
+    def __init__(self, llm, registry, retriever, examples_k: int = 6, cache=None, max_candidates: int = 64,
+                 lm_top: int = 4, lm_margin: float = 2.5, threshold: float = -7.0, **options):
+        super().__init__(llm, registry, retriever, examples_k, **options)
+        self.cache, self.max_candidates, self.lm_top, self.lm_margin = cache, max_candidates, lm_top, lm_margin
+        self.threshold = threshold
+        self._library = sketches_from((e.instruction, e.program, e.id) for e in retriever.examples)
+        self._header = RANK_HEADER + "".join(
+            f"Program: {gist_of(e.program)}\nQuestion: {e.instruction}\n\n"
+            for e in _header_examples(retriever.examples))
+
+    def sketches(self):
+        learned = self.cache.learned() if self.cache is not None and hasattr(self.cache, "learned") else []
+        return self._library + sketches_from(learned) if learned else self._library
+
+    def rank(self, query: str, two_images: bool = False) -> list[Ranked]:
+        """Every checked candidate, best first (LM terms only on the close contenders)."""
+        facts = read_query(query, two_images)
+        similarity = self._similarities(query)
+        found: dict[str, Ranked] = {}
+        for sketch in self.sketches():
+            retrieval = max((similarity.get(i, 0.0) for i in sketch.ids), default=0.0) or \
+                _overlap(query, sketch.instructions)
+            for filled in fillings(sketch, facts, two_images):
+                structure = _structure(sketch, filled, facts)
+                text = _program_text(filled.steps)
+                if text is None or text in found:
+                    continue
+                found[text] = Ranked(text, gist_of(text), (sketch.ids or sketch.instructions)[0], structure,
+                                     retrieval, 1.0, values=filled.values)
+        ranked = sorted(found.values(), key=lambda r: -r.prior)[: self.max_candidates]
+        ranked = [r for r in (self._checked(r, two_images) for r in ranked) if r is not None]
+        ranked = sorted(ranked, key=lambda r: -r.prior)[: self.max_candidates]
+        return self._with_lm(query, ranked)
+
+    def draft(self, query: str, two_images: bool = False) -> Draft:
+        ranked = self.rank(query, two_images)
+        shown = tuple(r.as_dict() for r in ranked[:5])
+        if not ranked or ranked[0].total < self.threshold:
+            generated = super().draft(query, two_images)
+            return replace(generated, ranking=shown)
+        calls = sum(1 for r in ranked if r.lm_direct is not None) and 1
+        return Draft(self._header, ranked[0].program, "", calls and len(self._header) // 4,
+                     (ranked[0].sketch,), ranking=shown)
+
+    def redraft(self, draft: Draft, errors, query: str, two_images: bool = False) -> Draft:
+        """After a ranked program failed: the next candidate that fits as well (within ``lm_margin``),
+        else a generated program; a generated program is repaired as ``ProgramPlanner`` does."""
+        if not draft.prompt.startswith(RANK_HEADER):
+            return super().redraft(draft, errors, query, two_images)
+        ranked = self.rank(query, two_images)
+        best = ranked[0].total if ranked else 0.0
+        others = [r for r in ranked if r.program != draft.text and r.total >= max(best - self.lm_margin,
+                                                                                   self.threshold)]
+        if not others:
+            return super().draft(query, two_images)
+        return Draft(draft.prompt, others[0].program, "", 0, (others[0].sketch,),
+                     ranking=tuple(r.as_dict() for r in others[:5]))
+
+    # ---- internals --------------------------------------------------------------------------------
+
+    def _similarities(self, query: str) -> dict[str, float]:
+        try:
+            return {e.id: s for e, s in self.retriever.scores(query)}
+        except Exception:  # retrieval is a prior only; without scikit-learn the word overlap stands in
+            return {}
+
+    def _checked(self, ranked: Ranked, two_images: bool) -> Ranked | None:
+        try:
+            checked = check(self.parse(ranked.program), self.registry, input_types(two_images))
+        except ProgramError:
+            return None
+        return replace(ranked, affordance=self._affordance(checked.program))
+
+    def _affordance(self, program) -> float:
+        """The product of the steps' affordances for their literal arguments (SayCan's value function),
+        each remembered: a tool's judgement of the same arguments does not change within a session."""
+        value = 1.0
+        memo = self.__dict__.setdefault("_affordances", {})
+        for step in program.steps:
+            literals = {a.name: a.value for a in step.args if not hasattr(a.value, "name")}
+            if step.module == "RESULT" or not literals:
+                continue
+            key = (step.module, repr(sorted(literals.items())))
+            if key not in memo:
+                memo[key] = self.registry.tool(step.module).affordance(literals)
+            value *= memo[key]
+        return value
+
+    def _with_lm(self, query: str, ranked: list[Ranked]) -> list[Ranked]:
+        if not ranked:
+            return ranked
+        best = ranked[0].prior
+        close = [r for r in ranked[: self.lm_top] if r.prior >= best - self.lm_margin]
+        if len(close) < 2 or getattr(self.llm, "scoring_method", None) is None:
+            return [replace(r, total=r.prior) for r in ranked]
+        question = " ".join(query.split())
+        pairs = [(f"Question: {question}\nProgram:", f" {r.gist}\n") for r in close] + \
+                [(f"Program: {r.gist}\nQuestion:", f" {question}\n") for r in close]
+        split = getattr(self.llm, "score_split", None)
+        scores = split(self._header, pairs) if split else split_scores(self.llm, self._header, pairs)
+        direct = [tail / max(1, n) for _, tail, n in scores[: len(close)]]
+        channel = [tail / max(1, n) for _, tail, n in scores[len(close):]]
+        top = max(d + c for d, c in zip(direct, channel))
+        scored = {r.program: replace(r, lm_direct=d, lm_channel=c, total=r.prior + W_LM * (d + c - top))
+                  for r, d, c in zip(close, direct, channel)}
+        floor = min(d + c for d, c in zip(direct, channel)) - top
+        out = [scored.get(r.program) or replace(r, total=r.prior + W_LM * floor) for r in ranked]
+        return sorted(out, key=lambda r: -r.total)
+
+
+def _structure(sketch, filled, facts) -> float:
+    """Minus what the candidate leaves unused of the question and what it assumes the question did not say."""
+    score = -sum(_PENALTY[k] * max(0, v) for k, v in filled.unused.items()) - 0.75 * filled.defaults
+    score -= 0.1 * len(sketch.steps)   # of two programs that fit equally, the shorter
+    modules = sketch.modules
+    for module in _RELATION_MODULES:
+        score -= 2.0 * abs(modules.count(module) - facts.relations.count(module))
+    texts = facts.has("text")
+    score -= 2.0 if ("OCR" in modules) != texts else 0.0
+    score -= 2.0 if "FACEDET" in modules and not facts.has("face") else 0.0
+    cued = {op for op in facts.ops if op in "+-"}
+    score -= 2.5 * len(cued ^ set(sketch.arithmetic))
+    score -= 1.0 if facts.predicate_negation else 0.0
+    score -= _connective_mismatch(sketch, facts)
+    wanted = answer_type(facts)
+    if sketch.answer_type != wanted:
+        score -= 4.0
+    elif wanted == "image" and facts.words and facts.words[0] in sketch.verbs:
+        score += 1.0  # the same edit verb as an instruction of this sketch
+    named = {w[:-1] if w.endswith("s") else w for w in facts.words} & _MODULE_WORDS
+    score += 1.0 * sum(1 for word in named if any(word in m.lower() for m in sketch.modules))
+    return score
+
+
+_MODULE_WORDS = {"emoji", "blur", "crop", "tag", "count", "replace", "ocr", "caption", "segment"}
+
+
+def _connective_mismatch(sketch, facts) -> float:
+    """An 'or' / 'xor' program for a question that says neither 'or'/'either' nor 'only one'."""
+    expressions = " ".join(str(s["args"].get("expr", "")) for s in sketch.steps if s["module"] == "EVAL")
+    words = set(facts.words)
+    negated = bool(set(facts.words) & NEGATIONS)
+    if ("== 0" in expressions or any(sketch.polarity)) != negated:
+        return 2.0  # absence ('== 0', a negated object) exactly when the question negates something
+    if " xor " in expressions:
+        return 0.0 if words & {"only", "just", "exactly", "but", "single"} and "one" in words else 2.0
+    if " or " in expressions:
+        return 0.0 if words & {"or", "either", "least"} else 2.0
+    return 0.0
+
+
+_YES_NO_START = ("is", "are", "does", "do", "can", "could", "was", "were", "has", "have", "will", "would",
+                 "should", "did", "isn", "aren", "doesn", "don")
+_EDIT_START = ("blur", "crop", "replace", "remove", "make", "turn", "put", "cover", "hide", "draw", "label",
+               "tag", "colour", "color", "keep", "give", "change", "swap", "zoom", "show", "highlight", "paste",
+               "stick", "pixelate", "soften", "mark", "erase", "delete", "add", "grey", "gray", "black",
+               "place", "outline", "box", "circle", "isolate", "cut", "frame", "mask", "censor", "obscure",
+               "desaturate", "emphasise", "emphasize", "focus")
+
+
+def answer_type(facts) -> str:
+    """What the question wants back, from its form: number | yesno | text | image."""
+    words = facts.words
+    first = words[0] if words else ""
+    text = " ".join(words)
+    if first in _EDIT_START and not text.startswith(("show me how many", "tell me")):
+        return "image"
+    if "how many" in text or first == "count" or "number of" in text or text.startswith("tell me how many"):
+        return "yesno" if first in _YES_NO_START else "number"
+    if first in _YES_NO_START:
+        return "yesno"
+    if first in ("what", "which", "who", "where", "read", "tell", "describe", "whats", "why", "how"):
+        return "text"
+    return "yesno"  # a statement to verify ('There is a dog in both images.')
+
+
+def _program_text(steps) -> str | None:
+    try:
+        return render(program_from_json({"steps": steps}))
+    except (ProgramError, ValueError, TypeError, KeyError):
+        return None
+
+
+def gist_of(program_text: str) -> str:
+    """A short line for the LM: ``LOC dog; COUNT; LOC cat; COUNT; EVAL yes if A > 0 and B == 0``."""
+    parts = []
+    names: dict[str, str] = {}
+    for line in program_text.strip().splitlines():
+        output, _, call = line.partition("=")
+        module, _, args = call.partition("(")
+        if module == "RESULT":
+            continue
+        if module == "EVAL":
+            expr = re.sub(r"\{(\w+)\}", lambda m: names.get(m.group(1), "X"), args.rstrip(")"))
+            parts.append("EVAL " + re.sub(r"^expr=[\"']|[\"']$", "", expr).replace("'", ""))
+        else:
+            values = re.findall(r"=(?:'([^']*)'|\"([^\"]*)\"|(LEFT|RIGHT))", args)
+            shown = " ".join(a or b or c for a, b, c in values)
+            parts.append(f"{module} {shown}".strip())
+        if module == "COUNT":
+            names[output.strip()] = "ABCDEFGH"[len(names) % 8]
+    return "; ".join(parts)
+
+
+def _overlap(query: str, instructions) -> float:
+    words = set(re.findall(r"\w+", query.lower()))
+    best = 0.0
+    for text in instructions:
+        other = set(re.findall(r"\w+", text.lower()))
+        best = max(best, len(words & other) / max(1, len(words | other)))
+    return best
+
+
+def _header_examples(examples):
+    """Four varied, short library examples for the scoring prompt (one each of a few kinds)."""
+    chosen, kinds = [], set()
+    for example in examples:
+        if example.kind in ("counting", "existence", "compositional", "ocr") and example.kind not in kinds \
+                and len(example.program.splitlines()) <= 6:
+            chosen.append(example)
+            kinds.add(example.kind)
+    return chosen

@@ -1,0 +1,173 @@
+"""Fill a sketch's holes from a question: every typed way the question's words can fill it, bounded.
+
+``fillings(sketch, facts, two_images)`` yields ``Filled`` candidates: the program JSON with values in
+place, the typed values used (the candidate's identity for the program cache) and what of the question
+it leaves unused (for the ranker). Object holes take the question's object mentions in the order it
+names them and only with the same polarity ("no cat" fills only a negated hole); numbers and comparison
+operators are taken in order; a two-image sketch whose instruction names the images in the other order
+has LEFT and RIGHT swapped.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from itertools import combinations, product
+
+from agent.query_facts import QueryFacts
+from agent.sketches import Sketch
+
+MAX_PER_SKETCH = 12
+_COMPARISONS = (">", "<", ">=", "<=", "==", "!=")
+_EMOJI_CUES = (("heart", "smiling_face_with_heart-eyes"), ("sunglass", "smiling_face_with_sunglasses"),
+               ("cool", "smiling_face_with_sunglasses"), ("laugh", "face_with_tears_of_joy"),
+               ("joy", "face_with_tears_of_joy"), ("wink", "winking_face"), ("smil", "grinning_face"),
+               ("happy", "grinning_face"), ("sad", "crying_face"), ("cry", "crying_face"), ("angry", "angry_face"),
+               ("robot", "robot"), ("skull", "skull"), ("ghost", "ghost"), ("alien", "alien"),
+               ("clown", "clown_face"), ("star", "star"), ("cat", "cat_face"), ("dog", "dog_face"),
+               ("pig", "pig_face"), ("monkey", "monkey_face"), ("poop", "pile_of_poo"))
+_PROMPT = re.compile(r"\b(?:with|into|by|for|to)\s+((?:an?|the|some)\s+)?([^.?!]+?)[.?!]*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Filled:
+    """One candidate: ``steps`` (program JSON), ``values`` (hole kind -> values in hole order),
+    ``unused`` (what of the question no hole took: counts by kind) and ``defaults`` (holes left at the
+    source program's value because the question gave none)."""
+
+    steps: list
+    values: tuple[tuple[str, tuple], ...]
+    unused: dict
+    defaults: int
+
+
+def fillings(sketch: Sketch, facts: QueryFacts, two_images: bool):
+    """Every filled candidate of ``sketch`` for ``facts`` (at most ``MAX_PER_SKETCH``)."""
+    if sketch.two_images != two_images:
+        return
+    objects = [m for m in facts.mentions if m.kind in ("object", "face")]
+    n_objects, n_phrases = sketch.holes("object"), sketch.holes("phrase")
+    if n_objects + n_phrases > len(objects) and not (n_objects == 0 and n_phrases == 0):
+        return
+    if sketch.holes("region") > len(facts.regions) or sketch.numbers > len(facts.numbers):
+        return
+    object_choices = [c for c in combinations(objects, n_objects)
+                      if all(m.negated == neg for m, neg in zip(c, sketch.polarity))]
+    if n_objects and not object_choices:
+        return
+    count = 0
+    for chosen in object_choices or [()]:
+        rest = [m for m in objects if m not in chosen]
+        for phrases in _phrase_choices(rest, n_phrases):
+            yield _fill(sketch, facts, chosen, phrases, two_images)
+            count += 1
+            if count >= MAX_PER_SKETCH:
+                return
+
+
+def _phrase_choices(mentions, holes: int):
+    if holes == 0:
+        return [()]
+    options = []
+    for chosen in combinations(mentions, holes):
+        variants = [tuple(dict.fromkeys([m.phrase or m.text, m.text])) for m in chosen]
+        options += [tuple(zip(chosen, texts)) for texts in product(*variants)]
+    return options
+
+
+def _fill(sketch: Sketch, facts: QueryFacts, chosen, phrases, two_images: bool) -> Filled:
+    comparisons = [op for op in facts.ops if op in _COMPARISONS]
+    ops = list(comparisons[:len(sketch.ops)]) + list(sketch.ops[len(comparisons):])
+    defaults = max(0, len(sketch.ops) - len(comparisons))
+    values = {"object": tuple(m.name for m in chosen), "region": facts.regions[:sketch.holes("region")],
+              "phrase": tuple(text for _, text in phrases),
+              "category": tuple(_category(m, text) for m, text in phrases[:1]),
+              "question": (_question(facts.query),), "number": facts.numbers[:sketch.numbers],
+              "op": tuple(ops)}
+    emoji = _emoji(facts) if sketch.holes("emoji") else None
+    prompt = _prompt(facts.query) if sketch.holes("prompt") else None
+    steps = copy.deepcopy(sketch.steps)
+    for step in steps:
+        for name, value in step["args"].items():
+            if isinstance(value, dict) and "hole" in value:
+                kind, n = value["hole"], value["n"]
+                if kind == "emoji":
+                    step["args"][name] = emoji or value.get("default", "grinning_face")
+                    defaults += emoji is None
+                elif kind == "prompt":
+                    step["args"][name] = prompt or "nothing"
+                    defaults += prompt is None
+                else:
+                    step["args"][name] = values[kind][n] if n < len(values[kind]) else None
+            elif isinstance(value, str) and step["module"] == "EVAL":
+                step["args"][name] = _expression(value, ops, values["number"])
+    if two_images and facts.sides[:1] and sketch.sides[:1] and facts.sides[0] != sketch.sides[0]:
+        steps = _swap_sides(steps)
+    used_positions = {i for m, text in phrases for i in range(m.start, m.start + len(text.split()))} | {
+        i for m in chosen for i in range(m.start, m.end)}
+    modifiers = {i for m in chosen for i in range(m.start, m.start + len((m.phrase or m.text).split()))}
+    left = [m for m in facts.mentions if m.kind == "object" and m.start not in used_positions
+            and not (prompt and m.text in prompt)]
+    unused = {"objects": sum(1.0 if m.known and m.start not in modifiers and not facts.is_location(m) else 0.3
+                             for m in left),
+              "faces": 0 if "FACEDET" in sketch.modules else
+              sum(1 for m in facts.mentions if m.kind == "face" and m.start not in used_positions),
+              "numbers": len(facts.numbers) - sketch.numbers,
+              "comparisons": max(0, len(comparisons) - len(sketch.ops)),
+              "regions": len(facts.regions) - sketch.holes("region")}
+    typed = tuple((k, v) for k, v in values.items() if v and (k != "question" or "VQA" in sketch.modules))
+    unused["faces_as_objects"] = sum(1 for m in chosen if m.kind == "face")
+    extra = tuple((kind, (value,)) for kind, value in (("emoji", emoji), ("prompt", prompt)) if value)
+    return Filled(steps, typed + extra, unused, defaults)
+
+
+def _category(mention, text: str):
+    return mention.name if mention.known and mention.kind == "object" and text != mention.name else None
+
+
+def _question(query: str) -> str:
+    text = " ".join(query.split()).strip()
+    return text if text.endswith("?") else text.rstrip(".!") + "?"
+
+
+def _emoji(facts: QueryFacts) -> str | None:
+    words = facts.words
+    for index, word in enumerate(words):
+        if word.startswith(("emoji", "smiley", "sticker", "face")) or word in ("smiley", "smileys"):
+            window = words[max(0, index - 3):index + 1]
+            for cue, name in _EMOJI_CUES:
+                if any(w.startswith(cue) for w in window):
+                    return name
+    return "grinning_face" if any(w.startswith("smiley") for w in words) else None
+
+
+def _prompt(query: str) -> str | None:
+    match = _PROMPT.search(query.strip())
+    if not match:
+        return None
+    article, rest = match.groups()
+    return ((article or "a ").strip() + " " + rest.strip()).strip()
+
+
+def _expression(expr: str, ops: list[str], numbers) -> str:
+    for i, op in enumerate(ops):
+        expr = expr.replace(f"<OP{i}>", op)
+    for i, number in enumerate(numbers):
+        expr = expr.replace(f"<N{i}>", str(number))
+    return expr
+
+
+def _swap_sides(steps):
+    swap = {"LEFT": "RIGHT", "RIGHT": "LEFT"}
+
+    def visit(value):
+        if isinstance(value, dict) and set(value) == {"ref"} and value["ref"] in swap:
+            return {"ref": swap[value["ref"]]}
+        if isinstance(value, dict):
+            return {k: visit(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [visit(v) for v in value]
+        return value
+
+    return [visit(step) for step in steps]

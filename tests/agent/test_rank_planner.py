@@ -1,0 +1,120 @@
+"""The ranking planner with a fake scorer: the right filled program wins, close contenders are scored in
+one batched pass, generation is the fallback, and ``--planner auto`` picks ranking for the local model."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.rank_planner import RankPlanner, gist_of
+from agent.retrieval import ExampleRetriever
+from agent.runtime import ranks_by_default
+from programs.examples_library import load_library
+from programs.parser import parse_program
+from tests.support.fake_llm import FakeLLM
+from tools.registry import default_registry
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return default_registry(plugins=False)
+
+
+@pytest.fixture(scope="module")
+def retriever():
+    return ExampleRetriever(load_library())
+
+
+def _planner(registry, retriever, llm=None, **options):
+    return RankPlanner(llm or FakeLLM(), registry, retriever, **options)
+
+
+def _locs(program_text):
+    return [(s.arg("image").name, s.arg("object")) for s in parse_program(program_text).steps if s.module == "LOC"]
+
+
+def _expr(program_text):
+    return next(s.arg("expr") for s in parse_program(program_text).steps if s.module == "EVAL")
+
+
+@pytest.mark.parametrize("query, locs, expr", [
+    ("Is there a dog but no cat or horse?", ["dog", "cat", "horse"],
+     "'yes' if {ANSWER0} > 0 and {ANSWER1} == 0 and {ANSWER2} == 0 else 'no'"),
+    ("Are there fewer kittens than puppies?", ["cat", "dog"], "'yes' if {ANSWER0} < {ANSWER1} else 'no'"),
+    ("Are at least six wine glasses on the table?", ["wine glass"], "'yes' if {ANSWER0} >= 6 else 'no'"),
+    ("How many trucks and buses are there altogether?", ["truck", "bus"], "{ANSWER0} + {ANSWER1}"),
+])
+def test_the_right_filled_program_wins(registry, retriever, query, locs, expr):
+    plan = _planner(registry, retriever).plan(query)
+    assert plan.ok
+    assert [name for _, name in _locs(plan.program_text)] == locs
+    assert _expr(plan.program_text) == expr
+
+
+def test_two_image_statements_keep_the_order_of_the_images(registry, retriever):
+    plan = _planner(registry, retriever).plan("The right photo has more dogs than the left photo.", True)
+    assert _locs(plan.program_text) == [("RIGHT", "dog"), ("LEFT", "dog")]
+    assert _expr(plan.program_text) == "'yes' if {ANSWER0} > {ANSWER1} else 'no'"
+
+
+def test_counting_and_edits_pick_their_tools(registry, retriever):
+    planner = _planner(registry, retriever)
+    assert [s.module for s in parse_program(planner.plan("How many faces are there?").program_text).steps] == [
+        "FACEDET", "COUNT", "RESULT"]
+    edit = planner.plan("Crop the photo to the giraffe").program_text
+    assert [s.module for s in parse_program(edit).steps] == ["LOC", "CROP", "RESULT"]
+    assert _locs(edit) == [("IMAGE", "giraffe")]
+
+
+def test_close_contenders_are_scored_together_and_the_scorer_can_decide(registry, retriever):
+    def prefers_or(prompt, continuation):
+        return 0.0 if " or " in continuation else -50.0
+
+    llm = FakeLLM(scorer=prefers_or)
+    planner = _planner(registry, retriever, llm, lm_margin=100.0)
+    ranked = planner.rank("Is there a bus and a truck?")
+    scored = [r for r in ranked if r.lm_direct is not None]
+    assert 2 <= len(scored) <= planner.lm_top
+    assert llm.usage.calls == 2   # a model without score_split: the whole texts, then the heads
+    assert ranked[0].lm_direct is not None and " or " in ranked[0].gist
+    neutral = _planner(registry, retriever, FakeLLM(scorer=lambda p, c: -1.0), lm_margin=100.0)
+    assert " and " in neutral.rank("Is there a bus and a truck?")[0].gist
+
+
+def test_the_channel_prompt_puts_the_question_after_the_program(registry, retriever):
+    seen = []
+    llm = FakeLLM(scorer=lambda prompt, continuation: seen.append((prompt, continuation)) or -1.0)
+    _planner(registry, retriever, llm, lm_margin=100.0).rank("Is there a cat?")
+    channel = [c for _, c in seen if c.startswith("Program: ") and c.endswith("\nQuestion: Is there a cat?\n")]
+    direct = [c for _, c in seen if c.startswith("Question: Is there a cat?\nProgram: ") and c.endswith("\n")
+              and c.count("Program:") == 1 and len(c) > len("Question: Is there a cat?\nProgram: ")]
+    assert channel and len(direct) == len(channel)
+
+
+def test_generation_is_the_fallback_when_no_sketch_fits(registry, retriever):
+    reply = "ANSWER0=VQA(image=IMAGE,question='Why is the sky blue?')\nFINAL_RESULT=RESULT(var=ANSWER0)"
+    llm = FakeLLM().enqueue(reply)
+    plan = _planner(registry, retriever, llm, threshold=100.0).plan("Why is the sky blue?")
+    assert plan.ok and plan.program_text.strip() == reply and not llm.replies  # the generation call was made
+
+
+def test_the_planner_kind_follows_the_model():
+    from agent.llm.local import LocalLM
+
+    assert ranks_by_default(LocalLM())
+    assert not ranks_by_default(FakeLLM())
+
+
+def test_gist_is_short_and_keeps_the_literals():
+    text = ("BOX0=LOC(image=LEFT,object='dog')\nANSWER0=COUNT(box=BOX0)\n"
+            "ANSWER1=EVAL(expr=\"'yes' if {ANSWER0} > 2 else 'no'\")\nFINAL_RESULT=RESULT(var=ANSWER1)")
+    assert gist_of(text) == "LOC LEFT dog; COUNT; EVAL yes if A > 2 else no"
+
+
+def test_a_failed_ranked_program_is_replaced_by_the_next_close_candidate(registry, retriever):
+    planner = _planner(registry, retriever, lm_margin=100.0)
+    first = planner.draft("Is there a bus and a truck?")
+    second = planner.redraft(first, ["a step failed"], "Is there a bus and a truck?")
+    assert second.text != first.text and second.ranking and not second.reply
+    generated = _planner(registry, retriever, FakeLLM().enqueue("FINAL_RESULT=RESULT(var=IMAGE)"), lm_margin=0.0)
+    again = generated.redraft(first, ["a step failed"], "Is there a bus and a truck?")
+    assert again.text == "FINAL_RESULT=RESULT(var=IMAGE)"   # nothing close: the model writes one

@@ -1,0 +1,71 @@
+"""Sketches derived from library programs: typed holes, polarity, operators, numbers, answer types."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.query_facts import read_query
+from agent.sketch_fill import fillings
+from agent.sketches import derive, sketches_from
+from programs.examples_library import load_library
+
+BUT_NO = ("BOX0=LOC(image=IMAGE,object='dog')\nBOX1=LOC(image=IMAGE,object='cat')\nANSWER0=COUNT(box=BOX0)\n"
+          "ANSWER1=COUNT(box=BOX1)\nANSWER2=EVAL(expr=\"'yes' if {ANSWER0} > 0 and {ANSWER1} == 0 else 'no'\")\n"
+          "FINAL_RESULT=RESULT(var=ANSWER2)\n")
+EACH = ("BOX0=LOC(image=LEFT,object='apple')\nBOX1=LOC(image=RIGHT,object='apple')\nANSWER0=COUNT(box=BOX0)\n"
+        "ANSWER1=COUNT(box=BOX1)\nANSWER2=EVAL(expr=\"'yes' if {ANSWER0} == 3 and {ANSWER1} == 3 else 'no'\")\n"
+        "FINAL_RESULT=RESULT(var=ANSWER2)\n")
+
+
+def test_objects_become_holes_in_the_order_and_polarity_of_the_instruction():
+    sketch = derive("Is there a dog but no cat?", BUT_NO)
+    assert sketch.holes("object") == 2 and sketch.polarity == (False, True)
+    assert sketch.answer_type == "yesno" and sketch.ops == () and sketch.numbers == 0
+    assert "'dog'" not in sketch.key and "== 0" in sketch.key
+
+
+def test_one_comparison_applied_to_both_images_is_one_number_and_one_operator():
+    sketch = derive("Each of the photos shows exactly three apples.", EACH)
+    assert (sketch.holes("object"), sketch.numbers, sketch.ops, sketch.two_images) == (1, 1, ("==",), True)
+
+
+def test_filling_keeps_polarity_numbers_and_operators():
+    sketch = derive("Each of the photos shows exactly three apples.", EACH)
+    filled = list(fillings(sketch, read_query("Both pictures have at least two dogs.", True), True))
+    assert len(filled) == 1
+    expr = filled[0].steps[4]["args"]["expr"]
+    assert expr == "'yes' if {ANSWER0} >= 2 and {ANSWER1} >= 2 else 'no'"
+    assert dict(filled[0].values)["object"] == ("dog",)
+    but_no = derive("Is there a dog but no cat?", BUT_NO)
+    assert list(fillings(but_no, read_query("Is there a cat but no dog?"), False))[0].values[0] == (
+        "object", ("cat", "dog"))
+    assert list(fillings(but_no, read_query("Is there no cat but a dog?"), False)) == []  # polarity differs
+    assert list(fillings(but_no, read_query("Are there dogs and cats?"), False)) == []
+
+
+def test_every_library_example_has_a_sketch_and_equal_shapes_merge():
+    library = load_library()
+    sketches = sketches_from((e.instruction, e.program, e.id) for e in library)
+    assert sum(len(s.ids) for s in sketches) == len(library)
+    assert len(sketches) < len(library)   # e.g. the counting examples share one sketch
+    counting = next(s for s in sketches if "count-sheep" in s.ids)
+    assert "count-cups" in counting.ids and counting.answer_type == "number"
+
+
+@pytest.mark.parametrize("instruction, program, kinds", [
+    ("Put a heart-eyes emoji on the face of the woman on the right.",
+     "OBJ0=FACEDET(image=IMAGE)\nOBJ1=SELECT(image=IMAGE,object=OBJ0,query='face on the right',category=None)\n"
+     "IMAGE0=EMOJI(image=IMAGE,object=OBJ1,emoji='smiling_face_with_heart-eyes')\nFINAL_RESULT=RESULT(var=IMAGE0)",
+     {"phrase": 1, "emoji": 1, "object": 0}),
+    ("Swap the coffee mug for a teapot.",
+     "OBJ0=SEG(image=IMAGE)\nOBJ1=SELECT(image=IMAGE,object=OBJ0,query='mug',category='cup')\n"
+     "IMAGE0=REPLACE(image=IMAGE,object=OBJ1,prompt='a teapot')\nFINAL_RESULT=RESULT(var=IMAGE0)",
+     {"phrase": 1, "category": 1, "prompt": 1}),
+    ("What colour is the car on the left side of the picture?",
+     "BOX0=LOC(image=IMAGE,object='LEFT')\nIMAGE0=CROP(image=IMAGE,box=BOX0)\n"
+     "ANSWER0=VQA(image=IMAGE0,question='What colour is the car?')\nFINAL_RESULT=RESULT(var=ANSWER0)",
+     {"region": 1, "question": 1, "object": 0}),
+])
+def test_other_holes_are_typed(instruction, program, kinds):
+    sketch = derive(instruction, program)
+    assert {kind: sketch.holes(kind) for kind in kinds} == kinds
