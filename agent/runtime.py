@@ -37,9 +37,10 @@ class Runtime:
         self.task_retriever = ExampleRetriever([e for e in library if e.tasks])
         self.images = ImageStore(image_folder)
         self.step_timeout_s = step_timeout_s
+        program_planner = ProgramPlanner(llm, registry, self.retriever, examples_k)
         self._planners = {
-            "program": ProgramPlanner(llm, registry, self.retriever, examples_k),
-            "tasks": TaskPlanner(llm, registry, self.task_retriever, examples_k=4),
+            "program": program_planner,
+            "tasks": TaskPlanner(llm, registry, self.task_retriever, examples_k=4, program_planner=program_planner),
         }
         self.cache = None
         if use_cache:

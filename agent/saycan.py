@@ -1,22 +1,29 @@
 """SayCan-style step planner: at each step, score every candidate next step by the LLM's likelihood
 of its text after the few-shot prompt, the query and the steps so far, multiply by the tool's
 affordance (can it succeed here?), run the best, and repeat until RESULT or the step bound.
-Every candidate's two scores are kept for the trace and the report.
+
+Before scoring, candidates that cannot succeed are pruned: a tool whose affordance is 0 here, a step
+the checker rejects after the steps so far, a RESULT of found objects (not an answer; TAG shows them).
+The rest are scored in one forward on the KV-cached prompt (``LocalLM.score_tree``: their shared
+beginnings once; ``llm.score`` for other models). Every scored candidate's two scores, and what was
+pruned and why, are kept for the trace and the report.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 import math
+import re
 from typing import Any, Mapping
 
 from agent import prompts
 from agent.candidates import candidates
-from programs.ir import Program, Ref
+from programs.ir import Arg, Program, Ref, Step
 from programs.render import render_step
 from programs.trace import Execution, StepRecord
 
 CHARS_PER_TOKEN = 4.0
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,7 @@ class SayCanStep:
     chosen: str
     candidates: tuple[ScoredCandidate, ...]
     record: StepRecord
+    pruned: tuple[tuple[str, str], ...] = ()   # (candidate text, why it was not scored)
 
 
 @dataclass(frozen=True)
@@ -61,18 +69,21 @@ class SayCanPlanner:
         failed: list[StepRecord] = []
         usage_before = self.llm.usage.prompt_tokens
         result = None
-        for _ in range(self.max_steps):
+        for number in range(self.max_steps):
             options = candidates(self.registry, values, query, done_texts)[: self.max_candidates]
+            options, affordances, pruned = prune(options, self.registry, values, lines, inputs,
+                                                 last=number == self.max_steps - 1, question=is_question(query))
             if not options:
                 break
             prompt = prompts.saycan_prompt(examples, query, lines)
-            scored = self._score(prompt, options, values)
+            scored = self._score(prompt, options, affordances)
             calls += 1
             for index in sorted(range(len(options)), key=lambda i: -scored[i].combined):
                 step = options[index]
-                if step.module == "RESULT":
+                if step.module == "RESULT":  # done wins: stop here
                     result = values[step.args[0].value.name]
-                    steps.append(SayCanStep(scored[index].text, tuple(scored), records[-1] if records else None))
+                    steps.append(SayCanStep(scored[index].text, tuple(scored), records[-1] if records else None,
+                                            pruned))
                     return self._finish(steps, records, failed, lines + [scored[index].text], result, inputs,
                                         calls, usage_before)
                 if scored[index].combined <= 0:
@@ -83,26 +94,25 @@ class SayCanPlanner:
                     values[step.output] = record.value
                     lines.append(scored[index].text)
                     records.append(record)
-                    steps.append(SayCanStep(scored[index].text, tuple(scored), record))
+                    steps.append(SayCanStep(scored[index].text, tuple(scored), record, pruned))
                     break
                 failed.append(record)  # a failed try is kept apart; the next best is tried
             else:
                 break
         return self._finish(steps, records, failed, lines, result, inputs, calls, usage_before)
 
-    def _score(self, prompt: str, options, values) -> list[ScoredCandidate]:
+    def _score(self, prompt: str, options, affordances: list[float]) -> list[ScoredCandidate]:
+        """Every option's LLM log-likelihood (one forward on the cached prompt), its probability among
+        the options (length-normalised softmax), and the product with its affordance."""
         texts = [render_step(step) for step in options]
-        logprobs = self.llm.score(prompt, [text + "\n" for text in texts])
+        scorer = getattr(self.llm, "score_tree", None) or self.llm.score
+        logprobs = scorer(prompt, [text + "\n" for text in texts])
         normalised = [lp / max(1.0, len(t) / CHARS_PER_TOKEN) for lp, t in zip(logprobs, texts)]
         top = max(normalised)
         weights = [math.exp(n - top) for n in normalised]
         total = sum(weights)
-        scored = []
-        for step, text, lp, w in zip(options, texts, logprobs, weights):
-            args = {a.name: (values.get(a.value.name) if isinstance(a.value, Ref) else a.value) for a in step.args}
-            affordance = self.registry.tool(step.module).affordance(args) if step.module != "RESULT" else 1.0
-            scored.append(ScoredCandidate(text, lp, w / total, affordance, (w / total) * affordance))
-        return scored
+        return [ScoredCandidate(text, lp, w / total, affordance, (w / total) * affordance)
+                for text, lp, w, affordance in zip(texts, logprobs, weights, affordances)]
 
     def _finish(self, steps, records, failed, lines, result, inputs, calls, usage_before) -> SayCanRun:
         from programs.parser import parse_program
@@ -112,3 +122,67 @@ class SayCanPlanner:
                               sum(r.wall_s for r in records))
         return SayCanRun(tuple(steps), execution, calls, self.llm.usage.prompt_tokens - usage_before,
                          tuple(failed))
+
+
+_QUESTION_WORDS = set("how is are what which who whose where when why does do did was were has have".split())
+
+
+def is_question(query: str) -> bool:
+    """A question asks for an answer, not an edited image: "How many...?", "Is there...?" (not "Can
+    you blur...?")."""
+    words = query.strip().lower().split()
+    return query.strip().endswith("?") and bool(words) and words[0] in _QUESTION_WORDS
+
+
+def prune(options, registry, values: Mapping[str, Any], lines: list[str], inputs: Mapping[str, Any],
+          last: bool = False, question: bool = False):
+    """The options worth scoring, their affordances, and the rest as ``(text, why)``: affordance 0,
+    rejected by the checker after ``lines``, a RESULT of objects, a finishing step (EVAL, RESULT)
+    while objects found earlier are still unused (counted, cropped, tagged...: a detection nobody
+    uses is a missing step), an EVAL that uses fewer of the unused counts than another EVAL does
+    (a count nobody uses is a lost one), or an image edit when the query is a ``question``; on the
+    ``last`` step RESULT is always allowed."""
+    from programs.checker import check
+    from programs.errors import ProgramError
+    from programs.parser import parse_program
+    from programs.values import ValueType, type_of
+
+    so_far = parse_program("\n".join(lines)).steps if lines else ()
+    input_types = {name: type_of(value) for name, value in inputs.items()}
+    used = {r.name for line in so_far for r in line.refs()}
+    unused = [n for n, v in values.items() if n not in used and type_of(v) is ValueType.OBJECTS]
+    scalars = {n for n, v in values.items() if n not in used and type_of(v) is ValueType.NUMBER}
+    cover = {id(s): len(scalars & set(_PLACEHOLDER.findall(str(s.arg("expr"))))) for s in options
+             if s.module == "EVAL"}
+    kept, affordances, pruned = [], [], []
+    for step in options:
+        text = render_step(step)
+        if question and step.module != "RESULT" and registry.tool_class(step.module).writes_image:
+            pruned.append((text, "the question asks for an answer, not an edited image"))
+            continue
+        if step.module == "EVAL" and cover[id(step)] < max(cover.values()):
+            pruned.append((text, "another EVAL uses more of the counts not used yet"))
+            continue
+        if unused and step.module in ("EVAL", "RESULT") and not (last and step.module == "RESULT"):
+            pruned.append((text, f"{', '.join(unused)} not used yet"))
+            continue
+        if step.module == "RESULT":
+            if type_of(values.get(step.args[0].value.name)) is ValueType.OBJECTS:
+                pruned.append((text, "objects are not an answer"))
+                continue
+            affordance = 1.0
+        else:
+            args = {a.name: (values.get(a.value.name) if isinstance(a.value, Ref) else a.value) for a in step.args}
+            affordance = registry.tool(step.module).affordance(args)
+            if affordance <= 0:
+                pruned.append((text, "affordance 0"))
+                continue
+        ending = () if step.module == "RESULT" else (Step("FINAL_RESULT", "RESULT", (Arg("var", Ref(step.output)),)),)
+        try:
+            check(Program(tuple(so_far) + (step,) + ending), registry, input_types)
+        except ProgramError as error:
+            pruned.append((text, "does not check: " + error.diagnostics[0].message))
+            continue
+        kept.append(step)
+        affordances.append(affordance)
+    return kept, affordances, tuple(pruned)
