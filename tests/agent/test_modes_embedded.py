@@ -5,10 +5,9 @@ scoring and scores each step in one call."""
 import json
 
 import numpy as np
-import pytest
 
 from fake_llm import FakeLLM
-from test_agent_graph import InstantLoc, photo, registry  # noqa: F401 (shared fixtures)
+from fakes import InstantLoc
 from programs.checker import check
 from programs.parser import parse_program
 from programs.task_render import program_to_tasks_json
