@@ -18,9 +18,12 @@ from typing import Any, Mapping
 
 from agent import prompts
 from agent.candidates import candidates
+from programs.checker import check
+from programs.errors import ProgramError
 from programs.ir import Arg, Program, Ref, Step
 from programs.render import render_step
 from programs.trace import Execution, StepRecord
+from programs.values import ValueType, type_of
 
 CHARS_PER_TOKEN = 4.0
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -142,47 +145,47 @@ def prune(options, registry, values: Mapping[str, Any], lines: list[str], inputs
     uses is a missing step), an EVAL that uses fewer of the unused counts than another EVAL does
     (a count nobody uses is a lost one), or an image edit when the query is a ``question``; on the
     ``last`` step RESULT is always allowed."""
-    from programs.checker import check
-    from programs.errors import ProgramError
     from programs.parser import parse_program
-    from programs.values import ValueType, type_of
 
-    so_far = parse_program("\n".join(lines)).steps if lines else ()
-    input_types = {name: type_of(value) for name, value in inputs.items()}
+    so_far = tuple(parse_program("\n".join(lines)).steps) if lines else ()
     used = {r.name for line in so_far for r in line.refs()}
     unused = [n for n, v in values.items() if n not in used and type_of(v) is ValueType.OBJECTS]
     scalars = {n for n, v in values.items() if n not in used and type_of(v) is ValueType.NUMBER}
     cover = {id(s): len(scalars & set(_PLACEHOLDER.findall(str(s.arg("expr"))))) for s in options
              if s.module == "EVAL"}
+    input_types = {name: type_of(value) for name, value in inputs.items()}
     kept, affordances, pruned = [], [], []
     for step in options:
-        text = render_step(step)
+        why = ""
         if question and step.module != "RESULT" and registry.tool_class(step.module).writes_image:
-            pruned.append((text, "the question asks for an answer, not an edited image"))
-            continue
-        if step.module == "EVAL" and cover[id(step)] < max(cover.values()):
-            pruned.append((text, "another EVAL uses more of the counts not used yet"))
-            continue
-        if unused and step.module in ("EVAL", "RESULT") and not (last and step.module == "RESULT"):
-            pruned.append((text, f"{', '.join(unused)} not used yet"))
-            continue
-        if step.module == "RESULT":
-            if type_of(values.get(step.args[0].value.name)) is ValueType.OBJECTS:
-                pruned.append((text, "objects are not an answer"))
-                continue
-            affordance = 1.0
+            why = "the question asks for an answer, not an edited image"
+        elif step.module == "EVAL" and cover[id(step)] < max(cover.values()):
+            why = "another EVAL uses more of the counts not used yet"
+        elif unused and step.module in ("EVAL", "RESULT") and not (last and step.module == "RESULT"):
+            why = f"{', '.join(unused)} not used yet"
+        affordance = 0.0 if why else _affordance(step, registry, values)
+        why = why or ("affordance 0" if affordance <= 0 else _check_problem(step, so_far, registry, input_types))
+        if why:
+            pruned.append((render_step(step), why))
         else:
-            args = {a.name: (values.get(a.value.name) if isinstance(a.value, Ref) else a.value) for a in step.args}
-            affordance = registry.tool(step.module).affordance(args)
-            if affordance <= 0:
-                pruned.append((text, "affordance 0"))
-                continue
-        ending = () if step.module == "RESULT" else (Step("FINAL_RESULT", "RESULT", (Arg("var", Ref(step.output)),)),)
-        try:
-            check(Program(tuple(so_far) + (step,) + ending), registry, input_types)
-        except ProgramError as error:
-            pruned.append((text, "does not check: " + error.diagnostics[0].message))
-            continue
-        kept.append(step)
-        affordances.append(affordance)
+            kept.append(step)
+            affordances.append(affordance)
     return kept, affordances, tuple(pruned)
+
+
+def _affordance(step: Step, registry, values: Mapping[str, Any]) -> float:
+    """The tool's affordance with the step's arguments (RESULT: 1, but 0 for objects: not an answer)."""
+    if step.module == "RESULT":
+        return 0.0 if type_of(values.get(step.args[0].value.name)) is ValueType.OBJECTS else 1.0
+    args = {a.name: (values.get(a.value.name) if isinstance(a.value, Ref) else a.value) for a in step.args}
+    return registry.tool(step.module).affordance(args)
+
+
+def _check_problem(step: Step, so_far: tuple, registry, input_types) -> str:
+    """The checker's first message for the steps so far plus ``step`` (and a RESULT of it); "" if it checks."""
+    ending = () if step.module == "RESULT" else (Step("FINAL_RESULT", "RESULT", (Arg("var", Ref(step.output)),)),)
+    try:
+        check(Program(so_far + (step,) + ending), registry, input_types)
+    except ProgramError as error:
+        return "does not check: " + error.diagnostics[0].message
+    return ""
