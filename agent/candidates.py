@@ -52,6 +52,11 @@ def _is_stopword(phrase: str) -> bool:
     return all(word in _STOP for word in phrase.split())
 
 
+def content_words(query: str) -> list[str]:
+    """The query's words that can name something (stopwords and question words left out)."""
+    return [w for w in query_phrases(query, 1) if not _is_stopword(w)]
+
+
 def expressions(values: Mapping[str, object]) -> list[str]:
     scalars = [n for n, v in values.items() if type_of(v) in (ValueType.NUMBER, ValueType.TEXT, ValueType.BOOL)]
     scalars = scalars[-3:]

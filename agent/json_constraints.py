@@ -4,8 +4,13 @@ A small pushdown scanner over JSON (objects, arrays, strings, integers, true/fal
 any prefix of a JSON list of task objects, plus a few schema rules that keep a small model on track:
 a task's keys are ``task``, ``id``, ``dep`` and ``args``; its ``task`` names a known task or module;
 ``args`` maps argument names to strings (no escapes) or integers; ``dep`` lists earlier ids or -1;
-at most single spaces between tokens and no line breaks; ids of at most three digits; nothing after
-the closing ``]``.
+at most single spaces between tokens and no line breaks; nothing after the closing ``]``.
+
+The list always ends, whatever the model prefers, long before any token budget: task ``k`` has id
+``k``; a task may not repeat an earlier one (same task and arguments) nor name an argument twice;
+strings are at most ``MAX_STRING`` characters; after a task that produces the answer (``EVAL``,
+``RESULT``) or after ``max_tasks`` tasks, only ``]`` may follow. ``task_bound`` derives that bound
+from the query: what it asks about, not a fixed budget.
 """
 
 from __future__ import annotations
@@ -17,24 +22,41 @@ _ARG_NAMES = ("image", "text", "labels", "label", "object", "objects", "box", "m
               "prompt", "emoji", "categories", "max", "expr", "var")
 _LITERALS = ("true", "false", "null")
 _NUMBER = re.compile(r"-?\d*")
+FINAL_TASKS = ("EVAL", "RESULT")
+MAX_STRING = 160
+MIN_TASKS, MAX_TASKS = 3, 12
+
+
+def task_bound(query: str) -> int:
+    """How many tasks a question may need: a detection and a count (or an edit) per thing it names,
+    plus two (a combining step and one more), within ``MIN_TASKS..MAX_TASKS``."""
+    from agent.candidates import content_words
+
+    return max(MIN_TASKS, min(MAX_TASKS, 2 * len(content_words(query)) + 2))
 
 
 class TaskListPrefix:
-    def __init__(self, task_names):
+    """``prefix_ok`` for task lists of at most ``max_tasks`` tasks (see the module docstring)."""
+
+    def __init__(self, task_names, max_tasks: int = MAX_TASKS, final_tasks=FINAL_TASKS):
         self.task_names = tuple(sorted(set(task_names)))
+        self.max_tasks, self.final_tasks = max_tasks, tuple(final_tasks)
 
     def __call__(self, text: str) -> bool:
         try:
-            return _Scanner(text, self.task_names).run() is not None
+            return self._scanner(text).run() is not None
         except _Invalid:
             return False
 
     def is_complete(self, text: str) -> bool:
         """The text is a whole task list (the closing ``]`` written)."""
         try:
-            return _Scanner(text, self.task_names).run() is True
+            return self._scanner(text).run() is True
         except _Invalid:
             return False
+
+    def _scanner(self, text: str) -> _Scanner:
+        return _Scanner(text, self.task_names, self.max_tasks, self.final_tasks)
 
 
 class _Invalid(Exception):
@@ -42,11 +64,16 @@ class _Invalid(Exception):
 
 
 class _Scanner:
-    def __init__(self, text: str, task_names):
+    def __init__(self, text: str, task_names, max_tasks: int = MAX_TASKS, final_tasks=FINAL_TASKS):
         self.text, self.pos, self.task_names = text, 0, task_names
+        self.max_tasks, self.final_tasks = max_tasks, final_tasks
         self.current_id: int | None = None
         self.keys_used: set[str] = set()
         self.deps_seen: set[str] = set()
+        self.count, self.final_written = 0, False
+        self.current_task = ""
+        self.seen: set[tuple[str, str]] = set()
+        self.arg_names: set[str] = set()
 
     def at_end(self) -> bool:
         return self.pos >= len(self.text)
@@ -72,7 +99,7 @@ class _Scanner:
         """True: a complete list; False: a valid prefix of one; raises ``_Invalid`` otherwise."""
         if not self.expect("["):
             return False
-        if not self.sequence("]", lambda: self.task()):
+        if not self.sequence("]", self.task, lambda: self.count < self.max_tasks and not self.final_written):
             return False
         self.spaces()
         if not self.at_end():
@@ -103,8 +130,12 @@ class _Scanner:
     def task(self) -> bool:
         if not self.expect("{"):
             return False
-        self.current_id, self.keys_used = None, set()
-        return self.sequence("}", self.task_member, lambda: len(self.keys_used) < len(_TASK_KEYS))
+        self.current_id, self.keys_used, self.current_task = None, set(), ""
+        self.count += 1
+        done = self.sequence("}", self.task_member, lambda: len(self.keys_used) < len(_TASK_KEYS))
+        if done and self.current_task in self.final_tasks:
+            self.final_written = True  # the answer is computed: the list ends here
+        return done
 
     def task_member(self) -> bool:
         key = self.string(tuple(k for k in _TASK_KEYS if k not in self.keys_used))
@@ -114,22 +145,48 @@ class _Scanner:
         if not self.expect(":"):
             return False
         if key == "task":
-            return self.string(self.task_names) is not None
+            name = self.string(self.task_names)
+            self.current_task = name or ""
+            return name is not None
         if key == "id":
-            start = self.pos
-            done = self.integer()
-            if done:
-                self.current_id = int(self.text[start:self.pos].strip())
-            return done
+            return self.task_id()
         if key == "dep":
             self.deps_seen = set()
             return self.expect("[") and self.sequence("]", self.dependency)
-        return self.expect("{") and self.sequence("}", self.argument)
+        return self.arguments()
+
+    def task_id(self) -> bool:
+        """Task k (from 0) has the id k."""
+        start = self.pos
+        done = self.integer()
+        digits = self.text[start:self.pos].strip()
+        wanted = str(self.count - 1)
+        if (done and digits != wanted) or not wanted.startswith(digits):
+            raise _Invalid
+        if done:
+            self.current_id = int(digits)
+        return done
+
+    def arguments(self) -> bool:
+        """The ``args`` object; a task with the same name and arguments as an earlier one is refused."""
+        self.arg_names = set()
+        if not self.expect("{"):
+            return False
+        start = self.pos - 1
+        if not self.sequence("}", self.argument):
+            return False
+        signature = (self.current_task, re.sub(r"\s", "", self.text[start:self.pos]))
+        if signature in self.seen:
+            raise _Invalid
+        self.seen.add(signature)
+        return True
 
     def argument(self) -> bool:
         """``"name": "text"`` or ``"name": 3``, the name one a task or module takes."""
-        if self.string(_ARG_NAMES) is None or not self.expect(":"):
+        name = self.string(tuple(n for n in _ARG_NAMES if n not in self.arg_names))
+        if name is None or not self.expect(":"):
             return False
+        self.arg_names.add(name)
         self.spaces()
         if self.at_end():
             return False
@@ -152,7 +209,7 @@ class _Scanner:
                 if choices is not None and content not in choices:
                     raise _Invalid
                 return content
-            if char == "\n":
+            if char == "\n" or self.pos - start >= MAX_STRING:
                 raise _Invalid
             self.pos += 1
         if choices is not None and not any(c.startswith(self.text[start:]) for c in choices):

@@ -2,7 +2,10 @@
 repair call that quotes the checker's messages when the first answer does not check).
 
 ``ProgramPlanner`` asks for VisProg text (constrained decoding for local models); ``TaskPlanner``
-asks for a HuggingGPT task list. Both return a ``Plan``.
+asks for a HuggingGPT task list. Both return a ``Plan``. With the embedded model the task planner does
+not generate JSON: it takes the program planner's checked plan and renders it as a task list (one IR,
+two surfaces, ``programs.task_render``); with other models it generates the list, and constrained
+decoding bounds its length by the question (``agent.json_constraints``).
 """
 
 from __future__ import annotations
@@ -120,10 +123,14 @@ class _Planner:
                     error="the planner's program did not check: " + "; ".join(attempts[-1].errors))
 
     def _ask(self, prompt: str, query: str, two_images: bool, examples: tuple[str, ...]) -> Draft:
-        completion = self.llm.complete(prompt, system=self.system, max_tokens=self.max_tokens, temperature=0.0,
+        completion = self.llm.complete(prompt, system=self.system, max_tokens=self.token_budget(query),
+                                       temperature=0.0,
                                        stop=["\nQuestion:", "\nRequest:"], raw=True,
                                        prefix_ok=self.constraint(query, two_images))
         return Draft(prompt, self.extract(completion.text), completion.text, completion.prompt_tokens, examples)
+
+    def token_budget(self, query: str) -> int:
+        return self.max_tokens
 
     # subclasses: system, prompt(), extract(), parse(), constraint()
 
@@ -168,21 +175,49 @@ class ProgramPlanner(_Planner):
 
 
 class TaskPlanner(_Planner):
-    """Give it a retriever over the library examples that have a task list."""
+    """Give it a retriever over the library examples that have a task list, and the program planner
+    (used instead of JSON generation with the embedded model: see the module docstring)."""
 
     mode = "tasks"
     system = prompts.TASKS_SYSTEM
+    TOKENS_PER_TASK = 48  # a task object is ~25-40 tokens: the list's bound, not this budget, ends it
+
+    def __init__(self, llm, registry, retriever, examples_k: int = 6, max_repairs: int = 1,
+                 max_tokens: int = 320, program_planner: ProgramPlanner | None = None):
+        super().__init__(llm, registry, retriever, examples_k, max_repairs, max_tokens)
+        self.program_planner = program_planner
+
+    def via_program_planner(self) -> bool:
+        """The embedded model plans through the program planner (its output rendered as tasks)."""
+        return self.program_planner is not None and getattr(self.llm, "provider", "") == "local"
+
+    def draft(self, query: str, two_images: bool = False) -> Draft:
+        """With the embedded model: the program planner's checked plan as a task list (``prompt`` is
+        empty, so a repair plans afresh); when it finds none, or with other models, one JSON generation."""
+        if self.via_program_planner():
+            from programs.task_render import program_to_tasks_json
+
+            plan = self.program_planner.plan(query, two_images)
+            if plan.ok:
+                text = program_to_tasks_json(plan.checked.program)
+                return Draft("", text, plan.program_text, plan.prompt_tokens, plan.examples)
+        return super().draft(query, two_images)
 
     def prompt(self, examples, query, two_images):
         return prompts.tasks_prompt(self.registry, examples, query)
 
+    def token_budget(self, query: str) -> int:
+        from agent.json_constraints import task_bound
+
+        return max(self.max_tokens, self.TOKENS_PER_TASK * task_bound(query))
+
     def constraint(self, query, two_images):
         if not getattr(self.llm, "supports_constraints", False):
             return None
-        from agent.json_constraints import TaskListPrefix
+        from agent.json_constraints import TaskListPrefix, task_bound
         from programs.tasks import TASK_ALIASES
 
-        return TaskListPrefix(list(TASK_ALIASES) + self.registry.names())
+        return TaskListPrefix(list(TASK_ALIASES) + self.registry.names(), max_tasks=task_bound(query))
 
     @staticmethod
     def extract(text: str) -> str:

@@ -62,7 +62,7 @@ class Runtime:
             program_planner = ProgramPlanner(llm, registry, self.retriever, examples_k)
         self._planners = {
             "program": program_planner,
-            "tasks": TaskPlanner(llm, registry, self.task_retriever, examples_k=4),
+            "tasks": TaskPlanner(llm, registry, self.task_retriever, examples_k=4, program_planner=program_planner),
         }
         self.executions: dict[str, Execution] = {}
         self.saycan_runs: dict[str, SayCanRun] = {}

@@ -4,21 +4,32 @@ affordance (can it succeed here?), run the best, and repeat until RESULT or the 
 Every candidate's two scores are kept for the trace and the report. With ``approve``, a step that
 writes an image runs only once ``approve(program so far + the step, [module])`` says yes; a refusal
 ends the run (``rejected``).
+
+Before scoring, candidates that cannot succeed are pruned: a tool whose affordance is 0 here, a step
+the checker rejects after the steps so far, a RESULT of found objects (not an answer; TAG shows them).
+The rest are scored in one forward on the KV-cached prompt (``LocalLM.score_tree``: their shared
+beginnings once; ``llm.score`` for other models). Every scored candidate's two scores, and what was
+pruned and why, are kept for the trace and the report.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 import math
+import re
 from typing import Any, Callable, Mapping
 
 from agent import prompts
 from agent.candidates import candidates
-from programs.ir import Program, Ref
+from programs.checker import check
+from programs.errors import ProgramError
+from programs.ir import Arg, Program, Ref, Step
 from programs.render import render_step
 from programs.trace import Execution, StepRecord
+from programs.values import ValueType, type_of
 
 CHARS_PER_TOKEN = 4.0
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,7 @@ class SayCanStep:
     chosen: str
     candidates: tuple[ScoredCandidate, ...]
     record: StepRecord
+    pruned: tuple[tuple[str, str], ...] = ()   # (candidate text, why it was not scored)
 
 
 @dataclass(frozen=True)
@@ -65,18 +77,21 @@ class SayCanPlanner:
         failed: list[StepRecord] = []
         usage_before = self.llm.usage.prompt_tokens
         result = None
-        for _ in range(self.max_steps):
+        for number in range(self.max_steps):
             options = candidates(self.registry, values, query, done_texts)[: self.max_candidates]
+            options, affordances, pruned = prune(options, self.registry, values, lines, inputs,
+                                                 last=number == self.max_steps - 1, question=is_question(query))
             if not options:
                 break
             prompt = prompts.saycan_prompt(examples, query, lines)
-            scored = self._score(prompt, options, values)
+            scored = self._score(prompt, options, affordances)
             calls += 1
             for index in sorted(range(len(options)), key=lambda i: -scored[i].combined):
                 step = options[index]
-                if step.module == "RESULT":
+                if step.module == "RESULT":  # done wins: stop here
                     result = values[step.args[0].value.name]
-                    steps.append(SayCanStep(scored[index].text, tuple(scored), records[-1] if records else None))
+                    steps.append(SayCanStep(scored[index].text, tuple(scored), records[-1] if records else None,
+                                            pruned))
                     return self._finish(steps, records, failed, lines + [scored[index].text], result, inputs,
                                         calls, usage_before)
                 if scored[index].combined <= 0:
@@ -90,26 +105,25 @@ class SayCanPlanner:
                     values[step.output] = record.value
                     lines.append(scored[index].text)
                     records.append(record)
-                    steps.append(SayCanStep(scored[index].text, tuple(scored), record))
+                    steps.append(SayCanStep(scored[index].text, tuple(scored), record, pruned))
                     break
                 failed.append(record)  # a failed try is kept apart; the next best is tried
             else:
                 break
         return self._finish(steps, records, failed, lines, result, inputs, calls, usage_before)
 
-    def _score(self, prompt: str, options, values) -> list[ScoredCandidate]:
+    def _score(self, prompt: str, options, affordances: list[float]) -> list[ScoredCandidate]:
+        """Every option's LLM log-likelihood (one forward on the cached prompt), its probability among
+        the options (length-normalised softmax), and the product with its affordance."""
         texts = [render_step(step) for step in options]
-        logprobs = self.llm.score(prompt, [text + "\n" for text in texts])
+        scorer = getattr(self.llm, "score_tree", None) or self.llm.score
+        logprobs = scorer(prompt, [text + "\n" for text in texts])
         normalised = [lp / max(1.0, len(t) / CHARS_PER_TOKEN) for lp, t in zip(logprobs, texts)]
         top = max(normalised)
         weights = [math.exp(n - top) for n in normalised]
         total = sum(weights)
-        scored = []
-        for step, text, lp, w in zip(options, texts, logprobs, weights):
-            args = {a.name: (values.get(a.value.name) if isinstance(a.value, Ref) else a.value) for a in step.args}
-            affordance = self.registry.tool(step.module).affordance(args) if step.module != "RESULT" else 1.0
-            scored.append(ScoredCandidate(text, lp, w / total, affordance, (w / total) * affordance))
-        return scored
+        return [ScoredCandidate(text, lp, w / total, affordance, (w / total) * affordance)
+                for text, lp, w, affordance in zip(texts, logprobs, weights, affordances)]
 
     def _approved(self, step, lines: list[str]) -> bool:
         """Whether ``step`` may run: it writes no image, or approval is off, or a person said yes."""
@@ -126,3 +140,67 @@ class SayCanPlanner:
                               sum(r.wall_s for r in records))
         return SayCanRun(tuple(steps), execution, calls, self.llm.usage.prompt_tokens - usage_before,
                          tuple(failed), rejected)
+
+
+_QUESTION_WORDS = set("how is are what which who whose where when why does do did was were has have".split())
+
+
+def is_question(query: str) -> bool:
+    """A question asks for an answer, not an edited image: "How many...?", "Is there...?" (not "Can
+    you blur...?")."""
+    words = query.strip().lower().split()
+    return query.strip().endswith("?") and bool(words) and words[0] in _QUESTION_WORDS
+
+
+def prune(options, registry, values: Mapping[str, Any], lines: list[str], inputs: Mapping[str, Any],
+          last: bool = False, question: bool = False):
+    """The options worth scoring, their affordances, and the rest as ``(text, why)``: affordance 0,
+    rejected by the checker after ``lines``, a RESULT of objects, a finishing step (EVAL, RESULT)
+    while objects found earlier are still unused (counted, cropped, tagged...: a detection nobody
+    uses is a missing step), an EVAL that uses fewer of the unused counts than another EVAL does
+    (a count nobody uses is a lost one), or an image edit when the query is a ``question``; on the
+    ``last`` step RESULT is always allowed."""
+    from programs.parser import parse_program
+
+    so_far = tuple(parse_program("\n".join(lines)).steps) if lines else ()
+    used = {r.name for line in so_far for r in line.refs()}
+    unused = [n for n, v in values.items() if n not in used and type_of(v) is ValueType.OBJECTS]
+    scalars = {n for n, v in values.items() if n not in used and type_of(v) is ValueType.NUMBER}
+    cover = {id(s): len(scalars & set(_PLACEHOLDER.findall(str(s.arg("expr"))))) for s in options
+             if s.module == "EVAL"}
+    input_types = {name: type_of(value) for name, value in inputs.items()}
+    kept, affordances, pruned = [], [], []
+    for step in options:
+        why = ""
+        if question and step.module != "RESULT" and registry.tool_class(step.module).writes_image:
+            why = "the question asks for an answer, not an edited image"
+        elif step.module == "EVAL" and cover[id(step)] < max(cover.values()):
+            why = "another EVAL uses more of the counts not used yet"
+        elif unused and step.module in ("EVAL", "RESULT") and not (last and step.module == "RESULT"):
+            why = f"{', '.join(unused)} not used yet"
+        affordance = 0.0 if why else _affordance(step, registry, values)
+        why = why or ("affordance 0" if affordance <= 0 else _check_problem(step, so_far, registry, input_types))
+        if why:
+            pruned.append((render_step(step), why))
+        else:
+            kept.append(step)
+            affordances.append(affordance)
+    return kept, affordances, tuple(pruned)
+
+
+def _affordance(step: Step, registry, values: Mapping[str, Any]) -> float:
+    """The tool's affordance with the step's arguments (RESULT: 1, but 0 for objects: not an answer)."""
+    if step.module == "RESULT":
+        return 0.0 if type_of(values.get(step.args[0].value.name)) is ValueType.OBJECTS else 1.0
+    args = {a.name: (values.get(a.value.name) if isinstance(a.value, Ref) else a.value) for a in step.args}
+    return registry.tool(step.module).affordance(args)
+
+
+def _check_problem(step: Step, so_far: tuple, registry, input_types) -> str:
+    """The checker's first message for the steps so far plus ``step`` (and a RESULT of it); "" if it checks."""
+    ending = () if step.module == "RESULT" else (Step("FINAL_RESULT", "RESULT", (Arg("var", Ref(step.output)),)),)
+    try:
+        check(Program(so_far + (step,) + ending), registry, input_types)
+    except ProgramError as error:
+        return "does not check: " + error.diagnostics[0].message
+    return ""

@@ -139,9 +139,13 @@ def _saycan_html(number: int, step) -> str:
     rows = "".join(
         f"<tr{bold if c.text == step.chosen else ''}><td><code>{escape(c.text)}</code></td><td>{c.llm:.4f}</td>"
         f"<td>{c.affordance:.2f}</td><td>{c.combined:.4f}</td></tr>" for c in ranked)
+    pruned = getattr(step, "pruned", ())
+    skipped = "".join(f"<li><code>{escape(text)}</code>: {escape(why)}</li>" for text, why in pruned)
+    skipped = (f"<details><summary>{len(pruned)} candidate(s) not scored (cannot succeed here)</summary>"
+               f"<ul>{skipped}</ul></details>") if pruned else ""
     return (f'<section class="step"><div><span class="line">step {number}</span><span class="call">'
             f"{escape(step.chosen)}</span></div><table><tr><th>candidate</th><th>LLM</th><th>affordance</th>"
-            f"<th>LLM x affordance</th></tr>{rows}</table></section>")
+            f"<th>LLM x affordance</th></tr>{rows}</table>{skipped}</section>")
 
 
 def _ranking_html(ranking) -> str:

@@ -6,7 +6,9 @@
 
 Task names map to modules through one alias table (a module's own name works too). ``<GENERATED>-k``
 and ``<resource>-k`` refer to task ``k``'s output; dependencies come from these references and are
-checked against ``dep``. Named image files become the inputs IMAGE (one file) or LEFT and RIGHT (two).
+checked against ``dep``. Named image files become the inputs IMAGE (one file) or LEFT and RIGHT (two;
+files named left.* and right.* are LEFT and RIGHT whatever their order). ``programs.task_render``
+writes a program as a task list.
 The program ends with a RESULT of the last task that no other task uses.
 """
 
@@ -180,7 +182,12 @@ def _module(task_name: str, modules: set[str]) -> tuple[str, TaskAlias] | None:
 
 def _output_name(task: dict, tid: int, modules: set[str]) -> str:
     found = _module(task["task"], modules) if isinstance(task.get("task"), str) else None
-    prefix = _PREFIX.get(found[0], "OUT") if found else "OUT"
+    return output_name(found[0] if found else "", tid)
+
+
+def output_name(module: str, tid: int) -> str:
+    """The variable a task list's task ``tid`` (of ``module``) writes, e.g. BOX0, ANSWER3, OUT4."""
+    prefix = _PREFIX.get(module, "OUT")
     return f"{prefix}{tid}" if tid >= 0 else f"{prefix}_{-tid}"
 
 
@@ -278,10 +285,19 @@ def _looks_like_image_file(text: str) -> bool:
 
 
 def _input_names(files: dict[str, str]) -> dict[str, str]:
+    """Files named left.* / right.* are LEFT / RIGHT; otherwise one file is IMAGE and two are LEFT and
+    RIGHT in the order they first appear."""
     paths = list(dict.fromkeys(files))
+    sides = {path: _stem(path).upper() for path in paths if _stem(path) in ("left", "right")}
+    if sides and len(set(sides.values())) == len(sides) and (len(paths) == 1 or len(sides) == len(paths)):
+        return sides
     if len(paths) == 1:
         return {paths[0]: "IMAGE"}
     return dict(zip(paths, ("LEFT", "RIGHT")))
+
+
+def _stem(path: str) -> str:
+    return re.sub(r"\.[A-Za-z]+$", "", path.strip().replace("\\", "/").rsplit("/", 1)[-1]).lower()
 
 
 def _rename_files(step: Step, files: dict[str, str]) -> Step:

@@ -388,6 +388,51 @@ class LocalLM(LLM):
                 scores[row] += logp[row, torch.arange(len(c) - 1), targets].tolist()
         return scores
 
+    # --- scoring many continuations as one token tree ---
+
+    def score_tree(self, prompt: str, continuations: list[str]) -> list[float]:
+        """``score`` in one forward of batch 1 (the same numbers, within float tolerance): the
+        continuations' tokens form a prefix tree whose shared beginnings are computed once, each tree
+        token attending to the KV-cached prompt and to its own ancestors (a 4-D tree mask). Cheaper
+        than ``score`` when many candidates share their first tokens (SayCan's next steps)."""
+        continuations = list(continuations)
+        if not continuations:
+            return []
+        if not all(isinstance(c, str) and c for c in continuations):
+            raise ValueError("continuations must be non-empty strings")
+        self.load()
+        tok = self._tokenizer
+        prompt_ids = tok.encode(prompt, add_special_tokens=False) or [next(iter(self._eos))]
+        conts = [tok.encode(c, add_special_tokens=False) for c in continuations]
+        with self._lock, self._torch.inference_mode(), self._threads():
+            scores = self._score_tree_ids(prompt_ids, conts)
+        self.usage.add(len(prompt_ids))
+        return scores
+
+    def _score_tree_ids(self, prompt_ids: list[int], conts: list[list[int]]) -> list[float]:
+        from transformers import DynamicCache
+
+        from agent.llm.token_tree import token_tree, tree_mask
+
+        torch = self._torch
+        first = torch.log_softmax(self._feed(prompt_ids)[-1], dim=-1)
+        scores = [float(first[c[0]]) for c in conts]
+        tokens, parents, paths = token_tree([c[:-1] for c in conts])
+        if not tokens:
+            return scores
+        n, p = len(tokens), len(prompt_ids)
+        mask, depth = tree_mask(torch, parents, p, additive=self._model_obj.config._attn_implementation == "eager")
+        cache = DynamicCache(ddp_cache_data=[(k, v) for k, v in self._kv])
+        logits = self._model_obj(torch.tensor([tokens]), **{cache_argument(self._model_obj): cache}, use_cache=True,
+                                 attention_mask=mask[None, None], position_ids=torch.tensor([[p + d for d in depth]]),
+                                 cache_position=torch.arange(p, p + n)).logits[0].float()
+        norm = torch.logsumexp(logits, dim=-1)
+        for row, (c, path) in enumerate(zip(conts, paths)):
+            if len(c) > 1:
+                nodes, targets = torch.tensor(path), torch.tensor(c[1:])
+                scores[row] += float((logits[nodes, targets] - norm[nodes]).sum())
+        return scores
+
 
 @functools.lru_cache(maxsize=8)
 def _cache_keyword(model_class) -> str:

@@ -1,33 +1,16 @@
 """The agent graph with a scripted LLM and stand-in tools: every edge (repair, replan, approval, cache,
 SayCan) is driven by a test."""
 
-import numpy as np
 import pytest
 
 from fake_llm import FakeLLM
-from fakes import SlowLoc
+from fakes import InstantLoc
 from programs.values import Image
 from tools.registry import default_registry
 
 GOOD = """BOX0=LOC(image=IMAGE,object='tie')
 ANSWER0=COUNT(box=BOX0)
 FINAL_RESULT=RESULT(var=ANSWER0)"""
-
-
-class InstantLoc(SlowLoc):
-    delay = 0.0
-
-
-@pytest.fixture
-def registry():
-    registry = default_registry(plugins=False)
-    registry.register(InstantLoc)
-    return registry
-
-
-@pytest.fixture
-def photo():
-    return Image(np.full((40, 60, 3), 128, np.uint8), "photo")
 
 
 def make_agent(registry, llm, tmp_path, **kwargs):

@@ -1,9 +1,11 @@
 """Constrained decoding: which texts are valid beginnings of a program or a task list."""
 
+import json
+
 import pytest
 
 from agent.constraints import ProgramPrefix, output_name_ok, query_phrases
-from agent.json_constraints import TaskListPrefix
+from agent.json_constraints import TaskListPrefix, task_bound
 from programs.tasks import TASK_ALIASES
 from tools.registry import default_registry
 
@@ -60,7 +62,7 @@ def test_query_phrases_are_the_querys_word_runs():
 
 @pytest.fixture(scope="module")
 def tasks():
-    return TaskListPrefix(list(TASK_ALIASES))
+    return TaskListPrefix(list(TASK_ALIASES) + ["EVAL"])
 
 
 def test_every_prefix_of_a_valid_task_list_is_accepted(tasks):
@@ -74,7 +76,14 @@ def test_every_prefix_of_a_valid_task_list_is_accepted(tasks):
     ('[{"task": "image-magic', "known tasks only"),
     ('[{"task": "object-detection", "task', "each key once"),
     ('[{"task": "object-detection", "id": 0, "dep": [0', "only earlier tasks"),
-    ('[{"task": "object-detection", "id": 2, "dep": [1, 1', "each dependency once"),
+    ('[{"task": "object-detection", "id": 0, "dep": [-1], "args": {"text": "a"}}, '
+     '{"task": "object-detection", "id": 1, "dep": [0, 0', "each dependency once"),
+    ('[{"task": "object-detection", "id": 1', "task k has the id k"),
+    ('[{"task": "object-detection", "id": 0, "dep": [-1], "args": {"text": "a", "text', "each argument once"),
+    ('[{"task": "object-detection", "id": 0, "dep": [-1], "args": {"text": "a"}}, '
+     '{"task": "object-detection", "id": 1, "dep": [-1], "args": {"text": "a"}', "no repeated task"),
+    ('[{"task": "EVAL", "id": 0, "dep": [-1], "args": {"expr": "1"}}, ', "the answer ends the list"),
+    ('[{"task": "object-detection", "id": 0, "args": {"text": "' + "a" * 200, "strings are bounded"),
     ('[{"task": "object-detection", "id": 0, "args": {"image\\', "no escapes"),
     ('[{"task": "object-detection", "id": 0, "args": {"colour', "known argument names"),
     ('[  {', "single spaces"),
@@ -82,3 +91,48 @@ def test_every_prefix_of_a_valid_task_list_is_accepted(tasks):
 ])
 def test_invalid_task_list_beginnings_are_rejected(tasks, text, why):
     assert not tasks(text), why
+
+
+def greedy(prefix_ok, chunks, max_steps: int = 5000) -> str:
+    """Constrained greedy decoding as the local model does it, with a fake scorer whose preference
+    order is ``chunks(text)``: the first chunk that keeps a valid prefix is taken; it ends when none does."""
+    text = ""
+    for _ in range(max_steps):
+        chosen = next((c for c in chunks(text) if prefix_ok(text + c)), None)
+        if chosen is None:
+            return text
+        text += chosen
+    raise AssertionError(f"decoding did not end: {text[-200:]}")
+
+
+def always_another_task(task_name: str):
+    """A scorer that always prefers one more task of ``task_name`` over closing the list, and when a
+    task would repeat an earlier one, an extra argument over anything else."""
+    from agent.json_constraints import _ARG_NAMES
+
+    start = f'{{"task": "{task_name}", "id": '
+    chunks = ["[" + start, ", " + start] + [str(i) for i in range(10)] + \
+        [', "dep": [-1], "args": {"image": "image.jpg"', "}}"] + [f', "{n}": "x"' for n in _ARG_NAMES] + ["]"]
+    return lambda text: chunks
+
+
+@pytest.mark.parametrize("bound", [3, 5, 12])
+def test_a_model_that_always_wants_another_task_still_ends_with_a_bounded_list(bound):
+    prefix = TaskListPrefix(list(TASK_ALIASES), max_tasks=bound)
+    text = greedy(prefix, always_another_task("image-classification"))
+    assert prefix.is_complete(text)
+    tasks = json.loads(text)
+    assert len(tasks) == bound and [t["id"] for t in tasks] == list(range(bound))
+    assert len({json.dumps(t["args"]) for t in tasks}) == bound  # no task repeated
+
+
+def test_the_list_closes_after_the_task_that_computes_the_answer():
+    prefix = TaskListPrefix(list(TASK_ALIASES) + ["EVAL"], max_tasks=12)
+    text = greedy(prefix, always_another_task("EVAL"))
+    assert prefix.is_complete(text) and len(json.loads(text)) == 1
+
+
+def test_the_bound_follows_the_question():
+    assert task_bound("How many dogs are there?") == 4
+    assert task_bound("Is there a bicycle or a car next to the dog?") > task_bound("Is there a dog?")
+    assert task_bound("the " * 50) == 3 and task_bound("word " * 3 + " ".join(f"w{i}" for i in range(30))) == 12

@@ -71,3 +71,49 @@ def test_task_mode_output_is_always_a_well_formed_task_list(llm):
     if constraint.is_complete(draft.reply.strip()):
         tasks = json.loads(draft.reply)
         assert all(set(task) <= {"task", "id", "dep", "args"} for task in tasks)
+
+
+def test_tree_scoring_gives_the_scores_of_one_by_one_scoring(llm):
+    from agent import prompts
+    from agent.retrieval import ExampleRetriever
+    from programs.examples_library import load_library
+
+    query = "Is there a bicycle or a car next to the dog?"
+    prompt = prompts.saycan_prompt(ExampleRetriever(load_library()).top(query, k=4), query,
+                                   ["BOX0=LOC(image=IMAGE,object='bicycle')"])
+    options = ["BOX1=LOC(image=IMAGE,object='car')\n", "BOX1=LOC(image=IMAGE,object='dog')\n",
+               "ANSWER0=COUNT(box=BOX0)\n", "OBJ0=FACEDET(image=IMAGE)\n", "IMAGE0=CROP_LEFTOF(image=IMAGE,box=BOX0)\n",
+               "FINAL_RESULT=RESULT(var=BOX0)\n"]
+    together = llm.score_tree(prompt, options)
+    alone = [llm.score(prompt, [option])[0] for option in options]
+    assert together == pytest.approx(alone, rel=1e-4, abs=2e-3)
+    assert together[0] > together[3]  # the likelier next step after a bicycle: the car, not faces
+
+
+DOG_QUESTIONS = [("How many dogs are there?", "1"), ("Is there a bicycle or a car next to the dog?", "yes")]
+
+
+@pytest.mark.parametrize("query, expected", DOG_QUESTIONS)
+def test_saycan_answers_the_dog_questions(llm, query, expected):
+    answer = agent(llm, "saycan").ask(load_image(PHOTOS / "dog.jpg"), query)
+    assert answer.ok, answer.errors
+    assert answer.text == expected
+    assert answer.saycan.steps[-1].chosen.startswith("FINAL_RESULT=RESULT(")
+    assert answer.llm_calls == len(answer.saycan.steps)  # one scoring call per step
+
+
+def test_tasks_mode_is_the_program_plan_as_a_task_list_and_counts_the_dog(llm):
+    from programs.task_render import program_to_tasks_json
+
+    query = "How many dogs are there?"
+    tasks_agent = agent(llm, "tasks")
+    draft = tasks_agent.runtime.planner("tasks").draft(query)
+    plan = tasks_agent.runtime.planner("program").plan(query)
+    assert plan.ok and draft.text == program_to_tasks_json(plan.checked.program)
+    answer = tasks_agent.ask(load_image(PHOTOS / "dog.jpg"), query)
+    assert answer.ok and answer.text == "1"
+
+
+def test_tasks_mode_answers_the_two_object_dog_question(llm):
+    answer = agent(llm, "tasks").ask(load_image(PHOTOS / "dog.jpg"), DOG_QUESTIONS[1][0])
+    assert answer.ok and answer.text == "yes"

@@ -30,6 +30,12 @@ class SlowLoc(Tool):
         return Objects(boxes, image.size)
 
 
+class InstantLoc(SlowLoc):
+    """LOC stand-in that answers at once."""
+
+    delay = 0.0
+
+
 class BatchLoc(SlowLoc):
     """LOC stand-in with a real batched call: records the size of every batch it was given."""
 

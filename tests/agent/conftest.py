@@ -1,0 +1,20 @@
+"""Fixtures of the agent tests: a registry whose LOC is an instant stand-in, and a plain photo."""
+
+import numpy as np
+import pytest
+
+from fakes import InstantLoc
+from programs.values import Image
+from tools.registry import default_registry
+
+
+@pytest.fixture
+def registry():
+    registry = default_registry(plugins=False)
+    registry.register(InstantLoc)
+    return registry
+
+
+@pytest.fixture
+def photo():
+    return Image(np.full((40, 60, 3), 128, np.uint8), "photo")
