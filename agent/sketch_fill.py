@@ -116,7 +116,7 @@ def _fill(sketch: Sketch, facts: QueryFacts, chosen, phrases, two_images: bool) 
               "numbers": len(facts.numbers) - sketch.numbers,
               "comparisons": max(0, len(comparisons) - len(sketch.ops)),
               "regions": len(facts.regions) - sketch.holes("region")}
-    typed = tuple((k, v) for k, v in values.items() if v and (k != "question" or "VQA" in sketch.modules))
+    typed = tuple((k, v) for k, v in values.items() if v and (k != "question" or {"VQA", "PICK_TEXT"} & set(sketch.modules)))
     unused["faces_as_objects"] = sum(1 for m in chosen if m.kind == "face")
     extra = tuple((kind, (value,)) for kind, value in (("emoji", emoji), ("prompt", prompt)) if value)
     return Filled(steps, typed + extra, unused, defaults)

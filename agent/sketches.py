@@ -2,7 +2,7 @@
 
 ``derive(instruction, program_text)`` abstracts one program. Every literal that a different question would
 change becomes a hole of a type: ``object`` (LOC's object), ``region`` (LOC's TOP/BOTTOM/LEFT/RIGHT),
-``phrase`` and ``category`` (SELECT's query and category), ``question`` (VQA), ``emoji``, ``prompt``
+``phrase`` and ``category`` (SELECT's query and category), ``question`` (VQA, PICK_TEXT), ``emoji``, ``prompt``
 (REPLACE), ``number`` and ``op`` (inside EVAL: ``{ANSWER0} > 3`` -> ``{ANSWER0} <OP0> <N0>``; ``> 0`` and
 ``== 0`` stay: they are what "is there" and "no" mean). Object holes are numbered in the order the
 instruction names their objects and keep the polarity it gives them ("a dog but no cat": +, -), read
@@ -27,7 +27,8 @@ from programs.parser import parse_program
 REGION_WORDS = ("TOP", "BOTTOM", "LEFT", "RIGHT")
 FIXED_OBJECTS = ("everything", "all", "objects", "everything else")
 _HOLED_ARGS = {("LOC", "object"): "object", ("SELECT", "query"): "phrase", ("SELECT", "category"): "category",
-               ("VQA", "question"): "question", ("EMOJI", "emoji"): "emoji", ("REPLACE", "prompt"): "prompt"}
+               ("VQA", "question"): "question", ("PICK_TEXT", "question"): "question", ("EMOJI", "emoji"): "emoji",
+               ("REPLACE", "prompt"): "prompt"}
 _COMPARISON = re.compile(r"(\{\w+\}|\))\s*(==|!=|>=|<=|>|<)\s*(\{\w+\}|\d+)")
 _ARITHMETIC = re.compile(r"\{\w+\}\s*([+\-])\s*(?:\{\w+\}|\d+)")
 
@@ -80,7 +81,7 @@ class Sketch:
         if last["module"] == "EVAL":
             expr = str(last["args"].get("expr", ""))
             return "yesno" if "'yes'" in expr else "number" if re.search(r"[+\-]", expr) or expr.strip()[1:-1].isidentifier() else "text"
-        return {"COUNT": "number", "OCR": "text", "VQA": "text", "CAPTION": "text"}.get(last["module"], "image")
+        return {"COUNT": "number", "OCR": "text", "PICK_TEXT": "text", "VQA": "text", "CAPTION": "text"}.get(last["module"], "image")
 
     @property
     def two_images(self) -> bool:

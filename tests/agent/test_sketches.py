@@ -69,3 +69,15 @@ def test_every_library_example_has_a_sketch_and_equal_shapes_merge():
 def test_other_holes_are_typed(instruction, program, kinds):
     sketch = derive(instruction, program)
     assert {kind: sketch.holes(kind) for kind in kinds} == kinds
+
+
+def test_a_text_answer_step_asks_the_users_question_not_the_examples():
+    picked = ("BOX0=LOC(image=IMAGE,object='laptop')\nIMAGE0=CROP(image=IMAGE,box=BOX0)\nTEXT0=OCR(image=IMAGE0)\n"
+              "ANSWER0=PICK_TEXT(text=TEXT0,question='What brand name is printed on the laptop lid?')\n"
+              "FINAL_RESULT=RESULT(var=ANSWER0)\n")
+    sketch = derive("What brand name is printed on the laptop lid?", picked)
+    assert sketch.holes("question") == 1 and sketch.answer_type == "text"
+    filled = list(fillings(sketch, read_query("What word is painted on the side of the bus?"), False))
+    assert filled and all(f.steps[3]["args"]["question"] == "What word is painted on the side of the bus?"
+                          for f in filled)
+    assert dict(filled[0].values)["object"] == ("bus",)
