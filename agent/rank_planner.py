@@ -247,7 +247,7 @@ def answer_type(facts) -> str:
         return "yesno"
     if first in ("what", "which", "who", "where", "read", "tell", "describe", "whats", "why", "how"):
         return "text"
-    return "yesno"  # a statement to verify ('There is a dog in both images.')
+    return "yesno"  # a statement to verify ('Both photos show a cat.')
 
 
 def _program_text(steps) -> str | None:

@@ -34,10 +34,11 @@ def run_eval(questions: str | Path, images_dir: str | Path, out_dir: str | Path,
         items = [item for item in items if set(item.needs) <= set(needs)][:limit]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    label, llm = llm, _oracle_by_id(llm, questions)
     spec = EvalSpec(str(images_dir), llm, mode, registry, use_cache, "loupe", str(out), planner=planner)
     rows, wall = _run(spec, items, make_engine(engine, workers, **(engine_options or {})), "loupe", progress)
     write_jsonl(out / "results.jsonl", rows)
-    summary = {"questions": str(questions), "mode": mode, "llm": llm if isinstance(llm, str) else type(llm).__name__,
+    summary = {"questions": str(questions), "mode": mode, "llm": label if isinstance(label, str) else type(label).__name__,
                "engine": engine, "workers": workers, "planner": planner, "needs_filter": list(needs or []),
                **summarize(rows, wall)}
     baseline_rows: list[dict] = []
@@ -72,3 +73,12 @@ def _run(spec: EvalSpec, items, engine, label: str, progress: bool) -> tuple[lis
     finally:
         engine.close()
     return rows, wall
+
+
+def _oracle_by_id(llm: Any, questions) -> Any:
+    """``oracle:FILE`` -> the oracle, its rows keyed by item id resolved through the benchmark's questions."""
+    if not (isinstance(llm, str) and llm.startswith("oracle:")):
+        return llm
+    from agent.evaluation.oracle import OracleLLM
+
+    return OracleLLM.from_file(llm.split(":", 1)[1], {item.id: item.query for item in load_items(questions)})

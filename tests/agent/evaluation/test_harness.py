@@ -67,3 +67,14 @@ def test_limit_and_bad_files(bench, tmp_path):
     bad.write_text('{"id": "x", "query": "q", "kind": "answer", "image": "a.png"}\n')
     with pytest.raises(ProgramError, match="bad.jsonl:1: an answer item needs a non-empty 'answers' list"):
         load_items(bad)
+
+
+def test_an_oracle_file_may_name_items_by_id_and_quote_the_question(tmp_path):
+    from agent.evaluation.oracle import OracleLLM
+
+    path = tmp_path / "programs.jsonl"
+    path.write_text('{"id": "q1", "program": "ANSWER0=PICK_TEXT(text=TEXT0,question=\'{QUESTION}\')"}\n')
+    oracle = OracleLLM.from_file(path, {"q1": "What's on Bob's sign?"})
+    program = oracle.complete("Question: What's on Bob's sign?").text
+    assert program == "ANSWER0=PICK_TEXT(text=TEXT0,question='What\\'s on Bob\\'s sign?')"
+    assert OracleLLM.from_file(path).programs == {}  # without the benchmark's questions the id names nothing

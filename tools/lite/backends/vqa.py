@@ -6,12 +6,12 @@ The question is normalised (lower case, no punctuation or articles, "what's" -> 
 ===========  ======================================================  ===================================
 kind         examples                                                answer
 ===========  ======================================================  ===================================
-count        how many horses are there? how many faces can you see?  digits: detections ('faces': faces)
+count        how many horses are there? how many faces are in the photo?  digits: detections ('faces': faces)
 exists       is there a dog? are there any cars? do you see a bike?  yes/no; 'a dog and a bicycle' needs
              is there a red car? does the image show a cat?          both, 'a dog or a cat' either
 color        what color is the bus? what is the colour of the cup?   dominant colour of the largest match
                                                                      (of the whole image when none: a crop)
-text         what does the sign say? what is written on the page?    OCR lines in reading order, or
+text         what is written on the poster? what is written on the page?    OCR lines in reading order, or
              what text is on it? read the label                      "no text"
 ===========  ======================================================  ===================================
 
