@@ -198,6 +198,9 @@ def _structure(sketch, filled, facts) -> float:
     score -= 2.5 * len(cued ^ set(sketch.arithmetic))
     score -= 1.0 if facts.predicate_negation else 0.0
     score -= _connective_mismatch(sketch, facts)
+    asked = question_or_pairs(facts)
+    if asked:
+        score -= 1.5 * len(asked ^ program_or_pairs(filled.steps))
     wanted = answer_type(facts)
     if sketch.answer_type != wanted:
         score -= 4.0
@@ -223,6 +226,39 @@ def _connective_mismatch(sketch, facts) -> float:
     if " or " in expressions:
         return 0.0 if words & {"or", "either", "least"} else 2.0
     return 0.0
+
+
+def question_or_pairs(facts) -> set[frozenset]:
+    """Pairs of objects the question joins with 'or' ("a bicycle or a car next to the dog": {bicycle, car});
+    negated objects are left out ("no cat or horse" asks for neither, an 'and' of two absences)."""
+    if set(facts.words) & {"more", "fewer", "less", "than", "most", "fewest"}:
+        return set()  # "more cats or dogs?" compares; it does not ask for either
+    objects = [m for m in facts.mentions if m.kind == "object" and not m.negated]
+    return {frozenset((a.name, b.name)) for a, b in zip(objects, objects[1:])
+            if "or" in facts.words[a.end:b.start] and a.name != b.name}
+
+
+_OR = re.compile(r"\{(\w+)\}\s*>\s*0\s+or\s+\{(\w+)\}\s*>\s*0")
+
+
+def program_or_pairs(steps) -> set[frozenset]:
+    """Pairs of LOC objects whose counts a program's EVAL joins with 'or' (``{A} > 0 or {B} > 0``)."""
+    by_output = {step["output"]: step for step in steps}
+
+    def located(name: str):
+        step = by_output.get(name, {})
+        box = step.get("args", {}).get("box") if step.get("module") == "COUNT" else None
+        loc = by_output.get(box.get("ref")) if isinstance(box, dict) else None
+        return loc["args"].get("object") if loc and loc.get("module") == "LOC" else None
+
+    pairs = set()
+    for step in steps:
+        if step["module"] == "EVAL":
+            for left, right in _OR.findall(str(step["args"].get("expr", ""))):
+                names = (located(left), located(right))
+                if None not in names:
+                    pairs.add(frozenset(names))
+    return pairs
 
 
 _YES_NO_START = ("is", "are", "does", "do", "can", "could", "was", "were", "has", "have", "will", "would",

@@ -42,6 +42,11 @@ def _expr(program_text):
     ("Are there fewer kittens than puppies?", ["cat", "dog"], "'yes' if {ANSWER0} < {ANSWER1} else 'no'"),
     ("Are at least six wine glasses on the table?", ["wine glass"], "'yes' if {ANSWER0} >= 6 else 'no'"),
     ("How many trucks and buses are there altogether?", ["truck", "bus"], "{ANSWER0} + {ANSWER1}"),
+    ("Is there a bicycle or a car next to the dog?", ["bicycle", "car", "dog"],
+     "'yes' if ({ANSWER0} > 0 or {ANSWER1} > 0) and {ANSWER2} > 0 else 'no'"),
+    ("Do I see a horse with a sheep or a cow near it?", ["horse", "sheep", "cow"],
+     "'yes' if {ANSWER0} > 0 and ({ANSWER1} > 0 or {ANSWER2} > 0) else 'no'"),
+    ("Is a bird or a kite in the sky?", ["bird", "kite"], "'yes' if {ANSWER0} > 0 or {ANSWER1} > 0 else 'no'"),
 ])
 def test_the_right_filled_program_wins(registry, retriever, query, locs, expr):
     plan = _planner(registry, retriever).plan(query)
