@@ -358,7 +358,7 @@ class LocalLM(LLM):
         heads = [tok.encode(h, add_special_tokens=False) for h, _ in pairs]
         tails = [tok.encode(t, add_special_tokens=False) for _, t in pairs]
         with self._lock, self._torch.inference_mode(), self._threads():
-            rows = self._token_logprobs(prompt_ids, [h + t for h, t in zip(heads, tails)])
+            rows = self._tree_token_logprobs(prompt_ids, [h + t for h, t in zip(heads, tails)])
         self.usage.add(len(prompt_ids) + sum(map(len, heads)) + sum(map(len, tails)))
         return [(sum(row[:len(h)]), sum(row[len(h):]), len(t)) for row, h, t in zip(rows, heads, tails)]
 
@@ -410,13 +410,19 @@ class LocalLM(LLM):
         return scores
 
     def _score_tree_ids(self, prompt_ids: list[int], conts: list[list[int]]) -> list[float]:
+        return [sum(row) for row in self._tree_token_logprobs(prompt_ids, conts)]
+
+    def _tree_token_logprobs(self, prompt_ids: list[int], conts: list[list[int]]) -> list[list[float]]:
+        """The log-probability of every token of each continuation (``_token_logprobs``' numbers), from one
+        forward of batch 1 over the continuations' token tree: a shared head (the planner's direct
+        question) is computed once, and no row is padded."""
         from transformers import DynamicCache
 
         from agent.llm.token_tree import token_tree, tree_mask
 
         torch = self._torch
         first = torch.log_softmax(self._feed(prompt_ids)[-1], dim=-1)
-        scores = [float(first[c[0]]) for c in conts]
+        scores = [[float(first[c[0]])] for c in conts]
         tokens, parents, paths = token_tree([c[:-1] for c in conts])
         if not tokens:
             return scores
@@ -430,7 +436,7 @@ class LocalLM(LLM):
         for row, (c, path) in enumerate(zip(conts, paths)):
             if len(c) > 1:
                 nodes, targets = torch.tensor(path), torch.tensor(c[1:])
-                scores[row] += float((logits[nodes, targets] - norm[nodes]).sum())
+                scores[row] += (logits[nodes, targets] - norm[nodes]).tolist()
         return scores
 
 
