@@ -128,7 +128,9 @@ def _no_progress_bars():
 
 
 class LocalLM(LLM):
-    """A transformers causal LM on the CPU (see the module docstring). ``loaded_from`` tells, after loading,
+    """A causal LM on the CPU (see the module docstring): the embedded SmolLM2 runs through
+    ``agent.llm.small_llama`` (plain torch, no transformers import on a cold start), any other model
+    folder through transformers. ``loaded_from`` tells, after loading,
     whether the weights were ``"converted"`` from the GGUF now, read from the conversion ``"cache"``, or a
     user ``"folder"``; ``load_seconds`` how long that took."""
 
@@ -142,7 +144,7 @@ class LocalLM(LLM):
         self.loaded_from: str | None = None
         self.load_seconds: float | None = None
         self._lock = threading.RLock()
-        self._torch = self._model_obj = self._tokenizer = None
+        self._torch = self._model_obj = self._tokenizer = self._cache_type = None
         self._ids: list[int] = []  # tokens whose keys/values are in self._kv
         self._kv: list = []
 
@@ -153,17 +155,26 @@ class LocalLM(LLM):
         with self._lock:
             if self._model_obj is None:
                 start = time.perf_counter()
-                with _no_progress_bars():
-                    self._load_from(self._folder())
+                self._load_from(self._folder())
                 self.load_seconds = time.perf_counter() - start
         return self
 
     def _load_from(self, folder: Path) -> None:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-        model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=torch.float32).eval()
+        from agent.llm import small_llama
+
+        if small_llama.supports(folder):   # the embedded model: plain torch, no transformers import
+            tokenizer, model = small_llama.ChatTokenizer(folder), small_llama.SmallLlama(folder)
+            self._cache_type = small_llama.Cache
+        else:
+            from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache
+
+            with _no_progress_bars():
+                tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+                model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True,
+                                                             dtype=torch.float32).eval()
+            self._cache_type = DynamicCache
         eos = model.generation_config.eos_token_id
         self._eos = (set(eos if isinstance(eos, list) else [eos]) | {tokenizer.eos_token_id}) - {None}
         self._torch, self._tokenizer, self._model_obj = torch, tokenizer, model
@@ -203,15 +214,13 @@ class LocalLM(LLM):
     def _feed(self, ids: list[int], keep: int = 1):
         """Make the cache hold ``ids`` (reusing the common prefix with what it holds) and return the
         logits of the last ``keep`` of them, shape ``(keep, vocab)``. Needs ``len(ids) > keep - 1``."""
-        from transformers import DynamicCache
-
         common = 0
         for a, b in zip(self._ids, ids[:len(ids) - keep]):
             if a != b:
                 break
             common += 1
         past = [(k[:, :, :common], v[:, :, :common]) for k, v in self._kv] if common else None
-        cache = DynamicCache(ddp_cache_data=past) if past else DynamicCache()
+        cache = self._cache_type(ddp_cache_data=past) if past else self._cache_type()
         return self._run(cache, ids, common, keep)
 
     def _run(self, cache, ids: list[int], start: int, keep: int):
@@ -367,8 +376,6 @@ class LocalLM(LLM):
 
     def _token_logprobs(self, prompt_ids: list[int], conts: list[list[int]]) -> list[list[float]]:
         """The log-probability of every token of each continuation, in one right-padded forward."""
-        from transformers import DynamicCache
-
         torch = self._torch
         first = torch.log_softmax(self._feed(prompt_ids)[-1], dim=-1)
         scores = [[float(first[c[0]])] for c in conts]
@@ -379,7 +386,7 @@ class LocalLM(LLM):
         batch = torch.zeros((n, longest - 1), dtype=torch.long)  # right padding: pads never precede real tokens
         for row, c in enumerate(conts):
             batch[row, :len(c) - 1] = torch.tensor(c[:-1])
-        cache = DynamicCache(ddp_cache_data=[(k.expand(n, -1, -1, -1), v.expand(n, -1, -1, -1)) for k, v in self._kv])
+        cache = self._cache_type(ddp_cache_data=[(k.expand(n, -1, -1, -1), v.expand(n, -1, -1, -1)) for k, v in self._kv])
         logits = self._model_obj(batch, **{cache_argument(self._model_obj): cache}, use_cache=True).logits.float()
         logp = torch.log_softmax(logits, dim=-1)
         for row, c in enumerate(conts):
@@ -416,8 +423,6 @@ class LocalLM(LLM):
         """The log-probability of every token of each continuation (``_token_logprobs``' numbers), from one
         forward of batch 1 over the continuations' token tree: a shared head (the planner's direct
         question) is computed once, and no row is padded."""
-        from transformers import DynamicCache
-
         from agent.llm.token_tree import token_tree, tree_mask
 
         torch = self._torch
@@ -428,7 +433,7 @@ class LocalLM(LLM):
             return scores
         n, p = len(tokens), len(prompt_ids)
         mask, depth = tree_mask(torch, parents, p, additive=self._model_obj.config._attn_implementation == "eager")
-        cache = DynamicCache(ddp_cache_data=[(k, v) for k, v in self._kv])
+        cache = self._cache_type(ddp_cache_data=[(k, v) for k, v in self._kv])
         logits = self._model_obj(torch.tensor([tokens]), **{cache_argument(self._model_obj): cache}, use_cache=True,
                                  attention_mask=mask[None, None], position_ids=torch.tensor([[p + d for d in depth]]),
                                  cache_position=torch.arange(p, p + n)).logits[0].float()

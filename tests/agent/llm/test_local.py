@@ -77,8 +77,8 @@ def test_prefix_ok_program_prefix(llm):
 def test_drafting_does_not_change_greedy_output(llm):
     prompt = f"Copy these lines:\n{PROGRAM}\n{PROGRAM}"
     plain = make_llm("local", draft_tokens=0)
-    plain._tokenizer, plain._model_obj, plain._torch, plain._eos = (llm._tokenizer, llm._model_obj, llm._torch,
-                                                                    llm._eos)  # share the loaded weights
+    for name in ("_tokenizer", "_model_obj", "_torch", "_eos", "_cache_type"):  # share the loaded weights
+        setattr(plain, name, getattr(llm, name))
     assert plain.complete(prompt, max_tokens=30).text == llm.complete(prompt, max_tokens=30).text
 
 
