@@ -1,10 +1,13 @@
 """The agent as a LangGraph StateGraph:
 
-    plan -> check -> (repair -> check)* -> [approve] -> execute -> (replan -> check ...)? -> answer
+    plan -> [approve] -> execute -> (replan -> [approve] -> execute)? -> answer
     plan -> saycan -> answer                                   (SayCan is its own loop)
 
-Budgets (repairs, replans) live in the state; images never do (the state holds ImageStore keys), and
-neither do executions (kept by the ``Runtime`` under the run id). Step events are streamed through
+``plan`` and ``replan`` run the planner's one draft -> check -> repair loop (``Planner.plan``); the state
+then carries the checked program as plain data (``CheckedProgram.to_data``), which ``execute`` hands to
+the interpreter as it is: nothing is rendered and parsed again. Budgets (repairs, replans) live in the
+state; images never do (the state holds ImageStore keys), and neither do executions (kept by the
+``Runtime`` under the run id). Step events are streamed through
 LangGraph's custom stream (``stream_mode="custom"``).
 
 Approval (when ``approval_required``): every program that writes an image is approved before it runs,
@@ -21,14 +24,13 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
-from agent.planner import Draft
+from agent.planner import Draft, Plan
 from agent.runtime import Runtime, step_event
-from programs.errors import ProgramError
+from programs.checker import CheckedProgram
 from programs.render import render
 from programs.values import Image, as_text
 
-PLAN, CHECK, REPAIR, APPROVE, EXECUTE, REPLAN, SAYCAN, ANSWER = (
-    "plan", "check", "repair", "approve", "execute", "replan", "saycan", "answer")
+PLAN, APPROVE, EXECUTE, REPLAN, SAYCAN, ANSWER = ("plan", "approve", "execute", "replan", "saycan", "answer")
 
 
 class AgentState(TypedDict, total=False):
@@ -37,7 +39,8 @@ class AgentState(TypedDict, total=False):
     mode: str                 # program | tasks | saycan
     images: dict[str, str]    # input name -> ImageStore key
     prompt: str
-    program: str
+    program: str              # the program as text (VisProg; the checked one once it checks)
+    checked: dict             # the checked program as plain data (CheckedProgram.to_data)
     examples: list[str]
     errors: list[str]
     repairs_left: int
@@ -59,20 +62,16 @@ def build_graph(runtime: Runtime, checkpointer=None):
     """The compiled graph; ``runtime`` holds the planners, interpreter, stores and cache."""
     graph = StateGraph(AgentState)
     graph.add_node(PLAN, lambda s: plan(runtime, s))
-    graph.add_node(CHECK, lambda s: check_program(runtime, s))
-    graph.add_node(REPAIR, lambda s: redraft(runtime, s, "repairs_left"))
     graph.add_node(APPROVE, lambda s: approve(runtime, s))
     graph.add_node(EXECUTE, lambda s: execute(runtime, s))
-    graph.add_node(REPLAN, lambda s: redraft(runtime, s, "replans_left"))
+    graph.add_node(REPLAN, lambda s: replan(runtime, s))
     graph.add_node(SAYCAN, lambda s: saycan(runtime, s))
     graph.add_node(ANSWER, lambda s: answer(runtime, s))
     graph.add_edge(START, PLAN)
-    graph.add_conditional_edges(PLAN, is_saycan, [SAYCAN, CHECK])
-    graph.add_conditional_edges(CHECK, after_check, [REPAIR, APPROVE, EXECUTE, ANSWER])
-    graph.add_edge(REPAIR, CHECK)
+    graph.add_conditional_edges(PLAN, after_plan, [SAYCAN, APPROVE, EXECUTE, ANSWER])
     graph.add_conditional_edges(APPROVE, was_approved, [EXECUTE, ANSWER])
     graph.add_conditional_edges(EXECUTE, did_a_step_fail, [REPLAN, ANSWER])
-    graph.add_edge(REPLAN, CHECK)
+    graph.add_conditional_edges(REPLAN, after_plan, [APPROVE, EXECUTE, ANSWER])
     graph.add_edge(SAYCAN, ANSWER)
     graph.add_edge(ANSWER, END)
     return graph.compile(checkpointer=checkpointer)
@@ -80,13 +79,11 @@ def build_graph(runtime: Runtime, checkpointer=None):
 
 # ---- routing, named as questions -------------------------------------------------------------
 
-def is_saycan(state: AgentState) -> str:
-    return SAYCAN if state["mode"] == "saycan" else CHECK
-
-
-def after_check(state: AgentState) -> str:
+def after_plan(state: AgentState) -> str:
+    if state["mode"] == "saycan":
+        return SAYCAN
     if state.get("errors"):
-        return REPAIR if state.get("repairs_left", 0) > 0 and not state.get("from_cache") else ANSWER
+        return ANSWER
     return APPROVE if _needs_approval(state) else EXECUTE
 
 
@@ -108,45 +105,47 @@ def _needs_approval(state: AgentState) -> bool:
 # ---- nodes -----------------------------------------------------------------------------------
 
 def plan(runtime: Runtime, state: AgentState) -> dict:
+    """The planner's loop (draft, check, repair); a cached program is checked but never repaired."""
     writer = get_stream_writer()
     if state["mode"] == "saycan":
         return {}
+    planner = runtime.planner(state["mode"])
     hit = runtime.cache_lookup(state["query"], state["mode"])
     if hit is not None:
         writer({"event": "plan", "source": "cache", "program": hit})
-        return {"program": hit, "from_cache": True, "prompt": "", "examples": []}
-    draft = runtime.planner(state["mode"]).draft(state["query"], _two_images(state))
-    writer({"event": "plan", "source": "rank" if draft.ranking and not draft.reply else "llm",
-            "program": draft.text, **({"ranking": list(draft.ranking)} if draft.ranking else {})})
-    return {"program": draft.text, "prompt": draft.prompt, "examples": list(draft.examples),
-            "ranking": list(draft.ranking),
-            "llm_calls": state.get("llm_calls", 0) + (1 if draft.prompt_tokens or not draft.ranking else 0),
-            "prompt_tokens": state.get("prompt_tokens", 0) + draft.prompt_tokens}
+        result = planner.plan(state["query"], _two_images(state), 0, writer, start=Draft("", hit, "", 0))
+        return {**_planned(runtime, state, result), "from_cache": True, "prompt": "", "examples": [],
+                "program": result.program_text}
+    result = planner.plan(state["query"], _two_images(state), state.get("repairs_left", 0), writer)
+    return _planned(runtime, state, result)
 
 
-def check_program(runtime: Runtime, state: AgentState) -> dict:
-    try:
-        checked = runtime.planner(state["mode"]).check(state["program"], _two_images(state))
-    except ProgramError as error:
-        errors = error.lines()
-        get_stream_writer()({"event": "check", "ok": False, "errors": errors})
-        return {"errors": errors, "status": "invalid_program"}
-    edits = [s.module for s in checked.program.steps if runtime.registry.tool_class(s.module).writes_image]
-    get_stream_writer()({"event": "check", "ok": True, "program": render(checked.program)})
-    return {"errors": [], "program": render(checked.program), "edits": edits, "status": "checked"}
-
-
-def redraft(runtime: Runtime, state: AgentState, budget: str) -> dict:
+def replan(runtime: Runtime, state: AgentState) -> dict:
+    """After a failed step: a new draft quoting the errors, then the planner's loop on it."""
+    writer = get_stream_writer()
     planner = runtime.planner(state["mode"])
-    draft = Draft(state.get("prompt", ""), state["program"], "", 0, tuple(state.get("examples", [])))
-    if not draft.prompt:  # a cached program failed: plan afresh
-        new = planner.draft(state["query"], _two_images(state))
-    else:
-        new = planner.redraft(draft, state.get("errors", []), state["query"], _two_images(state))
-    get_stream_writer()({"event": budget.split("s_")[0], "program": new.text, "because": state.get("errors", [])})
-    return {"program": new.text, "prompt": new.prompt, budget: state.get(budget, 0) - 1, "from_cache": False,
-            "llm_calls": state.get("llm_calls", 0) + 1,
-            "prompt_tokens": state.get("prompt_tokens", 0) + new.prompt_tokens}
+    failed = Draft(state.get("prompt", ""), state["program"], "", 0, tuple(state.get("examples", [])))
+    new = planner.again(failed, state.get("errors", []), state["query"], _two_images(state))
+    writer({"event": "replan", "program": new.text, "because": state.get("errors", [])})
+    result = planner.plan(state["query"], _two_images(state), state.get("repairs_left", 0), writer, start=new)
+    update = _planned(runtime, state, result, calls=1 + result.llm_calls,
+                      tokens=new.prompt_tokens + result.prompt_tokens)
+    return {**update, "replans_left": state.get("replans_left", 0) - 1, "from_cache": False}
+
+
+def _planned(runtime: Runtime, state: AgentState, result: Plan, calls: int | None = None,
+             tokens: int | None = None) -> dict:
+    """The state update of a planner loop: the checked program as data (or the errors) and the costs."""
+    draft = result.draft
+    update: dict[str, Any] = {
+        "program": result.program_text, "prompt": draft.prompt, "examples": list(draft.examples),
+        "ranking": list(draft.ranking) or state.get("ranking", []), "repairs_left": state.get("repairs_left", 0) - result.repairs,
+        "llm_calls": state.get("llm_calls", 0) + (result.llm_calls if calls is None else calls),
+        "prompt_tokens": state.get("prompt_tokens", 0) + (result.prompt_tokens if tokens is None else tokens)}
+    if not result.ok:
+        return {**update, "errors": list(result.errors), "status": "invalid_program", "checked": {}}
+    edits = [s.module for s in result.checked.program.steps if runtime.registry.tool_class(s.module).writes_image]
+    return {**update, "errors": [], "checked": result.checked.to_data(), "edits": edits, "status": "checked"}
 
 
 def approve(runtime: Runtime, state: AgentState) -> dict:
@@ -161,7 +160,7 @@ def approve(runtime: Runtime, state: AgentState) -> dict:
 def execute(runtime: Runtime, state: AgentState) -> dict:
     writer = get_stream_writer()
     inputs = {name: runtime.images.get(key) for name, key in state["images"].items()}
-    execution = runtime.execute(state["run_id"], state["program"], inputs,
+    execution = runtime.execute(state["run_id"], CheckedProgram.from_data(state["checked"]), inputs,
                                 on_record=lambda record: writer(step_event(record)))
     if not execution.ok:
         return {"status": "failed", "errors": execution.errors or ["a step failed"]}

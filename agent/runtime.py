@@ -11,6 +11,7 @@ from agent.image_store import ImageStore
 from agent.list_backend import set_llm
 from agent.planner import ProgramPlanner, TaskPlanner
 from agent.saycan import SayCanPlanner, SayCanRun
+from programs.checker import CheckedProgram
 from programs.interpreter import Interpreter
 from programs.trace import Execution, StepRecord
 from programs.values import as_text
@@ -76,7 +77,8 @@ class Runtime:
     def interpreter(self, on_record: Callable | None = None) -> Interpreter:
         return Interpreter(self.registry, step_timeout_s=self.step_timeout_s, on_record=on_record)
 
-    def execute(self, run_id: str, program: str, inputs: dict, on_record=None) -> Execution:
+    def execute(self, run_id: str, program: CheckedProgram, inputs: dict, on_record=None) -> Execution:
+        """Run an already checked program (the interpreter neither parses nor checks it again)."""
         if self.on_step is not None:
             on_record = _both(lambda record, observe=self.on_step: observe(run_id, record), on_record)
         execution = self.interpreter(on_record).run(program, inputs)

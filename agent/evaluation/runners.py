@@ -204,7 +204,7 @@ class VisProgRunner(_Runner):
         inputs = {"LEFT": images[0], "RIGHT": images[1]} if item.two_images else {"IMAGE": images[0]}
         plan = self.planner.plan(item.query, item.two_images)
         if not plan.ok:
-            return Outcome("invalid_program", program=plan.attempts[-1].output if plan.attempts else "",
+            return Outcome("invalid_program", program=plan.draft.reply or plan.draft.text,
                            llm_calls=plan.llm_calls, prompt_tokens=plan.prompt_tokens, errors=(plan.error,))
         execution = run_sequential(self.registry, plan.checked, inputs)
         result = execution.result
