@@ -10,7 +10,7 @@ import sys
 import click
 
 from agent.cli_io import out
-from agent.runner import EXIT_BAD_INPUT, EXIT_OK, check_output_paths, step_summary
+from agent.runner import EXIT_BAD_INPUT, EXIT_OK, check_output_paths
 from programs.errors import InputError
 from programs.images import load_image
 from programs.values import safe_text
@@ -66,7 +66,7 @@ def _report(answer, query, mode, html_path, out_path, as_json, planner_kind: str
             "planner": planner_kind if mode == "program" else mode,
             "candidates": list(answer.ranking),
             "errors": list(answer.errors),
-            "steps": step_summary(answer.execution) if answer.execution else []}, indent=2))
+            "steps": list(answer.steps)}, indent=2))
     elif answer.ok:
         out(f"wrote {out_path}" if answer.image is not None else safe_text(answer.text))
     if not answer.ok:

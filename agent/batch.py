@@ -48,9 +48,9 @@ class BatchWorker:
         self.planner = None
         if spec.system == "visprog" and spec.instruction:
             from agent.evaluation.runners import make_model
-            from agent.runtime import Runtime
+            from agent.planner import make_planners
 
-            self.planner = Runtime(make_model(spec.llm), self.registry, use_cache=False).planner("program")
+            self.planner = make_planners(make_model(spec.llm), self.registry)["program"]
             self.planner.max_repairs = 0
         warm_up(self.registry)
 
@@ -76,10 +76,13 @@ class BatchWorker:
         from programs.checker import check
 
         if self.planner is not None:
+            from tools.injected import LLM_KEY, injected
+
             plan = self.planner.plan(self.spec.instruction)
             if not plan.ok:
                 return None, plan.llm_calls
-            return run_sequential(self.registry, plan.checked, {"IMAGE": image}), plan.llm_calls
+            with injected({LLM_KEY: self.planner.llm}):  # LIST and PICK_TEXT use the planner's model
+                return run_sequential(self.registry, plan.checked, {"IMAGE": image}), plan.llm_calls
         from programs.parser import parse_program
 
         checked = check(parse_program(self.spec.program), self.registry)
@@ -108,7 +111,7 @@ class BatchWorker:
 
 def plan_once(task: str, registry, llm) -> str:
     """The program text for ``task``: a program file's contents, or one planning call for an instruction."""
-    from agent.runtime import Runtime
+    from agent.planner import make_planners
     from programs import load_program
     from programs.checker import check
     from programs.render import render
@@ -118,7 +121,7 @@ def plan_once(task: str, registry, llm) -> str:
         return render(check(load_program(path.read_text(encoding="utf-8"), registry.names()), registry).program)
     from agent.evaluation.runners import make_model
 
-    plan = Runtime(make_model(llm), registry, use_cache=False).planner("program").plan(task)
+    plan = make_planners(make_model(llm), registry)["program"].plan(task)
     if not plan.ok:
         raise ProgramError.at(f"could not plan {task!r}: {plan.error}",
                               suggestion="rephrase the instruction or give a program file")

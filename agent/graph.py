@@ -6,8 +6,11 @@
 ``plan`` and ``replan`` run the planner's one draft -> check -> repair loop (``Planner.plan``); the state
 then carries the checked program as plain data (``CheckedProgram.to_data``), which ``execute`` hands to
 the interpreter as it is: nothing is rendered and parsed again. Budgets (repairs, replans) live in the
-state; images never do (the state holds ImageStore keys), and neither do executions (kept by the
-``Runtime`` under the run id). Step events are streamed through
+state; images never do (the state holds ImageStore keys). An execution is summarised in the state
+(``steps``: one ``StepRecord.summary`` per step; ``saycan_steps``: each SayCan choice and its scored
+candidates), so a run resumed from its checkpoint keeps them; the live objects (the ``Execution`` with
+its values, for the rationale, and the ``SayCanRun``) go to the caller of this run only, through the
+stream, as one ``LIVE`` event that ``Agent.stream`` takes and does not pass on. Step events are streamed through
 LangGraph's custom stream (``stream_mode="custom"``).
 
 Approval (when ``approval_required``): every program that writes an image is approved before it runs,
@@ -31,6 +34,7 @@ from programs.render import render
 from programs.values import Image, as_text
 
 PLAN, APPROVE, EXECUTE, REPLAN, SAYCAN, ANSWER = ("plan", "approve", "execute", "replan", "saycan", "answer")
+LIVE = "live"  # the stream event carrying this run's Execution / SayCanRun to its caller (never checkpointed)
 
 
 class AgentState(TypedDict, total=False):
@@ -56,6 +60,8 @@ class AgentState(TypedDict, total=False):
     approval_required: bool   # ask a person before running edits
     approved_program: str     # the program text a person approved (a different program is asked again)
     ranking: list[dict]       # the ranking planner's top candidates and their scores
+    steps: list[dict]         # the execution's steps (StepRecord.summary)
+    saycan_steps: list[dict]  # SayCan: each chosen step with its top candidates [text, llm, affordance]
 
 
 def build_graph(runtime: Runtime, checkpointer=None):
@@ -162,36 +168,40 @@ def execute(runtime: Runtime, state: AgentState) -> dict:
     inputs = {name: runtime.images.get(key) for name, key in state["images"].items()}
     execution = runtime.execute(state["run_id"], CheckedProgram.from_data(state["checked"]), inputs,
                                 on_record=lambda record: writer(step_event(record)))
+    writer({"event": LIVE, "execution": execution})
+    update: dict[str, Any] = {"steps": execution.steps()}
     if not execution.ok:
-        return {"status": "failed", "errors": execution.errors or ["a step failed"]}
-    update: dict[str, Any] = {"status": "ok", "errors": []}
-    if isinstance(execution.result, Image):
-        update["result_image"] = runtime.images.put(execution.result)
-        update["answer"] = ""
-    else:
-        update["answer"] = as_text(execution.result)
-    return update
+        return {**update, "status": "failed", "errors": execution.errors or ["a step failed"]}
+    return {**update, "errors": [], **_result(runtime, execution.result)}
 
 
 def saycan(runtime: Runtime, state: AgentState) -> dict:
     writer = get_stream_writer()
     inputs = {name: runtime.images.get(key) for name, key in state["images"].items()}
     approve = _saycan_approver(runtime, writer) if state.get("approval_required") else None
-    run = runtime.saycan(state["run_id"], state["query"], inputs, approve)
-    for step in run.steps:
-        writer({"event": "saycan", "chosen": step.chosen,
-                "candidates": [[c.text, round(c.llm, 4), round(c.affordance, 3)]
-                               for c in sorted(step.candidates, key=lambda c: -c.combined)[:20]]})
+    run = runtime.saycan(state["query"], inputs, approve)
+    chosen = [{"chosen": step.chosen,
+               "candidates": [[c.text, round(c.llm, 4), round(c.affordance, 3)]
+                              for c in sorted(step.candidates, key=lambda c: -c.combined)[:20]]}
+              for step in run.steps]
+    for step in chosen:
+        writer({"event": "saycan", **step})
+    writer({"event": LIVE, "execution": run.execution, "saycan": run})
     update: dict[str, Any] = {"program": render(run.execution.program), "llm_calls": run.llm_calls,
-                              "prompt_tokens": run.prompt_tokens}
-    result = run.execution.result
+                              "prompt_tokens": run.prompt_tokens, "steps": run.execution.steps(),
+                              "saycan_steps": chosen}
     if run.rejected:
         return {**update, "status": "rejected", "answer": "the edit was not approved"}
-    if result is None:
+    if run.execution.result is None:
         return {**update, "status": "failed", "errors": ["SayCan reached no RESULT within its step bound"]}
+    return {**update, **_result(runtime, run.execution.result)}
+
+
+def _result(runtime: Runtime, result) -> dict:
+    """A finished run's answer: text, or an edited image kept in the image store (the state holds its key)."""
     if isinstance(result, Image):
-        return {**update, "status": "ok", "result_image": runtime.images.put(result), "answer": ""}
-    return {**update, "status": "ok", "answer": as_text(result)}
+        return {"status": "ok", "result_image": runtime.images.put(result), "answer": ""}
+    return {"status": "ok", "answer": as_text(result)}
 
 
 def _saycan_approver(runtime: Runtime, writer):

@@ -247,3 +247,38 @@ class TaskPlanner(_Planner):
 def _files_as_inputs(program: Program) -> Program:
     """A planned task list names a placeholder file; the user's image is the input IMAGE."""
     return Program(program.steps, program.source, ())
+
+
+PLANNERS = ("auto", "rank", "generate")
+
+
+def ranks_by_default(llm) -> bool:
+    """``--planner auto``: rank with the embedded local model; generate with remote models, LangChain
+    chat models and the evaluation oracle (which answers the generation prompt)."""
+    return getattr(llm, "provider", None) == "local"
+
+
+def check_planner_kind(kind: str) -> None:
+    if kind not in PLANNERS:
+        raise ProgramError.at(f"unknown planner {kind!r}", suggestion="choose auto, rank or generate")
+
+
+def make_planners(llm, registry, kind: str = "auto", cache=None, library=None, examples_k: int = 6) -> dict:
+    """The planners of each mode (``{"program": ..., "tasks": ...}``) over the curated library (or
+    ``library``): what batch and the evaluation need, without an agent's stores. ``kind``: auto | rank |
+    generate; ``cache``: the program cache whose learned programs the ranking planner also fills."""
+    from agent.retrieval import ExampleRetriever
+    from programs.examples_library import load_library
+
+    check_planner_kind(kind)
+    library = load_library() if library is None else library
+    retriever = ExampleRetriever(library)
+    if kind == "rank" or (kind == "auto" and ranks_by_default(llm)):
+        from agent.rank_planner import RankPlanner
+
+        program_planner: ProgramPlanner = RankPlanner(llm, registry, retriever, examples_k, cache=cache)
+    else:
+        program_planner = ProgramPlanner(llm, registry, retriever, examples_k)
+    tasks = TaskPlanner(llm, registry, ExampleRetriever([e for e in library if e.tasks]), examples_k=4,
+                        program_planner=program_planner)
+    return {"program": program_planner, "tasks": tasks}

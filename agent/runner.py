@@ -66,12 +66,6 @@ def _check_writable(option: str, path: Path) -> None:
     raise InputError(f"{option} {path}: {problem}")
 
 
-def step_summary(execution: Execution) -> list[dict]:
-    return [{"line": r.line, "output": r.output, "module": r.module, "status": str(r.status),
-             "wall_ms": round(r.wall_s * 1000, 2), "backend": r.backend, "batch": r.batch_size,
-             "error": r.error} for r in execution.records]
-
-
 def report(execution: Execution, as_json: bool, html_path, out_path) -> int:
     """Print the answer (or save the edited image), write the rationale; return the exit code."""
     result = execution.result
@@ -88,7 +82,7 @@ def report(execution: Execution, as_json: bool, html_path, out_path) -> int:
             "ok": execution.ok, "answer": None if isinstance(result, Image) else _jsonable(result),
             "result_type": str(type_of(result)) if execution.ok else None,
             "image": str(saved) if saved else None, "wall_ms": round(execution.wall_s * 1000, 2),
-            "steps": step_summary(execution), "errors": execution.errors}, indent=2))
+            "steps": execution.steps(), "errors": execution.errors}, indent=2))
     elif execution.ok:
         out(f"wrote {saved}" if saved else safe_text(execution.answer))
     if not execution.ok:

@@ -282,3 +282,14 @@ def test_forget_drops_a_finished_runs_checkpoints_and_images(registry, photo, tm
     assert not agent.graph.get_state(config).values
     assert all(k not in agent.runtime.images._memory for k in keys)
     assert not list(agent.runtime.images.folder.glob("*.png"))  # nothing written without a checkpoint file
+
+
+def test_two_agents_with_different_llms_keep_their_own_list_backend(registry, photo, tmp_path):
+    program = "LIST0=LIST(query='fruits',max=2)\nFINAL_RESULT=RESULT(var=LIST0)"
+    first = FakeLLM().enqueue(program, "apple\npear")
+    second = FakeLLM().enqueue(program, "cherry\nplum")
+    agents = [make_agent(registry, llm, tmp_path, planner="generate") for llm in (first, second)]
+    answers = [agent.ask(photo, "Name two fruits") for agent in (agents[1], agents[0])]
+    assert [a.text for a in answers] == ["cherry, plum", "apple, pear"]  # each agent's own LLM listed
+    assert first.prompts[-1].startswith("List 2 fruits") and second.prompts[-1].startswith("List 2 fruits")
+    assert registry.context.provided(("llm",)) is None  # nothing was written into the shared registry
