@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 import uuid
 
-from agent.runtime import MODES, Runtime
+from agent.graph_deps import MODES, GraphDeps
 from programs.errors import InputError, ProgramError
 from programs.images import load_image, to_image
 from programs.trace import Execution
@@ -74,20 +74,20 @@ class Agent:
 
             llm = make_llm(llm)
         self.mode, self.max_repairs, self.max_replans, self.approve = mode, max_repairs, max_replans, approve
-        self.runtime = Runtime(llm, registry or default_registry(), use_cache, cache_path,
+        self.deps = GraphDeps(llm, registry or default_registry(), use_cache, cache_path,
                                step_timeout_s=step_timeout_s, persist_images=checkpoint is not None,
                                planner=planner)
-        self.runtime.approve = approve
+        self.deps.approve = approve
         self._checkpointer = _checkpointer(checkpoint)
-        self.graph = build_graph(self.runtime, self._checkpointer)
+        self.graph = build_graph(self.deps, self._checkpointer)
 
     @property
     def llm(self):
-        return self.runtime.llm
+        return self.deps.llm
 
     def close(self) -> None:
         """Remove the temporary files of this agent (edited images kept for the graph's state)."""
-        self.runtime.close()
+        self.deps.close()
 
     def __enter__(self) -> Agent:
         return self
@@ -137,19 +137,19 @@ class Agent:
         run, so memory and the image folder stay bounded). The run cannot be resumed afterwards."""
         config = {"configurable": {"thread_id": run_id}}
         values = self.graph.get_state(config).values or {}
-        self.runtime.images.discard([*values.get("images", {}).values(), values.get("result_image")])
+        self.deps.images.discard([*values.get("images", {}).values(), values.get("result_image")])
         self._checkpointer.delete_thread(run_id)
 
     def _initial_state(self, run_id, image, query, right, mode) -> dict:
-        images = {"IMAGE": self.runtime.images.put_input(_as_image(image))}
+        images = {"IMAGE": self.deps.images.put_input(_as_image(image))}
         if right is not None:
-            images = {"LEFT": images["IMAGE"], "RIGHT": self.runtime.images.put_input(_as_image(right))}
+            images = {"LEFT": images["IMAGE"], "RIGHT": self.deps.images.put_input(_as_image(right))}
         return {"run_id": run_id, "query": query, "mode": mode, "images": images, "repairs_left": self.max_repairs,
                 "replans_left": self.max_replans, "llm_calls": 0, "prompt_tokens": 0, "from_cache": False,
                 "approval_required": self.approve is not None, "errors": []}
 
     def _answer(self, state, events, live, mode, query) -> Answer:
-        image = self.runtime.images.get(state["result_image"]) if state.get("result_image") else None
+        image = self.deps.images.get(state["result_image"]) if state.get("result_image") else None
         return Answer(query, mode, state.get("status", "failed"), state.get("answer", ""), image,
                       state.get("program", ""), state.get("llm_calls", 0), state.get("prompt_tokens", 0),
                       state.get("from_cache", False), tuple(state.get("errors", [])),

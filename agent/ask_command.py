@@ -10,7 +10,8 @@ import sys
 import click
 
 from agent.cli_io import out
-from agent.runner import EXIT_BAD_INPUT, EXIT_OK, check_output_paths
+from agent.cli_io import EXIT_BAD_INPUT, EXIT_OK
+from agent.run_command import check_output_paths
 from programs.errors import InputError
 from programs.images import load_image
 from programs.values import safe_text
@@ -38,7 +39,7 @@ def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, 
                 answer = event["answer_object"]
             elif not quiet and not as_json:
                 _progress(event)
-        return _report(answer, query, mode, html_path, out_path, as_json, agent.runtime.planner_kind)
+        return _report(answer, query, mode, html_path, out_path, as_json, agent.deps.planner_kind)
 
 
 def _make_llm(spec: str, timeout: float | None):

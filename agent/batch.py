@@ -41,13 +41,13 @@ class BatchSpec:
 
 class BatchWorker:
     def __init__(self, spec: BatchSpec):
-        from agent.evaluation.runners import make_registry, warm_up
+        from agent.evaluation.systems import make_registry, warm_up
 
         self.spec = spec
         self.registry = make_registry(spec.registry)
         self.planner = None
         if spec.system == "visprog" and spec.instruction:
-            from agent.evaluation.runners import make_model
+            from agent.evaluation.systems import make_model
             from agent.planner import make_planners
 
             self.planner = make_planners(make_model(spec.llm), self.registry)["program"]
@@ -89,8 +89,6 @@ class BatchWorker:
         return run_sequential(self.registry, checked, {"IMAGE": image}), 0
 
     def _row(self, name: str, execution, wall: float, llm_calls: int) -> dict:
-        from programs.values import Image, as_text
-
         row = {"file": name, "status": "failed", "answer": "", "output": "", "wall_ms": round(wall * 1000, 2),
                "batch": 0, "llm_calls": llm_calls, "errors": ""}
         if execution is None:
@@ -100,12 +98,12 @@ class BatchWorker:
         if not execution.ok:
             return row
         row["status"] = "ok"
-        if isinstance(execution.result, Image):
+        if execution.image is not None:
             output = Path(name).stem + ".png"
-            execution.result.to_pil().save(Path(self.spec.out_dir) / output)
+            execution.image.to_pil().save(Path(self.spec.out_dir) / output)
             row["output"] = output
         else:
-            row["answer"] = as_text(execution.result)
+            row["answer"] = execution.text
         return row
 
 
@@ -119,7 +117,7 @@ def plan_once(task: str, registry, llm) -> str:
     path = Path(task)
     if path.suffix in (".txt", ".json") and path.is_file():
         return render(check(load_program(path.read_text(encoding="utf-8"), registry.names()), registry).program)
-    from agent.evaluation.runners import make_model
+    from agent.evaluation.systems import make_model
 
     plan = make_planners(make_model(llm), registry)["program"].plan(task)
     if not plan.ok:
@@ -143,7 +141,7 @@ def run_batch(task: str, images_dir: str | Path, out_dir: str | Path, llm: Any =
               limit: int | None = None, progress: bool = True, engine_options: dict | None = None) -> dict:
     """Run ``task`` over every image in ``images_dir``; returns a summary (also in ``summary.json``)."""
     from agent.engines import make_engine
-    from agent.evaluation.runners import make_registry
+    from agent.evaluation.systems import make_registry
 
     out, folder = Path(out_dir), Path(images_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ LangGraph's custom stream (``stream_mode="custom"``).
 
 Approval (when ``approval_required``): every program that writes an image is approved before it runs,
 keyed by its text, so a repaired or replanned program is asked about again (APPROVE interrupts the
-graph). SayCan picks its steps one at a time inside its node, so it asks ``runtime.approve`` (the Agent's
+graph). SayCan picks its steps one at a time inside its node, so it asks ``deps.approve`` (the Agent's
 callback) before each image-writing step; with no callback it refuses them (fails closed).
 """
 
@@ -28,10 +28,9 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
 from agent.planner import Draft, Plan
-from agent.runtime import Runtime, step_event
+from agent.graph_deps import GraphDeps, step_event
 from programs.checker import CheckedProgram
 from programs.render import render
-from programs.values import Image, as_text
 
 PLAN, APPROVE, EXECUTE, REPLAN, SAYCAN, ANSWER = ("plan", "approve", "execute", "replan", "saycan", "answer")
 LIVE = "live"  # the stream event carrying this run's Execution / SayCanRun to its caller (never checkpointed)
@@ -64,15 +63,15 @@ class AgentState(TypedDict, total=False):
     saycan_steps: list[dict]  # SayCan: each chosen step with its top candidates [text, llm, affordance]
 
 
-def build_graph(runtime: Runtime, checkpointer=None):
-    """The compiled graph; ``runtime`` holds the planners, interpreter, stores and cache."""
+def build_graph(deps: GraphDeps, checkpointer=None):
+    """The compiled graph; ``deps`` holds the planners, interpreter, stores and cache."""
     graph = StateGraph(AgentState)
-    graph.add_node(PLAN, lambda s: plan(runtime, s))
-    graph.add_node(APPROVE, lambda s: approve(runtime, s))
-    graph.add_node(EXECUTE, lambda s: execute(runtime, s))
-    graph.add_node(REPLAN, lambda s: replan(runtime, s))
-    graph.add_node(SAYCAN, lambda s: saycan(runtime, s))
-    graph.add_node(ANSWER, lambda s: answer(runtime, s))
+    graph.add_node(PLAN, lambda s: plan(deps, s))
+    graph.add_node(APPROVE, lambda s: approve(deps, s))
+    graph.add_node(EXECUTE, lambda s: execute(deps, s))
+    graph.add_node(REPLAN, lambda s: replan(deps, s))
+    graph.add_node(SAYCAN, lambda s: saycan(deps, s))
+    graph.add_node(ANSWER, lambda s: answer(deps, s))
     graph.add_edge(START, PLAN)
     graph.add_conditional_edges(PLAN, after_plan, [SAYCAN, APPROVE, EXECUTE, ANSWER])
     graph.add_conditional_edges(APPROVE, was_approved, [EXECUTE, ANSWER])
@@ -110,36 +109,36 @@ def _needs_approval(state: AgentState) -> bool:
 
 # ---- nodes -----------------------------------------------------------------------------------
 
-def plan(runtime: Runtime, state: AgentState) -> dict:
+def plan(deps: GraphDeps, state: AgentState) -> dict:
     """The planner's loop (draft, check, repair); a cached program is checked but never repaired."""
     writer = get_stream_writer()
     if state["mode"] == "saycan":
         return {}
-    planner = runtime.planner(state["mode"])
-    hit = runtime.cache_lookup(state["query"], state["mode"])
+    planner = deps.planner(state["mode"])
+    hit = deps.cache_lookup(state["query"], state["mode"])
     if hit is not None:
         writer({"event": "plan", "source": "cache", "program": hit})
         result = planner.plan(state["query"], _two_images(state), 0, writer, start=Draft("", hit, "", 0))
-        return {**_planned(runtime, state, result), "from_cache": True, "prompt": "", "examples": [],
+        return {**_planned(deps, state, result), "from_cache": True, "prompt": "", "examples": [],
                 "program": result.program_text}
     result = planner.plan(state["query"], _two_images(state), state.get("repairs_left", 0), writer)
-    return _planned(runtime, state, result)
+    return _planned(deps, state, result)
 
 
-def replan(runtime: Runtime, state: AgentState) -> dict:
+def replan(deps: GraphDeps, state: AgentState) -> dict:
     """After a failed step: a new draft quoting the errors, then the planner's loop on it."""
     writer = get_stream_writer()
-    planner = runtime.planner(state["mode"])
+    planner = deps.planner(state["mode"])
     failed = Draft(state.get("prompt", ""), state["program"], "", 0, tuple(state.get("examples", [])))
     new = planner.again(failed, state.get("errors", []), state["query"], _two_images(state))
     writer({"event": "replan", "program": new.text, "because": state.get("errors", [])})
     result = planner.plan(state["query"], _two_images(state), state.get("repairs_left", 0), writer, start=new)
-    update = _planned(runtime, state, result, calls=1 + result.llm_calls,
+    update = _planned(deps, state, result, calls=1 + result.llm_calls,
                       tokens=new.prompt_tokens + result.prompt_tokens)
     return {**update, "replans_left": state.get("replans_left", 0) - 1, "from_cache": False}
 
 
-def _planned(runtime: Runtime, state: AgentState, result: Plan, calls: int | None = None,
+def _planned(deps: GraphDeps, state: AgentState, result: Plan, calls: int | None = None,
              tokens: int | None = None) -> dict:
     """The state update of a planner loop: the checked program as data (or the errors) and the costs."""
     draft = result.draft
@@ -150,11 +149,11 @@ def _planned(runtime: Runtime, state: AgentState, result: Plan, calls: int | Non
         "prompt_tokens": state.get("prompt_tokens", 0) + (result.prompt_tokens if tokens is None else tokens)}
     if not result.ok:
         return {**update, "errors": list(result.errors), "status": "invalid_program", "checked": {}}
-    edits = [s.module for s in result.checked.program.steps if runtime.registry.tool_class(s.module).writes_image]
+    edits = [s.module for s in result.checked.program.steps if deps.registry.tool_class(s.module).writes_image]
     return {**update, "errors": [], "checked": result.checked.to_data(), "edits": edits, "status": "checked"}
 
 
-def approve(runtime: Runtime, state: AgentState) -> dict:
+def approve(deps: GraphDeps, state: AgentState) -> dict:
     decision = interrupt({"question": "run these image edits?", "program": state["program"],
                           "edits": state.get("edits", [])})
     approved = bool(decision) and str(decision).lower() not in ("no", "n", "false", "reject")
@@ -163,23 +162,23 @@ def approve(runtime: Runtime, state: AgentState) -> dict:
     return {"approved": False, "status": "rejected", "answer": "the edit was not approved"}
 
 
-def execute(runtime: Runtime, state: AgentState) -> dict:
+def execute(deps: GraphDeps, state: AgentState) -> dict:
     writer = get_stream_writer()
-    inputs = {name: runtime.images.get(key) for name, key in state["images"].items()}
-    execution = runtime.execute(state["run_id"], CheckedProgram.from_data(state["checked"]), inputs,
+    inputs = {name: deps.images.get(key) for name, key in state["images"].items()}
+    execution = deps.execute(state["run_id"], CheckedProgram.from_data(state["checked"]), inputs,
                                 on_record=lambda record: writer(step_event(record)))
     writer({"event": LIVE, "execution": execution})
     update: dict[str, Any] = {"steps": execution.steps()}
     if not execution.ok:
         return {**update, "status": "failed", "errors": execution.errors or ["a step failed"]}
-    return {**update, "errors": [], **_result(runtime, execution.result)}
+    return {**update, "errors": [], **_result(deps, execution)}
 
 
-def saycan(runtime: Runtime, state: AgentState) -> dict:
+def saycan(deps: GraphDeps, state: AgentState) -> dict:
     writer = get_stream_writer()
-    inputs = {name: runtime.images.get(key) for name, key in state["images"].items()}
-    approve = _saycan_approver(runtime, writer) if state.get("approval_required") else None
-    run = runtime.saycan(state["query"], inputs, approve)
+    inputs = {name: deps.images.get(key) for name, key in state["images"].items()}
+    approve = _saycan_approver(deps, writer) if state.get("approval_required") else None
+    run = deps.saycan(state["query"], inputs, approve)
     chosen = [{"chosen": step.chosen,
                "candidates": [[c.text, round(c.llm, 4), round(c.affordance, 3)]
                               for c in sorted(step.candidates, key=lambda c: -c.combined)[:20]]}
@@ -194,29 +193,29 @@ def saycan(runtime: Runtime, state: AgentState) -> dict:
         return {**update, "status": "rejected", "answer": "the edit was not approved"}
     if run.execution.result is None:
         return {**update, "status": "failed", "errors": ["SayCan reached no RESULT within its step bound"]}
-    return {**update, **_result(runtime, run.execution.result)}
+    return {**update, **_result(deps, run.execution)}
 
 
-def _result(runtime: Runtime, result) -> dict:
+def _result(deps: GraphDeps, execution) -> dict:
     """A finished run's answer: text, or an edited image kept in the image store (the state holds its key)."""
-    if isinstance(result, Image):
-        return {"status": "ok", "result_image": runtime.images.put(result), "answer": ""}
-    return {"status": "ok", "answer": as_text(result)}
+    if execution.image is not None:
+        return {"status": "ok", "result_image": deps.images.put(execution.image), "answer": ""}
+    return {"status": "ok", "answer": execution.text}
 
 
-def _saycan_approver(runtime: Runtime, writer):
-    """SayCan's per-step approval: the runtime's callback, its decision streamed; none refuses (fails closed)."""
+def _saycan_approver(deps: GraphDeps, writer):
+    """SayCan's per-step approval: the deps's callback, its decision streamed; none refuses (fails closed)."""
     def approve(program: str, edits: list[str]) -> bool:
-        decision = bool(runtime.approve(program, edits)) if runtime.approve is not None else False
+        decision = bool(deps.approve(program, edits)) if deps.approve is not None else False
         writer({"event": "approval", "approved": decision, "edits": list(edits)})
         return decision
 
     return approve
 
 
-def answer(runtime: Runtime, state: AgentState) -> dict:
+def answer(deps: GraphDeps, state: AgentState) -> dict:
     if state.get("status") == "ok" and state["mode"] == "program" and not state.get("from_cache"):
-        runtime.cache_store(state["query"], state["program"])
+        deps.cache_store(state["query"], state["program"])
     get_stream_writer()({"event": "answer", "status": state.get("status"), "answer": state.get("answer", "")})
     return {}
 

@@ -7,7 +7,7 @@ import enum
 from typing import Any, Mapping
 
 from programs.ir import Program
-from programs.values import as_text
+from programs.values import Image, as_text
 
 
 class Status(str, enum.Enum):
@@ -74,6 +74,16 @@ class Execution:
     @property
     def crashed(self) -> bool:
         return any(r.crashed for r in self.records)
+
+    @property
+    def image(self) -> Image | None:
+        """The result when it is an image (an edit), else None."""
+        return self.result if isinstance(self.result, Image) else None
+
+    @property
+    def text(self) -> str:
+        """The result read as a text answer; '' when it is an image or there is none."""
+        return "" if self.result is None or self.image is not None else as_text(self.result)
 
     @property
     def answer(self) -> str:

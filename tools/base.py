@@ -79,13 +79,9 @@ class Tool:
 
         The default runs them one by one; model tools override it to run one batched forward.
         """
-        results: list = []
-        for call in calls:
-            try:
-                results.append(self.execute(**call))
-            except Exception as error:  # each call's failure is its own
-                results.append(error)
-        return results
+        from tools.backends import each
+
+        return each(calls, lambda call: self.execute(**call))
 
     def batches(self) -> bool:
         """True when ``execute_batch`` runs many calls faster than one by one (then the interpreter

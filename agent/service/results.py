@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import time
 
-from agent.runner import _jsonable
+from agent.run_command import _jsonable
 from agent.service.runs import Run, step_thumbnail
 from programs.trace import Execution
 from programs.values import Image, Objects, as_text, type_of

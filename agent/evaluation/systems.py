@@ -16,7 +16,7 @@ from agent.evaluation.edits import check_edit
 from agent.evaluation.matching import answer_matches
 from programs.images import confined_path, load_image
 from programs.trace import Execution
-from programs.values import Image, as_text
+from programs.values import Image
 
 SYSTEMS = ("loupe", "visprog")
 
@@ -181,8 +181,7 @@ class LoupeRunner(_Runner):
         valid = bool(answer.program) and answer.status not in ("invalid_program",)
         # the execution's result, not answer.image: ImageStore.put keys an edited image by its source
         # file, which an edit keeps, so answer.image can come back as the unedited input
-        result = answer.execution.result if answer.execution is not None else None
-        image = result if isinstance(result, Image) else answer.image
+        image = (answer.execution.image if answer.execution is not None else None) or answer.image
         return Outcome(answer.status, answer.text, image, answer.program, valid, answer.llm_calls,
                        answer.prompt_tokens, answer.errors, answer.execution)
 
@@ -200,18 +199,16 @@ class VisProgRunner(_Runner):
     def answer(self, item: Item, images: list[Image]) -> Outcome:
         from agent.evaluation.visprog import run_sequential
 
-        inputs = {"LEFT": images[0], "RIGHT": images[1]} if item.two_images else {"IMAGE": images[0]}
         from tools.injected import LLM_KEY, injected
 
+        inputs = {"LEFT": images[0], "RIGHT": images[1]} if item.two_images else {"IMAGE": images[0]}
         plan = self.planner.plan(item.query, item.two_images)
         if not plan.ok:
             return Outcome("invalid_program", program=plan.draft.reply or plan.draft.text,
                            llm_calls=plan.llm_calls, prompt_tokens=plan.prompt_tokens, errors=(plan.error,))
         with injected({LLM_KEY: self.llm}):  # LIST and PICK_TEXT use the planner's model
             execution = run_sequential(self.registry, plan.checked, inputs)
-        result = execution.result
         status = "ok" if execution.ok else "failed"
-        text = "" if isinstance(result, Image) or result is None else as_text(result)
-        return Outcome(status, text, result if isinstance(result, Image) else None, plan.program_text, True,
+        return Outcome(status, execution.text, execution.image, plan.program_text, True,
                        plan.llm_calls, plan.prompt_tokens, tuple(execution.errors), execution)
 

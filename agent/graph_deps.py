@@ -1,4 +1,6 @@
-"""Everything the agent graph's nodes use, built once per Agent: planners, interpreter, stores, cache."""
+"""The dependencies of the agent graph's nodes (``GraphDeps``), built once per Agent: the planners, the
+interpreter, the image store and the program cache. Batch and the evaluation need only planners
+(``agent.planner.make_planners``)."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ def step_event(record: StepRecord) -> dict:
     return {"event": "step", **record.summary()}
 
 
-class Runtime:
+class GraphDeps:
     """What the graph's nodes use: the planners, the interpreter (with the LLM injected for LIST and
     PICK_TEXT per run: the caller's registry is never written to), the image store and the program cache.
     It keeps nothing of a run: executions travel back through the graph (see ``agent.graph``)."""
