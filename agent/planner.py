@@ -213,7 +213,7 @@ class TaskPlanner(_Planner):
             plan = self.program_planner.plan(query, two_images)
             if plan.ok:
                 text = program_to_tasks_json(plan.checked.program)
-                return Draft("", text, plan.program_text, plan.prompt_tokens, plan.examples,
+                return Draft("", text, plan.program_text, plan.prompt_tokens, plan.draft.examples,
                              checked=plan.checked)
         return super().draft(query, two_images)
 
