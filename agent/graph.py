@@ -144,7 +144,8 @@ def _planned(deps: GraphDeps, state: AgentState, result: Plan, calls: int | None
     draft = result.draft
     update: dict[str, Any] = {
         "program": result.program_text, "prompt": draft.prompt, "examples": list(draft.examples),
-        "ranking": list(draft.ranking) or state.get("ranking", []), "repairs_left": state.get("repairs_left", 0) - result.repairs,
+        "ranking": list(draft.ranking) or state.get("ranking", []),
+        "repairs_left": state.get("repairs_left", 0) - result.repairs,
         "llm_calls": state.get("llm_calls", 0) + (result.llm_calls if calls is None else calls),
         "prompt_tokens": state.get("prompt_tokens", 0) + (result.prompt_tokens if tokens is None else tokens)}
     if not result.ok:

@@ -3,10 +3,11 @@ repair call that quotes the checker's messages when the first answer does not ch
 
 ``ProgramPlanner`` asks for VisProg text (constrained decoding for local models); ``TaskPlanner``
 asks for a HuggingGPT task list. ``plan`` is the one draft -> check -> repair loop (the agent graph,
-batch and the evaluation's baseline all use it) and returns a ``Plan`` holding the checked program. With the embedded model the task planner does
-not generate JSON: it takes the program planner's checked plan and renders it as a task list (one IR,
-two surfaces, ``programs.task_render``); with other models it generates the list, and constrained
-decoding bounds its length by the question (``agent.json_constraints``).
+batch and the evaluation's baseline all use it) and returns a ``Plan`` holding the checked program.
+With the embedded model the task planner does not generate JSON: it takes the program planner's
+checked plan and renders it as a task list (one IR, two surfaces, ``programs.task_render``); with
+other models it generates the list, and constrained decoding bounds its length by the question
+(``agent.json_constraints``).
 """
 
 from __future__ import annotations

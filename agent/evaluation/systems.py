@@ -130,8 +130,8 @@ class _Runner:
                "system": self.spec.system, "status": outcome.status, "program": outcome.program,
                "valid_program": outcome.valid, "answer": outcome.text, "correct": False, "check": "",
                "llm_calls": outcome.llm_calls, "prompt_tokens": outcome.prompt_tokens,
-               "latency_s": round(latency, 4), "steps": execution.steps() if execution else [], "errors": list(outcome.errors),
-               "output_image": None}
+               "latency_s": round(latency, 4), "steps": execution.steps() if execution else [],
+               "errors": list(outcome.errors), "output_image": None}
         if item.kind == "answer":
             row["correct"] = outcome.status == "ok" and answer_matches(outcome.text, item.answers)
             return row
