@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 import uuid
 
-from agent.runtime import MODES, Runtime
+from agent.graph_deps import MODES, GraphDeps
 from programs.errors import InputError, ProgramError
 from programs.images import load_image, to_image
 from programs.trace import Execution
@@ -38,8 +38,10 @@ class Answer:
     prompt_tokens: int = 0
     from_cache: bool = False
     errors: tuple[str, ...] = ()
-    execution: Execution | None = None
-    saycan: Any = None
+    execution: Execution | None = None   # the live execution (values included), in the process that ran it
+    saycan: Any = None                   # the live SayCanRun, likewise
+    steps: tuple[dict, ...] = ()         # each step's summary (StepRecord.summary), from the graph's state
+    saycan_steps: tuple[dict, ...] = ()  # SayCan's choices and their scored candidates, from the state
     events: tuple[dict, ...] = field(default=(), repr=False)
     ranking: tuple[dict, ...] = ()   # the ranking planner's top candidates (program mode, --planner rank)
 
@@ -72,20 +74,20 @@ class Agent:
 
             llm = make_llm(llm)
         self.mode, self.max_repairs, self.max_replans, self.approve = mode, max_repairs, max_replans, approve
-        self.runtime = Runtime(llm, registry or default_registry(), use_cache, cache_path,
+        self.deps = GraphDeps(llm, registry or default_registry(), use_cache, cache_path,
                                step_timeout_s=step_timeout_s, persist_images=checkpoint is not None,
                                planner=planner)
-        self.runtime.approve = approve
+        self.deps.approve = approve
         self._checkpointer = _checkpointer(checkpoint)
-        self.graph = build_graph(self.runtime, self._checkpointer)
+        self.graph = build_graph(self.deps, self._checkpointer)
 
     @property
     def llm(self):
-        return self.runtime.llm
+        return self.deps.llm
 
     def close(self) -> None:
         """Remove the temporary files of this agent (edited images kept for the graph's state)."""
-        self.runtime.close()
+        self.deps.close()
 
     def __enter__(self) -> Agent:
         return self
@@ -102,17 +104,22 @@ class Agent:
         """Yield step events as they happen; the last event is ``{"event": "done", "answer_object": Answer}``."""
         from langgraph.types import Command
 
+        from agent.graph import LIVE
+
         mode = mode or self.mode
         check_query(query)
         run_id = run_id or uuid.uuid4().hex
         state = self._initial_state(run_id, image, query, right, mode)
         config = {"configurable": {"thread_id": run_id}}
         collected: list[dict] = []
+        live: dict = {}
         payload: Any = state
         while True:
             interrupted = None
             for kind, chunk in self.graph.stream(payload, config, stream_mode=["custom", "updates"]):
-                if kind == "custom":
+                if kind == "custom" and chunk.get("event") == LIVE:
+                    live.update(chunk)
+                elif kind == "custom":
                     collected.append(chunk)
                     yield chunk
                 elif "__interrupt__" in chunk:
@@ -123,34 +130,32 @@ class Agent:
             yield {"event": "approval", "approved": bool(decision), "edits": interrupted["edits"]}
             payload = Command(resume=bool(decision))
         final = self.graph.get_state(config).values
-        yield {"event": "done", "answer_object": self._answer(run_id, final or {}, collected, mode, query)}
+        yield {"event": "done", "answer_object": self._answer(final or {}, collected, live, mode, query)}
 
     def forget(self, run_id: str) -> None:
         """Drop a finished run's checkpoints and stored images (a long-running server calls this after each
         run, so memory and the image folder stay bounded). The run cannot be resumed afterwards."""
         config = {"configurable": {"thread_id": run_id}}
         values = self.graph.get_state(config).values or {}
-        self.runtime.images.discard([*values.get("images", {}).values(), values.get("result_image")])
+        self.deps.images.discard([*values.get("images", {}).values(), values.get("result_image")])
         self._checkpointer.delete_thread(run_id)
-        self.runtime.executions.pop(run_id, None)
-        self.runtime.saycan_runs.pop(run_id, None)
 
     def _initial_state(self, run_id, image, query, right, mode) -> dict:
-        images = {"IMAGE": self.runtime.images.put_input(_as_image(image))}
+        images = {"IMAGE": self.deps.images.put_input(_as_image(image))}
         if right is not None:
-            images = {"LEFT": images["IMAGE"], "RIGHT": self.runtime.images.put_input(_as_image(right))}
+            images = {"LEFT": images["IMAGE"], "RIGHT": self.deps.images.put_input(_as_image(right))}
         return {"run_id": run_id, "query": query, "mode": mode, "images": images, "repairs_left": self.max_repairs,
                 "replans_left": self.max_replans, "llm_calls": 0, "prompt_tokens": 0, "from_cache": False,
                 "approval_required": self.approve is not None, "errors": []}
 
-    def _answer(self, run_id, state, events, mode, query) -> Answer:
-        execution = self.runtime.executions.pop(run_id, None)
-        saycan = self.runtime.saycan_runs.pop(run_id, None)
-        image = self.runtime.images.get(state["result_image"]) if state.get("result_image") else None
+    def _answer(self, state, events, live, mode, query) -> Answer:
+        image = self.deps.images.get(state["result_image"]) if state.get("result_image") else None
         return Answer(query, mode, state.get("status", "failed"), state.get("answer", ""), image,
                       state.get("program", ""), state.get("llm_calls", 0), state.get("prompt_tokens", 0),
-                      state.get("from_cache", False), tuple(state.get("errors", [])), execution, saycan,
-                      tuple(e for e in events), tuple(state.get("ranking", ())))
+                      state.get("from_cache", False), tuple(state.get("errors", [])),
+                      execution=live.get("execution"), saycan=live.get("saycan"),
+                      steps=tuple(state.get("steps", ())), saycan_steps=tuple(state.get("saycan_steps", ())),
+                      events=tuple(events), ranking=tuple(state.get("ranking", ())))
 
 
 def check_query(query) -> None:

@@ -10,7 +10,8 @@ import sys
 import click
 
 from agent.cli_io import out
-from agent.runner import EXIT_BAD_INPUT, EXIT_OK, check_output_paths, step_summary
+from agent.cli_io import EXIT_BAD_INPUT, EXIT_OK
+from agent.run_command import check_output_paths
 from programs.errors import InputError
 from programs.images import load_image
 from programs.values import safe_text
@@ -38,7 +39,7 @@ def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, 
                 answer = event["answer_object"]
             elif not quiet and not as_json:
                 _progress(event)
-        return _report(answer, query, mode, html_path, out_path, as_json, agent.runtime.planner_kind)
+        return _report(answer, query, mode, html_path, out_path, as_json, agent.deps.planner_kind)
 
 
 def _make_llm(spec: str, timeout: float | None):
@@ -66,7 +67,7 @@ def _report(answer, query, mode, html_path, out_path, as_json, planner_kind: str
             "planner": planner_kind if mode == "program" else mode,
             "candidates": list(answer.ranking),
             "errors": list(answer.errors),
-            "steps": step_summary(answer.execution) if answer.execution else []}, indent=2))
+            "steps": list(answer.steps)}, indent=2))
     elif answer.ok:
         out(f"wrote {out_path}" if answer.image is not None else safe_text(answer.text))
     if not answer.ok:

@@ -41,16 +41,16 @@ class BatchSpec:
 
 class BatchWorker:
     def __init__(self, spec: BatchSpec):
-        from agent.evaluation.runners import make_registry, warm_up
+        from agent.evaluation.systems import make_registry, warm_up
 
         self.spec = spec
         self.registry = make_registry(spec.registry)
         self.planner = None
         if spec.system == "visprog" and spec.instruction:
-            from agent.evaluation.runners import make_model
-            from agent.runtime import Runtime
+            from agent.evaluation.systems import make_model
+            from agent.planner import make_planners
 
-            self.planner = Runtime(make_model(spec.llm), self.registry, use_cache=False).planner("program")
+            self.planner = make_planners(make_model(spec.llm), self.registry)["program"]
             self.planner.max_repairs = 0
         warm_up(self.registry)
 
@@ -76,18 +76,19 @@ class BatchWorker:
         from programs.checker import check
 
         if self.planner is not None:
+            from tools.injected import LLM_KEY, injected
+
             plan = self.planner.plan(self.spec.instruction)
             if not plan.ok:
                 return None, plan.llm_calls
-            return run_sequential(self.registry, plan.checked, {"IMAGE": image}), plan.llm_calls
+            with injected({LLM_KEY: self.planner.llm}):  # LIST and PICK_TEXT use the planner's model
+                return run_sequential(self.registry, plan.checked, {"IMAGE": image}), plan.llm_calls
         from programs.parser import parse_program
 
         checked = check(parse_program(self.spec.program), self.registry)
         return run_sequential(self.registry, checked, {"IMAGE": image}), 0
 
     def _row(self, name: str, execution, wall: float, llm_calls: int) -> dict:
-        from programs.values import Image, as_text
-
         row = {"file": name, "status": "failed", "answer": "", "output": "", "wall_ms": round(wall * 1000, 2),
                "batch": 0, "llm_calls": llm_calls, "errors": ""}
         if execution is None:
@@ -97,18 +98,18 @@ class BatchWorker:
         if not execution.ok:
             return row
         row["status"] = "ok"
-        if isinstance(execution.result, Image):
+        if execution.image is not None:
             output = Path(name).stem + ".png"
-            execution.result.to_pil().save(Path(self.spec.out_dir) / output)
+            execution.image.to_pil().save(Path(self.spec.out_dir) / output)
             row["output"] = output
         else:
-            row["answer"] = as_text(execution.result)
+            row["answer"] = execution.text
         return row
 
 
 def plan_once(task: str, registry, llm) -> str:
     """The program text for ``task``: a program file's contents, or one planning call for an instruction."""
-    from agent.runtime import Runtime
+    from agent.planner import make_planners
     from programs import load_program
     from programs.checker import check
     from programs.render import render
@@ -116,9 +117,9 @@ def plan_once(task: str, registry, llm) -> str:
     path = Path(task)
     if path.suffix in (".txt", ".json") and path.is_file():
         return render(check(load_program(path.read_text(encoding="utf-8"), registry.names()), registry).program)
-    from agent.evaluation.runners import make_model
+    from agent.evaluation.systems import make_model
 
-    plan = Runtime(make_model(llm), registry, use_cache=False).planner("program").plan(task)
+    plan = make_planners(make_model(llm), registry)["program"].plan(task)
     if not plan.ok:
         raise ProgramError.at(f"could not plan {task!r}: {plan.error}",
                               suggestion="rephrase the instruction or give a program file")
@@ -140,7 +141,7 @@ def run_batch(task: str, images_dir: str | Path, out_dir: str | Path, llm: Any =
               limit: int | None = None, progress: bool = True, engine_options: dict | None = None) -> dict:
     """Run ``task`` over every image in ``images_dir``; returns a summary (also in ``summary.json``)."""
     from agent.engines import make_engine
-    from agent.evaluation.runners import make_registry
+    from agent.evaluation.systems import make_registry
 
     out, folder = Path(out_dir), Path(images_dir)
     out.mkdir(parents=True, exist_ok=True)

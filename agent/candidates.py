@@ -68,7 +68,7 @@ def expressions(values: Mapping[str, object]) -> list[str]:
 
 def candidates(registry, values: Mapping[str, object], query: str, done: set[str]) -> list[Step]:
     """Every next step worth scoring; ``done`` holds the step texts already run (not repeated)."""
-    from programs.render import render_step
+    from programs.render import render_call
 
     steps = []
     for name in registry.names():
@@ -77,8 +77,7 @@ def candidates(registry, values: Mapping[str, object], query: str, done: set[str
         tool = registry.tool_class(name)
         for args in _bindings(tool, values, query):
             step = Step(output_name(tool, values), name, tuple(Arg(k, v) for k, v in args))
-            key = render_step(step).split("=", 1)[1]
-            if key not in done:
+            if render_call(step) not in done:
                 steps.append(step)
     produced = [n for n in values if n not in ("IMAGE", "LEFT", "RIGHT")]
     steps += [Step("FINAL_RESULT", "RESULT", (Arg("var", Ref(n)),)) for n in produced]

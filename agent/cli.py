@@ -15,11 +15,9 @@ import warnings
 
 import click
 
-from agent.cli_io import flush, out, reserved_stdout
+from agent.cli_io import EXIT_BAD_INPUT, EXIT_INTERNAL, flush, out, reserved_stdout
 from programs.errors import MAX_SHOWN_ERRORS, ImageError, LoupeError, ProgramError, ToolError
 from programs.values import safe_text
-
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
 
 class _Group(click.Group):
@@ -113,7 +111,7 @@ def check(program_file, as_json):
 @click.option("--timeout", default=300.0, show_default=True, help="Time limit of one step, in seconds.")
 def run(program_file, image_path, right_path, as_json, html_path, out_path, timeout):
     """Run PROGRAM_FILE on an image and print the answer (or write the edited image)."""
-    from agent.runner import check_output_paths, inputs_for, report
+    from agent.run_command import check_output_paths, inputs_for, report
     from programs.interpreter import Interpreter
     from programs.trace import Status
     from tools.registry import default_registry

@@ -15,6 +15,9 @@ from typing import Iterator, TextIO
 
 import click
 
+#: the exit codes of every command: 0 ok; 2 bad program or input, or an LLM server that failed; 1 a bug
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
 _real: TextIO | None = None
 
 

@@ -6,6 +6,10 @@ that are defined (and of the argument's type), well-formed literals, one step pe
 RESULT. ``choices`` can restrict the text of some arguments (e.g. ``object`` to phrases of the user's
 query), which keeps a small model from inventing object names. Complete lines are checked once and
 remembered, so the test for a new token costs only the scan of the current line.
+
+There is one grammar: complete lines go through the program parser, and the partial current line is
+read with the lexer's own token definitions (``programs.lexer``: names, numbers, string literals with
+their escapes), so what the constraint accepts cannot drift from what the parser reads.
 """
 
 from __future__ import annotations
@@ -16,12 +20,11 @@ from typing import Mapping, Sequence
 from programs.checker import DEFAULT_INPUTS
 from programs.errors import ProgramError
 from programs.ir import Ref
+from programs.lexer import NAME_PATTERN, NUMBER_PATTERN, QUOTES, read_string_prefix
 from programs.parser import parse_program
 from programs.safe_eval import parse_expression
 from programs.values import ValueType
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_NUMBER = re.compile(r"-?\d*\.?\d*")
 _STRING_TYPES = (ValueType.TEXT, ValueType.ANY)
 _EXPRESSION_WORDS = ("and", "or", "not", "xor", "if", "else", "True", "False", "None")
 STANDARD_OUTPUTS = ("BOX", "OBJ", "ANSWER", "IMAGE", "LIST", "TEXT", "FINAL_RESULT")  # + digits, e.g. BOX0
@@ -121,7 +124,7 @@ class _LineScanner:
         small model cannot wander into runs of blanks."""
 
     def name(self) -> str:
-        match = _NAME.match(self.line, self.pos)
+        match = NAME_PATTERN.match(self.line, self.pos)
         if not match:
             return ""
         self.pos = match.end()
@@ -230,7 +233,7 @@ class _LineScanner:
         if self.at_end():
             return None
         char = self.line[self.pos]
-        if char in "'\"":
+        if char in QUOTES:
             return self.string(param, arg_name) if param.type in _STRING_TYPES else False
         if char == "[":
             return self.text_list() if param.type in (ValueType.TEXT_LIST, ValueType.ANY) else False
@@ -247,20 +250,12 @@ class _LineScanner:
         return word in names
 
     def string(self, param, arg_name: str) -> bool | None:
-        quote = self.line[self.pos]
-        start = self.pos + 1
-        self.pos = start
-        while not self.at_end():
-            char = self.line[self.pos]
-            if char == "\\":
-                self.pos += 2
-                continue
-            if char == quote:
-                content = self.line[start:self.pos]
-                self.pos += 1
-                return self._allowed(arg_name, content, complete=True)
-            self.pos += 1
-        return None if self._allowed(arg_name, self.line[start:], complete=False) else False
+        """A string literal as the lexer reads it (escapes decoded); its value is checked against the
+        argument's choices (a prefix of one while the literal is open)."""
+        content, self.pos, closed = read_string_prefix(self.line, self.pos)
+        if closed:
+            return self._allowed(arg_name, content, complete=True)
+        return None if self._allowed(arg_name, content, complete=False) else False
 
     def _allowed(self, arg_name: str, content: str, complete: bool) -> bool:
         if arg_name == "expr":
@@ -305,11 +300,16 @@ class _LineScanner:
         return True
 
     def number(self) -> bool | None:
-        match = _NUMBER.match(self.line, self.pos)
+        """An optional minus (the parser's unary minus), then a number literal of the lexer."""
+        if self.line.startswith("-", self.pos):
+            self.pos += 1
+        match = NUMBER_PATTERN.match(self.line, self.pos)
+        if match is None:
+            rest = self.line[self.pos:]
+            self.pos = len(self.line) if rest in ("", ".") else self.pos
+            return None if self.at_end() else False
         self.pos = match.end()
-        if self.at_end():
-            return None
-        return any(c.isdigit() for c in match.group())
+        return None if self.at_end() else True
 
     def text_list(self) -> bool | None:
         self.pos += 1
@@ -320,7 +320,7 @@ class _LineScanner:
             if self.line[self.pos] == "]":
                 self.pos += 1
                 return True
-            if self.line[self.pos] not in "'\"":
+            if self.line[self.pos] not in QUOTES:
                 return False
             item = self.string(_TEXT_PARAM, "")
             if item is not True:

@@ -1,15 +1,21 @@
 """The agent as a LangGraph StateGraph:
 
-    plan -> check -> (repair -> check)* -> [approve] -> execute -> (replan -> check ...)? -> answer
+    plan -> [approve] -> execute -> (replan -> [approve] -> execute)? -> answer
     plan -> saycan -> answer                                   (SayCan is its own loop)
 
-Budgets (repairs, replans) live in the state; images never do (the state holds ImageStore keys), and
-neither do executions (kept by the ``Runtime`` under the run id). Step events are streamed through
+``plan`` and ``replan`` run the planner's one draft -> check -> repair loop (``Planner.plan``); the state
+then carries the checked program as plain data (``CheckedProgram.to_data``), which ``execute`` hands to
+the interpreter as it is: nothing is rendered and parsed again. Budgets (repairs, replans) live in the
+state; images never do (the state holds ImageStore keys). An execution is summarised in the state
+(``steps``: one ``StepRecord.summary`` per step; ``saycan_steps``: each SayCan choice and its scored
+candidates), so a run resumed from its checkpoint keeps them; the live objects (the ``Execution`` with
+its values, for the rationale, and the ``SayCanRun``) go to the caller of this run only, through the
+stream, as one ``LIVE`` event that ``Agent.stream`` takes and does not pass on. Step events are streamed through
 LangGraph's custom stream (``stream_mode="custom"``).
 
 Approval (when ``approval_required``): every program that writes an image is approved before it runs,
 keyed by its text, so a repaired or replanned program is asked about again (APPROVE interrupts the
-graph). SayCan picks its steps one at a time inside its node, so it asks ``runtime.approve`` (the Agent's
+graph). SayCan picks its steps one at a time inside its node, so it asks ``deps.approve`` (the Agent's
 callback) before each image-writing step; with no callback it refuses them (fails closed).
 """
 
@@ -21,14 +27,13 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
-from agent.planner import Draft
-from agent.runtime import Runtime, step_event
-from programs.errors import ProgramError
+from agent.planner import Draft, Plan
+from agent.graph_deps import GraphDeps, step_event
+from programs.checker import CheckedProgram
 from programs.render import render
-from programs.values import Image, as_text
 
-PLAN, CHECK, REPAIR, APPROVE, EXECUTE, REPLAN, SAYCAN, ANSWER = (
-    "plan", "check", "repair", "approve", "execute", "replan", "saycan", "answer")
+PLAN, APPROVE, EXECUTE, REPLAN, SAYCAN, ANSWER = ("plan", "approve", "execute", "replan", "saycan", "answer")
+LIVE = "live"  # the stream event carrying this run's Execution / SayCanRun to its caller (never checkpointed)
 
 
 class AgentState(TypedDict, total=False):
@@ -37,7 +42,8 @@ class AgentState(TypedDict, total=False):
     mode: str                 # program | tasks | saycan
     images: dict[str, str]    # input name -> ImageStore key
     prompt: str
-    program: str
+    program: str              # the program as text (VisProg; the checked one once it checks)
+    checked: dict             # the checked program as plain data (CheckedProgram.to_data)
     examples: list[str]
     errors: list[str]
     repairs_left: int
@@ -53,26 +59,24 @@ class AgentState(TypedDict, total=False):
     approval_required: bool   # ask a person before running edits
     approved_program: str     # the program text a person approved (a different program is asked again)
     ranking: list[dict]       # the ranking planner's top candidates and their scores
+    steps: list[dict]         # the execution's steps (StepRecord.summary)
+    saycan_steps: list[dict]  # SayCan: each chosen step with its top candidates [text, llm, affordance]
 
 
-def build_graph(runtime: Runtime, checkpointer=None):
-    """The compiled graph; ``runtime`` holds the planners, interpreter, stores and cache."""
+def build_graph(deps: GraphDeps, checkpointer=None):
+    """The compiled graph; ``deps`` holds the planners, interpreter, stores and cache."""
     graph = StateGraph(AgentState)
-    graph.add_node(PLAN, lambda s: plan(runtime, s))
-    graph.add_node(CHECK, lambda s: check_program(runtime, s))
-    graph.add_node(REPAIR, lambda s: redraft(runtime, s, "repairs_left"))
-    graph.add_node(APPROVE, lambda s: approve(runtime, s))
-    graph.add_node(EXECUTE, lambda s: execute(runtime, s))
-    graph.add_node(REPLAN, lambda s: redraft(runtime, s, "replans_left"))
-    graph.add_node(SAYCAN, lambda s: saycan(runtime, s))
-    graph.add_node(ANSWER, lambda s: answer(runtime, s))
+    graph.add_node(PLAN, lambda s: plan(deps, s))
+    graph.add_node(APPROVE, lambda s: approve(deps, s))
+    graph.add_node(EXECUTE, lambda s: execute(deps, s))
+    graph.add_node(REPLAN, lambda s: replan(deps, s))
+    graph.add_node(SAYCAN, lambda s: saycan(deps, s))
+    graph.add_node(ANSWER, lambda s: answer(deps, s))
     graph.add_edge(START, PLAN)
-    graph.add_conditional_edges(PLAN, is_saycan, [SAYCAN, CHECK])
-    graph.add_conditional_edges(CHECK, after_check, [REPAIR, APPROVE, EXECUTE, ANSWER])
-    graph.add_edge(REPAIR, CHECK)
+    graph.add_conditional_edges(PLAN, after_plan, [SAYCAN, APPROVE, EXECUTE, ANSWER])
     graph.add_conditional_edges(APPROVE, was_approved, [EXECUTE, ANSWER])
     graph.add_conditional_edges(EXECUTE, did_a_step_fail, [REPLAN, ANSWER])
-    graph.add_edge(REPLAN, CHECK)
+    graph.add_conditional_edges(REPLAN, after_plan, [APPROVE, EXECUTE, ANSWER])
     graph.add_edge(SAYCAN, ANSWER)
     graph.add_edge(ANSWER, END)
     return graph.compile(checkpointer=checkpointer)
@@ -80,13 +84,11 @@ def build_graph(runtime: Runtime, checkpointer=None):
 
 # ---- routing, named as questions -------------------------------------------------------------
 
-def is_saycan(state: AgentState) -> str:
-    return SAYCAN if state["mode"] == "saycan" else CHECK
-
-
-def after_check(state: AgentState) -> str:
+def after_plan(state: AgentState) -> str:
+    if state["mode"] == "saycan":
+        return SAYCAN
     if state.get("errors"):
-        return REPAIR if state.get("repairs_left", 0) > 0 and not state.get("from_cache") else ANSWER
+        return ANSWER
     return APPROVE if _needs_approval(state) else EXECUTE
 
 
@@ -107,49 +109,52 @@ def _needs_approval(state: AgentState) -> bool:
 
 # ---- nodes -----------------------------------------------------------------------------------
 
-def plan(runtime: Runtime, state: AgentState) -> dict:
+def plan(deps: GraphDeps, state: AgentState) -> dict:
+    """The planner's loop (draft, check, repair); a cached program is checked but never repaired."""
     writer = get_stream_writer()
     if state["mode"] == "saycan":
         return {}
-    hit = runtime.cache_lookup(state["query"], state["mode"])
+    planner = deps.planner(state["mode"])
+    hit = deps.cache_lookup(state["query"], state["mode"])
     if hit is not None:
         writer({"event": "plan", "source": "cache", "program": hit})
-        return {"program": hit, "from_cache": True, "prompt": "", "examples": []}
-    draft = runtime.planner(state["mode"]).draft(state["query"], _two_images(state))
-    writer({"event": "plan", "source": "rank" if draft.ranking and not draft.reply else "llm",
-            "program": draft.text, **({"ranking": list(draft.ranking)} if draft.ranking else {})})
-    return {"program": draft.text, "prompt": draft.prompt, "examples": list(draft.examples),
-            "ranking": list(draft.ranking),
-            "llm_calls": state.get("llm_calls", 0) + (1 if draft.prompt_tokens or not draft.ranking else 0),
-            "prompt_tokens": state.get("prompt_tokens", 0) + draft.prompt_tokens}
+        result = planner.plan(state["query"], _two_images(state), 0, writer, start=Draft("", hit, "", 0))
+        return {**_planned(deps, state, result), "from_cache": True, "prompt": "", "examples": [],
+                "program": result.program_text}
+    result = planner.plan(state["query"], _two_images(state), state.get("repairs_left", 0), writer)
+    return _planned(deps, state, result)
 
 
-def check_program(runtime: Runtime, state: AgentState) -> dict:
-    try:
-        checked = runtime.planner(state["mode"]).check(state["program"], _two_images(state))
-    except ProgramError as error:
-        errors = error.lines()
-        get_stream_writer()({"event": "check", "ok": False, "errors": errors})
-        return {"errors": errors, "status": "invalid_program"}
-    edits = [s.module for s in checked.program.steps if runtime.registry.tool_class(s.module).writes_image]
-    get_stream_writer()({"event": "check", "ok": True, "program": render(checked.program)})
-    return {"errors": [], "program": render(checked.program), "edits": edits, "status": "checked"}
+def replan(deps: GraphDeps, state: AgentState) -> dict:
+    """After a failed step: a new draft quoting the errors, then the planner's loop on it."""
+    writer = get_stream_writer()
+    planner = deps.planner(state["mode"])
+    failed = Draft(state.get("prompt", ""), state["program"], "", 0, tuple(state.get("examples", [])))
+    new = planner.again(failed, state.get("errors", []), state["query"], _two_images(state))
+    writer({"event": "replan", "program": new.text, "because": state.get("errors", [])})
+    result = planner.plan(state["query"], _two_images(state), state.get("repairs_left", 0), writer, start=new)
+    update = _planned(deps, state, result, calls=1 + result.llm_calls,
+                      tokens=new.prompt_tokens + result.prompt_tokens)
+    return {**update, "replans_left": state.get("replans_left", 0) - 1, "from_cache": False}
 
 
-def redraft(runtime: Runtime, state: AgentState, budget: str) -> dict:
-    planner = runtime.planner(state["mode"])
-    draft = Draft(state.get("prompt", ""), state["program"], "", 0, tuple(state.get("examples", [])))
-    if not draft.prompt:  # a cached program failed: plan afresh
-        new = planner.draft(state["query"], _two_images(state))
-    else:
-        new = planner.redraft(draft, state.get("errors", []), state["query"], _two_images(state))
-    get_stream_writer()({"event": budget.split("s_")[0], "program": new.text, "because": state.get("errors", [])})
-    return {"program": new.text, "prompt": new.prompt, budget: state.get(budget, 0) - 1, "from_cache": False,
-            "llm_calls": state.get("llm_calls", 0) + 1,
-            "prompt_tokens": state.get("prompt_tokens", 0) + new.prompt_tokens}
+def _planned(deps: GraphDeps, state: AgentState, result: Plan, calls: int | None = None,
+             tokens: int | None = None) -> dict:
+    """The state update of a planner loop: the checked program as data (or the errors) and the costs."""
+    draft = result.draft
+    update: dict[str, Any] = {
+        "program": result.program_text, "prompt": draft.prompt, "examples": list(draft.examples),
+        "ranking": list(draft.ranking) or state.get("ranking", []),
+        "repairs_left": state.get("repairs_left", 0) - result.repairs,
+        "llm_calls": state.get("llm_calls", 0) + (result.llm_calls if calls is None else calls),
+        "prompt_tokens": state.get("prompt_tokens", 0) + (result.prompt_tokens if tokens is None else tokens)}
+    if not result.ok:
+        return {**update, "errors": list(result.errors), "status": "invalid_program", "checked": {}}
+    edits = [s.module for s in result.checked.program.steps if deps.registry.tool_class(s.module).writes_image]
+    return {**update, "errors": [], "checked": result.checked.to_data(), "edits": edits, "status": "checked"}
 
 
-def approve(runtime: Runtime, state: AgentState) -> dict:
+def approve(deps: GraphDeps, state: AgentState) -> dict:
     decision = interrupt({"question": "run these image edits?", "program": state["program"],
                           "edits": state.get("edits", [])})
     approved = bool(decision) and str(decision).lower() not in ("no", "n", "false", "reject")
@@ -158,56 +163,60 @@ def approve(runtime: Runtime, state: AgentState) -> dict:
     return {"approved": False, "status": "rejected", "answer": "the edit was not approved"}
 
 
-def execute(runtime: Runtime, state: AgentState) -> dict:
+def execute(deps: GraphDeps, state: AgentState) -> dict:
     writer = get_stream_writer()
-    inputs = {name: runtime.images.get(key) for name, key in state["images"].items()}
-    execution = runtime.execute(state["run_id"], state["program"], inputs,
+    inputs = {name: deps.images.get(key) for name, key in state["images"].items()}
+    execution = deps.execute(state["run_id"], CheckedProgram.from_data(state["checked"]), inputs,
                                 on_record=lambda record: writer(step_event(record)))
+    writer({"event": LIVE, "execution": execution})
+    update: dict[str, Any] = {"steps": execution.steps()}
     if not execution.ok:
-        return {"status": "failed", "errors": execution.errors or ["a step failed"]}
-    update: dict[str, Any] = {"status": "ok", "errors": []}
-    if isinstance(execution.result, Image):
-        update["result_image"] = runtime.images.put(execution.result)
-        update["answer"] = ""
-    else:
-        update["answer"] = as_text(execution.result)
-    return update
+        return {**update, "status": "failed", "errors": execution.errors or ["a step failed"]}
+    return {**update, "errors": [], **_result(deps, execution)}
 
 
-def saycan(runtime: Runtime, state: AgentState) -> dict:
+def saycan(deps: GraphDeps, state: AgentState) -> dict:
     writer = get_stream_writer()
-    inputs = {name: runtime.images.get(key) for name, key in state["images"].items()}
-    approve = _saycan_approver(runtime, writer) if state.get("approval_required") else None
-    run = runtime.saycan(state["run_id"], state["query"], inputs, approve)
-    for step in run.steps:
-        writer({"event": "saycan", "chosen": step.chosen,
-                "candidates": [[c.text, round(c.llm, 4), round(c.affordance, 3)]
-                               for c in sorted(step.candidates, key=lambda c: -c.combined)[:20]]})
+    inputs = {name: deps.images.get(key) for name, key in state["images"].items()}
+    approve = _saycan_approver(deps, writer) if state.get("approval_required") else None
+    run = deps.saycan(state["query"], inputs, approve)
+    chosen = [{"chosen": step.chosen,
+               "candidates": [[c.text, round(c.llm, 4), round(c.affordance, 3)]
+                              for c in sorted(step.candidates, key=lambda c: -c.combined)[:20]]}
+              for step in run.steps]
+    for step in chosen:
+        writer({"event": "saycan", **step})
+    writer({"event": LIVE, "execution": run.execution, "saycan": run})
     update: dict[str, Any] = {"program": render(run.execution.program), "llm_calls": run.llm_calls,
-                              "prompt_tokens": run.prompt_tokens}
-    result = run.execution.result
+                              "prompt_tokens": run.prompt_tokens, "steps": run.execution.steps(),
+                              "saycan_steps": chosen}
     if run.rejected:
         return {**update, "status": "rejected", "answer": "the edit was not approved"}
-    if result is None:
+    if run.execution.result is None:
         return {**update, "status": "failed", "errors": ["SayCan reached no RESULT within its step bound"]}
-    if isinstance(result, Image):
-        return {**update, "status": "ok", "result_image": runtime.images.put(result), "answer": ""}
-    return {**update, "status": "ok", "answer": as_text(result)}
+    return {**update, **_result(deps, run.execution)}
 
 
-def _saycan_approver(runtime: Runtime, writer):
-    """SayCan's per-step approval: the runtime's callback, its decision streamed; none refuses (fails closed)."""
+def _result(deps: GraphDeps, execution) -> dict:
+    """A finished run's answer: text, or an edited image kept in the image store (the state holds its key)."""
+    if execution.image is not None:
+        return {"status": "ok", "result_image": deps.images.put(execution.image), "answer": ""}
+    return {"status": "ok", "answer": execution.text}
+
+
+def _saycan_approver(deps: GraphDeps, writer):
+    """SayCan's per-step approval: the deps's callback, its decision streamed; none refuses (fails closed)."""
     def approve(program: str, edits: list[str]) -> bool:
-        decision = bool(runtime.approve(program, edits)) if runtime.approve is not None else False
+        decision = bool(deps.approve(program, edits)) if deps.approve is not None else False
         writer({"event": "approval", "approved": decision, "edits": list(edits)})
         return decision
 
     return approve
 
 
-def answer(runtime: Runtime, state: AgentState) -> dict:
+def answer(deps: GraphDeps, state: AgentState) -> dict:
     if state.get("status") == "ok" and state["mode"] == "program" and not state.get("from_cache"):
-        runtime.cache_store(state["query"], state["program"])
+        deps.cache_store(state["query"], state["program"])
     get_stream_writer()({"event": "answer", "status": state.get("status"), "answer": state.get("answer", "")})
     return {}
 

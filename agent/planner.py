@@ -2,17 +2,18 @@
 repair call that quotes the checker's messages when the first answer does not check).
 
 ``ProgramPlanner`` asks for VisProg text (constrained decoding for local models); ``TaskPlanner``
-asks for a HuggingGPT task list. Both return a ``Plan``. With the embedded model the task planner does
-not generate JSON: it takes the program planner's checked plan and renders it as a task list (one IR,
-two surfaces, ``programs.task_render``); with other models it generates the list, and constrained
-decoding bounds its length by the question (``agent.json_constraints``).
+asks for a HuggingGPT task list. ``plan`` is the one draft -> check -> repair loop (the agent graph,
+batch and the evaluation's baseline all use it) and returns a ``Plan`` holding the checked program.
+With the embedded model the task planner does not generate JSON: it takes the program planner's
+checked plan and renders it as a task list (one IR, two surfaces, ``programs.task_render``); with
+other models it generates the list, and constrained decoding bounds its length by the question
+(``agent.json_constraints``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import re
-from typing import Mapping
 
 from agent import prompts
 from agent.constraints import ProgramPrefix, query_phrases
@@ -25,42 +26,6 @@ from programs.tasks import parse_tasks
 from programs.values import ValueType
 
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*$")
-
-
-@dataclass(frozen=True)
-class Attempt:
-    prompt_tokens: int
-    output: str
-    errors: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A planner's answer. ``checked`` is None when no attempt gave a valid program (see ``error``)."""
-
-    mode: str
-    checked: CheckedProgram | None
-    attempts: tuple[Attempt, ...] = ()
-    examples: tuple[str, ...] = ()
-    from_cache: bool = False
-    error: str = ""
-    extra: Mapping[str, object] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.checked is not None
-
-    @property
-    def program_text(self) -> str:
-        return render(self.checked.program) if self.checked else ""
-
-    @property
-    def llm_calls(self) -> int:
-        return len(self.attempts)
-
-    @property
-    def prompt_tokens(self) -> int:
-        return sum(a.prompt_tokens for a in self.attempts)
 
 
 def input_types(two_images: bool) -> dict[str, ValueType]:
@@ -79,6 +44,39 @@ class Draft:
     prompt_tokens: int
     examples: tuple[str, ...] = ()
     ranking: tuple[dict, ...] = ()   # the ranking planner's top candidates with their scores
+    checked: CheckedProgram | None = None  # already checked (the embedded task planner's plan)
+
+    @property
+    def llm_calls(self) -> int:
+        """A first draft costs one LLM call unless the ranking planner chose it without scoring."""
+        return 1 if self.prompt_tokens or not self.ranking else 0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the one draft -> check -> repair loop (``plan``) gives: the last draft, its checked program
+    (None when no attempt checked: ``errors`` says why), the LLM calls and prompt tokens spent, and how
+    many repairs were used."""
+
+    draft: Draft
+    checked: CheckedProgram | None
+    errors: tuple[str, ...] = ()
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    repairs: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.checked is not None
+
+    @property
+    def program_text(self) -> str:
+        """The checked program as VisProg text; the last draft's text when none checked."""
+        return render(self.checked.program) if self.checked else self.draft.text
+
+    @property
+    def error(self) -> str:
+        return "" if self.ok else "the planner's program did not check: " + "; ".join(self.errors)
 
 
 class _Planner:
@@ -104,23 +102,39 @@ class _Planner:
         """Parse and check a drafted program; raises ProgramError."""
         return check(self.parse(text), self.registry, input_types(two_images))
 
-    def plan(self, query: str, two_images: bool = False) -> Plan:
-        """Draft, check, and repair at most ``max_repairs`` times."""
-        draft = self.draft(query, two_images)
-        attempts: list[Attempt] = []
-        for attempt in range(1 + self.max_repairs):
+    def plan(self, query: str, two_images: bool = False, repairs: int | None = None, on_event=None,
+             start: Draft | None = None) -> Plan:
+        """The one repair loop: draft (or take ``start``, a draft made elsewhere: a cached program, a
+        replan), check, and repair at most ``repairs`` times (default ``max_repairs``) quoting the
+        checker's messages. ``on_event(dict)`` gets the ``plan``, ``check`` and ``repair`` events."""
+        emit = on_event or (lambda event: None)
+        repairs = self.max_repairs if repairs is None else repairs
+        draft = start or self.draft(query, two_images)
+        calls, tokens, used = (0, 0, 0) if start else (draft.llm_calls, draft.prompt_tokens, 0)
+        if start is None:
+            emit({"event": "plan", "source": "rank" if draft.ranking and not draft.reply else "llm",
+                  "program": draft.text, **({"ranking": list(draft.ranking)} if draft.ranking else {})})
+        while True:
             try:
-                checked = self.check(draft.text, two_images)
+                checked = draft.checked or self.check(draft.text, two_images)
             except ProgramError as error:
-                errors = tuple(str(d) for d in error.diagnostics)
-                attempts.append(Attempt(draft.prompt_tokens, draft.reply, errors))
-                if attempt < self.max_repairs:
-                    draft = self.redraft(draft, errors, query, two_images)
+                errors = tuple(error.lines())
+                emit({"event": "check", "ok": False, "errors": list(errors)})
+                if used >= repairs:
+                    return Plan(draft, None, errors, calls, tokens, used)
+                draft = self.again(draft, errors, query, two_images)
+                calls, tokens, used = calls + 1, tokens + draft.prompt_tokens, used + 1
+                emit({"event": "repair", "program": draft.text, "because": list(errors)})
                 continue
-            attempts.append(Attempt(draft.prompt_tokens, draft.reply))
-            return Plan(self.mode, checked, tuple(attempts), draft.examples)
-        return Plan(self.mode, None, tuple(attempts), draft.examples,
-                    error="the planner's program did not check: " + "; ".join(attempts[-1].errors))
+            emit({"event": "check", "ok": True, "program": render(checked.program)})
+            return Plan(draft, checked, (), calls, tokens, used)
+
+    def again(self, draft: Draft, errors, query: str, two_images: bool = False) -> Draft:
+        """A repair or replan: ``redraft`` quoting ``errors``; a draft with no prompt (a cached program,
+        the embedded task planner's plan) is planned afresh."""
+        if not draft.prompt:
+            return self.draft(query, two_images)
+        return self.redraft(draft, errors, query, two_images)
 
     def _ask(self, prompt: str, query: str, two_images: bool, examples: tuple[str, ...]) -> Draft:
         completion = self.llm.complete(prompt, system=self.system, max_tokens=self.token_budget(query),
@@ -200,7 +214,8 @@ class TaskPlanner(_Planner):
             plan = self.program_planner.plan(query, two_images)
             if plan.ok:
                 text = program_to_tasks_json(plan.checked.program)
-                return Draft("", text, plan.program_text, plan.prompt_tokens, plan.examples)
+                return Draft("", text, plan.program_text, plan.prompt_tokens, plan.draft.examples,
+                             checked=plan.checked)
         return super().draft(query, two_images)
 
     def prompt(self, examples, query, two_images):
@@ -233,3 +248,38 @@ class TaskPlanner(_Planner):
 def _files_as_inputs(program: Program) -> Program:
     """A planned task list names a placeholder file; the user's image is the input IMAGE."""
     return Program(program.steps, program.source, ())
+
+
+PLANNERS = ("auto", "rank", "generate")
+
+
+def ranks_by_default(llm) -> bool:
+    """``--planner auto``: rank with the embedded local model; generate with remote models, LangChain
+    chat models and the evaluation oracle (which answers the generation prompt)."""
+    return getattr(llm, "provider", None) == "local"
+
+
+def check_planner_kind(kind: str) -> None:
+    if kind not in PLANNERS:
+        raise ProgramError.at(f"unknown planner {kind!r}", suggestion="choose auto, rank or generate")
+
+
+def make_planners(llm, registry, kind: str = "auto", cache=None, library=None, examples_k: int = 6) -> dict:
+    """The planners of each mode (``{"program": ..., "tasks": ...}``) over the curated library (or
+    ``library``): what batch and the evaluation need, without an agent's stores. ``kind``: auto | rank |
+    generate; ``cache``: the program cache whose learned programs the ranking planner also fills."""
+    from agent.retrieval import ExampleRetriever
+    from programs.examples_library import load_library
+
+    check_planner_kind(kind)
+    library = load_library() if library is None else library
+    retriever = ExampleRetriever(library)
+    if kind == "rank" or (kind == "auto" and ranks_by_default(llm)):
+        from agent.rank_planner import RankPlanner
+
+        program_planner: ProgramPlanner = RankPlanner(llm, registry, retriever, examples_k, cache=cache)
+    else:
+        program_planner = ProgramPlanner(llm, registry, retriever, examples_k)
+    tasks = TaskPlanner(llm, registry, ExampleRetriever([e for e in library if e.tasks]), examples_k=4,
+                        program_planner=program_planner)
+    return {"program": program_planner, "tasks": tasks}

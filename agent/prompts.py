@@ -1,37 +1,24 @@
-"""Prompts of the planners: tool cards rendered from the registry, retrieved examples, the query.
+"""Prompts of the planners: the tools' own cards (``Tool.card``), retrieved examples, the query.
 
-Kept compact so a program-mode prompt stays under ~1,500 tokens: each tool shows its signature and
-the first sentence of its description.
+Each card is the tool's signature, the first sentence of its description and its usage example
+(~1,250 tokens for the built-in tools). The cards come first and do not depend on the query, so a local
+model reuses their KV cache across calls; the retrieved examples and the query follow.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Sequence
 
 PROGRAM_SYSTEM = ("You write short visual programs that answer a question about an image or edit it. "
                   "Reply with the program only, one step per line.")
-MAX_GIST_WORDS = 14
 TASKS_SYSTEM = ("You plan visual tasks as a JSON list of tasks. Reply with the JSON list only.")
-
-
-def compact_cards(registry, names: Sequence[str] | None = None) -> str:
-    """One line per tool: its signature and the gist of its description (up to the first clause)."""
-    lines = []
-    for name in names or registry.names():
-        tool = registry.tool_class(name)
-        gist = re.split(r"[.,:;(]| e\.g\b", tool.description, maxsplit=1)[0].strip()
-        lines.append(f"{tool.signature()}  # {' '.join(gist.split()[:MAX_GIST_WORDS])}")
-    return "\n".join(lines)
-
-
 def program_prompt(registry, examples, query: str, two_images: bool = False) -> str:
     """Static part first (tool cards, rules: its KV cache is reused across calls by local models), then the
     examples with the most similar last, then the query."""
     inputs = "LEFT and RIGHT (two images)" if two_images else "IMAGE"
     shots = "\n\n".join(f"Question: {e.instruction}\nProgram:\n{e.program.strip()}" for e in reversed(examples))
-    return (f"Modules:\n{compact_cards(registry)}\n\n"
+    return (f"Modules:\n{registry.cards()}\n\n"
             "Rules: one step per line, OUT=MODULE(arg=value,...); text values in quotes; use only the "
             f"modules above; the input is {inputs}; end with FINAL_RESULT=RESULT(var=...).\n\n"
             f"{shots}\n\nQuestion: {query}\nProgram:\n")
@@ -49,9 +36,9 @@ def tasks_prompt(registry, examples, query: str) -> str:
     aliases = ", ".join(f"{task} -> {alias.module}" for task, alias in TASK_ALIASES.items())
     shots = "\n\n".join(f"Request: {e.instruction}\nTasks: {json.dumps(e.tasks, separators=(',', ':'))}"
                         for e in examples if e.tasks)
-    return (f"Modules:\n{compact_cards(registry)}\n\nTask names: {aliases}. A task's args may refer to "
-            "an earlier task's output as \"<GENERATED>-ID\"; list those ids in \"dep\" ([-1] for none); "
-            "the image file is \"image.jpg\".\n\n"
+    return (f"Modules:\n{registry.cards()}\n\nTask names: {aliases}. A task's args "
+            "may refer to an earlier task's output as \"<GENERATED>-ID\"; list those ids in \"dep\" ([-1] for "
+            "none); the image file is \"image.jpg\".\n\n"
             f"{shots}\n\nRequest: {query}\nTasks: ")
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from agent.list_backend import LLM_KEY
+from tools.injected import LLM_KEY
 from programs.errors import ToolError
 from programs.values import Objects
 from tools.text_candidates import Candidate, candidates, prior, reading_order

@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from agent.api import Agent
-from agent.evaluation.runners import make_model
+from agent.evaluation.systems import make_model
 
 HERE = Path(__file__).parent
 

@@ -6,7 +6,7 @@
 import argparse
 
 from agent.api import Agent
-from agent.evaluation.runners import make_model
+from agent.evaluation.systems import make_model
 
 parser = argparse.ArgumentParser()
 parser.add_argument("image")

@@ -13,7 +13,7 @@ import re
 from typing import Mapping
 
 from programs.errors import Diagnostic, ProgramError, did_you_mean
-from programs.ir import Program, Ref, Step, Value
+from programs.ir import Program, Ref, Step, Value, program_from_json, program_to_json
 from programs.values import ValueType
 
 DEFAULT_INPUTS: Mapping[str, ValueType] = {"IMAGE": ValueType.IMAGE, "LEFT": ValueType.IMAGE,
@@ -35,6 +35,27 @@ class CheckedProgram:
     @property
     def result_variable(self) -> str:
         return self.program.steps[-1].output
+
+    def to_data(self) -> dict:
+        """Plain JSON-able data (for the agent's checkpointed state): the program as ``program_to_json``
+        writes it, each variable's type name, each step's reads and the inputs read."""
+        return {**program_to_json(self.program), "types": {k: v.value for k, v in self.types.items()},
+                "reads": [list(r) for r in self.reads], "inputs": list(self.inputs)}
+
+    @classmethod
+    def from_data(cls, data: Mapping) -> "CheckedProgram":
+        """Inverse of ``to_data``, without parsing or checking again (the data was checked when written;
+        step ``i`` gets line ``i + 1``, as in the rendered text). Raises ``ProgramError`` on malformed data."""
+        program = program_from_json(data)
+        try:
+            types = {str(k): ValueType(v) for k, v in data["types"].items()}
+            reads = tuple(tuple(str(n) for n in r) for r in data["reads"])
+            inputs = tuple(str(n) for n in data["inputs"])
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ProgramError.at(f"malformed checked program: {error}") from None
+        if len(reads) != len(program.steps):
+            raise ProgramError.at(f"malformed checked program: {len(reads)} reads for {len(program.steps)} steps")
+        return cls(program, types, reads, inputs)
 
 
 def check(program: Program, registry, inputs: Mapping[str, ValueType] | None = None,

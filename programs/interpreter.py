@@ -10,6 +10,7 @@ arguments are type-checked before a call and outputs against the tool's declarat
 
 from __future__ import annotations
 
+import contextvars
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 import time
@@ -154,7 +155,10 @@ class Interpreter:
                 tool = self.registry.tool(module)
                 pool = pools[1] if tool.cheap else pools[0]
                 for batch in ([calls] if tool.cheap or tool.batches() else [[call] for call in calls]):
-                    running[pool.submit(self._call_tool, tool, batch)] = (batch, time.perf_counter())
+                    # each call runs in a copy of the caller's context: values it injected for this run
+                    # (``contextvars``, e.g. the planner's LLM for LIST) reach the tools, and only this run's
+                    future = pool.submit(contextvars.copy_context().run, self._call_tool, tool, batch)
+                    running[future] = (batch, time.perf_counter())
             if sum(len(job.records) for job in jobs) == recorded:
                 return
 

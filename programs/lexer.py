@@ -11,8 +11,9 @@ from programs.errors import Diagnostic
 NAME, NUMBER, STRING, OP, END = "name", "number", "string", "op", "end"
 
 MAX_NUMBER_CHARS = 400
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_NUMBER = re.compile(r"(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
+NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")   # also read by the decoding constraint (agent.constraints)
+NUMBER_PATTERN = re.compile(r"(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
+QUOTES = "'\""
 _OPS = ("==", "!=", "<=", ">=", "//", "=", ",", "(", ")", "[", "]", "{", "}",
         "+", "-", "*", "/", "%", "<", ">")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0": "\0"}
@@ -44,15 +45,15 @@ def tokenize(text: str, line: int = 1, column_offset: int = 0) -> list[Token]:
             pos += 1
         elif char == "#":
             break
-        elif char in "'\"":
+        elif char in QUOTES:
             value, end = _read_string(text, pos, line, column_offset)
             tokens.append(Token(STRING, text[pos:end], value, col))
             pos = end
-        elif match := _NUMBER.match(text, pos):
+        elif match := NUMBER_PATTERN.match(text, pos):
             literal = match.group()
             tokens.append(Token(NUMBER, literal, _number(literal, line, col), col))
             pos = match.end()
-        elif match := _NAME.match(text, pos):
+        elif match := NAME_PATTERN.match(text, pos):
             tokens.append(Token(NAME, match.group(), match.group(), col))
             pos = match.end()
         else:
@@ -77,13 +78,25 @@ def _number(literal: str, line: int, column: int) -> int | float:
 
 
 def _read_string(text: str, start: int, line: int, column_offset: int) -> tuple[str, int]:
+    value, end, closed = read_string_prefix(text, start)
+    if closed:
+        return value, end
+    quote = text[start]
+    raise LexError(Diagnostic(
+        f"unterminated string: no closing {quote}", line, start + 1 + column_offset, text[start:start + 20],
+        f"end the string with {quote}; write \\{quote} for a quote inside it"))
+
+
+def read_string_prefix(text: str, start: int) -> tuple[str, int, bool]:
+    """The string literal whose quote is ``text[start]``: ``(value, end, closed)``; when the text ends
+    before the closing quote, ``closed`` is False and ``value`` holds what was read (a prefix)."""
     quote = text[start]
     out: list[str] = []
     pos = start + 1
     while pos < len(text):
         char = text[pos]
         if char == quote:
-            return "".join(out), pos + 1
+            return "".join(out), pos + 1, True
         if char == "\\" and pos + 1 < len(text):
             nxt = text[pos + 1]
             width = {"u": 4, "U": 8}.get(nxt, 0)
@@ -97,9 +110,7 @@ def _read_string(text: str, start: int, line: int, column_offset: int) -> tuple[
             continue
         out.append(char)
         pos += 1
-    raise LexError(Diagnostic(
-        f"unterminated string: no closing {quote}", line, start + 1 + column_offset, text[start:start + 20],
-        f"end the string with {quote}; write \\{quote} for a quote inside it"))
+    return "".join(out), pos, False
 
 
 def _hint_for_character(char: str) -> str:

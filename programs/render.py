@@ -43,11 +43,18 @@ def _escape(char: str) -> str:
 
 
 def render_step(step: Step) -> str:
-    names = [step.output, step.module] + [a.name for a in step.args]
-    if not is_variable_name(step.output) or not all(_IDENTIFIER.fullmatch(n) for n in names):
+    if not is_variable_name(step.output):
+        raise ValueError(f"cannot render a step with the output {step.output!r}: use letters, digits and _")
+    return f"{step.output}={render_call(step)}"
+
+
+def render_call(step: Step) -> str:
+    """The step's call without its output, ``MODULE(name=value,...)`` (two steps making the same call)."""
+    names = [step.module] + [a.name for a in step.args]
+    if not all(_IDENTIFIER.fullmatch(n) for n in names):
         raise ValueError(f"cannot render a step with the names {names!r}: use letters, digits and _")
     args = ",".join(f"{a.name}={render_value(a.value)}" for a in step.args)
-    return f"{step.output}={step.module}({args})"
+    return f"{step.module}({args})"
 
 
 def render(program: Program) -> str:

@@ -7,7 +7,7 @@ import enum
 from typing import Any, Mapping
 
 from programs.ir import Program
-from programs.values import as_text
+from programs.values import Image, as_text
 
 
 class Status(str, enum.Enum):
@@ -42,6 +42,14 @@ class StepRecord:
     def ok(self) -> bool:
         return self.status is Status.OK
 
+    def summary(self, value_chars: int = 200) -> dict:
+        """The record as JSON-able data (events, ``--json``, the agent's state, evaluation rows): times in
+        ms, ``value`` the output read as text (at most ``value_chars`` characters; None when it has none)."""
+        return {"line": self.line, "output": self.output, "module": self.module, "status": str(self.status),
+                "started_ms": round(self.started * 1000, 2), "wall_ms": round(self.wall_s * 1000, 2),
+                "backend": self.backend, "batch": self.batch_size, "error": self.error,
+                "value": None if self.value is None else as_text(self.value)[:value_chars]}
+
 
 @dataclass(frozen=True)
 class Execution:
@@ -68,9 +76,23 @@ class Execution:
         return any(r.crashed for r in self.records)
 
     @property
+    def image(self) -> Image | None:
+        """The result when it is an image (an edit), else None."""
+        return self.result if isinstance(self.result, Image) else None
+
+    @property
+    def text(self) -> str:
+        """The result read as a text answer; '' when it is an image or there is none."""
+        return "" if self.result is None or self.image is not None else as_text(self.result)
+
+    @property
     def answer(self) -> str:
         """The result read as text (booleans as yes/no)."""
         return as_text(self.result) if self.result is not None else ""
+
+    def steps(self) -> list[dict]:
+        """Every step's ``StepRecord.summary``, in program order."""
+        return [r.summary() for r in self.records]
 
     def record(self, output: str) -> StepRecord:
         return next(r for r in self.records if r.output == output)

@@ -25,6 +25,7 @@ from programs.errors import Diagnostic, ToolError
 from programs.values import ValueType
 
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_SENTENCE_END = re.compile(r"(?<=\.)\s+(?=[A-Z])")
 _MISSING = object()
 
 
@@ -78,13 +79,9 @@ class Tool:
 
         The default runs them one by one; model tools override it to run one batched forward.
         """
-        results: list = []
-        for call in calls:
-            try:
-                results.append(self.execute(**call))
-            except Exception as error:  # each call's failure is its own
-                results.append(error)
-        return results
+        from tools.backends import each
+
+        return each(calls, lambda call: self.execute(**call))
 
     def batches(self) -> bool:
         """True when ``execute_batch`` runs many calls faster than one by one (then the interpreter
@@ -131,12 +128,16 @@ class Tool:
         return f"{cls.name}({params}) -> {cls.output}"
 
     @classmethod
+    def summary(cls) -> str:
+        """The description's first sentence (a full stop followed by a capital ends it; "e.g. x" does not)."""
+        return _SENTENCE_END.split(cls.description.strip(), maxsplit=1)[0]
+
+    @classmethod
     def card(cls) -> str:
-        """The tool card rendered into the planner's prompt."""
-        lines = [cls.signature(), f"    {cls.description}"]
-        lines += [f"    {name}: {p.doc}" for name, p in cls.inputs.items() if p.doc]
-        lines += [f"    e.g. {example}" for example in cls.examples]
-        return "\n".join(lines)
+        """The tool card the planner's prompt renders: the signature and what the tool does (the first
+        sentence of its description), then its first usage example."""
+        card = f"{cls.signature()}  # {cls.summary()}"
+        return card + (f"\n    e.g. {cls.examples[0]}" if cls.examples else "")
 
     def __repr__(self) -> str:
         return f"<tool {self.name}>"

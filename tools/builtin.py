@@ -18,8 +18,7 @@ def builtin_backends():
     """Backend specs of the built-in tiers (imported lazily; nothing heavy is loaded here)."""
     from tools.backends import BackendSpec
 
-    specs = [BackendSpec("LIST", "llm", "agent.list_backend:LlmLister"),
-             BackendSpec("PICK_TEXT", "llm", "agent.text_backend:LlmTextPicker")]
+    specs = [BackendSpec("PICK_TEXT", "llm", "agent.text_backend:LlmTextPicker")]
     for module in ("tools.lite.specs", "tools.gpu.specs"):
         try:
             specs += importlib.import_module(module).SPECS

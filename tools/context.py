@@ -9,8 +9,10 @@ from typing import Callable, Mapping
 
 from programs.errors import ToolUnavailable
 from tools.backends import BackendSpec
+from tools.injected import injected_value
 
 AUTO = "auto"
+_NOT_INJECTED = object()
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,15 @@ class ToolContext:
             return self._shared[key]
 
     def provide(self, key, value) -> None:
-        """Share an object the tools may use (e.g. the planner's LLM, for LIST)."""
+        """Share an object with every run of this context's tools (per-run values: ``tools.injected``)."""
         with self._lock:
             self._shared[key] = value
 
     def provided(self, key, default=None):
+        """The value injected for the current run under ``key`` (``tools.injected``), else the shared one."""
+        value = injected_value(key, _NOT_INJECTED)
+        if value is not _NOT_INJECTED:
+            return value
         with self._lock:
             return self._shared.get(key, default)
 

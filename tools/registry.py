@@ -64,8 +64,8 @@ class ToolRegistry:
     __getitem__ = tool
 
     def cards(self, names: list[str] | None = None) -> str:
-        """Tool cards for the planner's prompt, in name order."""
-        return "\n\n".join(self.tool_class(n).card() for n in (names or self.names()))
+        """Tool cards for the planner's prompt (``Tool.card``), one after another in name order."""
+        return "\n".join(self.tool_class(n).card() for n in (names or self.names()))
 
 
 def default_registry(config: Config | None = None, plugins: bool = True) -> ToolRegistry:

@@ -17,7 +17,7 @@ from agent.engines import make_engine
 from agent.evaluation.bench import load_items
 from agent.evaluation.progress import progress_bar
 from agent.evaluation.reports import compare, summarize, write_jsonl, write_summary
-from agent.evaluation.runners import EvalSpec
+from agent.evaluation.systems import EvalSpec
 
 BASELINES = ("visprog",)
 

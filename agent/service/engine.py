@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 
-from agent.runtime import MODES
+from agent.graph_deps import MODES
 from agent.service.batching import Coalescer, CoalescingRegistry
 from agent.service.config import ServiceConfig
 from agent.service.limits import Admission, ServiceError
@@ -21,14 +21,13 @@ from agent.service.results import ask_result, program_result, public_event
 from agent.service.runs import Run, RunStore
 from programs.errors import LoupeError, ProgramError
 from programs.trace import StepRecord
-from programs.values import Image
 
 
 class Engine:
     """``llm_factory(spec) -> LLM`` builds an offered LLM (default: ``make_llm``, plus ``oracle:FILE``)."""
 
     def __init__(self, config: ServiceConfig, registry=None, llm_factory=None):
-        from agent.evaluation.runners import make_model
+        from agent.evaluation.systems import make_model
         from tools.registry import default_registry
 
         self.config = config
@@ -49,7 +48,7 @@ class Engine:
     def agent(self, spec: str | None = None):
         """The warm Agent for ``spec`` (one of the offered LLMs; 422 otherwise), built on first use."""
         from agent.api import Agent
-        from agent.evaluation.runners import _Serialized
+        from agent.evaluation.systems import _Serialized
 
         spec = spec or self.config.default_llm
         if spec not in self.config.llms:
@@ -60,13 +59,13 @@ class Engine:
                 agent = Agent(llm=_Serialized(self._make_llm(spec)),  # one LLM call at a time
                               registry=self.registry, use_cache=self.config.use_cache, cache_path=self.config.cache_path,
                               approve=self._approval_gate, step_timeout_s=self.config.step_timeout_s)
-                agent.runtime.on_step = self._on_step
+                agent.deps.on_step = self._on_step
                 self._agents[spec] = agent
             return self._agents[spec]
 
     def warm_up(self) -> None:
         """Load the default LLM's agent and every vision model that can run here."""
-        from agent.evaluation.runners import warm_up
+        from agent.evaluation.systems import warm_up
 
         self.agent()
         warm_up(self.registry)
@@ -141,12 +140,12 @@ class Engine:
         finally:
             agent.forget(run.id)  # the run keeps what clients may fetch; the agent's copies go
         run.execution, run.image, run.saycan = answer.execution, answer.image, answer.saycan
-        if answer.execution is not None and isinstance(answer.execution.result, Image):
-            run.image = answer.execution.result  # the edit itself (as agent/evaluation/runners.py reads it)
+        if answer.execution is not None and answer.execution.image is not None:
+            run.image = answer.execution.image  # the edit itself (as agent/evaluation/systems.py reads it)
         self._settle(run, answer.status, ask_result(run, answer))
 
     def _run_program(self, run: Run, program, inputs: dict) -> None:
-        from agent.runtime import step_event
+        from agent.graph_deps import step_event
         from programs.interpreter import Interpreter
 
         def on_record(record: StepRecord) -> None:

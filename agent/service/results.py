@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import time
 
-from agent.runner import _jsonable, step_summary
+from agent.run_command import _jsonable
 from agent.service.runs import Run, step_thumbnail
 from programs.trace import Execution
 from programs.values import Image, Objects, as_text, type_of
@@ -79,7 +79,7 @@ def _common(run: Run, execution: Execution | None) -> dict:
 
 
 def _steps(run: Run, execution: Execution) -> list[dict]:
-    rows = step_summary(execution)
+    rows = execution.steps()
     for row, record in zip(rows, execution.records):
         row["value"] = None if record.value is None else as_text(record.value)[:500]
         row["thumbnail"] = f"{urls(run)['steps']}/{record.output}.png" if _showable(record) else None

@@ -229,7 +229,7 @@ def test_close_removes_the_temporary_image_folder(registry, photo, tmp_path):
     with make_agent(registry, FakeLLM().enqueue(POP.format("tie")), tmp_path,
                     checkpoint=tmp_path / "runs.sqlite") as agent:
         assert agent.ask(photo, "pop the tie").ok
-        folder = agent.runtime.images.folder
+        folder = agent.deps.images.folder
         assert any(folder.glob("*.png"))  # the edit's result was kept there during the run
     assert not folder.exists()
 
@@ -238,12 +238,12 @@ def test_without_a_checkpoint_no_image_is_written(registry, photo, tmp_path):
     with make_agent(registry, FakeLLM().enqueue(POP.format("tie")), tmp_path) as agent:
         answer = agent.ask(photo, "pop the tie")
         assert answer.ok and answer.image is not None
-        assert agent.runtime.images._temporary is None  # no temporary folder was ever made
+        assert agent.deps.images._temporary is None  # no temporary folder was ever made
 
 
 def test_a_corrupt_program_cache_warns_and_the_question_is_still_answered(registry, photo, tmp_path):
     from agent.api import Agent
-    from agent.runtime import CacheWarning
+    from agent.graph_deps import CacheWarning
 
     broken = tmp_path / "cache.sqlite"
     broken.write_bytes(b"this is not an SQLite database" * 100)
@@ -277,8 +277,41 @@ def test_forget_drops_a_finished_runs_checkpoints_and_images(registry, photo, tm
     assert events[-1]["answer_object"].text == "2"
     config = {"configurable": {"thread_id": "run-1"}}
     keys = list(agent.graph.get_state(config).values["images"].values())
-    assert keys and all(agent.runtime.images._memory.get(k) is not None for k in keys)
+    assert keys and all(agent.deps.images._memory.get(k) is not None for k in keys)
     agent.forget("run-1")
     assert not agent.graph.get_state(config).values
-    assert all(k not in agent.runtime.images._memory for k in keys)
-    assert not list(agent.runtime.images.folder.glob("*.png"))  # nothing written without a checkpoint file
+    assert all(k not in agent.deps.images._memory for k in keys)
+    assert not list(agent.deps.images.folder.glob("*.png"))  # nothing written without a checkpoint file
+
+
+def test_two_agents_with_different_llms_keep_their_own_list_backend(registry, photo, tmp_path):
+    program = "LIST0=LIST(query='fruits',max=2)\nFINAL_RESULT=RESULT(var=LIST0)"
+    first = FakeLLM().enqueue(program, "apple\npear")
+    second = FakeLLM().enqueue(program, "cherry\nplum")
+    agents = [make_agent(registry, llm, tmp_path, planner="generate") for llm in (first, second)]
+    answers = [agent.ask(photo, "Name two fruits") for agent in (agents[1], agents[0])]
+    assert [a.text for a in answers] == ["cherry, plum", "apple, pear"]  # each agent's own LLM listed
+    assert first.prompts[-1].startswith("List 2 fruits") and second.prompts[-1].startswith("List 2 fruits")
+    assert registry.context.provided(("llm",)) is None  # nothing was written into the shared registry
+
+
+def test_the_state_carries_the_checked_program_and_the_steps_as_plain_data(registry, photo, tmp_path, monkeypatch):
+    import json
+
+    import programs.interpreter as interpreter
+
+    def again(*args, **kwargs):
+        raise AssertionError("the interpreter parsed or checked the program again")
+
+    monkeypatch.setattr(interpreter, "parse_program", again)
+    monkeypatch.setattr(interpreter, "check", again)
+    agent = make_agent(registry, FakeLLM().enqueue(GOOD), tmp_path)
+    events = list(agent.stream(photo, "How many ties?", run_id="run-1"))
+    answer = events[-1]["answer_object"]
+    assert answer.ok and answer.text == "2"
+    assert not [e for e in events if e["event"] == "live"]  # the live objects are the caller's, not events
+    state = agent.graph.get_state({"configurable": {"thread_id": "run-1"}}).values
+    json.dumps({"checked": state["checked"], "steps": state["steps"]})  # plain data: checkpointable as it is
+    assert [s["module"] for s in state["checked"]["steps"]] == ["LOC", "COUNT", "RESULT"]
+    assert [s["output"] for s in state["steps"]] == ["BOX0", "ANSWER0", "FINAL_RESULT"]
+    assert list(answer.steps) == state["steps"] and answer.execution.result == 2

@@ -177,7 +177,7 @@ def test_a_question_too_long_fails_before_any_llm_call(server, photo):
 
 
 def test_a_corrupt_program_cache_file_warns_and_ask_still_answers(server, photo, tmp_path, monkeypatch):
-    from agent.runtime import CacheWarning
+    from agent.graph_deps import CacheWarning
 
     monkeypatch.setenv("LOUPE_CACHE_DIR", str(tmp_path))
     (tmp_path / "program_cache.sqlite").write_bytes(b"\x00garbage, not SQLite" * 64)

@@ -107,8 +107,8 @@ def test_tasks_mode_is_the_program_plan_as_a_task_list_and_counts_the_dog(llm):
 
     query = "How many dogs are there?"
     tasks_agent = agent(llm, "tasks")
-    draft = tasks_agent.runtime.planner("tasks").draft(query)
-    plan = tasks_agent.runtime.planner("program").plan(query)
+    draft = tasks_agent.deps.planner("tasks").draft(query)
+    plan = tasks_agent.deps.planner("program").plan(query)
     assert plan.ok and draft.text == program_to_tasks_json(plan.checked.program)
     answer = tasks_agent.ask(load_image(PHOTOS / "dog.jpg"), query)
     assert answer.ok and answer.text == "1"

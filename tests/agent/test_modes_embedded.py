@@ -59,7 +59,7 @@ def test_tasks_mode_with_the_embedded_model_is_the_rendered_program_plan(registr
 def test_tasks_mode_with_other_models_still_generates_json(registry, photo, tmp_path):
     from agent.planner import TaskPlanner
 
-    planner = make_agent(registry, FakeLLM(), tmp_path, "tasks").runtime.planner("tasks")
+    planner = make_agent(registry, FakeLLM(), tmp_path, "tasks").deps.planner("tasks")
     assert isinstance(planner, TaskPlanner) and not planner.via_program_planner()
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from agent.rank_planner import RankPlanner, gist_of
 from agent.retrieval import ExampleRetriever
-from agent.runtime import ranks_by_default
+from agent.planner import ranks_by_default
 from programs.examples_library import load_library
 from programs.parser import parse_program
 from tests.support.fake_llm import FakeLLM

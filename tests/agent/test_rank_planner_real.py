@@ -43,7 +43,7 @@ def _locs(program_text):
 def test_the_embedded_ranker_picks_the_right_program(agent, photo, query, locs, expr_has, answer):
     result = agent.ask(load_image(PHOTOS / photo), query)
     assert result.ok, result.errors
-    assert agent.runtime.planner_kind == "rank" and result.ranking
+    assert agent.deps.planner_kind == "rank" and result.ranking
     assert _locs(result.program) == locs
     assert expr_has in result.program
     assert result.text == answer

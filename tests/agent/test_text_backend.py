@@ -47,9 +47,9 @@ class ChoosingLLM:
 def pick(lines, question, llm=None):
     registry = default_registry(plugins=False)
     if llm is not None:
-        from agent.list_backend import set_llm
+        from tools.injected import LLM_KEY
 
-        set_llm(registry.context, llm)
+        registry.context.provide(LLM_KEY, llm)
     return registry.tool("PICK_TEXT").execute(text=lines, question=question)
 
 

@@ -130,3 +130,17 @@ def test_step_limit_and_custom_inputs(registry):
         check(program, registry, inputs={"PHOTO": ValueType.IMAGE}, max_steps=2)
     with pytest.raises(ProgramError, match="PHOTO is used before"):
         check(program, registry)
+
+
+def test_a_checked_program_round_trips_through_plain_data(registry):
+    import json
+
+    from programs.checker import CheckedProgram
+
+    checked = check(parse_program("BOX0=LOC(image=IMAGE,object='tie')\n# a comment\nN=COUNT(box=BOX0)\n"
+                                  "R=RESULT(var=N)"), registry)
+    data = json.loads(json.dumps(checked.to_data()))
+    again = CheckedProgram.from_data(data)
+    assert again == checked and [s.span.line for s in again.program.steps] == [1, 2, 3]
+    with pytest.raises(ProgramError, match="malformed checked program"):
+        CheckedProgram.from_data({**data, "reads": data["reads"][:1]})

@@ -38,11 +38,8 @@ def test_a_badly_declared_tool_fails_when_its_class_is_created(attributes, messa
 
 
 def test_tool_card_is_rendered_from_the_declaration():
-    assert Count.card() == (
-        "COUNT(box: Objects) -> Number\n"
-        "    Counts the objects in a set of objects, e.g. those LOC found.\n"
-        "    box: the objects to count\n"
-        "    e.g. ANSWER0=COUNT(box=BOX0)")
+    assert Count.card() == ("COUNT(box: Objects) -> Number  # Counts the objects in a set of objects, "
+                            "e.g. those LOC found.\n    e.g. ANSWER0=COUNT(box=BOX0)")
     assert Loc.signature() == "LOC(image: Image, object: Text) -> Objects"
 
 

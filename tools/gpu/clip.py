@@ -27,9 +27,9 @@ from programs.errors import ToolError, ToolUnavailable
 from programs.values import Objects
 from tools.gpu.base import GpuBackend, chunks, guarded, to_device
 from tools.imageops import check_objects_fit
+from tools.injected import LLM_KEY  # the planner's LLM, injected per run
 
 PREFIX = "describe:"
-LLM_KEY = ("llm",)  # the key agent.list_backend.set_llm provides the planner's LLM under
 _ITEM = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s*(.+?)\s*$")
 
 

@@ -46,7 +46,7 @@ def test_an_image_outside_images_is_refused_when_the_questions_load(tmp_path, im
 
 
 def test_the_runner_itself_never_reads_outside_images(bench, tmp_path):
-    from agent.evaluation.runners import EvalSpec, LoupeRunner
+    from agent.evaluation.systems import EvalSpec, LoupeRunner
 
     questions, images, oracle = bench
     (tmp_path / "secret.png").write_bytes((images / "a.png").read_bytes())

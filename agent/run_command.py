@@ -1,4 +1,5 @@
-"""Shared pieces of the commands that run programs: loading inputs and reporting an execution."""
+"""``loupe run``'s pieces, which ``loupe ask`` shares: loading a program's inputs, checking the output
+paths before anything runs, and reporting an execution (answer or edited image, ``--json``, exit code)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,11 @@ from pathlib import Path
 
 import click
 
-from agent.cli_io import out
+from agent.cli_io import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, out
 from programs.errors import InputError, ProgramError
 from programs.ir import Program
 from programs.trace import Execution, Status
-from programs.values import Image, as_text, safe_text, type_of
-
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+from programs.values import as_text, safe_text, type_of
 
 
 def inputs_for(program: Program, image_path: str | None, right_path: str | None, base: Path) -> dict:
@@ -66,29 +65,23 @@ def _check_writable(option: str, path: Path) -> None:
     raise InputError(f"{option} {path}: {problem}")
 
 
-def step_summary(execution: Execution) -> list[dict]:
-    return [{"line": r.line, "output": r.output, "module": r.module, "status": str(r.status),
-             "wall_ms": round(r.wall_s * 1000, 2), "backend": r.backend, "batch": r.batch_size,
-             "error": r.error} for r in execution.records]
-
-
 def report(execution: Execution, as_json: bool, html_path, out_path) -> int:
     """Print the answer (or save the edited image), write the rationale; return the exit code."""
     result = execution.result
     saved = None
-    if isinstance(result, Image) and execution.ok:
+    if execution.image is not None and execution.ok:
         saved = Path(out_path)
-        result.to_pil().save(saved)
+        execution.image.to_pil().save(saved)
     if html_path:
         from programs.rationale import write_html
 
         write_html(execution, html_path)
     if as_json:
         out(json.dumps({
-            "ok": execution.ok, "answer": None if isinstance(result, Image) else _jsonable(result),
+            "ok": execution.ok, "answer": None if execution.image is not None else _jsonable(result),
             "result_type": str(type_of(result)) if execution.ok else None,
             "image": str(saved) if saved else None, "wall_ms": round(execution.wall_s * 1000, 2),
-            "steps": step_summary(execution), "errors": execution.errors}, indent=2))
+            "steps": execution.steps(), "errors": execution.errors}, indent=2))
     elif execution.ok:
         out(f"wrote {saved}" if saved else safe_text(execution.answer))
     if not execution.ok:

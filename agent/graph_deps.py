@@ -1,73 +1,48 @@
-"""Everything the agent graph's nodes use, built once per Agent: planners, interpreter, stores, cache."""
+"""The dependencies of the agent graph's nodes (``GraphDeps``), built once per Agent: the planners, the
+interpreter, the image store and the program cache. Batch and the evaluation need only planners
+(``agent.planner.make_planners``)."""
 
 from __future__ import annotations
 
 import sqlite3
-import threading
 from typing import Callable
 import warnings
 
 from agent.image_store import ImageStore
-from agent.list_backend import set_llm
-from agent.planner import ProgramPlanner, TaskPlanner
+from agent.planner import check_planner_kind, make_planners
 from agent.saycan import SayCanPlanner, SayCanRun
+from programs.checker import CheckedProgram
 from programs.interpreter import Interpreter
 from programs.trace import Execution, StepRecord
-from programs.values import as_text
+from tools.injected import LLM_KEY, injected
 
 MODES = ("program", "tasks", "saycan")
-PLANNERS = ("auto", "rank", "generate")
-
-
-def ranks_by_default(llm) -> bool:
-    """``--planner auto``: rank with the embedded local model; generate with remote models, LangChain
-    chat models and the evaluation oracle (which answers the generation prompt)."""
-    return getattr(llm, "provider", None) == "local"
 
 
 def step_event(record: StepRecord) -> dict:
-    value = record.value
-    shown = None if value is None else as_text(value)[:200]
-    return {"event": "step", "line": record.line, "output": record.output, "module": record.module,
-            "status": str(record.status), "wall_ms": round(record.wall_s * 1000, 2), "backend": record.backend,
-            "value": shown, "error": record.error}
+    return {"event": "step", **record.summary()}
 
 
-class Runtime:
+class GraphDeps:
+    """What the graph's nodes use: the planners, the interpreter (with the LLM injected for LIST and
+    PICK_TEXT per run: the caller's registry is never written to), the image store and the program cache.
+    It keeps nothing of a run: executions travel back through the graph (see ``agent.graph``)."""
+
     def __init__(self, llm, registry, use_cache: bool = True, cache_path=None, image_folder=None,
                  step_timeout_s: float = 300.0, examples_k: int = 6, persist_images: bool = True,
                  planner: str = "auto"):
-        from agent.retrieval import ExampleRetriever
         from programs.examples_library import load_library
 
+        check_planner_kind(planner)
         self.llm, self.registry = llm, registry
-        set_llm(registry.context, llm)
         library = load_library()
-        self.retriever = ExampleRetriever(library)
-        self.task_retriever = ExampleRetriever([e for e in library if e.tasks])
         self.images = ImageStore(image_folder, persist=persist_images)
         self.step_timeout_s = step_timeout_s
-        if planner not in PLANNERS:
-            from programs.errors import ProgramError
-
-            raise ProgramError.at(f"unknown planner {planner!r}", suggestion="choose auto, rank or generate")
         self.cache = _open_cache(registry, cache_path, library) if use_cache else None
-        self.planner_kind = "rank" if planner == "rank" or (planner == "auto" and ranks_by_default(llm)) \
-            else "generate"
-        if self.planner_kind == "rank":
-            from agent.rank_planner import RankPlanner
-
-            program_planner = RankPlanner(llm, registry, self.retriever, examples_k, cache=self.cache)
-        else:
-            program_planner = ProgramPlanner(llm, registry, self.retriever, examples_k)
-        self._planners = {
-            "program": program_planner,
-            "tasks": TaskPlanner(llm, registry, self.task_retriever, examples_k=4, program_planner=program_planner),
-        }
-        self.executions: dict[str, Execution] = {}
-        self.saycan_runs: dict[str, SayCanRun] = {}
+        self._planners = make_planners(llm, registry, planner, self.cache, library, examples_k)
+        self.retriever = self._planners["program"].retriever
+        self.planner_kind = "rank" if hasattr(self._planners["program"], "rank") else "generate"
         self.on_step: Callable[[str, StepRecord], None] | None = None  # (run id, record) of every step run
-        self._lock = threading.Lock()
         self.approve: Callable[[str, list[str]], bool] | None = None  # SayCan's per-edit approval (the Agent's)
 
     def planner(self, mode: str):
@@ -76,22 +51,18 @@ class Runtime:
     def interpreter(self, on_record: Callable | None = None) -> Interpreter:
         return Interpreter(self.registry, step_timeout_s=self.step_timeout_s, on_record=on_record)
 
-    def execute(self, run_id: str, program: str, inputs: dict, on_record=None) -> Execution:
+    def execute(self, run_id: str, program: CheckedProgram, inputs: dict, on_record=None) -> Execution:
+        """Run an already checked program (the interpreter neither parses nor checks it again)."""
         if self.on_step is not None:
             on_record = _both(lambda record, observe=self.on_step: observe(run_id, record), on_record)
-        execution = self.interpreter(on_record).run(program, inputs)
-        with self._lock:
-            self.executions[run_id] = execution
-        return execution
+        with injected({LLM_KEY: self.llm}):
+            return self.interpreter(on_record).run(program, inputs)
 
-    def saycan(self, run_id: str, query: str, inputs: dict, approve=None) -> SayCanRun:
+    def saycan(self, query: str, inputs: dict, approve=None) -> SayCanRun:
         """A SayCan run; ``approve(program, edits)`` is asked before each step that writes an image."""
         planner = SayCanPlanner(self.llm, self.registry, self.retriever, self.interpreter(), approve=approve)
-        run = planner.run(query, inputs)
-        with self._lock:
-            self.saycan_runs[run_id] = run
-            self.executions[run_id] = run.execution
-        return run
+        with injected({LLM_KEY: self.llm}):
+            return planner.run(query, inputs)
 
     def close(self) -> None:
         """Remove the image store's temporary folder and close the program cache."""

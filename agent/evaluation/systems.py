@@ -16,7 +16,7 @@ from agent.evaluation.edits import check_edit
 from agent.evaluation.matching import answer_matches
 from programs.images import confined_path, load_image
 from programs.trace import Execution
-from programs.values import Image, as_text
+from programs.values import Image
 
 SYSTEMS = ("loupe", "visprog")
 
@@ -130,8 +130,8 @@ class _Runner:
                "system": self.spec.system, "status": outcome.status, "program": outcome.program,
                "valid_program": outcome.valid, "answer": outcome.text, "correct": False, "check": "",
                "llm_calls": outcome.llm_calls, "prompt_tokens": outcome.prompt_tokens,
-               "latency_s": round(latency, 4), "steps": step_rows(execution), "errors": list(outcome.errors),
-               "output_image": None}
+               "latency_s": round(latency, 4), "steps": execution.steps() if execution else [],
+               "errors": list(outcome.errors), "output_image": None}
         if item.kind == "answer":
             row["correct"] = outcome.status == "ok" and answer_matches(outcome.text, item.answers)
             return row
@@ -181,8 +181,7 @@ class LoupeRunner(_Runner):
         valid = bool(answer.program) and answer.status not in ("invalid_program",)
         # the execution's result, not answer.image: ImageStore.put keys an edited image by its source
         # file, which an edit keeps, so answer.image can come back as the unedited input
-        result = answer.execution.result if answer.execution is not None else None
-        image = result if isinstance(result, Image) else answer.image
+        image = (answer.execution.image if answer.execution is not None else None) or answer.image
         return Outcome(answer.status, answer.text, image, answer.program, valid, answer.llm_calls,
                        answer.prompt_tokens, answer.errors, answer.execution)
 
@@ -192,32 +191,24 @@ class VisProgRunner(_Runner):
 
     def __init__(self, spec: EvalSpec):
         super().__init__(spec)
-        from agent.runtime import Runtime
+        from agent.planner import make_planners
 
-        runtime = Runtime(self.llm, self.registry, use_cache=False)
-        self.planner = runtime.planner("tasks" if spec.mode == "tasks" else "program")
+        self.planner = make_planners(self.llm, self.registry)["tasks" if spec.mode == "tasks" else "program"]
         self.planner.max_repairs = 0  # VisProg: one LLM call per item, no repair
 
     def answer(self, item: Item, images: list[Image]) -> Outcome:
         from agent.evaluation.visprog import run_sequential
 
+        from tools.injected import LLM_KEY, injected
+
         inputs = {"LEFT": images[0], "RIGHT": images[1]} if item.two_images else {"IMAGE": images[0]}
         plan = self.planner.plan(item.query, item.two_images)
         if not plan.ok:
-            return Outcome("invalid_program", program=plan.attempts[-1].output if plan.attempts else "",
+            return Outcome("invalid_program", program=plan.draft.reply or plan.draft.text,
                            llm_calls=plan.llm_calls, prompt_tokens=plan.prompt_tokens, errors=(plan.error,))
-        execution = run_sequential(self.registry, plan.checked, inputs)
-        result = execution.result
+        with injected({LLM_KEY: self.llm}):  # LIST and PICK_TEXT use the planner's model
+            execution = run_sequential(self.registry, plan.checked, inputs)
         status = "ok" if execution.ok else "failed"
-        text = "" if isinstance(result, Image) or result is None else as_text(result)
-        return Outcome(status, text, result if isinstance(result, Image) else None, plan.program_text, True,
+        return Outcome(status, execution.text, execution.image, plan.program_text, True,
                        plan.llm_calls, plan.prompt_tokens, tuple(execution.errors), execution)
 
-
-def step_rows(execution: Execution | None) -> list[dict]:
-    """Per step: output, module, status, started and wall time (ms), batch size."""
-    if execution is None:
-        return []
-    return [{"output": r.output, "module": r.module, "status": str(r.status),
-             "started_ms": round(r.started * 1000, 2), "wall_ms": round(r.wall_s * 1000, 2),
-             "batch": r.batch_size} for r in execution.records]
