@@ -53,4 +53,4 @@ def test_a_broken_contract_fails(tmp_path):
 def _section(path: Path) -> str:
     """The [tool.importlinter] tables of ``path``, verbatim."""
     text = path.read_text(encoding="utf-8")
-    return text[text.index("[tool.importlinter]"):]
+    return text[text.index("\n[tool.importlinter]\n") + 1:]
