@@ -4,7 +4,7 @@
 reads the environment once (``LOUPE_*`` variables, and the few foreign ones Loupe honours:
 ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OLLAMA_HOST``, ``HF_HUB_OFFLINE``, ``YOLO_CONFIG_DIR``,
 ``XDG_CONFIG_HOME``). This module is the only place in the package that reads ``os.environ``
-(a test greps for it). Both ``tools`` and ``agent`` import it; it imports neither.
+(a test greps for it). Both ``tools`` and ``agent`` import it; it imports nothing of Loupe's.
 
 Environment -> field: ``LOUPE_BACKEND_<TOOL>=name`` -> ``backends[TOOL]``; ``LOUPE_DEVICE``,
 ``LOUPE_DTYPE``, ``LOUPE_GPU_TIER``, ``LOUPE_GPU_BUDGET_GB``, ``LOUPE_EVICT``, ``LOUPE_CACHE_DIR``,
