@@ -54,13 +54,13 @@ class Agent:
     """Plans a program for a question or instruction, checks it, runs it, repairs or replans on errors.
 
     ``llm``: an ``agent.llm`` model or a spec for ``make_llm`` ("local", "openai:MODEL", "ollama:MODEL",
-    a server URL). ``mode``: program | tasks | saycan. ``approve``: called with ``(program, edits)``
+    a server URL); None: the settings' LLM (``$LOUPE_LLM``, else "local"). ``mode``: program | tasks | saycan. ``approve``: called with ``(program, edits)``
     before a program that writes images runs; returning False stops it. ``checkpoint``: a path to a
     SQLite file so runs can be resumed (``resume``). ``close()`` (or a ``with`` block) removes the
     agent's temporary image folder; it is also removed when the agent is garbage-collected or at exit.
     """
 
-    def __init__(self, llm="local", mode: str = "program", registry=None, use_cache: bool = True,
+    def __init__(self, llm=None, mode: str = "program", registry=None, use_cache: bool = True,
                  cache_path=None, max_repairs: int = 1, max_replans: int = 1,
                  approve: Callable[[str, list[str]], bool] | None = None, checkpoint: str | Path | None = None,
                  step_timeout_s: float = 300.0, planner: str = "auto"):
@@ -69,7 +69,7 @@ class Agent:
 
         if mode not in MODES:
             raise ProgramError.at(f"unknown mode {mode!r}", suggestion="choose program, tasks or saycan")
-        if isinstance(llm, str):
+        if llm is None or isinstance(llm, str):
             from agent.llm import make_llm
 
             llm = make_llm(llm)

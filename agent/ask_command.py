@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 import sys
 
@@ -30,7 +29,7 @@ def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, 
     out_path = out_path or DEFAULT_OUT
     image = load_image(image_path)
     right = load_image(right_path) if right_path else None
-    llm = _make_llm(llm_spec or os.environ.get("LOUPE_LLM", "local"), llm_timeout)
+    llm = _make_llm(llm_spec, llm_timeout)
     with Agent(llm=llm, mode=mode, use_cache=not no_cache, approve=_ask_person if approve else None,
                planner=planner) as agent:
         answer = None
@@ -42,11 +41,13 @@ def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, 
         return _report(answer, query, mode, html_path, out_path, as_json, agent.deps.planner_kind)
 
 
-def _make_llm(spec: str, timeout: float | None):
-    """The model for ``spec``; a remote one gets ``timeout`` as its per-call deadline and request timeout."""
+def _make_llm(spec: str | None, timeout: float | None):
+    """The model for ``spec`` (None: the settings' LLM); a remote one gets ``timeout`` as its per-call
+    deadline and request timeout."""
     from agent.llm import make_llm
-    from agent.llm.factory import takes_network_options
+    from agent.llm.factory import resolve_llm_spec, takes_network_options
 
+    spec = resolve_llm_spec(spec)
     if timeout is None or not takes_network_options(spec):
         return make_llm(spec)
     return make_llm(spec, timeout=timeout, deadline=timeout)
@@ -56,7 +57,7 @@ def _report(answer, query, mode, html_path, out_path, as_json, planner_kind: str
     if answer.image is not None:
         answer.image.to_pil().save(out_path)
     if html_path and answer.execution is not None:
-        from programs.rationale import write_html
+        from agent.rationale import write_html
 
         write_html(answer.execution, html_path, saycan=answer.saycan, question=query, ranking=answer.ranking)
     if as_json:

@@ -179,8 +179,9 @@ def eval_command(questions, images_dir, mode, llm_spec, workers, out_dir, baseli
     """Run a benchmark (docs/benchmark-format.md) and write results.jsonl, summary.{json,md,png} and,
     with edits, contact_sheet.png."""
     from agent.evaluation.harness import run_eval
+    from agent.llm.factory import resolve_llm_spec
 
-    summary = run_eval(questions, images_dir, out_dir, mode, llm_spec or os.environ.get("LOUPE_LLM", "local"),
+    summary = run_eval(questions, images_dir, out_dir, mode, resolve_llm_spec(llm_spec),
                        workers, baseline, engine, limit, use_cache=use_cache, progress=not quiet, planner=planner,
                        needs=tuple(n.strip() for n in needs.split(",") if n.strip()) if needs else None)
     out((Path(out_dir) / "summary.md").read_text(encoding="utf-8"))
@@ -203,8 +204,9 @@ def eval_command(questions, images_dir, mode, llm_spec, workers, out_dir, baseli
 def batch(task, images_dir, out_dir, llm_spec, engine, workers, chunk_size, baseline, limit, as_json, quiet):
     """Run TASK (an instruction, or a program file) on every image in a folder; resumable."""
     from agent.batch import run_batch
+    from agent.llm.factory import resolve_llm_spec
 
-    summary = run_batch(task, images_dir, out_dir, llm_spec or os.environ.get("LOUPE_LLM", "local"),
+    summary = run_batch(task, images_dir, out_dir, resolve_llm_spec(llm_spec),
                         engine=engine, workers=workers, chunk_size=chunk_size, baseline=baseline, limit=limit,
                         progress=not quiet)
     if as_json:
@@ -221,7 +223,7 @@ def batch(task, images_dir, out_dir, llm_spec, engine, workers, chunk_size, base
 @click.option("--json", "as_json", is_flag=True, help="Print the tools as JSON.")
 def tools(as_json):
     """List the tools, their signatures and the backends installed here."""
-    from tools.models import tool_rows
+    from tools.tool_table import tool_rows
     from tools.registry import default_registry
 
     rows = tool_rows(default_registry())
@@ -262,7 +264,7 @@ def models_list(as_json):
     """Show every backend, whether it can run here, and why not."""
     from tools.registry import default_registry
 
-    from tools.models import backend_rows
+    from tools.tool_table import backend_rows
 
     rows = backend_rows(default_registry())
     if as_json:

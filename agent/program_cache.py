@@ -75,9 +75,9 @@ def toolset_key(registry) -> str:
 
 
 def default_cache_path() -> Path:
-    from tools.lite.pack import cache_dir
+    from tools.settings import cache_root
 
-    return cache_dir() / DEFAULT_FILENAME
+    return cache_root() / DEFAULT_FILENAME
 
 
 class ProgramCache:

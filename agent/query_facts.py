@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tools.lite.vocabulary import exact_class, means_face, normalize, singular
+from tools.vocabulary import exact_class, means_face, normalize, singular
 
 NUMBER_WORDS = {"zero": 0, "no": None, "one": 1, "single": 1, "two": 2, "pair": 2, "three": 3, "four": 4,
                 "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,

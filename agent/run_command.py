@@ -73,7 +73,7 @@ def report(execution: Execution, as_json: bool, html_path, out_path) -> int:
         saved = Path(out_path)
         execution.image.to_pil().save(saved)
     if html_path:
-        from programs.rationale import write_html
+        from agent.rationale import write_html
 
         write_html(execution, html_path)
     if as_json:

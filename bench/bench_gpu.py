@@ -27,7 +27,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "tools" / "gpu")]
 
 import gpu_tiny  # noqa: E402  (offline tokenizers and tiny models)
 from programs.values import Image, Obj, Objects  # noqa: E402
-from tools.context import Config, ToolContext  # noqa: E402
+from tools.context import ToolContext  # noqa: E402
+from tools.settings import Settings  # noqa: E402
 
 
 def save_full(kind: str, folder: Path) -> Path:
@@ -110,12 +111,12 @@ def main(argv=None) -> dict:
     from tools.gpu.owlv2 import Owlv2Locator
 
     work = Path(tempfile.mkdtemp(prefix="loupe-bench-"))
-    options = {"dtype": args.dtype, "owlv2.threshold": 0.5}
+    options = {"owlv2.threshold": 0.5}
     for kind, key in (("owlv2", "owlv2.model"), ("clip", "clip.model"), ("blip_vqa", "blip_vqa.model"),
                       ("blip_caption", "blip_caption.model")):
         (work / kind).mkdir()
         options[key] = str(build(kind, work / kind, args.tiny))
-    context = ToolContext(Config(device=args.device, options=options))
+    context = ToolContext(Settings(device=args.device, dtype=args.dtype, options=options))
     rng = np.random.default_rng(0)
     image = Image(rng.integers(0, 255, (480, 640, 3), dtype=np.uint8))
     objects = Objects(tuple(Obj((x, 50, x + 120, 300), f"o{x}") for x in (0, 150, 300, 450)), image.size)

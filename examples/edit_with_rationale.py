@@ -8,7 +8,7 @@ import argparse
 from programs import load_program
 from programs.images import load_image
 from programs.interpreter import Interpreter
-from programs.rationale import write_html
+from agent.rationale import write_html
 from tools.registry import default_registry
 
 parser = argparse.ArgumentParser()

@@ -4,18 +4,19 @@ The page has inline CSS and images as ``data:`` URLs, so it opens offline and ca
 From the top: the question asked (when given), the final result, the program text, then for each step
 its line, ``OUT=MODULE(args)``, the argument values (thumbnails for images), the output (objects drawn
 on the step's input image, and listed), the status (ok / failed with the error / skipped), wall time in
-ms and backend.
+ms and backend. What only the agent knows (the planner's candidates, SayCan's choices) and how objects
+are drawn come in from above: ``agent.rationale`` builds the full page on :func:`render_page`.
 """
 
 from __future__ import annotations
 
 from html import escape
-from pathlib import Path
+from typing import Callable, Sequence
 
 from programs.render import render, render_step
 from programs.rationale_values import image_html, value_html
 from programs.trace import Execution, Status, StepRecord
-from programs.values import Image, Objects, safe_text
+from programs.values import Image, Objects
 
 _CSS = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
@@ -39,26 +40,18 @@ img.result{max-width:640px;border:1px solid #ccc}
 """
 
 
-def write_html(execution: Execution, path, saycan=None, question: str = "", ranking=()) -> Path:
-    """Write the rationale page of ``execution`` to ``path`` (UTF-8); returns the path."""
-    path = Path(path)
-    path.write_text(safe_text(render_html(execution, saycan, question, ranking)), encoding="utf-8")
-    return path
-
-
-def render_html(execution: Execution, saycan=None, question: str = "", ranking=()) -> str:
+def render_page(execution: Execution, question: str = "", sections: Sequence[tuple[str, str]] = (),
+                draw: Callable[[Image, Objects], Image] | None = None) -> str:
     """The rationale page of ``execution`` as one HTML string. ``question``: what the user asked, shown
-    at the top; ``saycan`` (a SayCan run) adds every candidate's two scores for each step; ``ranking``
-    (dicts with ``program`` and numeric scores, best first) adds the candidate programs a planner chose from."""
+    at the top; ``sections``: more ``(heading, html)`` parts appended after the steps (the agent adds its
+    planner's candidates and SayCan's choices; the html must be escaped already); ``draw(image, objects)``
+    draws a step's objects on its input image (None: objects are listed only)."""
     asked = f'<p class="question"><strong>Question:</strong> {escape(question)}</p>' if question.strip() else ""
     body = [asked, _summary_html(execution), "<h2>Program</h2>", f"<pre>{escape(_program_text(execution))}</pre>",
             "<h2>Steps</h2>"]
-    body += [_step_html(execution, record) for record in execution.records]
-    if ranking:
-        body += ["<h2>Candidate programs</h2>", _ranking_html(ranking)]
-    if saycan is not None:
-        body += ["<h2>SayCan choices</h2>"] + [_saycan_html(number, step) for number, step in
-                                               enumerate(saycan.steps, start=1)]
+    body += [_step_html(execution, record, draw) for record in execution.records]
+    for heading, html in sections:
+        body += [f"<h2>{escape(heading)}</h2>", html]
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width,initial-scale=1">'
             f"<title>Loupe rationale</title><style>{_CSS}</style></head>"
@@ -91,7 +84,7 @@ def _step_text(execution: Execution, record: StepRecord) -> str:
     return f"{record.output}={record.module}({','.join(record.inputs)})"
 
 
-def _step_html(execution: Execution, record: StepRecord) -> str:
+def _step_html(execution: Execution, record: StepRecord, draw) -> str:
     status = str(record.status)
     meta = f"{record.wall_s * 1000:.1f} ms"
     if record.backend:
@@ -105,7 +98,7 @@ def _step_html(execution: Execution, record: StepRecord) -> str:
     parts = [head, _arguments_html(record)]
     if record.status is Status.OK:
         parts.append(f'<div class="output"><strong>{escape(record.output)}</strong> = '
-                     f"{_output_html(record)}</div>")
+                     f"{_output_html(record, draw)}</div>")
     elif record.error:
         parts.append(f'<div class="error">{escape(record.error)}</div>')
     return f'<section class="step {status}" id="step-{record.index}">{"".join(parts)}</section>'
@@ -119,43 +112,12 @@ def _arguments_html(record: StepRecord) -> str:
     return f'<dl class="args">{items}</dl>'
 
 
-def _output_html(record: StepRecord) -> str:
-    """The step's value; objects are drawn on the step's ``image`` input when it has one of their size."""
+def _output_html(record: StepRecord, draw) -> str:
+    """The step's value; objects are drawn (``draw``) on the step's ``image`` input when it has one of their
+    size."""
     value = record.value
     image = record.inputs.get("image")
-    if isinstance(value, Objects) and isinstance(image, Image) and \
+    if draw is not None and isinstance(value, Objects) and isinstance(image, Image) and \
             tuple(value.image_size) in ((0, 0), image.size):
-        from tools.drawing import draw_objects
-
-        drawn = draw_objects(image, value, scores=True)
-        return f"{image_html(drawn)}{value_html(value)}"
+        return f"{image_html(draw(image, value))}{value_html(value)}"
     return value_html(value)
-
-
-def _saycan_html(number: int, step) -> str:
-    """One SayCan decision: every candidate with its LLM probability, affordance and product."""
-    ranked = sorted(step.candidates, key=lambda c: -c.combined)
-    bold = ' style="font-weight:600"'
-    rows = "".join(
-        f"<tr{bold if c.text == step.chosen else ''}><td><code>{escape(c.text)}</code></td><td>{c.llm:.4f}</td>"
-        f"<td>{c.affordance:.2f}</td><td>{c.combined:.4f}</td></tr>" for c in ranked)
-    pruned = getattr(step, "pruned", ())
-    skipped = "".join(f"<li><code>{escape(text)}</code>: {escape(why)}</li>" for text, why in pruned)
-    skipped = (f"<details><summary>{len(pruned)} candidate(s) not scored (cannot succeed here)</summary>"
-               f"<ul>{skipped}</ul></details>") if pruned else ""
-    return (f'<section class="step"><div><span class="line">step {number}</span><span class="call">'
-            f"{escape(step.chosen)}</span></div><table><tr><th>candidate</th><th>LLM</th><th>affordance</th>"
-            f"<th>LLM x affordance</th></tr>{rows}</table>{skipped}</section>")
-
-
-def _ranking_html(ranking) -> str:
-    """The ranked candidate programs with every score they have, the chosen (first) in bold."""
-    keys = [k for k, v in ranking[0].items() if k != "program" and (isinstance(v, (int, float)) or v is None)]
-    head = "".join(f"<th>{escape(k)}</th>" for k in keys)
-    rows = []
-    for number, candidate in enumerate(ranking):
-        style = ' style="font-weight:600"' if number == 0 else ""
-        cells = "".join("<td>" + ("" if candidate.get(k) is None else escape(str(candidate[k]))) + "</td>"
-                        for k in keys)
-        rows.append(f"<tr{style}><td><pre>{escape(str(candidate.get('program', '')))}</pre></td>{cells}</tr>")
-    return f"<table><tr><th>program</th>{head}</tr>{''.join(rows)}</table>"

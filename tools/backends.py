@@ -11,6 +11,12 @@ import importlib
 import importlib.util
 from typing import Any, Mapping, Sequence
 
+from programs.errors import ToolUnavailable
+
+
+class WeightsMissing(ToolUnavailable):
+    """A backend's weights are not on this machine (what ``loupe models list`` shows as ``absent``)."""
+
 
 @dataclass(frozen=True)
 class BackendSpec:
@@ -18,8 +24,12 @@ class BackendSpec:
 
     ``factory`` and ``ready`` are ``"module:attribute"`` paths, imported only when needed.
     ``affordance`` (optional) is a cheap ``args -> 0..1`` judge that loads no model.
-    ``requires`` lists importable modules it needs; ``ready`` (optional) returns ``(ok, reason)`` for
-    things beyond imports (weights present). ``priority``: higher is preferred when choosing ``auto``.
+    ``requires`` lists importable modules it needs; ``ready`` (optional) is called as
+    ``ready(settings, spec)`` for things beyond imports (weights present, under the settings' model paths
+    and options): it returns None when the backend can run, else raises ToolUnavailable saying why
+    (:class:`WeightsMissing` when the weights are absent). ``priority``: higher is preferred when choosing ``auto``.
+    ``model_option`` / ``default_model``: the option naming the weights (``"owlv2.model"``) and its default,
+    for backends whose weights a ``ready`` looks up. ``memory``: a rough note of the memory it needs.
     """
 
     tool: str
@@ -31,17 +41,38 @@ class BackendSpec:
     affordance: str = ""
     priority: int = 0
     gpu_recommended: bool = False
+    model_option: str = ""
+    default_model: str = ""
+    memory: str = ""
 
-    def availability(self) -> tuple[bool, str]:
-        """``(True, "")`` when it can be built here, else ``(False, what is missing and how to fix it)``."""
+    def availability(self, settings) -> tuple[bool, str]:
+        """``(True, "")`` when it can be built here under ``settings`` (:class:`tools.settings.Settings`),
+        else ``(False, what is missing and how to fix it)``."""
         missing = [m for m in self.requires if importlib.util.find_spec(m.split(".")[0]) is None]
         if missing:
             return False, f"needs the Python package(s) {', '.join(missing)}; {self.install_hint}".rstrip("; ")
-        if self.ready:
-            ok, reason = resolve(self.ready)()
-            if not ok:
-                return False, reason
+        try:
+            self.check_ready(settings)
+        except ToolUnavailable as error:
+            return False, str(error)
         return True, ""
+
+    def check_ready(self, settings) -> None:
+        """Run the ``ready`` check (imports not included): None, or ToolUnavailable / WeightsMissing."""
+        if self.ready:
+            resolve(self.ready)(settings, self)
+
+    def weights(self, settings) -> str:
+        """``present``/``absent`` for a backend with weights to look up (``model_option``), else ``""``."""
+        if not self.model_option:
+            return ""
+        try:
+            self.check_ready(settings)
+        except WeightsMissing:
+            return "absent"
+        except ToolUnavailable:
+            pass
+        return "present"
 
     def affordance_of(self, args) -> float:
         return float(resolve(self.affordance)(args)) if self.affordance else 1.0

@@ -1,43 +1,25 @@
-"""What every tool instance shares: configuration, the backend choices and one cache of loaded models."""
+"""What every tool instance shares: the settings, the backend choices and one cache of loaded models."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-import os
 import threading
-from typing import Callable, Mapping
+from typing import Callable
 
 from programs.errors import ToolUnavailable
 from tools.backends import BackendSpec
 from tools.injected import injected_value
+from tools.settings import AUTO, Settings
 
-AUTO = "auto"
 _NOT_INJECTED = object()
 
 
-@dataclass(frozen=True)
-class Config:
-    """Backend per tool (``{"LOC": "lite"}``; missing or ``auto`` picks the best available), device
-    (``auto``, ``cpu``, ``cuda``, ``mps``) and free-form options for backends."""
-
-    backends: Mapping[str, str] = field(default_factory=dict)
-    device: str = AUTO
-    options: Mapping[str, object] = field(default_factory=dict)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
-        """``LOUPE_BACKEND_<TOOL>=name`` chooses a backend, ``LOUPE_DEVICE`` the device."""
-        environ = os.environ if environ is None else environ
-        prefix = "LOUPE_BACKEND_"
-        chosen = {k[len(prefix):].upper(): v for k, v in environ.items() if k.startswith(prefix) and v}
-        return cls(backends=chosen, device=environ.get("LOUPE_DEVICE", AUTO) or AUTO)
-
-
 class ToolContext:
-    """Holds the configuration, the registered backends and the loaded models (shared, thread-safe)."""
+    """Holds the settings, the registered backends and the loaded models (shared, thread-safe).
 
-    def __init__(self, config: Config | None = None):
-        self.config = config or Config()
+    ``settings`` default to ``Settings()`` (the defaults; nothing read from the environment)."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings if settings is not None else Settings()
         self._specs: dict[str, list[BackendSpec]] = {}
         self._shared: dict[object, object] = {}
         self._lock = threading.RLock()
@@ -73,7 +55,7 @@ class ToolContext:
     def choose_backend(self, tool: str) -> BackendSpec:
         """The configured backend of ``tool``, or the best available; ToolUnavailable says what to do."""
         specs = self.backend_specs(tool)
-        wanted = self.config.backends.get(tool, AUTO)
+        wanted = self.settings.backend_for(tool)
         if wanted != AUTO:
             specs = [s for s in specs if s.name == wanted]
             if not specs:
@@ -81,7 +63,7 @@ class ToolContext:
                 raise ToolUnavailable(f"{tool}: no backend named {wanted!r} (known: {names})")
         reasons = []
         for spec in specs:
-            ok, reason = spec.availability()
+            ok, reason = spec.availability(self.settings)
             if ok:
                 return spec
             reasons.append(f"{spec.name}: {reason}")

@@ -16,3 +16,8 @@ def pick_device(wanted: str = "auto") -> str:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return "mps"
     return "cpu"
+
+
+def gpu_present() -> bool:
+    """Whether a CUDA or MPS device is usable (imports torch; loads nothing)."""
+    return pick_device("auto") != "cpu"

@@ -26,13 +26,18 @@ class ModelTool(Tool):
     def prepare(self, call: Mapping[str, Any]) -> None:
         """Checks of one call before any backend runs; raise (a ToolError) to fail that call alone."""
 
+    def answer(self, call: Mapping[str, Any]):
+        """A result the tool gives itself, with no backend (e.g. LOC's region words); None: ask the backend."""
+        return None
+
     def finish(self, call: Mapping[str, Any], result):
         """The tool's result from the backend's (e.g. found objects labelled with what was sought)."""
         return result
 
     def execute(self, **kwargs):
         self.prepare(kwargs)
-        return self.finish(kwargs, self.backend().run(**kwargs))
+        own = self.answer(kwargs)
+        return self.finish(kwargs, own if own is not None else self.backend().run(**kwargs))
 
     def batches(self) -> bool:
         """Whether the chosen backend's class has ``run_batch`` (asked without loading any model)."""
@@ -43,6 +48,10 @@ class ModelTool(Tool):
 
     def execute_batch(self, calls: Sequence[Mapping[str, Any]]) -> list:
         results: list = [self._prepared(call) for call in calls]
+        for i, call in enumerate(calls):
+            if results[i] is None:
+                own = self.answer(call)
+                results[i] = None if own is None else self.finish(call, own)
         ready = [i for i, result in enumerate(results) if result is None]
         if ready:
             for i, result in zip(ready, self._run_backend([calls[i] for i in ready])):

@@ -2,21 +2,21 @@
 
 Registering is one line (``registry.register(MyTool)``, or ``@registry.register`` on the class).
 Built-in tools and backends go through the same path as plugins, which are found through the
-``loupe.tools`` entry-point group, or named in the environment variable ``LOUPE_PLUGINS``
-(comma-separated ``module:function``): each is a function ``setup(registry)``.
+``loupe.tools`` entry-point group, or named in ``Settings.plugins`` (env ``LOUPE_PLUGINS``,
+comma-separated ``module:function``): each is a function ``setup(registry)``.
 """
 
 from __future__ import annotations
 
 from importlib.metadata import entry_points
-import os
 import threading
 from typing import Iterator
 
 from programs.errors import ProgramError, did_you_mean
 from tools.backends import BackendSpec
 from tools.base import Tool
-from tools.context import Config, ToolContext
+from tools.context import ToolContext
+from tools.settings import Settings
 
 PLUGIN_GROUP = "loupe.tools"
 
@@ -68,16 +68,19 @@ class ToolRegistry:
         return "\n".join(self.tool_class(n).card() for n in (names or self.names()))
 
 
-def default_registry(config: Config | None = None, plugins: bool = True) -> ToolRegistry:
-    """A registry with every built-in tool and backend, plus installed plugins."""
+def default_registry(settings: Settings | None = None, plugins: bool = True) -> ToolRegistry:
+    """A registry with every built-in tool and backend, plus installed plugins and ``settings.plugins``.
+
+    ``settings`` default to :meth:`Settings.from_env` (the environment, read once here)."""
     from tools.builtin import setup
 
-    registry = ToolRegistry(ToolContext(config or Config.from_env()))
+    settings = settings if settings is not None else Settings.from_env()
+    registry = ToolRegistry(ToolContext(settings))
     setup(registry)
     if plugins:
         for entry in entry_points(group=PLUGIN_GROUP):
             entry.load()(registry)
-        for path in filter(None, (p.strip() for p in os.environ.get("LOUPE_PLUGINS", "").split(","))):
+        for path in settings.plugins:
             _load_plugin(path)(registry)
     return registry
 

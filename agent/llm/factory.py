@@ -1,22 +1,26 @@
 """``make_llm``: one spec string (or object) -> an :class:`LLM`, through a small registry of providers.
 
 Specs: ``"local"`` (embedded SmolLM2), ``"local:/path/model.gguf"`` or ``"local:/path/hf-folder"``,
-``"openai:gpt-4o-mini"``, ``"ollama:llama3.2"``, ``"http://host:8000/v1"`` (model from ``LOUPE_LLM_MODEL``,
-else the server's first model). ``None`` means ``$LOUPE_LLM``, else ``"local"``. An :class:`LLM` is returned
-as is; a langchain-core ``BaseChatModel`` is wrapped. Keyword options go to the provider and are checked
+``"openai:gpt-4o-mini"``, ``"ollama:llama3.2"``, ``"http://host:8000/v1"`` (model from ``Settings.llm_model``,
+env ``LOUPE_LLM_MODEL``, else the server's first model), ``"oracle:FILE"`` (the evaluation's oracle programs,
+``agent.evaluation.oracle``). ``None`` means ``Settings.llm`` (env ``LOUPE_LLM``, else ``"local"``): resolved
+by :func:`resolve_llm_spec`, the one place that does it. An :class:`LLM` is returned
+as is, and so is any other object with ``complete`` (a model in all but base class, e.g. the oracle); a
+langchain-core ``BaseChatModel`` is wrapped. Keyword options go to the provider and are checked
 there (unknown keys are errors). Built-in providers register through :func:`register_provider`, the same
-path a plugin would use.
+path a plugin would use; a builder is called as ``builder(rest, options, settings)``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
+import os
 from typing import Any
 
 from agent.llm.base import LLM, LLMError
+from tools.settings import Settings
 
-Builder = Callable[[str, dict[str, Any]], LLM]
+Builder = Callable[[str, dict[str, Any], Settings], LLM]
 PROVIDERS: dict[str, Builder] = {}
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 NETWORK_SCHEMES = {"openai", "ollama"}  # providers over HTTP: they take timeout= and deadline= options
@@ -24,34 +28,44 @@ OLLAMA_URL = "http://localhost:11434/v1"
 
 
 def register_provider(scheme: str, builder: Builder) -> None:
-    """Make ``make_llm("<scheme>:<rest>")`` call ``builder(rest, options)``."""
+    """Make ``make_llm("<scheme>:<rest>")`` call ``builder(rest, options, settings)``."""
     if not scheme.isidentifier():
         raise ValueError(f"provider scheme must be an identifier, got {scheme!r}")
     PROVIDERS[scheme] = builder
 
 
-def make_llm(spec: Any = None, **options: Any) -> LLM:
-    """The model named by ``spec`` (see the module docstring); raises LLMError naming the valid specs."""
-    if isinstance(spec, LLM):
-        if options:
-            raise LLMError(f"options {sorted(options)} given with a ready-made model", provider=spec.provider)
+def resolve_llm_spec(spec: str | None = None, settings: Settings | None = None) -> str:
+    """``spec``, or when it is None or empty the settings' LLM (``$LOUPE_LLM``, else ``"local"``)."""
+    if spec:
         return spec
-    if spec is None:
-        spec = os.environ.get("LOUPE_LLM") or "local"
+    return (settings if settings is not None else Settings.from_env()).llm
+
+
+def make_llm(spec: Any = None, *, settings: Settings | None = None, **options: Any) -> LLM:
+    """The model named by ``spec`` (see the module docstring); raises LLMError naming the valid specs.
+
+    ``settings``: where defaults come from (default :meth:`Settings.from_env`)."""
+    if isinstance(spec, LLM) or (not isinstance(spec, str) and callable(getattr(spec, "complete", None))):
+        if options:
+            raise LLMError(f"options {sorted(options)} given with a ready-made model",
+                           provider=getattr(spec, "provider", "?"))
+        return spec
+    settings = settings if settings is not None else Settings.from_env()
+    spec = resolve_llm_spec(spec, settings)
     if not isinstance(spec, str):
         from agent.llm.langchain_provider import LangChainChat
 
         return LangChainChat(spec, **options)
     spec = spec.strip()
     if spec.startswith(("http://", "https://")):
-        return _server(spec, options)
+        return _server(spec, options, settings)
     scheme, _, rest = spec.partition(":")
     builder = PROVIDERS.get(scheme)
     if builder is None:
         raise LLMError(f"unknown LLM spec {spec!r}",
                        hint="use 'local', 'openai:MODEL', 'ollama:MODEL', 'http://HOST:PORT/v1' or one of the "
                             f"registered providers: {', '.join(sorted(PROVIDERS))}")
-    return builder(rest.strip(), options)
+    return builder(rest.strip(), options, settings)
 
 
 def takes_network_options(spec: Any) -> bool:
@@ -62,7 +76,7 @@ def takes_network_options(spec: Any) -> bool:
     return spec.startswith(("http://", "https://")) or spec.partition(":")[0] in NETWORK_SCHEMES
 
 
-def _local(rest: str, options: dict[str, Any]) -> LLM:
+def _local(rest: str, options: dict[str, Any], settings: Settings) -> LLM:
     from agent.llm.local import MODEL_NAME, LocalLM
 
     if rest:
@@ -70,29 +84,39 @@ def _local(rest: str, options: dict[str, Any]) -> LLM:
     return LocalLM(MODEL_NAME if not rest else os.path.basename(rest.rstrip("/\\")), **options)
 
 
-def _openai(rest: str, options: dict[str, Any]) -> LLM:
+def _openai(rest: str, options: dict[str, Any], settings: Settings) -> LLM:
     from agent.llm.openai_provider import OpenAICompatible
 
-    return OpenAICompatible(rest or os.environ.get("LOUPE_LLM_MODEL") or DEFAULT_OPENAI_MODEL, provider="openai",
-                            **options)
+    return OpenAICompatible(rest or settings.llm_model or DEFAULT_OPENAI_MODEL, provider="openai",
+                            settings=settings, **options)
 
 
-def _ollama(rest: str, options: dict[str, Any]) -> LLM:
+def _ollama(rest: str, options: dict[str, Any], settings: Settings) -> LLM:
     from agent.llm.openai_provider import OpenAICompatible
 
-    host = os.environ.get("OLLAMA_HOST")
+    host = settings.ollama_host
     default_url = (host if host.startswith("http") else f"http://{host}").rstrip("/") + "/v1" if host else OLLAMA_URL
     options = {"base_url": default_url, "api_key": "ollama", **options}
-    return OpenAICompatible(rest or os.environ.get("LOUPE_LLM_MODEL") or None, provider="ollama", **options)
+    return OpenAICompatible(rest or settings.llm_model or None, provider="ollama", settings=settings, **options)
 
 
-def _server(url: str, options: dict[str, Any]) -> LLM:
+def _server(url: str, options: dict[str, Any], settings: Settings) -> LLM:
     from agent.llm.openai_provider import OpenAICompatible
 
-    return OpenAICompatible(os.environ.get("LOUPE_LLM_MODEL") or None, provider="openai-compatible",
+    return OpenAICompatible(settings.llm_model or None, provider="openai-compatible", settings=settings,
                             **{"base_url": url, **options})
+
+
+def _oracle(rest: str, options: dict[str, Any], settings: Settings) -> LLM:
+    """``oracle:FILE``: the programs of an oracle file, by benchmark item (``agent.evaluation.oracle``)."""
+    from agent.evaluation.oracle import OracleLLM
+
+    if options:
+        raise LLMError(f"the oracle takes no options; got {sorted(options)}", provider="oracle")
+    return OracleLLM.from_file(rest)
 
 
 register_provider("local", _local)
 register_provider("openai", _openai)
 register_provider("ollama", _ollama)
+register_provider("oracle", _oracle)

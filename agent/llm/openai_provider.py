@@ -23,7 +23,6 @@ which honours the server's ``Retry-After``. One call (its tries and waits togeth
 from __future__ import annotations
 
 import email.utils
-import os
 import time
 from collections.abc import Callable
 from typing import Any, Literal
@@ -41,6 +40,7 @@ from agent.llm.base import (
     cut_at_stop,
     retry,
 )
+from tools.settings import Settings
 
 OPENAI_URL_MARK = "api.openai.com"
 MAX_SERVER_STOPS = 4  # OpenAI accepts at most 4 stop strings; the rest are applied here
@@ -59,14 +59,17 @@ class OpenAICompatible(LLM):
     supports_constraints = False
 
     def __init__(self, model: str | None = None, *, provider: str = "openai",
-                 sleep: Callable[[float], None] = time.sleep, **options: Any):
+                 sleep: Callable[[float], None] = time.sleep, settings: Settings | None = None, **options: Any):
+        """``settings`` give the defaults of ``base_url`` and ``api_key`` (``OPENAI_BASE_URL``,
+        ``OPENAI_API_KEY``); default :meth:`Settings.from_env`."""
         super().__init__(model or "")
         self.provider = provider
         self.options = OpenAIOptions.parse(provider, options)
         self._sleep = sleep
-        self.base_url = self.options.base_url or os.environ.get("OPENAI_BASE_URL") or None
+        settings = settings if settings is not None else Settings.from_env()
+        self.base_url = self.options.base_url or settings.openai_base_url or None
         official = self.base_url is None or OPENAI_URL_MARK in self.base_url
-        api_key = self.options.api_key or os.environ.get("OPENAI_API_KEY")
+        api_key = self.options.api_key or settings.openai_api_key
         if not api_key:
             if official:
                 raise LLMError("no API key found", provider=provider, model=self._model or "?",

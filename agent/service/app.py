@@ -71,7 +71,7 @@ def _routes(app: FastAPI, engine: Engine) -> None:
 
     @app.get("/v1/tools")
     async def tools():
-        from tools.models import tool_rows
+        from tools.tool_table import tool_rows
 
         return await asyncio.to_thread(tool_rows, engine.registry)
 
@@ -137,7 +137,7 @@ def _routes(app: FastAPI, engine: Engine) -> None:
 
     @app.get("/v1/results/{run_id}/rationale.html")
     async def rationale(run_id: str):
-        from programs.rationale import render_html
+        from agent.rationale import render_html
 
         run = engine.run(run_id)
         if run.execution is None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-import os
 from pathlib import Path
+
+from tools.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,14 @@ class ServiceConfig:
     cache_path: Path | None = None
 
     @classmethod
-    def from_options(cls, llms=(), allow_dirs=(), **options) -> "ServiceConfig":
-        """A config from CLI options; the token comes from ``$LOUPE_API_TOKEN`` unless given."""
-        options.setdefault("token", os.environ.get("LOUPE_API_TOKEN") or None)
-        llms = tuple(llms) or (os.environ.get("LOUPE_LLM") or "local",)
+    def from_options(cls, llms=(), allow_dirs=(), settings: Settings | None = None, **options) -> "ServiceConfig":
+        """A config from CLI options; the token (``$LOUPE_API_TOKEN``) and the default LLM (``$LOUPE_LLM``)
+        come from ``settings`` (default :meth:`Settings.from_env`) unless given."""
+        from agent.llm.factory import resolve_llm_spec
+
+        settings = settings if settings is not None else Settings.from_env()
+        options.setdefault("token", settings.api_token or None)
+        llms = tuple(llms) or (resolve_llm_spec(None, settings),)
         dirs = tuple(Path(d).expanduser().resolve() for d in allow_dirs)
         return cls(llms=llms, allow_dirs=dirs, **{k: v for k, v in options.items() if v is not None or k == "token"})
 

@@ -90,7 +90,7 @@ def build_mcp(engine: Engine):
     @_plain_errors
     async def list_tools() -> dict:
         """The vision tools a program may call: signature, description, and the backends installed here."""
-        from tools.models import tool_rows
+        from tools.tool_table import tool_rows
 
         return {"tools": await asyncio.to_thread(tool_rows, engine.registry)}
 

@@ -128,7 +128,7 @@ def test_graph_shape_is_pinned_by_its_mermaid_drawing(registry, tmp_path):
 
 
 def test_saycan_rationale_lists_every_candidates_scores(registry, photo, tmp_path):
-    from programs.rationale import render_html
+    from agent.rationale import render_html
 
     llm = FakeLLM(scorer=lambda prompt, c: -len(c))  # prefers the shortest step: RESULT comes late
     answer = make_agent(registry, llm, tmp_path, mode="saycan").ask(photo, "how many ties")

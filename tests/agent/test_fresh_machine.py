@@ -57,7 +57,7 @@ def test_availability_checks_import_no_model_library(tmp_path):
             "registry = default_registry()\n"
             "for name in registry.names():\n"
             "    for spec in registry.context.backend_specs(name):\n"
-            "        spec.availability()\n"
+            "        spec.availability(registry.context.settings)\n"
             "print(sorted(m for m in ('torch', 'ultralytics', 'transformers', 'diffusers', 'segment_anything')"
             " if m in sys.modules))\n")
     env = fresh_env(tmp_path / "home", LOUPE_GPU_TIER="auto")

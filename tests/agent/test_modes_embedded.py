@@ -89,7 +89,7 @@ def test_saycan_prunes_zero_affordance_and_scores_each_step_in_one_call(registry
 
 
 def test_rationale_lists_what_saycan_did_not_score(registry, photo, tmp_path, monkeypatch):
-    from programs.rationale import render_html
+    from agent.rationale import render_html
 
     monkeypatch.setattr(type(registry.tool("FACEDET")), "affordance", lambda self, args: 0.0)
     llm = EmbeddedFake(scorer=lambda prompt, c: 0.0 if "LOC" in c or "COUNT" in c or "RESULT" in c else -9.0)

@@ -4,10 +4,11 @@ from programs.errors import ToolUnavailable
 from programs.values import ValueType
 from tools.backends import BackendSpec
 from tools.base import Param, Tool
-from tools.context import Config, ToolContext
+from tools.context import ToolContext
 from tools.count import Count
 from tools.loc import Loc
 from tools.registry import ToolRegistry
+from tools.settings import Settings
 
 
 def declare(**attributes):
@@ -75,8 +76,8 @@ class EchoBackend:
         return f"{object} via echo"
 
 
-def missing_weights():
-    return False, "weights are missing: run loupe models pull"
+def missing_weights(settings, spec):
+    raise ToolUnavailable(f"weights are missing: run loupe models pull (for {spec.tool}, on {settings.device})")
 
 
 def no_glasses(args):
@@ -108,7 +109,7 @@ def test_backend_is_chosen_by_priority_availability_and_configuration():
     assert loc.execute(image=None, object="dog") == "dog via echo"
     assert loc.affordance({"object": "glasses"}) == 0.0 and loc.affordance({"object": "dog"}) == 1.0
 
-    forced = ToolContext(Config(backends={"LOC": "needs-gpu"}))
+    forced = ToolContext(Settings(backends={"LOC": "needs-gpu"}))
     for s in context.backend_specs("LOC"):
         forced.add_backend(s)
     with pytest.raises(ToolUnavailable, match="needs-gpu: needs the Python package\\(s\\) no_such_module_xyz; "
@@ -123,9 +124,9 @@ def test_backend_not_ready_says_why():
         context.backend("LOC")
 
 
-def test_config_from_environment():
-    config = Config.from_env({"LOUPE_BACKEND_loc": "owlv2", "LOUPE_DEVICE": "cuda", "OTHER": "x"})
-    assert config.backends == {"LOC": "owlv2"} and config.device == "cuda"
+def test_settings_from_environment():
+    settings = Settings.from_env({"LOUPE_BACKEND_loc": "owlv2", "LOUPE_DEVICE": "cuda", "OTHER": "x"})
+    assert settings.backends == {"LOC": "owlv2"} and settings.device == "cuda"
 
 
 def test_one_backend_instance_is_shared():

@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, Sequence
 
 from tools.backends import BatchBackend, each  # noqa: F401  (each: used by the GPU backends)
-from tools.models import ModelManager, option
+from tools.model_manager import ModelManager
 
 
 class GpuBackend(BatchBackend):
     """Base of the GPU backends. Subclasses set ``option_name`` / ``default_model`` and ``run_batch``."""
 
-    option_name: str = ""     # e.g. "owlv2.model" -> Config.options["owlv2.model"] or LOUPE_OWLV2_MODEL
+    option_name: str = ""     # e.g. "owlv2.model" -> Settings.options["owlv2.model"] or LOUPE_OWLV2_MODEL
     default_model: str = ""
     processor_class: str = ""  # transformers class names for the default ``_build``, e.g. "Owlv2Processor"
     model_class: str = ""
@@ -29,18 +29,24 @@ class GpuBackend(BatchBackend):
     def model_id(self) -> str:
         return str(self.option(self.option_name, self.default_model)) if self.option_name else ""
 
+    @property
+    def settings(self):
+        return self.context.settings
+
     def option(self, key: str, default=None):
-        return option(self.context, key, default)
+        """A backend option from the context's settings (see :meth:`tools.settings.Settings.option`)."""
+        return self.settings.option(key, default)
 
     def _build(self, device, dtype) -> "Loaded":
         """A transformers processor and model (``processor_class``/``model_class``) from ``model_id``."""
         import transformers
 
-        from tools.models import load_pretrained
+        from tools.weights import load_pretrained
 
-        processor = load_pretrained(getattr(transformers, self.processor_class), self.model_id, self.option_name)
-        model = load_pretrained(getattr(transformers, self.model_class), self.model_id, self.option_name,
-                                dtype=dtype)
+        processor = load_pretrained(self.settings, getattr(transformers, self.processor_class), self.model_id,
+                                    self.option_name)
+        model = load_pretrained(self.settings, getattr(transformers, self.model_class), self.model_id,
+                                self.option_name, dtype=dtype)
         return Loaded(model.to(device).eval(), processor, device, dtype)
 
     def model(self, kind: str, build: Callable[[str, Any], Any]):
@@ -81,10 +87,3 @@ class Loaded:
 
     def __init__(self, model, processor, device: str, dtype):
         self.model, self.processor, self.device, self.dtype = model, processor, device, dtype
-
-
-def unwrap(result):
-    """A per-call result, re-raised when it is an exception."""
-    if isinstance(result, BaseException):
-        raise result
-    return result

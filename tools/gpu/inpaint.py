@@ -18,8 +18,8 @@ import numpy as np
 from programs.values import Image
 from tools.gpu.base import GpuBackend, each
 from tools.imageops import check_objects_fit, composite, feather, objects_mask
-from tools.lite.backends.replace import is_removal
-from tools.models import load_pretrained
+from tools.replace import is_removal
+from tools.weights import load_pretrained
 
 REMOVAL_PROMPT = "empty background, nothing there"
 NEGATIVE = "blurry, distorted, text, watermark"
@@ -63,7 +63,8 @@ class SdInpainter(GpuBackend):
     def _build(self, device, dtype):
         from diffusers import StableDiffusionInpaintPipeline
 
-        pipe = load_pretrained(StableDiffusionInpaintPipeline, self.model_id, self.option_name, torch_dtype=dtype)
+        pipe = load_pretrained(self.settings, StableDiffusionInpaintPipeline, self.model_id, self.option_name,
+                               torch_dtype=dtype)
         pipe.set_progress_bar_config(disable=True)
         return Pipeline(pipe.to(device), device)
 

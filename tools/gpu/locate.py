@@ -1,15 +1,14 @@
-"""What the GPU LOC backends share: name checks, VisProg's region words, and batching in chunks.
+"""What the GPU LOC backends share: name checks of closed vocabularies and batching in chunks.
 
-A subclass implements ``_detect(calls) -> list[Objects]`` (one forward for the chunk; each call has a
-checked, stripped ``object`` name) and may override ``knows(name)`` (closed-vocabulary detectors).
+The LOC tool (``tools.loc``) checks that a name is given and answers region words itself; a subclass
+implements ``_detect(calls) -> list[Objects]`` (one forward for the chunk; each call has a stripped
+``object`` name) and may override ``knows(name)`` (closed-vocabulary detectors).
 """
 
 from __future__ import annotations
 
 from programs.errors import ToolError
-from tools.gpu.base import GpuBackend, chunks, each, guarded, unwrap
-from tools.lite.backends.loc import region
-from tools.lite.vocabulary import is_region
+from tools.gpu.base import GpuBackend, chunks, guarded
 
 
 class Locator(GpuBackend):
@@ -22,24 +21,20 @@ class Locator(GpuBackend):
         return ToolError(f"{name!r} is not a class of this detector")
 
     def run_batch(self, calls):
+        """One result per call: ``Objects`` of the call's image, or the exception of that call."""
         results: dict[int, object] = {}
         search = []
         for i, call in enumerate(calls):
-            name = call.get("object")
-            if not isinstance(name, str) or not name.strip():
-                results[i] = ToolError(f"LOC needs a non-empty object name, e.g. object='dog'; got {name!r}")
-            elif is_region(name):
-                results[i] = None
-            elif not self.knows(name.strip()):
-                results[i] = self.unknown(name.strip())
-            else:
+            name = str(call["object"]).strip()
+            if self.knows(name):
                 search.append(i)
+            else:
+                results[i] = self.unknown(name)
         size = int(self.option(self.batch_option, 8)) if self.batch_option else 8
         for part in chunks(search, size):
             batch = [dict(calls[i], object=calls[i]["object"].strip()) for i in part]
             results.update(zip(part, guarded(batch, self._detect)))
-        return each(range(len(calls)), lambda i: unwrap(results[i]) if results[i] is not None
-                    else region(calls[i]["image"], calls[i]["object"]))
+        return [results[i] for i in range(len(calls))]
 
     def _detect(self, calls) -> list:
         raise NotImplementedError

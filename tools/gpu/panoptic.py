@@ -12,7 +12,7 @@ import numpy as np
 
 from programs.values import Image, Objects
 from tools.gpu.base import GpuBackend, Loaded, chunks, guarded, to_device
-from tools.models import load_pretrained
+from tools.weights import load_pretrained
 
 
 def from_panoptic(segmentation: np.ndarray, segments: list[dict], id2label: dict, image: Image) -> Objects:
@@ -39,8 +39,8 @@ class PanopticSegmenter(GpuBackend):
     def _build(self, device, dtype):
         import transformers
 
-        processor = load_pretrained(transformers.AutoImageProcessor, self.model_id, self.option_name)
-        model = load_pretrained(transformers.AutoModelForUniversalSegmentation, self.model_id,
+        processor = load_pretrained(self.settings, transformers.AutoImageProcessor, self.model_id, self.option_name)
+        model = load_pretrained(self.settings, transformers.AutoModelForUniversalSegmentation, self.model_id,
                                 self.option_name, dtype=dtype)
         return Loaded(model.to(device).eval(), processor, device, dtype)
 

@@ -5,12 +5,11 @@ Embed once, prompt many times: :class:`SamMasker` runs the heavy image encoder o
 call (``predict_torch``). ``SamMasker.masks(image, objects)`` is the library API other tools can use.
 
 Options: ``sam.model`` (registry name, default ``vit_b``), ``sam.checkpoint`` (the ``.pth`` file; default
-``$LOUPE_CACHE_DIR/sam/sam_vit_b_01ec64.pth``), ``sam.object`` (what SEG asks LOC for, default ``object``).
+``<cache>/sam/sam_vit_b_01ec64.pth``, ``<cache>`` being ``Settings.cache_root()``), ``sam.object`` (what SEG asks LOC for, default ``object``).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -24,13 +23,14 @@ CHECKPOINTS = {"vit_b": "sam_vit_b_01ec64.pth", "vit_l": "sam_vit_l_0b3195.pth",
 URL = "https://dl.fbaipublicfiles.com/segment_anything/"
 
 
-def default_checkpoint(kind: str = "vit_b") -> Path:
-    cache = os.environ.get("LOUPE_CACHE_DIR")
-    if not cache:
-        from platformdirs import user_cache_dir
+def default_checkpoint(settings, kind: str = "vit_b") -> Path:
+    """Where the SAM checkpoint of ``kind`` is looked for when ``sam.checkpoint`` is not set."""
+    return settings.cache_root() / "sam" / CHECKPOINTS.get(kind, f"sam_{kind}.pth")
 
-        cache = user_cache_dir("loupe")
-    return Path(cache) / "sam" / CHECKPOINTS.get(kind, f"sam_{kind}.pth")
+
+def checkpoint_path(settings, kind: str) -> Path:
+    """The ``.pth`` file of SAM ``kind``: the ``sam.checkpoint`` option, else :func:`default_checkpoint`."""
+    return Path(settings.option("sam.checkpoint") or default_checkpoint(settings, kind)).expanduser()
 
 
 class SamMasker:
@@ -71,7 +71,7 @@ class SamSegmenter(GpuBackend):
 
     @property
     def checkpoint(self) -> Path:
-        return Path(self.option("sam.checkpoint", default_checkpoint(self.model_id))).expanduser()
+        return checkpoint_path(self.settings, self.model_id)
 
     def _build(self, device, dtype):
         from segment_anything import sam_model_registry

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 from concurrent.futures import ThreadPoolExecutor
 import io
-import os
 
 from programs.errors import ToolError, ToolUnavailable
 from programs.values import Image
@@ -21,13 +20,11 @@ from tools.gpu.base import GpuBackend
 SYSTEM = "Answer the question about the image with a short phrase (one to three words), no sentence."
 
 
-def ready() -> tuple[bool, str]:
-    """Ready when an endpoint or a key is configured (asks no server)."""
-    if os.environ.get("LOUPE_VLM_BASE_URL") or os.environ.get("LOUPE_VLM_API_KEY") or \
-            os.environ.get("OPENAI_API_KEY"):
-        return True, ""
-    return False, ("set LOUPE_VLM_BASE_URL (e.g. http://localhost:11434/v1 for Ollama with `ollama pull llava`) "
-                   "or OPENAI_API_KEY, and LOUPE_VLM_MODEL")
+def ready(settings, spec) -> None:
+    """Ready when an endpoint or a key is configured (asks no server); else raises ToolUnavailable."""
+    if not (settings.option("vlm.base_url") or settings.option("vlm.api_key") or settings.openai_api_key):
+        raise ToolUnavailable("set LOUPE_VLM_BASE_URL (e.g. http://localhost:11434/v1 for Ollama with "
+                              "`ollama pull llava`) or OPENAI_API_KEY, and LOUPE_VLM_MODEL")
 
 
 def data_url(image: Image) -> str:
@@ -49,7 +46,7 @@ class VlmVqa(GpuBackend):
         if self._client is None:
             from openai import OpenAI
 
-            key = self.option("vlm.api_key") or os.environ.get("OPENAI_API_KEY") or "not-needed"
+            key = self.option("vlm.api_key") or self.settings.openai_api_key or "not-needed"
             self._client = OpenAI(base_url=self.option("vlm.base_url") or None, api_key=key,
                                   timeout=float(self.option("vlm.timeout", 60)), max_retries=2)
         return self._client

@@ -10,16 +10,15 @@ text embeddings need the CLIP weights ultralytics fetches on first ``set_classes
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 import sys
 import threading
 
 from programs.errors import ToolError
+from tools.coco import COCO_CLASSES
 from tools.gpu.detections import from_ultralytics
 from tools.gpu.locate import Locator
-from tools.lite.coco import COCO_CLASSES
-from tools.lite.vocabulary import coco_class, means_all
+from tools.vocabulary import coco_class, means_all
 
 
 def affordance(args) -> float:
@@ -35,32 +34,33 @@ def world_affordance(args) -> float:
     return 1.0
 
 
-def settings_file() -> Path:
+def settings_file(settings) -> Path:
     """Where ultralytics keeps its settings (``settings.json``), found as ultralytics finds it, without
-    importing ultralytics: importing it creates the file on first use and prints that on stdout."""
-    if os.environ.get("YOLO_CONFIG_DIR"):
-        root = Path(os.environ["YOLO_CONFIG_DIR"]).expanduser()
+    importing ultralytics: importing it creates the file on first use and prints that on stdout.
+    ``settings``: Loupe's (``yolo_config_dir``, ``xdg_config_home`` are the variables ultralytics reads)."""
+    if settings.yolo_config_dir:
+        root = Path(settings.yolo_config_dir).expanduser()
     elif sys.platform == "win32":
         root = Path.home() / "AppData" / "Roaming"
     elif sys.platform == "darwin":
         root = Path.home() / "Library" / "Application Support"
     else:
-        root = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+        root = Path(settings.xdg_config_home or Path.home() / ".config")
     return root / "Ultralytics" / "settings.json"
 
 
-def weights_dir() -> Path:
+def weights_dir(settings) -> Path:
     """The ultralytics weights folder: ``weights_dir`` of its settings file, else its default (``weights``,
     relative to the working folder). Reads the file; imports nothing."""
     try:
-        return Path(json.loads(settings_file().read_text(encoding="utf-8"))["weights_dir"])
+        return Path(json.loads(settings_file(settings).read_text(encoding="utf-8"))["weights_dir"])
     except (OSError, ValueError, KeyError, TypeError):
         return Path("weights")
 
 
-def weights_file(name: str) -> Path | None:
+def weights_file(settings, name: str) -> Path | None:
     """Where the ultralytics weights ``name`` are on this machine (as given, or the weights folder)."""
-    for candidate in (Path(name).expanduser(), weights_dir() / name):
+    for candidate in (Path(name).expanduser(), weights_dir(settings) / name):
         if candidate.exists():
             return candidate
     return None
@@ -81,13 +81,13 @@ class YoloLocator(Locator):
     def _build(self, device, dtype):
         from ultralytics import YOLO
 
-        path = weights_file(self.model_id)
+        path = weights_file(self.settings, self.model_id)
         if path is None and not self.model_id.endswith(".yaml"):
             from programs.errors import ToolUnavailable
 
             raise ToolUnavailable(f"the YOLO weights {self.model_id!r} are not on this machine; download them "
                                   f"on a machine with network (`yolo predict model={self.model_id}` saves them) "
-                                  f"into {weights_dir()}, or set LOUPE_YOLO_MODEL to a .pt path")
+                                  f"into {weights_dir(self.settings)}, or set LOUPE_YOLO_MODEL to a .pt path")
         model = YOLO(str(path or self.model_id))
         model.to(device)
         return model

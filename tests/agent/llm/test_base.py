@@ -82,7 +82,7 @@ def test_unknown_spec_lists_the_valid_ones():
 
 
 def test_registered_provider_is_used_and_models_pass_through(monkeypatch):
-    monkeypatch.setitem(PROVIDERS, "echo", lambda rest, options: Echo(rest or "default", **options))
+    monkeypatch.setitem(PROVIDERS, "echo", lambda rest, options, settings: Echo(rest or "default", **options))
     register_provider("echo", PROVIDERS["echo"])
     llm = make_llm("echo:tiny")
     assert llm.model == "tiny" and make_llm(llm) is llm

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import string
 
-from tools.context import Config, ToolContext
+from tools.context import ToolContext
+from tools.settings import Settings
 
 SPECIALS = ["<|startoftext|>", "<|endoftext|>"]
 
@@ -51,7 +52,7 @@ def tiny_text(vocab_size, **extra):
 
 def context_with(**options) -> ToolContext:
     """A CPU tool context whose backend options are ``options`` (``owlv2__model=...`` -> ``owlv2.model``)."""
-    return ToolContext(Config(device="cpu", options={k.replace("__", "."): v for k, v in options.items()}))
+    return ToolContext(Settings(device="cpu", options={k.replace("__", "."): v for k, v in options.items()}))
 
 
 def save_owlv2(folder):

@@ -6,6 +6,8 @@ import pytest
 from programs.errors import ToolError
 from tools.gpu.detections import from_owlv2
 from tools.gpu.owlv2 import Owlv2Locator
+from tools.registry import default_registry
+from tools.settings import Settings
 import gpu_tiny
 
 
@@ -22,8 +24,11 @@ def test_boxes_of_the_padded_square_map_to_original_pixels(wide_image):
 
 
 def test_batch_of_non_square_images_gives_boxes_inside_each_image(owlv2_dir, wide_image, tall_image):
-    backend = Owlv2Locator(gpu_tiny.context_with(owlv2__model=str(owlv2_dir), owlv2__threshold=-1))
-    wide, tall, left, bad = backend.run_batch([
+    """Through the LOC tool (which answers region words and checks names itself) on the owlv2 backend."""
+    settings = Settings(device="cpu", backends={"LOC": "owlv2"},
+                        options={"owlv2.model": str(owlv2_dir), "owlv2.threshold": -1})
+    loc = default_registry(settings, plugins=False).tool("LOC")
+    wide, tall, left, bad = loc.execute_batch([
         {"image": wide_image, "object": "dog"}, {"image": tall_image, "object": "red cat"},
         {"image": wide_image, "object": "LEFT"}, {"image": wide_image, "object": " "}])
     # the tiny model's boxes are the cells of a 4x4 grid over the padded square (cell = max(W, H) / 4):
@@ -38,7 +43,7 @@ def test_batch_of_non_square_images_gives_boxes_inside_each_image(owlv2_dir, wid
     assert set(wide.labels) == {"dog"} and set(tall.labels) == {"red cat"}
     assert left.boxes.tolist() == [[0, 0, 48, 48]]
     assert isinstance(bad, ToolError) and "object name" in str(bad)
-    assert backend.manager.loads == 1
+    assert loc.backend().manager.loads == 1
 
 
 def test_missing_weights_offline_say_how_to_fetch(wide_image):

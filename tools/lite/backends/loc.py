@@ -1,12 +1,12 @@
 """LOC on the lite tier: CenterNet's 80 COCO classes (synonyms and plurals understood), BlazeFace for
-'face', the whole set for 'object'/'everything', and VisProg's region words TOP/BOTTOM/LEFT/RIGHT."""
+'face', the whole set for 'object'/'everything'. The LOC tool (``tools.loc``) checks names and answers
+region words itself; this backend only finds boxes."""
 
 from __future__ import annotations
 
 from programs.errors import ToolError
-from programs.values import Image, Obj, Objects
 from tools.lite.backends.base import LiteBackend, each
-from tools.lite.vocabulary import coco_class, is_region, known_to_lite, labelled_as, means_all, means_face
+from tools.vocabulary import coco_class, known_to_lite, labelled_as, means_all, means_face
 
 GPU_HINT = "the GPU tier's open-vocabulary detector (OWLv2) can find any named object"
 
@@ -19,14 +19,6 @@ def affordance(args) -> float:
     return 1.0 if known_to_lite(name) else 0.0
 
 
-def region(image: Image, word: str) -> Objects:
-    """VisProg's region keywords: one box covering that half of the image."""
-    w, h = image.size
-    box = {"TOP": (0, 0, w, h / 2), "BOTTOM": (0, h / 2, w, h), "LEFT": (0, 0, w / 2, h),
-           "RIGHT": (w / 2, 0, w, h)}[word.strip().upper()]
-    return Objects((Obj(box, word.strip().upper(), 1.0),), image.size)
-
-
 def unsupported(name: str) -> ToolError:
     return ToolError(f"{name!r} is not supported by the lite detector, which knows the 80 COCO classes "
                      f"(person, car, dog, cup, ...) and faces; {GPU_HINT}")
@@ -34,7 +26,7 @@ def unsupported(name: str) -> ToolError:
 
 class LiteLocator(LiteBackend):
     def run_batch(self, calls):
-        wanted = [c for c in calls if not is_region(c["object"]) and known_to_lite(c["object"])]
+        wanted = [c for c in calls if known_to_lite(c["object"])]
         need_faces = [c["image"] for c in wanted if means_face(c["object"])]
         need_objects = [c["image"] for c in wanted if not means_face(c["object"])]
         objects = dict(zip(map(id, need_objects), self.vision.objects(need_objects)))
@@ -42,8 +34,6 @@ class LiteLocator(LiteBackend):
 
         def locate(call):
             image, name = call["image"], call["object"]
-            if is_region(name):
-                return region(image, name)
             if not known_to_lite(name):
                 raise unsupported(name)
             if means_face(name):

@@ -21,10 +21,7 @@ from tools.imageops import check_objects_fit, composite, feather, feather_radius
 from tools.lite.backends.base import each
 from tools.lite.backends.select import parse_phrase
 from tools.lite.colors import ACHROMATIC, rgb_of, split_color
-from tools.lite.vocabulary import normalize
-
-REMOVE_WORDS = frozenset({"", "nothing", "background", "remove", "erase", "delete", "remove it", "erase it",
-                          "empty", "none", "nothing there", "remove them", "erase them", "the background"})
+from tools.replace import is_removal
 _FILLER = frozenset({"make", "it", "them", "paint", "painted", "color", "colour", "recolor", "recolour",
                      "turn", "into", "to", "in", "be", "please", "change", "one", "ones"})
 GPU_HINT = "the GPU tier's Stable Diffusion inpainting paints any prompt: pip install 'loupe[gpu]'"
@@ -34,10 +31,6 @@ LARGE_REGION = 0.02  # ... when the region covers more than this fraction of the
 _VALUE_RANGE = {"white": (165, 255), "gray": (70, 190), "black": (0, 70), "brown": (25, 165),
                 "pink": (130, 255), "yellow": (90, 255)}
 _CHROMATIC_RANGE = (45, 255)
-
-
-def is_removal(prompt: str) -> bool:
-    return normalize(prompt or "") in REMOVE_WORDS
 
 
 def recolor_target(prompt: str) -> str | None:

@@ -19,7 +19,7 @@ from tools.imageops import check_objects_fit
 from tools.lite.backends.base import LiteBackend, each
 from tools.lite.colors import color_shares, dominant_color, object_region, person_part
 from tools.lite.phrases import Phrase, parse_phrase, parse_phrases  # noqa: F401  (Phrase: re-exported)
-from tools.lite.vocabulary import coco_class, labelled_as, means_face, normalize
+from tools.vocabulary import coco_class, labelled_as, means_face, normalize
 
 CLIP_HINT = "the GPU tier's CLIP backend judges any description: pip install 'loupe[gpu]'"
 # position word -> the key whose largest value wins

@@ -29,7 +29,7 @@ from programs.values import Image, Obj, Objects
 from tools.lite.backends.base import LiteBackend, each
 from tools.lite.backends.select import Phrase, parse_phrase, select
 from tools.lite.colors import dominant_color, object_region
-from tools.lite.vocabulary import normalize
+from tools.vocabulary import normalize
 
 GPU_HINT = "the GPU tier's VQA model (BLIP) answers open questions: pip install 'loupe[gpu]'"
 _IN_IMAGE = r"(?: (?:in|on) (?:this )?(?:image|picture|photo|scene))?"

@@ -4,39 +4,29 @@
   for the same ``key`` (e.g. ``("clip", "openai/clip-vit-base-patch32")`` for SELECT and CLASSIFY).
 * **Device and dtype.** ``auto`` picks ``cuda`` > ``mps`` > ``cpu`` (``tools.devices.pick_device``) and
   ``bfloat16`` on a CUDA GPU that supports it (else ``float16``), ``float16`` on MPS, ``float32`` on CPU.
-  Config: ``LOUPE_DEVICE``, ``LOUPE_DTYPE`` (``fp32``/``fp16``/``bf16``) or ``Config.options["dtype"]``.
+  Settings: ``device`` and ``dtype`` (``fp32``/``fp16``/``bf16``; env ``LOUPE_DEVICE``, ``LOUPE_DTYPE``).
 * **Memory budget.** Sizes are measured as parameters + buffers x bytes per element. When loading or
-  re-activating a model would pass the budget (``LOUPE_GPU_BUDGET_GB``; default 85% of the GPU's memory,
-  no limit on CPU), the least recently used models not in use are evicted: moved to CPU (``evict=cpu``,
+  re-activating a model would pass the budget (``Settings.gpu_budget_gb``, env ``LOUPE_GPU_BUDGET_GB``;
+  default 85% of the GPU's memory, no limit on CPU), the least recently used models not in use are evicted: moved to CPU (``evict=cpu``,
   the default on a GPU; moved back on next use) or dropped (``evict=drop``, always on CPU; rebuilt on use).
-* **Hub id or local path, offline.** :func:`weights_present` asks the Hugging Face cache without network;
-  :func:`missing_weights` is the message that says how to fetch them.
+
+Finding weights (hub cache, offline rules) is :mod:`tools.weights`; the tables of ``loupe tools`` and
+``loupe models list`` are :mod:`tools.tool_table`.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-import os
-from pathlib import Path
 import threading
 import time
 from typing import Any, Callable, Iterator
 
-from programs.errors import ToolUnavailable
 from tools.devices import pick_device
 
 MANAGER_KEY = ("model-manager",)
 _DTYPES = {"fp32": "float32", "float32": "float32", "fp16": "float16", "float16": "float16",
            "half": "float16", "bf16": "bfloat16", "bfloat16": "bfloat16"}
-
-
-def option(context, key: str, default=None):
-    """A backend option: ``Config.options[key]``, else env ``LOUPE_<KEY>`` (dots become ``_``), else default."""
-    options = getattr(getattr(context, "config", None), "options", {}) or {}
-    if key in options:
-        return options[key]
-    return os.environ.get("LOUPE_" + key.upper().replace(".", "_").replace("-", "_"), default)
 
 
 def pick_dtype(device: str, wanted: str = "auto"):
@@ -75,52 +65,6 @@ def modules_of(value) -> list:
     return [inner] if isinstance(inner, torch.nn.Module) else []
 
 
-def weights_present(model_id: str, filename: str = "config.json") -> bool:
-    """True when ``model_id`` is a local folder/file, or ``filename`` of that hub repo is in the HF cache.
-
-    Never touches the network.
-    """
-    if not model_id:
-        return False
-    if Path(model_id).expanduser().exists():
-        return True
-    if model_id.startswith((".", "/", "~")) or model_id.count("/") > 1:
-        return False
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:
-        return False
-    try:
-        found = try_to_load_from_cache(model_id, filename)
-    except Exception:  # a malformed id is simply "not present"
-        return False
-    return isinstance(found, str)
-
-
-def offline() -> bool:
-    """Whether the hub is off limits (``HF_HUB_OFFLINE=1`` now, or when huggingface_hub was imported)."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
-        return True
-    try:
-        from huggingface_hub import constants
-    except ImportError:
-        return False
-    return bool(getattr(constants, "HF_HUB_OFFLINE", False))
-
-
-def missing_weights(model_id: str, option_name: str) -> str:
-    """What to do when the weights of ``model_id`` are not here (names the download and the config)."""
-    where = " (HF_HUB_OFFLINE=1 is set, so nothing is downloaded)" if offline() else ""
-    return (f"the weights of {model_id!r} are not on this machine{where}; fetch them on a machine with "
-            f"network with `hf download {model_id}` (older hubs: `huggingface-cli download {model_id}`) and "
-            f"copy the HF cache here, or point LOUPE_{option_name.upper().replace('.', '_')} at a local folder")
-
-
-def gpu_present() -> bool:
-    """Whether a CUDA or MPS device is usable (imports torch; loads nothing)."""
-    return pick_device("auto") != "cpu"
-
-
 @dataclass
 class _Entry:
     value: Any
@@ -152,10 +96,10 @@ class ModelManager:
     def of(cls, context) -> "ModelManager":
         """The one manager of ``context`` (made on first use from its config)."""
         def make():
-            budget = option(context, "gpu_budget_gb")
-            return cls(device=context.config.device, dtype=str(option(context, "dtype", "auto")),
-                       budget_bytes=int(float(budget) * 2**30) if budget else None,
-                       evict=option(context, "evict"))
+            settings = context.settings
+            budget = settings.gpu_budget_gb
+            return cls(device=settings.device, dtype=settings.dtype,
+                       budget_bytes=int(budget * 2**30) if budget else None, evict=settings.evict)
         return context.shared(MANAGER_KEY, make)
 
     @contextmanager
@@ -243,59 +187,3 @@ def _default_budget(device: str) -> int | None:
     import torch
 
     return int(0.85 * torch.cuda.get_device_properties(torch.device(device)).total_memory)
-
-
-def load_pretrained(loader, model_id: str, option_name: str, **kwargs):
-    """``loader.from_pretrained(model_id, **kwargs)``; a missing download becomes a ToolUnavailable that
-    says how to fetch the weights (the hub's own error is chained)."""
-    if offline():
-        if not (weights_present(model_id) or weights_present(model_id, "model_index.json")):
-            raise ToolUnavailable(missing_weights(model_id, option_name))
-        kwargs.setdefault("local_files_only", True)
-    try:
-        return loader.from_pretrained(model_id, **kwargs)
-    except (OSError, ValueError) as error:
-        if weights_present(model_id) or "does not appear to have" in str(error):
-            raise
-        raise ToolUnavailable(missing_weights(model_id, option_name)) from error
-
-
-def tool_rows(registry) -> list[dict]:
-    """One row per tool for ``loupe tools --json`` and the service's ``/v1/tools``: name, signature,
-    description, whether it needs a model, and each backend with whether it can run here and why not."""
-    from tools.model_tool import ModelTool
-
-    rows = []
-    for name in registry.names():
-        tool_class = registry.tool_class(name)
-        backends = []
-        for spec in registry.context.backend_specs(name):
-            ok, reason = spec.availability()
-            backends.append({"name": spec.name, "available": ok, "reason": reason})
-        rows.append({"name": name, "signature": tool_class.signature(), "description": tool_class.description,
-                     "needs_model": bool(backends) or issubclass(tool_class, ModelTool), "backends": backends})
-    return rows
-
-
-def backend_rows(registry) -> list[dict]:
-    """One row per registered backend for ``loupe models list``: availability, weights, memory.
-
-    ``weights`` is ``present``/``absent`` for GPU-tier backends (looked up without network), ``""``
-    otherwise; ``memory`` is the GPU-tier's rough need (``""`` for others).
-    """
-    try:
-        from tools.gpu.specs import MEMORY
-    except ImportError:
-        MEMORY = {}
-    rows = []
-    for name in registry.names():
-        for spec in registry.context.backend_specs(name):
-            ok, reason = spec.availability()
-            memory = MEMORY.get((spec.tool, spec.name), "")
-            weights = ""
-            if memory and spec.name != "vlm":
-                weights = "absent" if "not on this machine" in reason or "are not in" in reason else "present"
-            rows.append({"tool": name, "backend": spec.name, "available": ok, "reason": reason,
-                         "gpu_recommended": spec.gpu_recommended, "priority": spec.priority,
-                         "weights": weights, "memory": memory})
-    return rows

@@ -3,7 +3,10 @@
 import pytest
 import torch
 
-from tools.models import ModelManager, module_bytes, pick_dtype, weights_present
+from tools.context import ToolContext
+from tools.model_manager import ModelManager, module_bytes, pick_dtype
+from tools.settings import Settings
+from tools.weights import weights_present
 import gpu_tiny
 
 
@@ -81,7 +84,7 @@ def test_weights_present_never_uses_the_network(tmp_path):
 
 
 def test_from_context_reads_budget_and_dtype():
-    context = gpu_tiny.context_with(gpu_budget_gb=0.5, dtype="bf16", evict="drop")
+    context = ToolContext(Settings(device="cpu", gpu_budget_gb=0.5, dtype="bf16", evict="drop"))
     manager = ModelManager.of(context)
     assert manager is ModelManager.of(context)
     assert manager.budget_bytes == 2**29 and manager.dtype == torch.bfloat16 and manager.evict == "drop"

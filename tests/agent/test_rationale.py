@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from programs.parser import parse_program
-from programs.rationale import render_html, write_html
+from agent.rationale import render_html, write_html
 from programs.trace import Execution, Status, StepRecord
 from programs.values import Image, Obj, Objects
 
@@ -155,3 +155,13 @@ def test_ranked_candidates_are_listed_with_their_scores_and_escaped():
     page = render_html(Execution(program, (), None, {}, 0.0), ranking=ranking)
     assert "<h2>Candidate programs</h2>" in page and "&lt;dog&gt;" in page and "<dog>" not in page
     assert page.index("1.25") < page.index("-0.75") and "<th>structure</th>" in page
+
+
+def test_the_language_page_lists_objects_and_takes_sections_from_above(photo):
+    """``programs.rationale`` knows no drawing and no planner: objects are listed, sections come in."""
+    from programs.rationale import render_page
+
+    page = render_page(run_of(photo), sections=[("Notes <from above>", "<p>fine</p>")])
+    loc_section = page[page.index('id="step-0"'):page.index('id="step-1"')]
+    assert loc_section.count("<img") == 1 and '<table class="objects">' in loc_section
+    assert "<h2>Notes &lt;from above&gt;</h2><p>fine</p>" in page

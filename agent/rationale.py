@@ -1,0 +1,66 @@
+"""The visual rationale of an agent's run: the language's page (``programs.rationale``) with objects drawn
+on each step's input image, the planner's candidate programs and SayCan's choices.
+
+``write_html(execution, path, saycan, question, ranking)`` writes one self-contained HTML file (inline CSS,
+images as ``data:`` URLs); ``render_html`` returns the same page as a string.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from html import escape
+from pathlib import Path
+
+from programs.rationale import render_page
+from programs.trace import Execution
+from programs.values import safe_text
+from tools.drawing import draw_objects
+
+
+def write_html(execution: Execution, path, saycan=None, question: str = "", ranking=()) -> Path:
+    """Write the rationale page of ``execution`` to ``path`` (UTF-8); returns the path."""
+    path = Path(path)
+    path.write_text(safe_text(render_html(execution, saycan, question, ranking)), encoding="utf-8")
+    return path
+
+
+def render_html(execution: Execution, saycan=None, question: str = "", ranking=()) -> str:
+    """The rationale page of ``execution`` as one HTML string. ``question``: what the user asked, shown
+    at the top; ``saycan`` (a SayCan run) adds every candidate's two scores for each step; ``ranking``
+    (dicts with ``program`` and numeric scores, best first) adds the candidate programs a planner chose from."""
+    sections = []
+    if ranking:
+        sections.append(("Candidate programs", _ranking_html(ranking)))
+    if saycan is not None:
+        sections.append(("SayCan choices", "".join(_saycan_html(number, step)
+                                                   for number, step in enumerate(saycan.steps, start=1))))
+    return render_page(execution, question, sections, draw=partial(draw_objects, scores=True))
+
+
+def _saycan_html(number: int, step) -> str:
+    """One SayCan decision: every candidate with its LLM probability, affordance and product."""
+    ranked = sorted(step.candidates, key=lambda c: -c.combined)
+    bold = ' style="font-weight:600"'
+    rows = "".join(
+        f"<tr{bold if c.text == step.chosen else ''}><td><code>{escape(c.text)}</code></td><td>{c.llm:.4f}</td>"
+        f"<td>{c.affordance:.2f}</td><td>{c.combined:.4f}</td></tr>" for c in ranked)
+    pruned = getattr(step, "pruned", ())
+    skipped = "".join(f"<li><code>{escape(text)}</code>: {escape(why)}</li>" for text, why in pruned)
+    skipped = (f"<details><summary>{len(pruned)} candidate(s) not scored (cannot succeed here)</summary>"
+               f"<ul>{skipped}</ul></details>") if pruned else ""
+    return (f'<section class="step"><div><span class="line">step {number}</span><span class="call">'
+            f"{escape(step.chosen)}</span></div><table><tr><th>candidate</th><th>LLM</th><th>affordance</th>"
+            f"<th>LLM x affordance</th></tr>{rows}</table>{skipped}</section>")
+
+
+def _ranking_html(ranking) -> str:
+    """The ranked candidate programs with every score they have, the chosen (first) in bold."""
+    keys = [k for k, v in ranking[0].items() if k != "program" and (isinstance(v, (int, float)) or v is None)]
+    head = "".join(f"<th>{escape(k)}</th>" for k in keys)
+    rows = []
+    for number, candidate in enumerate(ranking):
+        style = ' style="font-weight:600"' if number == 0 else ""
+        cells = "".join("<td>" + ("" if candidate.get(k) is None else escape(str(candidate[k]))) + "</td>"
+                        for k in keys)
+        rows.append(f"<tr{style}><td><pre>{escape(str(candidate.get('program', '')))}</pre></td>{cells}</tr>")
+    return f"<table><tr><th>program</th>{head}</tr>{''.join(rows)}</table>"
