@@ -39,6 +39,7 @@ AFFORDANCE_FLOOR = 0.05
 RANK_HEADER = "Programs of vision tools, each with the question it answers.\n\n"
 _PENALTY = {"objects": 2.5, "faces": 2.0, "numbers": 1.5, "comparisons": 1.5, "regions": 1.5,
             "faces_as_objects": 1.0}
+_FAILED_LINE = re.compile(r"line (\d+) \(")
 _RELATION_MODULES = ("CROP_LEFTOF", "CROP_RIGHTOF", "CROP_ABOVE", "CROP_BELOW")
 
 
@@ -119,14 +120,18 @@ class RankPlanner(ProgramPlanner):
                      (ranked[0].sketch,), ranking=shown)
 
     def redraft(self, draft: Draft, errors, query: str, two_images: bool = False) -> Draft:
-        """After a ranked program failed: the next candidate that fits as well (within ``lm_margin``),
-        else a generated program; a generated program is repaired as ``ProgramPlanner`` does."""
+        """After a ranked program failed: the next candidate that fits as well (within ``lm_margin``);
+        when the errors name the failed line, the best candidate above ``threshold`` that does not repeat
+        it with the steps before it ("no clock found" fails every program that crops the clock); else a
+        generated program; a generated program is repaired as ``ProgramPlanner`` does."""
         if not draft.prompt.startswith(RANK_HEADER):
             return super().redraft(draft, errors, query, two_images)
         ranked = self.rank(query, two_images)
-        best = ranked[0].total if ranked else 0.0
-        others = [r for r in ranked if r.program != draft.text and r.total >= max(best - self.lm_margin,
-                                                                                   self.threshold)]
+        failed = failed_steps(draft.text, errors)
+        floor = self.threshold if failed else max((ranked[0].total if ranked else 0.0) - self.lm_margin,
+                                                  self.threshold)
+        others = [r for r in ranked if r.program != draft.text and r.total >= floor
+                  and not (failed and failed <= set(r.program.splitlines()))]
         if not others:
             return super().draft(query, two_images)
         return Draft(draft.prompt, others[0].program, "", 0, (others[0].sketch,),
@@ -232,6 +237,16 @@ _EDIT_START = ("blur", "crop", "replace", "remove", "make", "turn", "put", "cove
                "stick", "pixelate", "soften", "mark", "erase", "delete", "add", "grey", "gray", "black",
                "place", "outline", "box", "circle", "isolate", "cut", "frame", "mask", "censor", "obscure",
                "desaturate", "emphasise", "emphasize", "focus")
+
+
+def failed_steps(program_text: str, errors) -> set[str]:
+    """The lines of ``program_text`` up to and including the first that ``errors`` name as failed
+    ("line 2 (IMAGE0=CROP): ..."); empty when none is named."""
+    lines = program_text.splitlines()
+    numbers = [int(m.group(1)) for e in errors for m in [_FAILED_LINE.match(str(e))] if m]
+    if not numbers or not 0 < min(numbers) <= len(lines):
+        return set()
+    return {line for line in lines[:min(numbers)] if line.strip()}
 
 
 def answer_type(facts) -> str:
