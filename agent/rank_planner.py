@@ -240,13 +240,22 @@ _EDIT_START = ("blur", "crop", "replace", "remove", "make", "turn", "put", "cove
 
 
 def failed_steps(program_text: str, errors) -> set[str]:
-    """The lines of ``program_text`` up to and including the first that ``errors`` name as failed
-    ("line 2 (IMAGE0=CROP): ..."); empty when none is named."""
+    """The steps behind the first line of ``program_text`` that ``errors`` name as failed ("line 2
+    (IMAGE0=CROP): no clock found ..."): the lines it reads from, transitively (LOC of the clock), or
+    the failed line itself when it reads only the inputs; empty when no line is named."""
     lines = program_text.splitlines()
     numbers = [int(m.group(1)) for e in errors for m in [_FAILED_LINE.match(str(e))] if m]
     if not numbers or not 0 < min(numbers) <= len(lines):
         return set()
-    return {line for line in lines[:min(numbers)] if line.strip()}
+    outputs = {line.split("=", 1)[0].strip(): line for line in lines if "=" in line}
+    behind, todo = set(), [lines[min(numbers) - 1]]
+    while todo:
+        line = todo.pop()
+        for name in re.findall(r"\b[A-Z][A-Z_]*\d+\b", line.split("=", 1)[-1]):
+            if name in outputs and outputs[name] not in behind:
+                behind.add(outputs[name])
+                todo.append(outputs[name])
+    return behind or {lines[min(numbers) - 1]}
 
 
 def answer_type(facts) -> str:
@@ -260,7 +269,7 @@ def answer_type(facts) -> str:
         return "yesno" if first in _YES_NO_START else "number"
     if first in _YES_NO_START:
         return "yesno"
-    if first in ("what", "which", "who", "where", "read", "tell", "describe", "whats", "why", "how"):
+    if first in ("what", "which", "who", "whose", "where", "when", "read", "tell", "describe", "whats", "why", "how"):
         return "text"
     return "yesno"  # a statement to verify ('Both photos show a cat.')
 

@@ -128,7 +128,9 @@ def test_a_replan_never_repeats_the_step_that_failed(registry, retriever):
     first = planner.draft(query)
     assert "object='bottle'" in first.text and "CROP" in first.text
     errors = ["line 2 (IMAGE0=CROP): no bottle found in photo.jpg; nothing to crop"]
-    assert failed_steps(first.text, errors) == set(first.text.splitlines()[:2])
+    assert failed_steps(first.text, errors) == {first.text.splitlines()[0]}  # the LOC that found no bottle
     second = planner.redraft(first, errors, query)
     assert second.text and not failed_steps(first.text, errors) <= set(second.text.splitlines())
     assert failed_steps(first.text, ["a step failed"]) == set()
+    assert failed_steps("TEXT0=OCR(image=IMAGE)\nFINAL_RESULT=RESULT(var=TEXT0)", ["line 1 (TEXT0=OCR): x"]) == {
+        "TEXT0=OCR(image=IMAGE)"}
