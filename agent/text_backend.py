@@ -75,10 +75,11 @@ def llm_scores(llm, found: list[Candidate], question: str, lines: Objects, prior
             return priors
         if scoring == "tiebreak":
             return _tiebreak(llm, found, question, read, priors)
-        asked = llm.score(_prompt(read, question), [" " + c.text for c in found])
         if scoring == "likelihood":
+            asked = llm.score(_prompt(read, question), [" " + c.text for c in found])
             return [p + LLM_WEIGHT * lik / max(1, len(c.text.split())) for p, lik, c in zip(priors, asked, found)]
-        return [p + PMI_WEIGHT * max(-PMI_CLIP, min(PMI_CLIP, m)) for p, m in zip(priors, _pmi(llm, found, question, read))]
+        pmi = _pmi(llm, found, question, read)
+        return [p + PMI_WEIGHT * max(-PMI_CLIP, min(PMI_CLIP, m)) for p, m in zip(priors, pmi)]
     if method in ("multiple-choice", "echo-logprobs"):
         return _chosen(llm, found, question, read, priors)
     return priors
