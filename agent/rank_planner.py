@@ -39,6 +39,7 @@ AFFORDANCE_FLOOR = 0.05
 RANK_HEADER = "Programs of vision tools, each with the question it answers.\n\n"
 _PENALTY = {"objects": 2.5, "faces": 2.0, "numbers": 1.5, "comparisons": 1.5, "regions": 1.5,
             "faces_as_objects": 1.0}
+_FAILED_LINE = re.compile(r"line (\d+) \(")
 _RELATION_MODULES = ("CROP_LEFTOF", "CROP_RIGHTOF", "CROP_ABOVE", "CROP_BELOW")
 
 
@@ -119,14 +120,18 @@ class RankPlanner(ProgramPlanner):
                      (ranked[0].sketch,), ranking=shown)
 
     def redraft(self, draft: Draft, errors, query: str, two_images: bool = False) -> Draft:
-        """After a ranked program failed: the next candidate that fits as well (within ``lm_margin``),
-        else a generated program; a generated program is repaired as ``ProgramPlanner`` does."""
+        """After a ranked program failed: the next candidate that fits as well (within ``lm_margin``);
+        when the errors name the failed line, the best candidate above ``threshold`` that does not repeat
+        it with the steps before it ("no clock found" fails every program that crops the clock); else a
+        generated program; a generated program is repaired as ``ProgramPlanner`` does."""
         if not draft.prompt.startswith(RANK_HEADER):
             return super().redraft(draft, errors, query, two_images)
         ranked = self.rank(query, two_images)
-        best = ranked[0].total if ranked else 0.0
-        others = [r for r in ranked if r.program != draft.text and r.total >= max(best - self.lm_margin,
-                                                                                   self.threshold)]
+        failed = failed_steps(draft.text, errors)
+        floor = self.threshold if failed else max((ranked[0].total if ranked else 0.0) - self.lm_margin,
+                                                  self.threshold)
+        others = [r for r in ranked if r.program != draft.text and r.total >= floor
+                  and not (failed and failed <= set(r.program.splitlines()))]
         if not others:
             return super().draft(query, two_images)
         return Draft(draft.prompt, others[0].program, "", 0, (others[0].sketch,),
@@ -270,6 +275,25 @@ _EDIT_START = ("blur", "crop", "replace", "remove", "make", "turn", "put", "cove
                "desaturate", "emphasise", "emphasize", "focus")
 
 
+def failed_steps(program_text: str, errors) -> set[str]:
+    """The steps behind the first line of ``program_text`` that ``errors`` name as failed ("line 2
+    (IMAGE0=CROP): no clock found ..."): the lines it reads from, transitively (LOC of the clock), or
+    the failed line itself when it reads only the inputs; empty when no line is named."""
+    lines = program_text.splitlines()
+    numbers = [int(m.group(1)) for e in errors for m in [_FAILED_LINE.match(str(e))] if m]
+    if not numbers or not 0 < min(numbers) <= len(lines):
+        return set()
+    outputs = {line.split("=", 1)[0].strip(): line for line in lines if "=" in line}
+    behind, todo = set(), [lines[min(numbers) - 1]]
+    while todo:
+        line = todo.pop()
+        for name in re.findall(r"\b[A-Z][A-Z_]*\d+\b", line.split("=", 1)[-1]):
+            if name in outputs and outputs[name] not in behind:
+                behind.add(outputs[name])
+                todo.append(outputs[name])
+    return behind or {lines[min(numbers) - 1]}
+
+
 def answer_type(facts) -> str:
     """What the question wants back, from its form: number | yesno | text | image."""
     words = facts.words
@@ -281,7 +305,7 @@ def answer_type(facts) -> str:
         return "yesno" if first in _YES_NO_START else "number"
     if first in _YES_NO_START:
         return "yesno"
-    if first in ("what", "which", "who", "where", "read", "tell", "describe", "whats", "why", "how"):
+    if first in ("what", "which", "who", "whose", "where", "when", "read", "tell", "describe", "whats", "why", "how"):
         return "text"
     return "yesno"  # a statement to verify ('Both photos show a cat.')
 

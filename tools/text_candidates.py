@@ -2,8 +2,9 @@
 
 A question about text in a photo is answered by one *candidate*: a block (lines stacked into one sign
 or label, e.g. "Sunset" over "Blvd"), a single line, or one word of a line. ``prior`` is a log-weight
-that favours large, confidently read text, whole lines over fragments, and the place the question
-names ("on the right", "at the bottom").
+that favours large, confidently read text, whole lines over fragments, the place the question
+names ("on the right", "at the bottom") and text shaped like the answer it asks for (a time, a number,
+a word).
 """
 
 from __future__ import annotations
@@ -15,10 +16,16 @@ import re
 from programs.values import Obj, Objects
 
 BLOCK_GAP = 0.6  # lines whose vertical gap is under this many line heights, and that overlap in x, stack
+BLOCK_SIZE_RATIO = 1.6  # ... and whose text sizes differ by less than this factor (a name, not its small print)
 KIND_PRIOR = {"block": 0.0, "line": -0.3, "word": -0.8}
 POSITION_WEIGHT = 3.0  # log-weight between one edge of the photo and the other
 SIZE_WEIGHT = 2.0  # text twice as tall is 4 times as likely (salience goes with area)
+SHAPE_WEIGHT = 1.5  # log-weight of text shaped like the answer asked for (a time for "what time")
 _WORD = re.compile(r"[A-Za-z]+")
+_TIME = re.compile(r"(?<!\d)\d{1,2}\s?[:.]\s?\d{2}(?!\d)")
+TIME_WORDS = {"time", "clock", "oclock", "hour"}
+NUMBER_WORDS = {"number", "numbers", "digits", "price", "cost", "year", "route", "phone", "code", "plate"}
+NAME_WORDS = {"word", "words", "name", "named", "brand", "called", "company", "title", "street", "road"}
 POSITIONS = {  # question word -> (axis 0 = x / 1 = y, sign: +1 prefers large coordinates)
     "right": (0, 1), "left": (0, -1), "top": (1, -1), "upper": (1, -1), "above": (1, -1),
     "bottom": (1, 1), "lower": (1, 1), "below": (1, 1),
@@ -51,13 +58,16 @@ def reading_order(lines: Objects) -> Objects:
 
 
 def blocks(lines: Objects) -> list[list[Obj]]:
-    """Lines grouped into blocks of stacked lines (x-ranges overlap, small vertical gap), each top down."""
+    """Lines grouped into blocks of stacked lines (x-ranges overlap, small vertical gap, text of about
+    the same size), each top down."""
     groups: list[list[Obj]] = []
     for line in sorted(lines, key=lambda o: o.box[1]):
         for group in groups:
             last = group[-1]
             gap = line.box[1] - last.box[3]
-            if _x_overlap(last, line) > 0 and gap < BLOCK_GAP * max(_height(last), _height(line)):
+            sizes = sorted((_size(last), _size(line)))
+            if (_x_overlap(last, line) > 0 and gap < BLOCK_GAP * max(_height(last), _height(line))
+                    and sizes[1] < BLOCK_SIZE_RATIO * max(sizes[0], 1.0)):
                 group.append(line)
                 break
         else:
@@ -95,7 +105,19 @@ def prior(candidate: Candidate, question: str, image_size: tuple[int, int], tall
     for word, (axis, sign) in POSITIONS.items():
         if word in words:
             score += POSITION_WEIGHT * sign * (centre[axis] - 0.5)
-    return score
+    return score + shape(candidate.text, words)
+
+
+def shape(text: str, words: set[str]) -> float:
+    """Log-weight for text shaped like the answer the question's ``words`` ask for: a time ("4:33") for
+    a time or clock, digits for a number, price or year, letters (not only digits) for a word or name."""
+    if words & TIME_WORDS:
+        return SHAPE_WEIGHT if _TIME.search(text) else 0.0
+    if words & NUMBER_WORDS:
+        return SHAPE_WEIGHT if any(c.isdigit() for c in text) else 0.0
+    if words & NAME_WORDS:
+        return 0.0 if _WORD.search(text) else -SHAPE_WEIGHT
+    return 0.0
 
 
 def _candidate(group: list[Obj], kind: str) -> Candidate:

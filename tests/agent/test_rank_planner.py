@@ -123,3 +123,19 @@ def test_a_failed_ranked_program_is_replaced_by_the_next_close_candidate(registr
     generated = _planner(registry, retriever, FakeLLM().enqueue("FINAL_RESULT=RESULT(var=IMAGE)"), lm_margin=0.0)
     again = generated.redraft(first, ["a step failed"], "Is there a bus and a truck?")
     assert again.text == "FINAL_RESULT=RESULT(var=IMAGE)"   # nothing close: the model writes one
+
+
+def test_a_replan_never_repeats_the_step_that_failed(registry, retriever):
+    from agent.rank_planner import failed_steps
+
+    planner = _planner(registry, retriever, lm_margin=0.0)
+    query = "What does the label on the bottle say?"
+    first = planner.draft(query)
+    assert "object='bottle'" in first.text and "CROP" in first.text
+    errors = ["line 2 (IMAGE0=CROP): no bottle found in photo.jpg; nothing to crop"]
+    assert failed_steps(first.text, errors) == {first.text.splitlines()[0]}  # the LOC that found no bottle
+    second = planner.redraft(first, errors, query)
+    assert second.text and not failed_steps(first.text, errors) <= set(second.text.splitlines())
+    assert failed_steps(first.text, ["a step failed"]) == set()
+    assert failed_steps("TEXT0=OCR(image=IMAGE)\nFINAL_RESULT=RESULT(var=TEXT0)", ["line 1 (TEXT0=OCR): x"]) == {
+        "TEXT0=OCR(image=IMAGE)"}

@@ -21,16 +21,18 @@ def sign() -> Objects:
 
 
 class ScoringLLM:
-    """A local-model stand-in: log-likelihood -1 per character, except the favourite."""
+    """A local-model stand-in: log-likelihood -1 per character whatever is asked (a small model's taste
+    for short strings), and the favourite 5 nats likelier when the question is the one it answers."""
 
     scoring_method = "kv-cache"
 
-    def __init__(self, favourite):
-        self.favourite, self.prompts = favourite, []
+    def __init__(self, favourite, question="Can I park here?"):
+        self.favourite, self.question, self.prompts = favourite, question, []
 
     def score(self, prompt, continuations):
         self.prompts.append(prompt)
-        return [0.0 if c.strip() == self.favourite else -float(len(c)) for c in continuations]
+        asked = f"Question: {self.question}" in prompt
+        return [-float(len(c)) + (5.0 if asked and c.strip() == self.favourite else 0.0) for c in continuations]
 
 
 class ChoosingLLM:
@@ -74,10 +76,49 @@ def test_position_words_move_the_choice():
     assert pick(sign(), "What does the small print at the bottom say?") == "Open 9-5 daily No parking"
 
 
-def test_local_model_scores_each_candidate():
-    llm = ScoringLLM("No parking")
-    assert pick(sign(), "Can I park here?", llm) == "No parking"
-    assert "ELM STREET" in llm.prompts[0] and "Question: Can I park here?" in llm.prompts[0]
+def tied_sign() -> Objects:
+    """Two lines of the same size and confidence, side by side: the priors cannot tell them apart."""
+    return Objects((Obj((20, 100, 180, 130), "text", 0.95, text="No parking"),
+                    Obj((220, 100, 380, 130), "text", 0.95, text="Open 9-5 daily")), SIZE)
+
+
+def test_by_default_the_embedded_model_leaves_the_choice_to_the_priors():
+    llm = ScoringLLM("x7")
+    assert pick(sign(), "Can I park here?", llm) == "ELM STREET" and llm.prompts == []
+
+
+def test_tiebreak_lets_the_model_order_near_ties_by_what_the_question_adds():
+    from agent.text_backend import pick as pick_with
+
+    llm = ScoringLLM("Open 9-5 daily", question="When is it open?")
+    assert pick_with(tied_sign(), "When is it open?", llm, "tiebreak").text == "Open 9-5 daily"
+    asked = next(p for p in llm.prompts if "Question: When is it open?" in p)
+    assert "No parking" in asked and any("Question: When is it open?" not in p for p in llm.prompts)
+    assert pick_with(sign(), "Can I park here?", ScoringLLM("x7"), "tiebreak").text == "ELM STREET"
+
+
+def test_every_scoring_is_measurable():
+    from agent.text_backend import SCORINGS, pick as pick_with
+
+    llm = ScoringLLM("Open 9-5 daily", question="When is it open?")
+    found = {s: pick_with(tied_sign(), "When is it open?", llm, s).text for s in SCORINGS}
+    assert found["prior"] in ("No parking", "Open 9-5 daily") and found["pmi"] == "Open 9-5 daily"
+    assert set(found) == {"prior", "likelihood", "pmi", "tiebreak"} and found["tiebreak"] == "Open 9-5 daily"
+
+
+def test_answer_shape_follows_the_question():
+    from tools.text_candidates import shape
+
+    assert shape("4:33", {"what", "time"}) > shape("EXIT", {"what", "time"})
+    assert shape("K931", {"route", "number"}) > shape("GREEN", {"route", "number"})
+    assert shape("20", {"word"}) < shape("Sunset", {"word"}) == 0
+
+
+def test_a_name_and_its_small_print_are_separate_blocks():
+    lines = Objects((Obj((40, 20, 240, 60), text="ABBEY"), Obj((40, 66, 300, 106), text="ROAD NW8"),
+                     Obj((40, 112, 300, 127), text="CITY OF WESTMINSTER")), SIZE)
+    assert [[o.text for o in group] for group in blocks(lines)] == [["ABBEY", "ROAD NW8"], ["CITY OF WESTMINSTER"]]
+    assert pick(lines, "Which road is this?") == "ABBEY ROAD NW8"
 
 
 def test_remote_model_chooses_from_the_numbered_list():

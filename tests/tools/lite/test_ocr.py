@@ -44,3 +44,37 @@ def test_photo_without_text_gives_no_lines():
 
     found = TextReader().read([Image(data.rocket())])[0]
     assert len(found) == 0 and found.image_size == (640, 427)
+
+
+def test_an_upside_down_page_is_read_the_right_way_up(page):
+    turned = Image(np.ascontiguousarray(page.pixels[::-1, ::-1]), "page-turned")
+    found = TextReader().read([turned])[0]
+    text = " ".join(o.text for o in found)
+    for word in ("Region-based", "segmentation", "markers", "background", "histogram"):
+        assert word in text
+    assert found[0].text == "Region-based segmentation"  # reading order follows the text, not the pixels
+
+
+def test_second_readings_are_the_line_enlarged_and_turned():
+    from tools.lite.ocr import LINE_HEIGHT, second_readings
+
+    pixels = np.zeros((100, 200, 3), np.uint8)
+    pixels[40:50, 20:60] = 255  # a bright mark at the line's left end
+    upright, turned = second_readings(pixels, [[10, 30], [110, 30], [110, 60], [10, 60]])
+    assert upright.shape[0] == LINE_HEIGHT and upright.shape[1] > 2 * LINE_HEIGHT
+    assert np.array_equal(turned, upright[::-1, ::-1])
+    left = upright[:, : upright.shape[1] // 3].mean()
+    assert left > upright[:, -upright.shape[1] // 3:].mean()  # the mark stays on the left when upright
+
+
+def test_a_photographed_post_box_is_read():
+    from pathlib import Path
+    from PIL import Image as PILImage
+
+    photo = Path(__file__).parents[2] / "data" / "photos" / "mailbox.jpg"
+    found = TextReader().read([Image.from_pil(PILImage.open(photo), "mailbox")])[0]
+    texts = [o.text for o in found]
+    assert "POSTUR" in texts and any(t.startswith("Postverk") for t in texts)
+    top = next(o for o in found if o.text.startswith("Postverk"))
+    bottom = found[texts.index("POSTUR")]
+    assert top.box[3] < bottom.box[1] and texts.index("POSTUR") > texts.index(top.text)
