@@ -157,8 +157,9 @@ class Interpreter:
                 for batch in ([calls] if tool.cheap or tool.batches() else [[call] for call in calls]):
                     # each call runs in a copy of the caller's context: values it injected for this run
                     # (``contextvars``, e.g. the planner's LLM for LIST) reach the tools, and only this run's
+                    started = time.perf_counter()  # before the call can start: its wall time includes it all
                     future = pool.submit(contextvars.copy_context().run, self._call_tool, tool, batch)
-                    running[future] = (batch, time.perf_counter())
+                    running[future] = (batch, started)
             if sum(len(job.records) for job in jobs) == recorded:
                 return
 
