@@ -38,20 +38,16 @@ PHOTOS = Path(__file__).resolve().parents[1] / "tests" / "data" / "photos"
 DEFAULT = DetectorOptions()
 CENTERNET_ONLY = replace(DEFAULT, nanodet=False)
 VARIANTS = {
-    "CenterNet 0.25 + tiles (as before)": replace(CENTERNET_ONLY, family_guess_min_score=0.25),
-    "CenterNet 0.25 + tiles, family guesses 0.15": CENTERNET_ONLY,
+    "CenterNet 0.25 + tiles (as before)": replace(CENTERNET_ONLY, centernet_min_score=0.25, guess_min_score=0.25,
+                                                  family_guess_min_score=0.25),
+    "CenterNet 0.2 + tiles": CENTERNET_ONLY,
     "+ NanoDet verifier (default)": DEFAULT,
-    "+ NanoDet, no tiles": replace(DEFAULT, tiles=False),
-    "+ NanoDet, pair 0.15": replace(DEFAULT, pair_min_score=0.15),
+    "+ NanoDet, CenterNet alone 0.25": replace(DEFAULT, centernet_min_score=0.25),
     "+ NanoDet, pair 0.25": replace(DEFAULT, pair_min_score=0.25),
-    "+ NanoDet, CenterNet alone 0.3": replace(DEFAULT, centernet_min_score=0.3),
-    "+ NanoDet, CenterNet alone 0.35": replace(DEFAULT, centernet_min_score=0.35),
-    "+ NanoDet, NanoDet alone 0.4": replace(DEFAULT, nanodet_min_score=0.4),
-    "+ NanoDet, NanoDet alone 0.6": replace(DEFAULT, nanodet_min_score=0.6),
     "+ NanoDet, NanoDet alone off": replace(DEFAULT, nanodet_min_score=2.0),
-    "+ NanoDet, no family guesses": replace(DEFAULT, family_guess_min_score=0.25),
-    "+ NanoDet, family guesses 0.1": replace(DEFAULT, family_guess_min_score=0.1),
-    "+ NanoDet, guesses 0.2": replace(DEFAULT, guess_min_score=0.2),
+    "+ NanoDet, other guesses 0.25": replace(DEFAULT, guess_min_score=0.25),
+    "+ NanoDet, family guesses 0.25": replace(DEFAULT, family_guess_min_score=0.25),
+    "+ NanoDet, no tiles": replace(DEFAULT, tiles=False),
 }
 DARKNET = {"person.jpg": ("person", "dog", "horse"), "horses-full.jpg": ("horse",),
            "dog-full.jpg": ("dog", "bicycle", "truck", "car")}

@@ -11,12 +11,11 @@ NanoDet is therefore mostly a *verifier*: it lifts the objects CenterNet is unsu
 CenterNet's label where the two agree on another class (the white horse CenterNet calls a sheep),
 and only adds an object by itself when very sure.
 
-Once one object of a class is sure (>= ``SURE``), other objects of that class are kept from the lower
-``supported_min_score`` (a second bird beside a clear one); a box lying inside a much larger box of
-its class is a part of that object and dropped (:func:`parts`: a bicycle's wheel).
+A box lying inside a much larger box of its class is a part of that object and dropped
+(:func:`parts`: a bicycle's wheel).
 
 Each object's label is its best class; other classes it scores at least ``guess_min_score`` for
-(or ``family_guess_min_score`` within the same family: four-legged animals, road vehicles), are kept as
+(or ``family_guess_min_score`` within the same family: four-legged animals but cats, road vehicles), are kept as
 ``guesses`` when no object in the photo has that label, so LOC finds a terrier scored as a sheep when
 asked for a dog (:func:`tools.lite.vocabulary.labelled_as`), but a horse also scored as a dog is not
 counted as a second dog beside a real one.
@@ -40,10 +39,9 @@ FLOOR = 0.1  # both detectors report everything above this; the options below de
 NMS_IOU = 0.5
 FUSE_IOU = 0.5
 SHARED_CLASS = 0.1  # a pair matches only when some class scores at least this in both detectors
-SURE = 0.4  # an object this sure of its class lets other objects of that class in from supported_min_score
 PART_INSIDE, PART_AREA = 0.8, 4.0  # see parts()
 FAMILIES = (
-    frozenset({"cat", "dog", "horse", "sheep", "cow", "bear", "elephant", "zebra", "giraffe"}),
+    frozenset({"dog", "horse", "sheep", "cow", "bear", "elephant", "zebra", "giraffe"}),  # not cat: see BENCHMARKS
     frozenset({"car", "truck", "bus", "train"}),
     frozenset({"bicycle", "motorcycle"}),
 )
@@ -53,11 +51,10 @@ FAMILIES = (
 class DetectorOptions:
     """Which parts run and their score thresholds (0..1; NanoDet is off when ``nanodet`` is False)."""
 
-    centernet_min_score: float = 0.25  # an object CenterNet alone found
+    centernet_min_score: float = 0.2  # an object CenterNet alone found
     nanodet_min_score: float = 0.5  # an object NanoDet alone found
     pair_min_score: float = 0.2  # an object both found: the mean of their scores for its label
-    supported_min_score: float = 0.2  # an object of a class another object is sure of (>= SURE)
-    guess_min_score: float = 0.25  # another label kept as a guess
+    guess_min_score: float = 0.3  # another label kept as a guess
     family_guess_min_score: float = 0.15  # another label of the same family kept as a guess
     nanodet: bool = True
     tiles: bool = True
@@ -152,8 +149,6 @@ def fuse(centernet: Settled, nanodet: Settled | None, size: tuple[int, int],
         floors.append(np.full(len(alone), options.nanodet_min_score))
     boxes, scores, floors = np.concatenate(boxes), np.concatenate(scores), np.concatenate(floors)
     best, classes = (scores.max(axis=1), scores.argmax(axis=1)) if len(scores) else (np.zeros(0), np.zeros(0, int))
-    sure = {c for c, b, f in zip(classes, best, floors) if b >= max(f, SURE)}
-    floors = np.where(np.isin(classes, list(sure)), np.minimum(floors, options.supported_min_score), floors)
     keep = np.flatnonzero(best >= floors)
     keep = keep[non_max_suppression(boxes[keep], best[keep], NMS_IOU, classes[keep])]
     keep = keep[~parts(boxes[keep], classes[keep])]
@@ -166,6 +161,8 @@ def parts(boxes: np.ndarray, classes: np.ndarray) -> np.ndarray:
     same class at least ``PART_AREA`` times its size is a part of that object (a bicycle's wheel)."""
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     part = np.zeros(len(boxes), bool)
+    if not len(boxes):
+        return part
     for i in range(1, len(boxes)):
         lo, hi = np.maximum(boxes[:i, :2], boxes[i, :2]), np.minimum(boxes[:i, 2:], boxes[i, 2:])
         inside = np.prod(np.clip(hi - lo, 0, None), axis=1) / max(area[i], 1e-9)
