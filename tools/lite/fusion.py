@@ -4,8 +4,9 @@ Both detectors run at a low floor (:data:`FLOOR`); each one's boxes are first se
 (class-aware NMS, then boxes of different classes that are one object, IoU > ``SAME_OBJECT_IOU``,
 merged into one object whose class scores ``[80]`` are the element-wise maximum of theirs). The two
 sets of objects are then matched one to one (IoU > ``FUSE_IOU`` and some class both detectors give
-a score): a matched pair is one object whose class scores are the mean of the two detectors' (its box
-the score-weighted mean, as in weighted box fusion) and is kept when its best class reaches
+a score): a matched pair is one object whose class scores are the mean of the two detectors', never
+below CenterNet's own (NanoDet confirms or corrects, it does not veto a box CenterNet is sure of) (its box
+CenterNet's, the more precise: a score-weighted mean moved boxes off people) and is kept when its best class reaches
 ``pair_min_score``; an object one detector alone found must reach that detector's own threshold.
 NanoDet is therefore mostly a *verifier*: it lifts the objects CenterNet is unsure of, corrects
 CenterNet's label where the two agree on another class (the white horse CenterNet calls a sheep),
@@ -51,9 +52,9 @@ FAMILIES = (
 class DetectorOptions:
     """Which parts run and their score thresholds (0..1; NanoDet is off when ``nanodet`` is False)."""
 
-    centernet_min_score: float = 0.2  # an object CenterNet alone found
+    centernet_min_score: float = 0.25  # an object CenterNet alone found
     nanodet_min_score: float = 0.5  # an object NanoDet alone found
-    pair_min_score: float = 0.2  # an object both found: the mean of their scores for its label
+    pair_min_score: float = 0.25  # an object both found: its best class score (see fuse)
     guess_min_score: float = 0.3  # another label kept as a guess
     family_guess_min_score: float = 0.15  # another label of the same family kept as a guess
     nanodet: bool = True
@@ -100,8 +101,11 @@ def settle(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray, vectors: 
     """One detector's raw boxes -> objects: class-aware NMS, then boxes of different classes that are one
     object (IoU > ``SAME_OBJECT_IOU``) merged: the best box, the element-wise maximum class scores."""
     keep = non_max_suppression(boxes, scores, NMS_IOU, classes)
-    boxes, scores, vectors = boxes[keep], scores[keep], vectors[keep].copy()
-    vectors[np.arange(len(keep)), classes[keep]] = np.maximum(vectors[np.arange(len(keep)), classes[keep]], scores)
+    boxes, scores = boxes[keep], scores[keep]
+    # a box's own class stays its best (a neighbour's class, e.g. the person beside a kite, can score higher
+    # in CenterNet's 3x3 window): the other classes are capped just below it
+    vectors = np.minimum(vectors[keep], scores[:, None] * 0.999)
+    vectors[np.arange(len(keep)), classes[keep]] = scores
     order, kept, merged = np.argsort(-scores, kind="stable"), [], []
     while len(order):
         best, rest = order[0], order[1:]
@@ -134,15 +138,13 @@ def match(first: Settled, second: Settled) -> list[tuple[int, int]]:
 def fuse(centernet: Settled, nanodet: Settled | None, size: tuple[int, int],
          options: DetectorOptions = DetectorOptions()) -> Objects:
     """Both detectors' objects -> one Objects (see the module docstring), best first."""
-    boxes, scores = [centernet.boxes.copy()], [centernet.scores.copy()]
+    boxes, scores = [centernet.boxes], [centernet.scores.copy()]
     floors = [np.full(len(centernet.boxes), options.centernet_min_score)]
     if nanodet is not None:
         pairs = match(centernet, nanodet)
         alone = np.setdiff1d(np.arange(len(nanodet.boxes)), [j for _, j in pairs])
-        for i, j in pairs:
-            weights = np.array([centernet.best[i], nanodet.best[j]])
-            boxes[0][i] = weights @ np.stack([centernet.boxes[i], nanodet.boxes[j]]) / weights.sum()
-            scores[0][i] = (centernet.scores[i] + nanodet.scores[j]) / 2
+        for i, j in pairs:  # CenterNet's box (its 512 px letterboxed view is the more precise one)
+            scores[0][i] = np.maximum(centernet.scores[i], (centernet.scores[i] + nanodet.scores[j]) / 2)
             floors[0][i] = options.pair_min_score
         boxes.append(nanodet.boxes[alone])
         scores.append(nanodet.scores[alone])
