@@ -1,101 +1,110 @@
-"""What each part of the lite COCO detector adds: CenterNet alone, + tiles, + NanoDet, at several thresholds.
+"""What each part and threshold of the lite COCO detector adds: accuracy of oracle programs, darknet counts,
+LOC latency.
 
-    python3 bench/bench_detector.py --questions Q.jsonl --images DIR --programs bench/oracle/answers.jsonl
+    python3 bench/bench_detector.py --questions ../shared/bench/questions.jsonl --programs bench/oracle/visible.jsonl \
+        --questions bench/dev_questions.jsonl --programs bench/oracle/dev.jsonl --images ../shared/data/images
 
-Every detector runs once per photo at a low threshold (0.1); each variant (parts and thresholds) is then
-fused from those raw detections (thresholding after greedy NMS equals NMS after thresholding), and the
-oracle programs of the COCO answer items (``needs`` within coco/two_images) run with LOC reading the
-variant's objects. Prints accuracy on counting and on the other (existence/comparison) items, the counts
-on the darknet test photos, and LOC latency (p50, warm, fresh image each run) per part.
+Both detectors run once per photo at their floor (``fusion.FLOOR``) and the settled objects are cached;
+each variant (``DetectorOptions``) is then fused from them with the same ``fusion.fuse`` LOC uses, and the
+oracle programs (rows keyed by item id) of every answer item whose ``needs`` lie within coco/two_images run
+with LOC reading the variant's objects. Prints accuracy per question file (counting / other), the counts
+LOC finds on the darknet test photos, and with ``--latency`` LOC's detector p50 (warm, fresh image each run).
 """
 
 from __future__ import annotations
 
 import argparse
 from collections import Counter
+from dataclasses import replace
 import json
+import pickle
 from pathlib import Path
 import statistics
 import sys
 import time
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.evaluation.matching import answer_matches  # noqa: E402
 from programs.interpreter import Interpreter  # noqa: E402
-from programs.values import Image, Objects, as_text  # noqa: E402
-from tools.lite.coco import COCO_CLASSES  # noqa: E402
-from tools.lite.detector import non_max_suppression  # noqa: E402
-from tools.lite.fusion import FUSE_IOU, DetectorOptions, FusedDetector, settle  # noqa: E402
-from tools.registry import default_registry  # noqa: E402
+from programs.values import Image, as_text  # noqa: E402
+from tools.lite.detector import tile_boxes  # noqa: E402
+from tools.lite.fusion import DetectorOptions, FusedDetector, fuse  # noqa: E402
 from tools.lite.vision import lite_vision  # noqa: E402
+from tools.lite.vocabulary import labelled_as  # noqa: E402
+from tools.registry import default_registry  # noqa: E402
 
 PHOTOS = Path(__file__).resolve().parents[1] / "tests" / "data" / "photos"
-LOW = 0.1
-VARIANTS = [  # (name, CenterNet threshold, NanoDet threshold or None, tiles)
-    ("CenterNet 0.25 (before)", 0.25, None, False), ("CenterNet 0.2", 0.2, None, False),
-    ("CenterNet 0.3", 0.3, None, False), ("CenterNet 0.25 + tiles", 0.25, None, True),
-    ("CenterNet 0.25 + NanoDet 0.3", 0.25, 0.3, False), ("CenterNet 0.25 + NanoDet 0.4", 0.25, 0.4, False),
-    ("CenterNet 0.25 + NanoDet 0.5", 0.25, 0.5, False), ("CenterNet 0.3 + NanoDet 0.4", 0.3, 0.4, False),
-    ("CenterNet 0.25 + tiles + NanoDet 0.3", 0.25, 0.3, True),
-    ("CenterNet 0.25 + tiles + NanoDet 0.4", 0.25, 0.4, True),
-]
-
-
-class RawCache:
-    """Raw detections per image (by source name): CenterNet whole, CenterNet with tiles, NanoDet."""
-
-    def __init__(self):
-        self.detector = FusedDetector()
-        self.raw: dict[str, dict] = {}
-
-    def add(self, image: Image) -> None:
-        if image.source in self.raw:
-            return
-        centernet = self.detector.centernet
-        self.raw[image.source] = {
-            "whole": centernet.raw([image], LOW)[0], "tiles": centernet.raw([image], LOW, tiles=True)[0],
-            "nanodet": self.detector.nanodet.raw([image], LOW)[0]}
-
-    def objects(self, image: Image, variant) -> Objects:
-        _, cn, nd, tiles = variant
-        raw = self.raw[image.source]
-        parts = [_above(raw["tiles" if tiles else "whole"], cn)]
-        if nd is not None:
-            parts.append(settle(*_above(raw["nanodet"], nd)))
-        boxes, scores, classes = (np.concatenate([p[k] for p in parts]) for k in range(3))
-        keep = non_max_suppression(boxes, scores, FUSE_IOU, classes)
-        return Objects.from_arrays(boxes[keep], scores[keep], [COCO_CLASSES[c] for c in classes[keep]], image.size)
-
-
-def _above(found, threshold):
-    boxes, scores, classes = found
-    keep = scores >= threshold
-    return boxes[keep], scores[keep], classes[keep]
+DEFAULT = DetectorOptions()
+CENTERNET_ONLY = replace(DEFAULT, nanodet=False)
+VARIANTS = {
+    "CenterNet 0.25 + tiles (as before)": replace(CENTERNET_ONLY, centernet_min_score=0.25, guess_min_score=0.25,
+                                                  family_guess_min_score=0.25),
+    "CenterNet 0.2 + tiles": CENTERNET_ONLY,
+    "+ NanoDet verifier (default)": DEFAULT,
+    "+ NanoDet, CenterNet alone 0.25": replace(DEFAULT, centernet_min_score=0.25),
+    "+ NanoDet, pair 0.25": replace(DEFAULT, pair_min_score=0.25),
+    "+ NanoDet, NanoDet alone off": replace(DEFAULT, nanodet_min_score=2.0),
+    "+ NanoDet, other guesses 0.25": replace(DEFAULT, guess_min_score=0.25),
+    "+ NanoDet, family guesses 0.25": replace(DEFAULT, family_guess_min_score=0.25),
+    "+ NanoDet, no tiles": replace(DEFAULT, tiles=False),
+}
+DARKNET = {"person.jpg": ("person", "dog", "horse"), "horses-full.jpg": ("horse",),
+           "dog-full.jpg": ("dog", "bicycle", "truck", "car")}
 
 
 def load(path: Path, name: str) -> Image:
     from PIL import Image as PILImage
 
-    return Image.from_pil(PILImage.open(path), name)
+    return Image.from_pil(PILImage.open(path).convert("RGB"), name)
 
 
-def accuracy(items, programs, images, cache, registry, variant):
+def items_of(questions: str, programs: str) -> list[dict]:
+    """The coco/two_images answer items of ``questions`` with their oracle program (rows keyed by id)."""
+    code = {row["id"]: row["program"] for row in map(json.loads, Path(programs).read_text().splitlines())}
+    items = [json.loads(line) for line in Path(questions).read_text().splitlines() if line.strip()]
+    return [dict(q, program=code[q["id"]]) for q in items if q["kind"] == "answer" and q["id"] in code
+            and "coco" in q["needs"] and set(q["needs"]) <= {"coco", "two_images"}]
+
+
+def accuracy(items, images, cache, registry, options) -> dict[str, tuple[int, int]]:
+    """(right, total) for counting and for the other questions, with LOC reading ``options``' objects."""
     vision = lite_vision(registry.context)
-    vision.objects = lambda batch: [cache.objects(image, variant) for image in batch]
-    right = Counter()
-    total = Counter()
+    vision.objects = lambda batch: [fuse(*cache[image.source], image.size, options) for image in batch]
+    right, total = Counter(), Counter()
     for item in items:
         names = item.get("images") or [item["image"]]
         inputs = {"IMAGE": images[names[0]]} if len(names) == 1 else {
             "LEFT": images[names[0]], "RIGHT": images[names[1]]}
-        result = Interpreter(registry).run(programs[item["query"]], inputs).result
-        group = "count" if item["query"].lower().startswith(("how many", "count")) else "other"
+        result = Interpreter(registry).run(item["program"].replace("{QUESTION}", item["query"]), inputs).result
+        group = "count" if item["answers"][0].isdigit() else "other"
         total[group] += 1
         right[group] += answer_matches(as_text(result) if result is not None else "", item["answers"])
     return {g: (right[g], total[g]) for g in ("count", "other")}
+
+
+def darknet_counts(photos, cache, options) -> list[str]:
+    """What LOC finds on each darknet photo: ``"person 1, dog 1, horse 1"``."""
+    shown = []
+    for name, classes in DARKNET.items():
+        found = fuse(*cache[name], photos[name].size, options)
+        shown.append(", ".join(f"{c} {sum(labelled_as(o, c) is not None for o in found)}" for c in classes))
+    return shown
+
+
+def detections(images: list[Image], path: str | None) -> dict:
+    """Settled objects per image source (``NAME`` with tiles, ``NAME#whole`` without), kept in ``path``."""
+    cache = pickle.loads(Path(path).read_bytes()) if path and Path(path).exists() else {}
+    every, tiled = FusedDetector(options=replace(DEFAULT, tiles=False)), FusedDetector(options=DEFAULT)
+    for image in images:
+        if image.source not in cache:
+            cache[image.source] = tiled.settled([image])[0]
+            cache[image.source + "#whole"] = every.settled([image])[0] if tile_boxes(*image.size) else \
+                cache[image.source]
+            print(f"detected {image.source} {image.size}", file=sys.stderr, flush=True)
+            if path:
+                Path(path).write_bytes(pickle.dumps(cache))
+    return cache
 
 
 def latency(options: DetectorOptions, image: Image, runs: int) -> float:
@@ -112,44 +121,39 @@ def latency(options: DetectorOptions, image: Image, runs: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", required=True)
+    parser.add_argument("--questions", action="append", required=True)
+    parser.add_argument("--programs", action="append", required=True, help="oracle rows keyed by id, per --questions")
     parser.add_argument("--images", required=True)
-    parser.add_argument("--programs", default="bench/oracle/answers.jsonl")
-    parser.add_argument("--full-horses", help="the 773x512 horses.jpg (default: tests/data/photos/horses-full.jpg)")
+    parser.add_argument("--latency", action="store_true")
+    parser.add_argument("--cache", help="a file keeping the detections between runs (delete it after a model change)")
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--variants", help="comma-separated indices of VARIANTS to run (default: all)")
     args = parser.parse_args()
-    programs = {r["query"]: r["program"] for r in map(json.loads, Path(args.programs).read_text().splitlines())}
-    items = [q for q in map(json.loads, Path(args.questions).read_text().splitlines())
-             if q["kind"] == "answer" and "coco" in q["needs"] and set(q["needs"]) <= {"coco", "two_images"}
-             and q["query"] in programs]
-    cache, images = RawCache(), {}
-    for item in items:
+    sets = [items_of(q, p) for q, p in zip(args.questions, args.programs)]
+    images = {}
+    for item in (i for items in sets for i in items):
         for name in item.get("images") or [item["image"]]:
             images.setdefault(name, load(Path(args.images) / name, name))
-            cache.add(images[name])
-            print(f"detected {name} {images[name].size}", file=sys.stderr, flush=True)
-    photos = {name: load(PHOTOS / name, name) for name in ("person.jpg", "dog.jpg", "horses-full.jpg")}
-    for image in photos.values():
-        cache.add(image)
+    photos = {name: load(PHOTOS / name, name) for name in DARKNET}
+    cache = detections(list(images.values()) + list(photos.values()), args.cache)
     registry = default_registry()
-    print(f"{len(items)} COCO answer items\n")
-    print("| variant | counting | existence/comparison | all | person.jpg | dog.jpg | horses-full.jpg |")
-    print("|---|---|---|---|---|---|---|")
-    chosen = [VARIANTS[int(i)] for i in args.variants.split(",")] if args.variants else VARIANTS
-    for variant in chosen:
-        acc = accuracy(items, programs, images, cache, registry, variant)
-        right, total = sum(r for r, _ in acc.values()), sum(t for _, t in acc.values())
-        shown = [", ".join(f"{n} {k}" for k, n in sorted(Counter(cache.objects(photos[p], variant).labels).items()))
-                 for p in photos]
-        print(f"| {variant[0]} | {acc['count'][0]}/{acc['count'][1]} | {acc['other'][0]}/{acc['other'][1]} | "
-              f"{right}/{total} ({100 * right / total:.1f}%) | " + " | ".join(shown) + " |")
-    print("\n| LOC detector parts | p50 ms, 640x424 photo | p50 ms, 773x512 photo |\n|---|---|---|")
-    small, large = photos["person.jpg"], photos["horses-full.jpg"]
-    for name, options in [("CenterNet", DetectorOptions(0.25, 2.0, False)),
-                          ("CenterNet + NanoDet", DetectorOptions(0.25, 0.4, False)),
-                          ("CenterNet + tiles + NanoDet", DetectorOptions(0.25, 0.4, True))]:
-        print(f"| {name} | {latency(options, small, args.runs):.1f} | {latency(options, large, args.runs):.1f} |")
+    heads = " | ".join(f"{Path(q).name} ({len(items)})" for q, items in zip(args.questions, sets))
+    print(f"| variant | {heads} | " + " | ".join(DARKNET) + " |\n|---|" + "---|" * (len(sets) + len(DARKNET)))
+    for name, options in VARIANTS.items():
+        view = cache if options.tiles else {k: v for k, v in ((k.split("#")[0], v) for k, v in cache.items()
+                                                              if k.endswith("#whole"))}
+        if not options.nanodet:
+            view = {k: (v[0], None) for k, v in view.items()}
+        cells = []
+        for items in sets:
+            acc = accuracy(items, images, view, registry, options)
+            right, total = sum(r for r, _ in acc.values()), sum(t for _, t in acc.values())
+            cells.append(f"{right}/{total} (count {acc['count'][0]}/{acc['count'][1]})")
+        print(f"| {name} | " + " | ".join(cells + darknet_counts(photos, view, options)) + " |", flush=True)
+    if args.latency:
+        print("\n| LOC detector | p50 ms, 640x424 photo | p50 ms, 773x512 photo |\n|---|---|---|")
+        for name, options in [("CenterNet + tiles", CENTERNET_ONLY), ("CenterNet + tiles + NanoDet", DEFAULT)]:
+            small, large = photos["person.jpg"], photos["horses-full.jpg"]
+            print(f"| {name} | {latency(options, small, args.runs):.1f} | {latency(options, large, args.runs):.1f} |")
 
 
 if __name__ == "__main__":

@@ -106,11 +106,12 @@ def non_max_suppression(boxes: np.ndarray, scores: np.ndarray, iou: float,
 
 
 def decode_centernet(heatmap: np.ndarray, sides: np.ndarray, min_score: float,
-                     max_peaks: int = MAX_PEAKS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                     max_peaks: int = MAX_PEAKS) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Peaks of one image's ``heatmap`` ``[h, w, C]`` with ``sides`` ``[h, w, 4]`` -> detections.
 
     A peak is a cell that is the maximum of its 3x3 neighbourhood in its class. Returns boxes ``[N, 4]``
-    xyxy in input pixels, scores ``[N]`` and class indices ``[N]``, best first.
+    xyxy in input pixels, scores ``[N]``, class indices ``[N]``, best first, and each peak's class
+    scores ``[N, C]`` (every class's 3x3 maximum around the peak: the other labels it might have).
     """
     padded = np.pad(heatmap, ((1, 1), (1, 1), (0, 0)), constant_values=-np.inf)
     height, width = heatmap.shape[:2]
@@ -122,7 +123,7 @@ def decode_centernet(heatmap: np.ndarray, sides: np.ndarray, min_score: float,
     ys, xs = np.divmod(cell, width)
     centres = np.stack([xs, ys, xs, ys], axis=1).astype(np.float64) * STRIDE
     offsets = sides[ys, xs].astype(np.float64) * np.array([-1, -1, 1, 1])
-    return centres + offsets, peak_scores[top].astype(np.float64), classes
+    return centres + offsets, peak_scores[top].astype(np.float64), classes, local_max[ys, xs].astype(np.float64)
 
 
 def _other_guesses(boxes, scores, classes, kept, index) -> tuple[tuple[str, float], ...]:
@@ -162,12 +163,14 @@ class CenterNetDetector:
         ``tiles``: also look at overlapping full-resolution tiles of photos larger than the input
         (see :func:`tile_boxes`), fused with the whole view by class-aware NMS.
         """
-        return [objects_from(*found, image.size) for image, found in zip(images, self.raw(images, min_score, iou, tiles))]
+        return [objects_from(*found[:3], image.size) for image, found in
+                zip(images, self.raw(images, min_score, iou, tiles))]
 
     def raw(self, images: Sequence[Image], min_score: float = DEFAULT_MIN_SCORE, iou: float = DEFAULT_IOU,
-            tiles: bool = False) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Per image: boxes ``[N, 4]`` xyxy in its pixels, scores ``[N]``, class indices ``[N]``, best first;
-        after class-aware NMS, so one object may still carry boxes of two classes (see :func:`objects_from`)."""
+            tiles: bool = False) -> list[tuple[np.ndarray, ...]]:
+        """Per image: boxes ``[N, 4]`` xyxy in its pixels, scores ``[N]``, class indices ``[N]``, best first,
+        and class scores ``[N, 80]`` (see :func:`decode_centernet`); after class-aware NMS, so one object
+        may still carry boxes of two classes (see :func:`objects_from`)."""
         if not images:
             return []
         views = [(i, (0, 0, image.width, image.height)) for i, image in enumerate(images)]
@@ -175,33 +178,33 @@ class CenterNetDetector:
             views += [(i, box) for i, image in enumerate(images) for box in tile_boxes(image.width, image.height)]
         placed = [letterbox(images[i].crop(box).pixels, INPUT_SIZE) for i, box in views]
         heatmaps, sides = self._forward(np.stack([canvas for canvas, _ in placed]))
-        pooled = [([], [], []) for _ in images]
+        pooled = [([], [], [], []) for _ in images]
         for v, ((i, box), (_, where)) in enumerate(zip(views, placed)):
             found = self._decode(images[i], box, where, heatmaps[v], sides[v], min_score, iou)
             for store, part in zip(pooled[i], found):
                 store.append(part)
         results = []
-        for boxes, scores, classes in pooled:
-            boxes, scores, classes = np.concatenate(boxes), np.concatenate(scores), np.concatenate(classes)
+        for parts in pooled:
+            boxes, scores, classes, vectors = (np.concatenate(part) for part in parts)
             keep = non_max_suppression(boxes, scores, iou, classes) if tiles else np.arange(len(scores))
-            results.append((boxes[keep], scores[keep], classes[keep]))
+            results.append((boxes[keep], scores[keep], classes[keep], vectors[keep]))
         return results
 
     @staticmethod
     def _decode(image: Image, view, where: Letterbox, heatmap, sides, min_score, iou):
         """One view's detections in the whole image's pixels; tile boxes cut by the tile's inner edges
         (the object runs on into the next tile) are dropped."""
-        boxes, scores, classes = decode_centernet(heatmap, sides, min_score)
-        keep = non_max_suppression(boxes, scores, iou, classes)
+        found = decode_centernet(heatmap, sides, min_score)
+        keep = non_max_suppression(found[0], found[1], iou, found[2])
+        boxes, scores, classes, vectors = (part[keep] for part in found)
         x1, y1, x2, y2 = view
-        boxes = where.to_original(boxes[keep], x2 - x1, y2 - y1) + np.array([x1, y1, x1, y1])
-        scores, classes = scores[keep], classes[keep]
+        boxes = where.to_original(boxes, x2 - x1, y2 - y1) + np.array([x1, y1, x1, y1])
         if (x2 - x1, y2 - y1) != image.size:
             edge = EDGE_MARGIN
             cut = ((boxes[:, 0] < x1 + edge) & (x1 > 0)) | ((boxes[:, 1] < y1 + edge) & (y1 > 0)) | \
                 ((boxes[:, 2] > x2 - edge) & (x2 < image.width)) | ((boxes[:, 3] > y2 - edge) & (y2 < image.height))
-            boxes, scores, classes = boxes[~cut], scores[~cut], classes[~cut]
-        return boxes, scores, classes
+            return boxes[~cut], scores[~cut], classes[~cut], vectors[~cut]
+        return boxes, scores, classes, vectors
 
     def _forward(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``[B, 512, 512, 3]`` float32 -> heatmaps ``[B, 128, 128, 80]``, sides ``[B, 128, 128, 4]``."""

@@ -1,16 +1,27 @@
-"""The lite tier's COCO detector: CenterNet (whole photo, plus tiles of large photos) fused with NanoDet.
+"""The lite tier's COCO detector: CenterNet (whole photo, plus tiles of large photos) verified by NanoDet.
 
-Each detector first settles its own boxes (class-aware NMS, and one label per object); the two sets are
-then fused by class-aware NMS: boxes of the same class that overlap by more than ``FUSE_IOU`` are one
-object (the higher score is kept).
+Both detectors run at a low floor (:data:`FLOOR`); each one's boxes are first settled into objects
+(class-aware NMS, then boxes of different classes that are one object, IoU > ``SAME_OBJECT_IOU``,
+merged into one object whose class scores ``[80]`` are the element-wise maximum of theirs). The two
+sets of objects are then matched one to one (IoU > ``FUSE_IOU`` and some class both detectors give
+a score): a matched pair is one object whose class scores are the mean of the two detectors', never
+below CenterNet's own (NanoDet confirms or corrects, it does not veto a box CenterNet is sure of) (its box
+CenterNet's, the more precise: a score-weighted mean moved boxes off people) and is kept when its best class reaches
+``pair_min_score``; an object one detector alone found must reach that detector's own threshold.
+NanoDet is therefore mostly a *verifier*: it lifts the objects CenterNet is unsure of, corrects
+CenterNet's label where the two agree on another class (the white horse CenterNet calls a sheep),
+and only adds an object by itself when very sure.
 
-Last, boxes of different classes that are one object (IoU > ``SAME_OBJECT_IOU``) become one object whose
-other labels are kept as ``guesses`` (:func:`tools.lite.detector.objects_from`), so an object CenterNet
-calls a sheep and NanoDet a horse is found by LOC for either name and counted once.
+A box lying inside a much larger box of its class is a part of that object and dropped
+(:func:`parts`: a bicycle's wheel).
 
-Options and thresholds were chosen by measurement on real photos (BENCHMARKS.md, issue 12): by default
-CenterNet 0.25 with tiles; NanoDet (``DetectorOptions(nanodet_min_score=0.3)``) finds the horse and the
-pickup truck of the darknet photos but costs accuracy on the benchmark's photos, so it is opt-in.
+Each object's label is its best class; other classes it scores at least ``guess_min_score`` for
+(or ``family_guess_min_score`` within the same family: four-legged animals but cats, road vehicles), are kept as
+``guesses`` when no object in the photo has that label, so LOC finds a terrier scored as a sheep when
+asked for a dog (:func:`tools.lite.vocabulary.labelled_as`), but a horse also scored as a dog is not
+counted as a second dog beside a real one.
+
+Thresholds were chosen by measurement on real photos (BENCHMARKS.md, "Lite-tier detection").
 """
 
 from __future__ import annotations
@@ -20,20 +31,47 @@ from typing import Sequence
 
 import numpy as np
 
-from programs.values import Image, Objects
-from tools.lite.detector import DEFAULT_IOU, SAME_OBJECT_IOU, CenterNetDetector, non_max_suppression, objects_from
+from programs.values import Image, Obj, Objects
+from tools.lite.coco import COCO_CLASSES
+from tools.lite.detector import SAME_OBJECT_IOU, CenterNetDetector, box_iou, non_max_suppression
 from tools.lite.nanodet import NanoDetDetector
 
+FLOOR = 0.1  # both detectors report everything above this; the options below decide what is kept
+NMS_IOU = 0.5
 FUSE_IOU = 0.5
+SHARED_CLASS = 0.1  # a pair matches only when some class scores at least this in both detectors
+PART_INSIDE, PART_AREA = 0.8, 4.0  # see parts()
+FAMILIES = (
+    frozenset({"dog", "horse", "sheep", "cow", "bear", "elephant", "zebra", "giraffe"}),  # not cat: see BENCHMARKS
+    frozenset({"car", "truck", "bus", "train"}),
+    frozenset({"bicycle", "motorcycle"}),
+)
 
 
 @dataclass(frozen=True)
 class DetectorOptions:
-    """Which parts run and their score thresholds (0..1; a detector with threshold > 1 is off)."""
+    """Which parts run and their score thresholds (0..1; NanoDet is off when ``nanodet`` is False)."""
 
-    centernet_min_score: float = 0.25
-    nanodet_min_score: float = 2.0  # off: on the benchmark photos it added more false boxes than found ones
+    centernet_min_score: float = 0.25  # an object CenterNet alone found
+    nanodet_min_score: float = 0.5  # an object NanoDet alone found
+    pair_min_score: float = 0.25  # an object both found: its best class score (see fuse)
+    guess_min_score: float = 0.3  # another label kept as a guess
+    family_guess_min_score: float = 0.15  # another label of the same family kept as a guess
+    nanodet: bool = True
     tiles: bool = True
+
+
+@dataclass(frozen=True)
+class Settled:
+    """One detector's objects in one image: boxes ``[N, 4]`` xyxy pixels, class scores ``[N, 80]``."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+
+    @property
+    def best(self) -> np.ndarray:
+        """``[N]`` each object's best score."""
+        return self.scores.max(axis=1) if len(self.scores) else np.zeros(0)
 
 
 class FusedDetector:
@@ -46,22 +84,101 @@ class FusedDetector:
 
     def detect(self, images: Sequence[Image]) -> list[Objects]:
         """Objects per image, best first: COCO labels, boxes in that image's pixels, scores 0..1."""
+        return [fuse(*parts, image.size, self.options) for image, parts in zip(images, self.settled(images))]
+
+    def settled(self, images: Sequence[Image]) -> list[tuple[Settled, Settled | None]]:
+        """Per image: CenterNet's and NanoDet's (None when off) objects above :data:`FLOOR`."""
         if not images:
             return []
-        options = self.options
-        parts = [self.centernet.raw(images, options.centernet_min_score, tiles=options.tiles)]
-        if options.nanodet_min_score <= 1:
-            parts.append([settle(*found) for found in self.nanodet.raw(images, options.nanodet_min_score)])
-        found = []
-        for i, image in enumerate(images):
-            boxes, scores, classes = (np.concatenate([part[i][k] for part in parts]) for k in range(3))
-            keep = non_max_suppression(boxes, scores, FUSE_IOU, classes)
-            found.append(objects_from(boxes[keep], scores[keep], classes[keep], image.size))
-        return found
+        centernet = [settle(*found) for found in self.centernet.raw(images, FLOOR, NMS_IOU, self.options.tiles)]
+        if not self.options.nanodet:
+            return [(found, None) for found in centernet]
+        nanodet = [settle(*found) for found in self.nanodet.raw(images, FLOOR)]
+        return list(zip(centernet, nanodet))
 
 
-def settle(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray):
-    """One detector's raw boxes -> class-aware NMS, then one label per object (best of IoU > 0.8)."""
-    keep = non_max_suppression(boxes, scores, DEFAULT_IOU, classes)
-    keep = keep[non_max_suppression(boxes[keep], scores[keep], SAME_OBJECT_IOU)]
-    return boxes[keep], scores[keep], classes[keep]
+def settle(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray, vectors: np.ndarray) -> Settled:
+    """One detector's raw boxes -> objects: class-aware NMS, then boxes of different classes that are one
+    object (IoU > ``SAME_OBJECT_IOU``) merged: the best box, the element-wise maximum class scores."""
+    keep = non_max_suppression(boxes, scores, NMS_IOU, classes)
+    boxes, scores = boxes[keep], scores[keep]
+    # a box's own class stays its best (a neighbour's class, e.g. the person beside a kite, can score higher
+    # in CenterNet's 3x3 window): the other classes are capped just below it
+    vectors = np.minimum(vectors[keep], scores[:, None] * 0.999)
+    vectors[np.arange(len(keep)), classes[keep]] = scores
+    order, kept, merged = np.argsort(-scores, kind="stable"), [], []
+    while len(order):
+        best, rest = order[0], order[1:]
+        same = box_iou(boxes[best], boxes[rest]) > SAME_OBJECT_IOU
+        kept.append(best)
+        merged.append(vectors[np.concatenate([[best], rest[same]])].max(axis=0))
+        order = rest[~same]
+    if not kept:
+        return Settled(np.zeros((0, 4)), np.zeros((0, len(COCO_CLASSES))))
+    return Settled(boxes[kept], np.stack(merged))
+
+
+def match(first: Settled, second: Settled) -> list[tuple[int, int]]:
+    """One-to-one pairs ``(i, j)`` of the same object, best overlap first: IoU > ``FUSE_IOU`` and some class
+    scored at least ``SHARED_CLASS`` by both."""
+    if not len(first.boxes) or not len(second.boxes):
+        return []
+    overlap = np.stack([box_iou(box, second.boxes) for box in first.boxes])
+    shared = np.minimum(first.scores[:, None, :], second.scores[None, :, :]).max(axis=2) >= SHARED_CLASS
+    candidates = np.argwhere((overlap > FUSE_IOU) & shared)
+    pairs, used_first, used_second = [], set(), set()
+    for i, j in sorted(candidates.tolist(), key=lambda p: -overlap[p[0], p[1]]):
+        if i not in used_first and j not in used_second:
+            pairs.append((i, j))
+            used_first.add(i)
+            used_second.add(j)
+    return pairs
+
+
+def fuse(centernet: Settled, nanodet: Settled | None, size: tuple[int, int],
+         options: DetectorOptions = DetectorOptions()) -> Objects:
+    """Both detectors' objects -> one Objects (see the module docstring), best first."""
+    boxes, scores = [centernet.boxes], [centernet.scores.copy()]
+    floors = [np.full(len(centernet.boxes), options.centernet_min_score)]
+    if nanodet is not None:
+        pairs = match(centernet, nanodet)
+        alone = np.setdiff1d(np.arange(len(nanodet.boxes)), [j for _, j in pairs])
+        for i, j in pairs:  # CenterNet's box (its 512 px letterboxed view is the more precise one)
+            scores[0][i] = np.maximum(centernet.scores[i], (centernet.scores[i] + nanodet.scores[j]) / 2)
+            floors[0][i] = options.pair_min_score
+        boxes.append(nanodet.boxes[alone])
+        scores.append(nanodet.scores[alone])
+        floors.append(np.full(len(alone), options.nanodet_min_score))
+    boxes, scores, floors = np.concatenate(boxes), np.concatenate(scores), np.concatenate(floors)
+    best, classes = (scores.max(axis=1), scores.argmax(axis=1)) if len(scores) else (np.zeros(0), np.zeros(0, int))
+    keep = np.flatnonzero(best >= floors)
+    keep = keep[non_max_suppression(boxes[keep], best[keep], NMS_IOU, classes[keep])]
+    keep = keep[~parts(boxes[keep], classes[keep])]
+    present = {COCO_CLASSES[c] for c in classes[keep]}
+    return Objects(tuple(labelled(boxes[k], scores[k], present, options) for k in keep), size)
+
+
+def parts(boxes: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """``[N]`` bool: a box (best first) lying mostly (> ``PART_INSIDE`` of its area) inside a better box of the
+    same class at least ``PART_AREA`` times its size is a part of that object (a bicycle's wheel)."""
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    part = np.zeros(len(boxes), bool)
+    if not len(boxes):
+        return part
+    for i in range(1, len(boxes)):
+        lo, hi = np.maximum(boxes[:i, :2], boxes[i, :2]), np.minimum(boxes[:i, 2:], boxes[i, 2:])
+        inside = np.prod(np.clip(hi - lo, 0, None), axis=1) / max(area[i], 1e-9)
+        part[i] = np.any((classes[:i] == classes[i]) & (inside > PART_INSIDE) & (area[:i] >= PART_AREA * area[i]))
+    return part
+
+
+def labelled(box: np.ndarray, scores: np.ndarray, present: set[str], options: DetectorOptions) -> Obj:
+    """One object: its best class as label; as ``guesses`` (best first), the other likely classes that no
+    object in the photo is labelled with (so a horse also scored as a dog is no second dog beside a dog)."""
+    order = np.argsort(-scores, kind="stable")
+    label = COCO_CLASSES[order[0]]
+    family = next((f for f in FAMILIES if label in f), frozenset())
+    guesses = tuple((COCO_CLASSES[c], round(float(scores[c]), 4)) for c in order[1:]
+                    if COCO_CLASSES[c] not in present and scores[c] >= (
+                        options.family_guess_min_score if COCO_CLASSES[c] in family else options.guess_min_score))
+    return Obj(tuple(box), label, float(scores[order[0]]), guesses=guesses)

@@ -24,13 +24,14 @@ HEADS = ((8, "Identity", "Identity_3"), (16, "Identity_1", "Identity_4"), (32, "
 
 
 def decode_nanodet(scores: Sequence[np.ndarray], sides: Sequence[np.ndarray], min_score: float
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One image's heads -> boxes ``[N, 4]`` xyxy in input pixels, scores ``[N]``, class indices ``[N]``.
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One image's heads -> boxes ``[N, 4]`` xyxy in input pixels, scores ``[N]``, class indices ``[N]``
+    and the cell's class scores ``[N, 80]`` (the other labels the box might have).
 
     ``scores[k]`` is ``[g*g, 80]`` and ``sides[k]`` ``[g*g, 44]`` for head ``k`` of :data:`HEADS`. Every
     (cell, class) pair scoring at least ``min_score`` is a detection (NMS is the caller's).
     """
-    boxes, kept_scores, classes = [], [], []
+    boxes, kept_scores, classes, vectors = [], [], [], []
     for (stride, _, _), score, side in zip(HEADS, scores, sides):
         cells, cls = np.nonzero(score >= min_score)
         if not len(cells):
@@ -44,9 +45,10 @@ def decode_nanodet(scores: Sequence[np.ndarray], sides: Sequence[np.ndarray], mi
         boxes.append(centres + distance * np.array([-1, -1, 1, 1]))
         kept_scores.append(score[cells, cls].astype(np.float64))
         classes.append(cls)
+        vectors.append(score[cells].astype(np.float64))
     if not boxes:
-        return np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64)
-    return np.concatenate(boxes), np.concatenate(kept_scores), np.concatenate(classes)
+        return np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros((0, scores[0].shape[-1]))
+    return tuple(np.concatenate(part) for part in (boxes, kept_scores, classes, vectors))
 
 
 class NanoDetDetector:
@@ -56,8 +58,9 @@ class NanoDetDetector:
         self.device = device
         self._graph = None
 
-    def raw(self, images: Sequence[Image], min_score: float) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Per image: boxes ``[N, 4]`` xyxy in that image's pixels, scores ``[N]``, class indices ``[N]``."""
+    def raw(self, images: Sequence[Image], min_score: float) -> list[tuple[np.ndarray, ...]]:
+        """Per image: boxes ``[N, 4]`` xyxy in that image's pixels, scores ``[N]``, class indices ``[N]``,
+        class scores ``[N, 80]``."""
         from PIL import Image as PILImage
 
         if not images:
@@ -68,11 +71,9 @@ class NanoDetDetector:
         outputs = self._forward(batch)
         found = []
         for i, image in enumerate(images):
-            boxes, scores, classes = decode_nanodet([o[i] for o in outputs[0]], [o[i] for o in outputs[1]],
-                                                   min_score)
+            boxes, *rest = decode_nanodet([o[i] for o in outputs[0]], [o[i] for o in outputs[1]], min_score)
             scale = np.array([image.width, image.height] * 2, dtype=np.float64) / INPUT_SIZE
-            boxes = np.clip(boxes * scale, 0, [image.width, image.height] * 2)
-            found.append((boxes, scores, classes))
+            found.append((np.clip(boxes * scale, 0, [image.width, image.height] * 2), *rest))
         return found
 
     def detect(self, images: Sequence[Image], min_score: float = 0.3) -> list[Objects]:
@@ -80,7 +81,7 @@ class NanoDetDetector:
         from tools.lite.detector import DEFAULT_IOU, non_max_suppression
 
         found = []
-        for image, (boxes, scores, classes) in zip(images, self.raw(images, min_score)):
+        for image, (boxes, scores, classes, _) in zip(images, self.raw(images, min_score)):
             keep = non_max_suppression(boxes, scores, DEFAULT_IOU, classes)
             found.append(Objects.from_arrays(boxes[keep], scores[keep], [COCO_CLASSES[c] for c in classes[keep]],
                                              image.size))
