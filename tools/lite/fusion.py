@@ -41,6 +41,7 @@ NMS_IOU = 0.5
 FUSE_IOU = 0.5
 SHARED_CLASS = 0.1  # a pair matches only when some class scores at least this in both detectors
 PART_INSIDE, PART_AREA = 0.8, 4.0  # see parts()
+PERSON = COCO_CLASSES.index("person")
 FAMILIES = (
     frozenset({"dog", "horse", "sheep", "cow", "bear", "elephant", "zebra", "giraffe"}),  # not cat: see BENCHMARKS
     frozenset({"car", "truck", "bus", "train"}),
@@ -160,7 +161,8 @@ def fuse(centernet: Settled, nanodet: Settled | None, size: tuple[int, int],
 
 def parts(boxes: np.ndarray, classes: np.ndarray) -> np.ndarray:
     """``[N]`` bool: a box (best first) lying mostly (> ``PART_INSIDE`` of its area) inside a better box of the
-    same class at least ``PART_AREA`` times its size is a part of that object (a bicycle's wheel)."""
+    same class at least ``PART_AREA`` times its size is a part of that object (a bicycle's wheel). People are
+    exempt: a small person inside a near person's box is someone standing behind them, not a part."""
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     part = np.zeros(len(boxes), bool)
     if not len(boxes):
@@ -168,7 +170,8 @@ def parts(boxes: np.ndarray, classes: np.ndarray) -> np.ndarray:
     for i in range(1, len(boxes)):
         lo, hi = np.maximum(boxes[:i, :2], boxes[i, :2]), np.minimum(boxes[:i, 2:], boxes[i, 2:])
         inside = np.prod(np.clip(hi - lo, 0, None), axis=1) / max(area[i], 1e-9)
-        part[i] = np.any((classes[:i] == classes[i]) & (inside > PART_INSIDE) & (area[:i] >= PART_AREA * area[i]))
+        part[i] = classes[i] != PERSON and np.any(
+            (classes[:i] == classes[i]) & (inside > PART_INSIDE) & (area[:i] >= PART_AREA * area[i]))
     return part
 
 
