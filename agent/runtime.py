@@ -86,7 +86,8 @@ class Runtime:
 
     def saycan(self, run_id: str, query: str, inputs: dict, approve=None) -> SayCanRun:
         """A SayCan run; ``approve(program, edits)`` is asked before each step that writes an image."""
-        planner = SayCanPlanner(self.llm, self.registry, self.retriever, self.interpreter(), approve=approve)
+        planner = SayCanPlanner(self.llm, self.registry, self.retriever, self.interpreter(), approve=approve,
+                                ranker=self._planners["program"])
         run = planner.run(query, inputs)
         with self._lock:
             self.saycan_runs[run_id] = run
