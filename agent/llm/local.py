@@ -16,6 +16,8 @@ downloaded. The model loads on first use (or ``load()``).
   forward; the output is exactly the plain greedy (constrained) output, only faster.
 * ``score`` (``scoring_method = "kv-cache"``): the raw prompt (no chat template) runs once, its KV cache
   is expanded over the candidates and all continuations are scored in one right-padded forward.
+  ``score_tree`` and ``score_split`` feed the continuations once as a token prefix tree instead (shared
+  beginnings once, no KV copies; see ``agent.llm.token_tree``).
 * Both reuse the KV cache of the previous call's longest common token prefix, so a planner whose prompts
   share a long system prompt pays for it once.
 """
@@ -351,14 +353,16 @@ class LocalLM(LLM):
 
     def score_split(self, prompt: str, pairs) -> list[tuple[float, float, int]]:
         """``(log p(head), log p(tail | head), tail tokens)`` of each ``(head, tail)`` after the raw ``prompt``,
-        all in one batched forward over the prompt's cached keys/values (counts as one call)."""
+        all in one forward over the prompt's cached keys/values (counts as one call): the pairs' tokens as
+        one prefix tree (``score_tree``), so heads that repeat (the same question before each program)
+        are computed once."""
         self.load()
         tok = self._tokenizer
         prompt_ids = tok.encode(prompt, add_special_tokens=False) or [next(iter(self._eos))]
         heads = [tok.encode(h, add_special_tokens=False) for h, _ in pairs]
         tails = [tok.encode(t, add_special_tokens=False) for _, t in pairs]
         with self._lock, self._torch.inference_mode(), self._threads():
-            rows = self._token_logprobs(prompt_ids, [h + t for h, t in zip(heads, tails)])
+            rows = self._tree_logprobs(prompt_ids, [h + t for h, t in zip(heads, tails)])
         self.usage.add(len(prompt_ids) + sum(map(len, heads)) + sum(map(len, tails)))
         return [(sum(row[:len(h)]), sum(row[len(h):]), len(t)) for row, h, t in zip(rows, heads, tails)]
 
@@ -410,16 +414,21 @@ class LocalLM(LLM):
         return scores
 
     def _score_tree_ids(self, prompt_ids: list[int], conts: list[list[int]]) -> list[float]:
+        return [sum(row) for row in self._tree_logprobs(prompt_ids, conts)]
+
+    def _tree_logprobs(self, prompt_ids: list[int], conts: list[list[int]]) -> list[list[float]]:
+        """The log-probability of every token of each continuation (non-empty token lists), in one
+        forward of batch 1 over their prefix tree after the KV-cached prompt."""
         from transformers import DynamicCache
 
         from agent.llm.token_tree import token_tree, tree_mask
 
         torch = self._torch
         first = torch.log_softmax(self._feed(prompt_ids)[-1], dim=-1)
-        scores = [float(first[c[0]]) for c in conts]
+        rows = [[float(first[c[0]])] for c in conts]
         tokens, parents, paths = token_tree([c[:-1] for c in conts])
         if not tokens:
-            return scores
+            return rows
         n, p = len(tokens), len(prompt_ids)
         mask, depth = tree_mask(torch, parents, p, additive=self._model_obj.config._attn_implementation == "eager")
         cache = DynamicCache(ddp_cache_data=[(k, v) for k, v in self._kv])
@@ -430,8 +439,8 @@ class LocalLM(LLM):
         for row, (c, path) in enumerate(zip(conts, paths)):
             if len(c) > 1:
                 nodes, targets = torch.tensor(path), torch.tensor(c[1:])
-                scores[row] += float((logits[nodes, targets] - norm[nodes]).sum())
-        return scores
+                rows[row] += (logits[nodes, targets] - norm[nodes]).tolist()
+        return rows
 
 
 @functools.lru_cache(maxsize=8)
