@@ -60,7 +60,8 @@ class GraphDeps:
 
     def saycan(self, query: str, inputs: dict, approve=None) -> SayCanRun:
         """A SayCan run; ``approve(program, edits)`` is asked before each step that writes an image."""
-        planner = SayCanPlanner(self.llm, self.registry, self.retriever, self.interpreter(), approve=approve)
+        planner = SayCanPlanner(self.llm, self.registry, self.retriever, self.interpreter(), approve=approve,
+                                ranker=self._planners["program"])
         with injected({LLM_KEY: self.llm}):
             return planner.run(query, inputs)
 

@@ -89,8 +89,9 @@ class RankPlanner(ProgramPlanner):
         learned = self.cache.learned() if self.cache is not None and hasattr(self.cache, "learned") else []
         return self._library + sketches_from(learned) if learned else self._library
 
-    def rank(self, query: str, two_images: bool = False) -> list[Ranked]:
-        """Every checked candidate, best first (LM terms only on the close contenders)."""
+    def rank(self, query: str, two_images: bool = False, lm: bool = True) -> list[Ranked]:
+        """Every checked candidate, best first (LM terms only on the close contenders; none without ``lm``:
+        then ``total`` is the prior)."""
         facts = read_query(query, two_images)
         similarity = self._similarities(query)
         found: dict[str, Ranked] = {}
@@ -107,7 +108,7 @@ class RankPlanner(ProgramPlanner):
         ranked = sorted(found.values(), key=lambda r: -r.prior)[: self.max_candidates]
         ranked = [r for r in (self._checked(r, two_images) for r in ranked) if r is not None]
         ranked = sorted(ranked, key=lambda r: -r.prior)[: self.max_candidates]
-        return self._with_lm(query, ranked)
+        return self._with_lm(query, ranked) if lm else [replace(r, total=r.prior) for r in ranked]
 
     def draft(self, query: str, two_images: bool = False) -> Draft:
         ranked = self.rank(query, two_images)

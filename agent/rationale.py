@@ -38,19 +38,20 @@ def render_html(execution: Execution, saycan=None, question: str = "", ranking=(
 
 
 def _saycan_html(number: int, step) -> str:
-    """One SayCan decision: every candidate with its LLM probability, affordance and product."""
+    """One SayCan decision: every candidate with its skill prior, LLM probability, affordance and product."""
     ranked = sorted(step.candidates, key=lambda c: -c.combined)
     bold = ' style="font-weight:600"'
     rows = "".join(
-        f"<tr{bold if c.text == step.chosen else ''}><td><code>{escape(c.text)}</code></td><td>{c.llm:.4f}</td>"
-        f"<td>{c.affordance:.2f}</td><td>{c.combined:.4f}</td></tr>" for c in ranked)
+        f"<tr{bold if c.text == step.chosen else ''}><td><code>{escape(c.text)}</code></td>"
+        f"<td>{getattr(c, 'prior', 1.0):.2f}</td><td>{c.llm:.4f}</td><td>{c.affordance:.2f}</td>"
+        f"<td>{c.combined:.4f}</td></tr>" for c in ranked)
     pruned = getattr(step, "pruned", ())
     skipped = "".join(f"<li><code>{escape(text)}</code>: {escape(why)}</li>" for text, why in pruned)
     skipped = (f"<details><summary>{len(pruned)} candidate(s) not scored (cannot succeed here)</summary>"
                f"<ul>{skipped}</ul></details>") if pruned else ""
     return (f'<section class="step"><div><span class="line">step {number}</span><span class="call">'
-            f"{escape(step.chosen)}</span></div><table><tr><th>candidate</th><th>LLM</th><th>affordance</th>"
-            f"<th>LLM x affordance</th></tr>{rows}</table>{skipped}</section>")
+            f"{escape(step.chosen)}</span></div><table><tr><th>candidate</th><th>skill prior</th><th>LLM</th>"
+            f"<th>affordance</th><th>prior x LLM x affordance</th></tr>{rows}</table>{skipped}</section>")
 
 
 def _ranking_html(ranking) -> str:

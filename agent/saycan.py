@@ -10,6 +10,12 @@ the checker rejects after the steps so far, a RESULT of found objects (not an an
 The rest are scored in one forward on the KV-cached prompt (``LocalLM.score_tree``: their shared
 beginnings once; ``llm.score`` for other models). Every scored candidate's two scores, and what was
 pruned and why, are kept for the trace and the report.
+
+The candidate pool comes from the question's typed knowledge first (``agent.saycan_skills``): the next
+steps of the library sketches filled from the question that are still consistent with the steps so
+far, each with a skill prior from the sketch's rank, then the generic tool instantiations
+(``agent.candidates``) at a small prior. What SayCan maximises is ``prior x LLM x affordance``. A step
+with one candidate left after pruning needs no LLM pass.
 """
 
 from __future__ import annotations
@@ -38,7 +44,8 @@ class ScoredCandidate:
     llm_logprob: float      # total log-likelihood of the step's text
     llm: float              # probability among this step's candidates (length-normalised softmax)
     affordance: float       # 0..1 from the tool and its backend
-    combined: float         # llm x affordance: what SayCan maximises
+    combined: float         # prior x llm x affordance: what SayCan maximises
+    prior: float = 1.0      # 0..1 skill prior from the filled sketches (agent.saycan_skills)
 
 
 @dataclass(frozen=True)
@@ -61,31 +68,43 @@ class SayCanRun:
 
 class SayCanPlanner:
     def __init__(self, llm, registry, retriever, interpreter, max_steps: int = 8, examples_k: int = 4,
-                 max_candidates: int = 120, approve: Callable[[str, list[str]], bool] | None = None):
+                 max_candidates: int = 120, approve: Callable[[str, list[str]], bool] | None = None,
+                 ranker=None):
         self.llm, self.registry, self.retriever, self.interpreter = llm, registry, retriever, interpreter
         self.max_steps, self.examples_k, self.max_candidates = max_steps, examples_k, max_candidates
-        self.approve = approve
+        self.approve, self.ranker = approve, ranker  # ranker: a RankPlanner (the skills' source)
 
     def run(self, query: str, inputs: Mapping[str, Any]) -> SayCanRun:
+        from agent.saycan_skills import SketchSkills
+        from programs.parser import parse_program
+
         examples = self.retriever.top(query, k=self.examples_k)
+        skills = SketchSkills.for_query(self._ranker(), parse_program, query, "RIGHT" in inputs)
         values: dict[str, Any] = dict(inputs)
         done_texts: set[str] = set()
         lines: list[str] = []
         steps: list[SayCanStep] = []
         records: list[StepRecord] = []
-        calls = 0
+        calls = skills.llm_calls
         failed: list[StepRecord] = []
         usage_before = self.llm.usage.prompt_tokens
         result = None
         for number in range(self.max_steps):
-            options = candidates(self.registry, values, query, done_texts)[: self.max_candidates]
+            generic = candidates(self.registry, values, query, done_texts)[: self.max_candidates]
+            options, priors, set_aside = skills.pool(generic, lines, values)
+            prior_of = {id(step): prior for step, prior in zip(options, priors)}
             options, affordances, pruned = prune(options, self.registry, values, lines, inputs,
                                                  last=number == self.max_steps - 1, question=is_question(query))
+            pruned += set_aside
             if not options:
                 break
-            prompt = prompts.saycan_prompt(examples, query, lines)
-            scored = self._score(prompt, options, affordances)
-            calls += 1
+            priors = [prior_of[id(step)] for step in options]
+            if len(options) > 1:
+                scored = self._score(prompts.saycan_prompt(examples, query, lines), options, affordances, priors)
+                calls += 1
+            else:  # one candidate left: nothing to choose, no LLM pass
+                text = render_step(options[0])
+                scored = [ScoredCandidate(text, 0.0, 1.0, affordances[0], priors[0] * affordances[0], priors[0])]
             for index in sorted(range(len(options)), key=lambda i: -scored[i].combined):
                 step = options[index]
                 if step.module == "RESULT":  # done wins: stop here
@@ -112,9 +131,17 @@ class SayCanPlanner:
                 break
         return self._finish(steps, records, failed, lines, result, inputs, calls, usage_before)
 
-    def _score(self, prompt: str, options, affordances: list[float]) -> list[ScoredCandidate]:
+    def _ranker(self):
+        """The ranking planner whose filled sketches propose skills (built here when none was given)."""
+        if not hasattr(self.ranker, "rank"):
+            from agent.rank_planner import RankPlanner
+
+            self.ranker = RankPlanner(self.llm, self.registry, self.retriever)
+        return self.ranker
+
+    def _score(self, prompt: str, options, affordances: list[float], priors: list[float]) -> list[ScoredCandidate]:
         """Every option's LLM log-likelihood (one forward on the cached prompt), its probability among
-        the options (length-normalised softmax), and the product with its affordance."""
+        the options (length-normalised softmax), and the product with its skill prior and affordance."""
         texts = [render_step(step) for step in options]
         scorer = getattr(self.llm, "score_tree", None) or self.llm.score
         logprobs = scorer(prompt, [text + "\n" for text in texts])
@@ -122,8 +149,8 @@ class SayCanPlanner:
         top = max(normalised)
         weights = [math.exp(n - top) for n in normalised]
         total = sum(weights)
-        return [ScoredCandidate(text, lp, w / total, affordance, (w / total) * affordance)
-                for text, lp, w, affordance in zip(texts, logprobs, weights, affordances)]
+        return [ScoredCandidate(text, lp, w / total, affordance, prior * (w / total) * affordance, prior)
+                for text, lp, w, affordance, prior in zip(texts, logprobs, weights, affordances, priors)]
 
     def _approved(self, step, lines: list[str]) -> bool:
         """Whether ``step`` may run: it writes no image, or approval is off, or a person said yes."""

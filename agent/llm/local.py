@@ -16,6 +16,8 @@ downloaded. The model loads on first use (or ``load()``).
   forward; the output is exactly the plain greedy (constrained) output, only faster.
 * ``score`` (``scoring_method = "kv-cache"``): the raw prompt (no chat template) runs once, its KV cache
   is expanded over the candidates and all continuations are scored in one right-padded forward.
+  ``score_tree`` and ``score_split`` feed the continuations once as a token prefix tree instead (shared
+  beginnings once, no KV copies; see ``agent.llm.token_tree``).
 * Both reuse the KV cache of the previous call's longest common token prefix, so a planner whose prompts
   share a long system prompt pays for it once.
 """
@@ -360,7 +362,9 @@ class LocalLM(LLM):
 
     def score_split(self, prompt: str, pairs) -> list[tuple[float, float, int]]:
         """``(log p(head), log p(tail | head), tail tokens)`` of each ``(head, tail)`` after the raw ``prompt``,
-        all in one batched forward over the prompt's cached keys/values (counts as one call)."""
+        all in one forward over the prompt's cached keys/values (counts as one call): the pairs' tokens as
+        one prefix tree (``score_tree``), so heads that repeat (the same question before each program)
+        are computed once."""
         self.load()
         tok = self._tokenizer
         prompt_ids = tok.encode(prompt, add_special_tokens=False) or [next(iter(self._eos))]

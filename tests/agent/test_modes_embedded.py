@@ -66,14 +66,14 @@ def test_tasks_mode_with_other_models_still_generates_json(registry, photo, tmp_
 def test_saycan_prunes_zero_affordance_and_scores_each_step_in_one_call(registry, photo, tmp_path, monkeypatch):
     facedet = type(registry.tool("FACEDET"))
     monkeypatch.setattr(facedet, "affordance", lambda self, args: 0.0)
-    wanted = ["BOX0=LOC(image=IMAGE,object='ties')", "ANSWER0=COUNT(box=BOX0)", "FINAL_RESULT=RESULT(var=ANSWER0)"]
+    wanted = ["BOX0=LOC(image=IMAGE,object='tie')", "ANSWER0=COUNT(box=BOX0)", "FINAL_RESULT=RESULT(var=ANSWER0)"]
 
     def scorer(prompt, continuation):
         done = sum(line in prompt.rsplit("Question: How many ties?", 1)[1] for line in wanted)
         return 0.0 if continuation.strip() == wanted[done] else -20.0
 
     llm = EmbeddedFake(scorer=scorer)
-    monkeypatch.setattr(InstantLoc, "count_for", {"ties": 3})
+    monkeypatch.setattr(InstantLoc, "count_for", {"tie": 3})
     answer = make_agent(registry, llm, tmp_path, "saycan").ask(photo, "How many ties?")
     assert answer.ok and answer.text == "3"
     run = answer.saycan
@@ -81,7 +81,14 @@ def test_saycan_prunes_zero_affordance_and_scores_each_step_in_one_call(registry
     assert len(llm.tree_calls) == len(run.steps)  # one scoring call per step
     scored = [c for call in llm.tree_calls for c in call]
     assert not any("FACEDET" in c for c in scored)
-    assert ("OBJ0=FACEDET(image=IMAGE)", "affordance 0") in run.steps[0].pruned
+    # FACEDET is not scored: no filled program for the question uses it, and its affordance is 0 here
+    assert any(text == "OBJ0=FACEDET(image=IMAGE)" for text, _ in run.steps[0].pruned)
+    from agent.saycan import prune
+    from programs.parser import parse_program as parse
+
+    facedet = parse("OBJ0=FACEDET(image=IMAGE)").steps[0]
+    assert prune([facedet], registry, {"IMAGE": photo}, [], {"IMAGE": photo})[2] == \
+        (("OBJ0=FACEDET(image=IMAGE)", "affordance 0"),)
     # finishing early would leave the detection unused; edits do not answer a question
     assert not any(c.startswith("FINAL_RESULT=RESULT(var=BOX0)") for c in scored)
     assert not any("=TAG(" in c or "=BLUR(" in c for c in scored)
@@ -95,7 +102,8 @@ def test_rationale_lists_what_saycan_did_not_score(registry, photo, tmp_path, mo
     llm = EmbeddedFake(scorer=lambda prompt, c: 0.0 if "LOC" in c or "COUNT" in c or "RESULT" in c else -9.0)
     answer = make_agent(registry, llm, tmp_path, "saycan").ask(photo, "How many ties?")
     html = render_html(answer.execution, answer.saycan)
-    assert "not scored" in html and "OBJ0=FACEDET(image=IMAGE)" in html and "affordance 0" in html
+    assert "not scored" in html and "OBJ0=FACEDET(image=IMAGE)" in html and "no filled program" in html
+    assert "skill prior" in html  # each scored candidate's prior from the filled sketches
 
 
 def test_saycan_eval_must_use_every_count_not_used_yet():
