@@ -171,8 +171,16 @@ def execute(deps: GraphDeps, state: AgentState) -> dict:
     writer({"event": LIVE, "execution": execution})
     update: dict[str, Any] = {"steps": execution.steps()}
     if not execution.ok:
+        if _edit_refused(deps, execution):
+            update["replans_left"] = 0   # another program would do some other edit: the refusal is the answer
         return {**update, "status": "failed", "errors": execution.errors or ["a step failed"]}
     return {**update, "errors": [], **_result(deps, execution)}
+
+
+def _edit_refused(deps: GraphDeps, execution) -> bool:
+    """Whether an image-writing step failed because its backend cannot make that edit (the lite tier asked
+    to paint a new object): the user is told so, rather than given a replanned program's other edit."""
+    return any(r.refused and deps.registry.tool_class(r.module).writes_image for r in execution.records)
 
 
 def saycan(deps: GraphDeps, state: AgentState) -> dict:

@@ -17,7 +17,7 @@ import time
 from typing import Any, Callable, Mapping, Sequence
 
 from programs.checker import DEFAULT_INPUTS, CheckedProgram, check
-from programs.errors import LoupeError, ProgramError, ToolError
+from programs.errors import LoupeError, ProgramError, ToolError, ToolUnavailable
 from programs.ir import Arg, Program, Ref, Step
 from programs.parser import parse_program
 from programs.trace import Execution, Status, StepRecord
@@ -217,6 +217,7 @@ class Interpreter:
             step = call.job.checked.program.steps[call.index]
             tool = self.registry.tool(step.module)
             status, error, crashed = Status.OK, "", False
+            refused = isinstance(result, ToolUnavailable)
             if isinstance(result, _Timeout):
                 status, error = Status.TIMEOUT, str(result)
             elif isinstance(result, BaseException):
@@ -229,16 +230,17 @@ class Interpreter:
             if status is Status.OK:
                 call.job.values[step.output] = result
             self._record(call, status, value=result if status is Status.OK else None, error=error,
-                         started=t0, wall=wall, backend=tool.backend_name(), batch=len(calls), crashed=crashed)
+                         started=t0, wall=wall, backend=tool.backend_name(), batch=len(calls), crashed=crashed,
+                         refused=refused)
 
     def _record(self, call: _Call, status: Status, value=None, error="", started=0.0, wall=0.0, backend="",
-                batch=1, crashed=False) -> None:
+                batch=1, crashed=False, refused=False) -> None:
         job, step = call.job, call.job.checked.program.steps[call.index]
         shown = {k: v for k, v in call.kwargs.items() if k != "variables"}
         shown.update(call.kwargs.get("variables", {}))
         job.records[call.index] = StepRecord(
             call.index, step.output, step.module, step.span.line, status, shown, value, error,
-            max(0.0, started - job.started), wall, backend, batch, crashed)
+            max(0.0, started - job.started), wall, backend, batch, crashed, refused)
         if self.on_record is not None:
             self.on_record(job.records[call.index])
 

@@ -37,6 +37,7 @@ class StepRecord:
     backend: str = ""
     batch_size: int = 1
     crashed: bool = False  # the tool raised an unexpected exception (a bug), not a ToolError
+    refused: bool = False  # the backend cannot do what was asked (ToolUnavailable): a capability, not a fault
 
     @property
     def ok(self) -> bool:

@@ -6,7 +6,9 @@ import pytest
 from fake_llm import FakeLLM
 from fakes import InstantLoc
 from programs.values import Image
+from programs.errors import ToolUnavailable
 from tools.registry import default_registry
+from tools.replace import Replace
 
 GOOD = """BOX0=LOC(image=IMAGE,object='tie')
 ANSWER0=COUNT(box=BOX0)
@@ -314,3 +316,26 @@ def test_the_state_carries_the_checked_program_and_the_steps_as_plain_data(regis
     assert [s["module"] for s in state["checked"]["steps"]] == ["LOC", "COUNT", "RESULT"]
     assert [s["output"] for s in state["steps"]] == ["BOX0", "ANSWER0", "FINAL_RESULT"]
     assert list(answer.steps) == state["steps"] and answer.execution.result == 2
+
+
+class CannotPaint(Replace):
+    """A stand-in REPLACE whose backend cannot paint a new object (as the lite tier refuses)."""
+
+    backend_name = staticmethod(lambda: "stand-in")
+
+    def execute_batch(self, calls):
+        return [ToolUnavailable(f"REPLACE: this tier cannot paint {c['prompt']!r}") for c in calls]
+
+
+def test_an_edit_the_backend_cannot_make_is_refused_not_replanned_into_another_edit(photo, tmp_path):
+    registry = default_registry(plugins=False)
+    registry.register(InstantLoc)
+    registry.register(CannotPaint)
+    replace = ("BOX0=LOC(image=IMAGE,object='tie')\nIMAGE0=REPLACE(image=IMAGE,object=BOX0,prompt='a bow tie')\n"
+               "FINAL_RESULT=RESULT(var=IMAGE0)")
+    blur = "BOX0=LOC(image=IMAGE,object='tie')\nIMAGE0=BLUR(image=IMAGE,object=BOX0)\nFINAL_RESULT=RESULT(var=IMAGE0)"
+    llm = FakeLLM().enqueue(replace, blur)
+    answer = make_agent(registry, llm, tmp_path).ask(photo, "Replace the tie with a bow tie")
+    assert not answer.ok and answer.image is None and answer.llm_calls == 1   # no replan into the BLUR
+    assert not [e for e in answer.events if e["event"] == "replan"]
+    assert any("cannot paint 'a bow tie'" in error for error in answer.errors), answer.errors
