@@ -24,9 +24,9 @@ def test_agent_honours_loupe_llm_when_no_llm_is_given(monkeypatch):
     monkeypatch.setitem(PROVIDERS, "named", lambda rest, options, settings: Named(rest or "default"))
     monkeypatch.setenv("LOUPE_LLM", "named:from-env")
     with Agent(registry=ToolRegistry(), use_cache=False) as agent:
-        assert agent.runtime.llm.model == "from-env"
+        assert agent.deps.llm.model == "from-env"
     with Agent(llm="named:given", registry=ToolRegistry(), use_cache=False) as agent:
-        assert agent.runtime.llm.model == "given"
+        assert agent.deps.llm.model == "given"
 
 
 def test_one_resolution_of_the_llm_spec(monkeypatch):
