@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
+import torch
+import torch.nn.functional as F
+
 
 def supports(folder: Path) -> bool:
     """Whether ``folder`` holds a model this module can run (else ``LocalLM`` uses transformers)."""
@@ -47,8 +50,6 @@ class Cache:
 
     def update(self, index: int, keys, values):
         """Append this forward's ``keys``/``values`` to layer ``index``; the layer's whole keys and values."""
-        import torch
-
         if index == len(self.layers):
             self.layers.append(_Layer(keys, values))
         else:
@@ -69,7 +70,6 @@ class SmallLlama:
     (batch, positions kept, vocab)."""
 
     def __init__(self, folder: Path):
-        import torch
         from safetensors.torch import load_file
 
         config = json.loads((Path(folder) / "config.json").read_text())
@@ -87,15 +87,10 @@ class SmallLlama:
         self.embed = self.weights["model.embed_tokens.weight"]
         self.head = self.weights.get("lm_head.weight", self.embed)
 
-    def eval(self) -> SmallLlama:
-        return self
-
     def forward(self, input_ids, cache: Cache | None = None, use_cache: bool = True, logits_to_keep: int = 0,
                 attention_mask=None, position_ids=None, cache_position=None):
         """``input_ids`` (batch, n); ``attention_mask`` None (causal) or a boolean / additive
         (batch or 1, 1, n, past + n) mask; ``position_ids`` (batch or 1, n), default past + 0..n-1."""
-        import torch
-
         cache = cache if cache is not None else Cache()
         past, n = cache.length(), input_ids.shape[1]
         if position_ids is None:
@@ -105,7 +100,8 @@ class SmallLlama:
         elif attention_mask.dtype != torch.bool:
             attention_mask = attention_mask == 0
         angles = position_ids[..., None].float() * self.inv_freq
-        cos, sin = torch.cat([angles, angles], -1).cos()[:, None], torch.cat([angles, angles], -1).sin()[:, None]
+        angles = torch.cat([angles, angles], -1)[:, None]
+        cos, sin = angles.cos(), angles.sin()
         x = self.embed[input_ids]
         for index in range(self.layers):
             x = x + self._attention(index, self._norm(x, f"model.layers.{index}.input_layernorm.weight"),
@@ -119,14 +115,9 @@ class SmallLlama:
     __call__ = forward
 
     def _norm(self, x, name: str):
-        import torch
-
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weights[name]
 
     def _attention(self, index: int, x, cache: Cache, cos, sin, mask):
-        import torch
-        import torch.nn.functional as F
-
         w = self.weights
         prefix = f"model.layers.{index}.self_attn."
         batch, n, _ = x.shape
@@ -137,14 +128,10 @@ class SmallLlama:
         keys, values = cache.update(index, k, v)
         if keys.shape[0] != batch:   # a cache shared by a batch of continuations (expanded views)
             keys, values = keys.expand(batch, -1, -1, -1), values.expand(batch, -1, -1, -1)
-        groups = self.heads // self.kv_heads
-        keys, values = keys.repeat_interleave(groups, dim=1), values.repeat_interleave(groups, dim=1)
-        out = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask)
+        out = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask, enable_gqa=True)
         return out.transpose(1, 2).reshape(batch, n, -1) @ w[prefix + "o_proj.weight"].T
 
     def _mlp(self, index: int, x):
-        import torch.nn.functional as F
-
         w = self.weights
         prefix = f"model.layers.{index}.mlp."
         return (F.silu(x @ w[prefix + "gate_proj.weight"].T) * (x @ w[prefix + "up_proj.weight"].T)) \
@@ -152,8 +139,6 @@ class SmallLlama:
 
 
 def _rotate_half(x):
-    import torch
-
     half = x.shape[-1] // 2
     return torch.cat([-x[..., half:], x[..., :half]], dim=-1)
 
