@@ -48,6 +48,11 @@ VARIANTS = {
     "+ NanoDet, other guesses 0.25": replace(DEFAULT, guess_min_score=0.25),
     "+ NanoDet, family guesses 0.25": replace(DEFAULT, family_guess_min_score=0.25),
     "+ NanoDet, no tiles": replace(DEFAULT, tiles=False),
+    "default, no faint objects (existence at the counting thresholds)": replace(DEFAULT, faint_min_score=1.0),
+    "default, faint from 0.2": replace(DEFAULT, faint_min_score=0.2),
+    "default, faint from 0.18": replace(DEFAULT, faint_min_score=0.18),
+    "default, faint from 0.12": replace(DEFAULT, faint_min_score=0.12),
+    "default, faint from 0.1 (the floor)": replace(DEFAULT, faint_min_score=0.1),
 }
 DARKNET = {"person.jpg": ("person", "dog", "horse"), "horses-full.jpg": ("horse",),
            "dog-full.jpg": ("dog", "bicycle", "truck", "car")}
@@ -68,7 +73,8 @@ def items_of(questions: str, programs: str) -> list[dict]:
 
 
 def accuracy(items, images, cache, registry, options) -> dict[str, tuple[int, int]]:
-    """(right, total) for counting and for the other questions, with LOC reading ``options``' objects."""
+    """(right, total) for counting and for the other questions, with LOC reading ``options``' objects (COUNT
+    counts the faint ones where the program only tests its number for zero, as in every run)."""
     vision = lite_vision(registry.context)
     vision.objects = lambda batch: [fuse(*cache[image.source], image.size, options) for image in batch]
     right, total = Counter(), Counter()

@@ -186,7 +186,19 @@ class Interpreter:
                 kwargs[name] = param.default
         if tool_class.reads_variables:
             kwargs["variables"] = {name: job.values[name] for name in job.checked.reads[index]}
+        existence = getattr(tool_class, "existence_input", "")
+        if existence and self._only_zero_tested(job.checked, index):
+            kwargs[existence] = True
         return kwargs
+
+    def _only_zero_tested(self, checked: CheckedProgram, index: int) -> bool:
+        """Whether step ``index``'s output is read, and only to be tested for zero (``Tool.zero_tested``),
+        and is not the program's result."""
+        output = checked.program.steps[index].output
+        readers = [checked.program.steps[j] for j, reads in enumerate(checked.reads) if output in reads]
+        return bool(readers) and output != checked.result_variable and all(
+            output in getattr(self.registry.tool_class(step.module), "zero_tested", lambda args: ())(
+                {arg.name: arg.value for arg in step.args}) for step in readers)
 
     def _argument_problem(self, call: _Call) -> str:
         """Run-time type check of the arguments (values typed Any statically are checked here)."""

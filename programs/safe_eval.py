@@ -48,6 +48,55 @@ class Expression:
         """Compute the value; ``env`` maps variable names to runtime values. Raises ``ProgramError``."""
         return evaluate(self.tree, env)
 
+    @property
+    def zero_tested(self) -> frozenset[str]:
+        """The variables this expression only tests for zero: every placeholder of the name is one side of
+        a comparison that asks "any?" or "none?" (``{N} > 0``, ``{N} >= 1``, ``{N} == 0``, ``{N} != 0``,
+        ``{N} < 1``, ``{N} <= 0``, or mirrored), never arithmetic, text or another comparison."""
+        tested, other = set(), set()
+        _zero_uses(self.tree, tested, other)
+        return frozenset(tested - other)
+
+
+_ZERO_TESTS = {(">", 0), (">=", 1), ("==", 0), ("!=", 0), ("<", 1), ("<=", 0)}
+_MIRRORED = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "==": "==", "!=": "!="}
+
+
+def _zero_uses(node, tested: set, other: set) -> None:
+    """Sort the placeholders under ``node`` into those tested for zero and those used otherwise."""
+    if isinstance(node, Var):
+        other.add(node.name)
+    elif isinstance(node, Compare) and len(node.rest) == 1:
+        (op, right), left = node.rest[0], node.first
+        if isinstance(left, Var) and _is_count(right) and (op, right.value) in _ZERO_TESTS:
+            tested.add(left.name)
+        elif isinstance(right, Var) and _is_count(left) and (_MIRRORED[op], left.value) in _ZERO_TESTS:
+            tested.add(right.name)
+        else:
+            _zero_uses(left, tested, other)
+            _zero_uses(right, tested, other)
+    else:
+        for child in _children(node):
+            _zero_uses(child, tested, other)
+
+
+def _is_count(node) -> bool:
+    return isinstance(node, Const) and type(node.value) is int
+
+
+def _children(node) -> tuple:
+    if isinstance(node, Compare):
+        return (node.first, *(operand for _, operand in node.rest))
+    if isinstance(node, Text):
+        return tuple(part for part in node.parts if isinstance(part, Var))
+    if isinstance(node, Unary):
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, IfElse):
+        return (node.condition, node.then, node.otherwise)
+    return ()
+
 
 def parse_expression(source: str, line: int = 0, column_offset: int = 0) -> Expression:
     """Parse an EVAL expression. Columns in errors are ``column_offset`` + position in ``source``."""

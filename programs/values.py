@@ -186,15 +186,22 @@ class Objects:
     """Objects found in one image of ``image_size`` = ``(width, height)``; immutable, ordered.
 
     ``sought`` says what was looked for ('kite', 'man in the yellow shirt', 'face'; '' = unknown), so
-    that a step given none of them can say what was not found. It is not part of equality."""
+    that a step given none of them can say what was not found. It is not part of equality.
+
+    ``faint`` are objects a detector saw too faintly to count, crop, draw or edit (below its counting
+    threshold, above its existence floor): they are not among ``items`` and no step sees them, except
+    COUNT when its number is only tested for zero ("is there any ...?", see ``tools.count``). Selecting
+    or filtering items drops them; they are not part of equality."""
 
     items: tuple[Obj, ...] = ()
     image_size: tuple[int, int] = (0, 0)
     sought: str = ""
+    faint: tuple[Obj, ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "items", tuple(self.items))
-        for item in self.items:
+        object.__setattr__(self, "faint", tuple(self.faint))
+        for item in self.items + self.faint:
             if not isinstance(item, Obj):
                 raise TypeError(f"Objects holds Obj values; got {type(item).__name__}")
 

@@ -57,6 +57,9 @@ class Tool:
     reads_variables: ClassVar[bool] = False  # True when execute() also takes ``variables`` (EVAL)
     examples: ClassVar[tuple[str, ...]] = ()  # one-line usage examples for the tool card
     cheap: ClassVar[bool] = False  # True for microsecond tools (run on the interpreter's own light workers)
+    # the name of a keyword ``execute`` takes (not a program argument) that the interpreter sets to True when
+    # the step's output is only ever tested for zero by the steps reading it ("is there any ...?", ``zero_tested``)
+    existence_input: ClassVar[str] = ""
 
     def __init__(self, context=None):
         from tools.context import ToolContext
@@ -114,6 +117,11 @@ class Tool:
         """Variables read other than through arguments, as ``(name, column)`` (EVAL's placeholders)."""
         return []
 
+    @classmethod
+    def zero_tested(cls, args: Mapping[str, Any]) -> frozenset[str]:
+        """Variables this call reads only to test them for zero ("any?" / "none?": EVAL's ``{N} > 0``)."""
+        return frozenset()
+
     def rationale_html(self, output) -> str:
         """An HTML fragment showing ``output`` in the visual rationale."""
         from programs.rationale_values import value_html
@@ -156,7 +164,8 @@ def _validate_declaration(cls) -> None:
             raise TypeError(f"{where} ({cls.name}): input {arg!r} must be a Param; got {param!r}")
     parameters = inspect.signature(cls.execute).parameters
     accepted = [n for n, p in parameters.items() if n != "self" and p.kind != p.VAR_KEYWORD]
-    expected = list(cls.inputs) + (["variables"] if cls.reads_variables else [])
+    expected = list(cls.inputs) + (["variables"] if cls.reads_variables else []) + (
+        [cls.existence_input] if cls.existence_input else [])
     if any(p.kind == p.VAR_KEYWORD for p in parameters.values()):
         return
     if sorted(accepted) != sorted(expected):

@@ -34,6 +34,14 @@ class Eval(Tool):
         return []
 
     @classmethod
+    def zero_tested(cls, args):
+        expr = args.get("expr")
+        try:
+            return parse_expression(expr).zero_tested if isinstance(expr, str) else frozenset()
+        except ProgramError:
+            return frozenset()
+
+    @classmethod
     def implicit_reads(cls, args):
         expr = args.get("expr")
         if not isinstance(expr, str):

@@ -162,3 +162,36 @@ def test_checked_program_can_be_run_again(small_image):
     first = interpreter.run(checked, {"IMAGE": small_image})
     second = interpreter.run(checked, {"IMAGE": small_image})
     assert first.result == second.result == "yes"
+
+
+class FaintLoc(SlowLoc):
+    """LOC stand-in: one object it is sure of for 'tie', one faint object for 'glasses'."""
+
+    delay = 0.0
+
+    def execute(self, image, object):
+        from programs.values import Obj, Objects
+
+        found = Obj((0, 0, 2, 2), object)
+        return Objects((found,), image.size) if object == "tie" else Objects((), image.size, faint=(found,))
+
+
+@pytest.mark.parametrize("test, answer, counted", [
+    ("'yes' if {ANSWER1} > 0 else 'no'", "yes", 1),       # only tested for zero: the faint object counts
+    ("'yes' if {ANSWER1} == 0 else 'no'", "no", 1),
+    ("'yes' if 0 < {ANSWER1} and {ANSWER0} > 0 else 'no'", "yes", 1),
+    ("'yes' if {ANSWER1} > 1 else 'no'", "no", 0),         # a count, not an existence test
+    ("{ANSWER1} + {ANSWER0}", 1, 0),                       # arithmetic needs the objects it is sure of
+    ("'yes' if {ANSWER1} > 0 and {ANSWER1} < 3 else 'no'", "no", 0),  # also used as a number
+])
+def test_a_count_only_tested_for_zero_also_counts_faint_objects(small_image, test, answer, counted):
+    program = (f"BOX0=LOC(image=IMAGE,object='tie')\nBOX1=LOC(image=IMAGE,object='glasses')\n"
+               f"ANSWER0=COUNT(box=BOX0)\nANSWER1=COUNT(box=BOX1)\nANSWER2=EVAL(expr=\"{test}\")\n"
+               f"FINAL_RESULT=RESULT(var=ANSWER2)\n")
+    execution = Interpreter(registry_with(FaintLoc)).run(program, {"IMAGE": small_image})
+    assert execution.result == answer and execution.record("ANSWER1").value == counted
+
+
+def test_a_count_that_is_the_result_never_counts_faint_objects(small_image):
+    program = "BOX0=LOC(image=IMAGE,object='glasses')\nANSWER0=COUNT(box=BOX0)\nFINAL_RESULT=RESULT(var=ANSWER0)\n"
+    assert Interpreter(registry_with(FaintLoc)).run(program, {"IMAGE": small_image}).result == 0

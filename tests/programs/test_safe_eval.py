@@ -164,3 +164,19 @@ def test_error_columns_are_offset():
 def test_not_text():
     with pytest.raises(ProgramError, match="as text"):
         parse_expression(42)
+
+
+@pytest.mark.parametrize("source, tested", [
+    ("'yes' if {A} > 0 else 'no'", {"A"}),
+    ("'yes' if {A} >= 1 and {B} == 0 else 'no'", {"A", "B"}),
+    ("'yes' if 0 < {A} or not {B} != 0 else 'no'", {"A", "B"}),
+    ("{A} < 1", {"A"}),
+    ("'yes' if {A} > 0 and {A} > 2 else 'no'", set()),  # also compared with another number
+    ("{A} > 1", set()),
+    ("{A} + {B} > 0", set()),                           # a sum is not one count
+    ("'{A} found' if {A} > 0 else 'none'", set()),     # also shown as text
+    ("{A} > 0.0", set()),
+    ("0 < {A} < 5", set()),                             # chained: a range, not existence
+])
+def test_zero_tested_names_the_counts_only_tested_for_any_or_none(source, tested):
+    assert parse_expression(source).zero_tested == frozenset(tested)

@@ -15,6 +15,11 @@ and only adds an object by itself when very sure.
 A box lying inside a much larger box of its class is a part of that object and dropped
 (:func:`parts`: a bicycle's wheel).
 
+An object below its threshold whose best class still reaches ``faint_min_score`` (NanoDet's lone objects
+excepted) is kept as *faint* (``Objects.faint``, with its best label only, no guesses): not counted, drawn or edited, but enough for COUNT to say
+"there is one" when a program only tests its number for zero (``tools.count``). Counting and existence
+need different thresholds: a missed object makes both wrong, a false one only the existence answer.
+
 Each object's label is its best class; other classes it scores at least ``guess_min_score`` for
 (or ``family_guess_min_score`` within the same family: four-legged animals but cats, road vehicles), are kept as
 ``guesses`` when no object in the photo has that label, so LOC finds a terrier scored as a sheep when
@@ -58,6 +63,7 @@ class DetectorOptions:
     pair_min_score: float = 0.25  # an object both found: its best class score (see fuse)
     guess_min_score: float = 0.3  # another label kept as a guess
     family_guess_min_score: float = 0.15  # another label of the same family kept as a guess
+    faint_min_score: float = 0.15  # below its threshold but at least this: a faint object (existence only)
     nanodet: bool = True
     tiles: bool = True
 
@@ -151,12 +157,17 @@ def fuse(centernet: Settled, nanodet: Settled | None, size: tuple[int, int],
         scores.append(nanodet.scores[alone])
         floors.append(np.full(len(alone), options.nanodet_min_score))
     boxes, scores, floors = np.concatenate(boxes), np.concatenate(scores), np.concatenate(floors)
+    faint_floors = floors.copy()
+    faint_floors[:len(centernet.boxes)] = np.minimum(floors[:len(centernet.boxes)], options.faint_min_score)
     best, classes = (scores.max(axis=1), scores.argmax(axis=1)) if len(scores) else (np.zeros(0), np.zeros(0, int))
-    keep = np.flatnonzero(best >= floors)
+    keep = np.flatnonzero(best >= faint_floors)
     keep = keep[non_max_suppression(boxes[keep], best[keep], NMS_IOU, classes[keep])]
     keep = keep[~parts(boxes[keep], classes[keep])]
-    present = {COCO_CLASSES[c] for c in classes[keep]}
-    return Objects(tuple(labelled(boxes[k], scores[k], present, options) for k in keep), size)
+    sure = best[keep] >= floors[keep]
+    present = {COCO_CLASSES[c] for c in classes[keep[sure]]}
+    found = [labelled(boxes[k], scores[k], present, options) for k in keep]
+    return Objects(tuple(o for o, s in zip(found, sure) if s), size,  # a faint object: its best label, no guesses
+                   faint=tuple(o.evolve(guesses=()) for o, s in zip(found, sure) if not s))
 
 
 def parts(boxes: np.ndarray, classes: np.ndarray) -> np.ndarray:

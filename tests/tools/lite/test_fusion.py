@@ -121,3 +121,40 @@ def test_boxes_of_different_things_do_not_match_and_other_family_guesses_need_mo
     guesses = {o.label: dict(o.guesses) for o in found}
     assert guesses == {"person": {}, "horse": {"cow": 0.16}}  # a cow is a guess for a horse from 0.15; a cat or a dog
     # (for a person) only from 0.3
+
+
+def test_an_object_below_its_threshold_but_above_the_faint_floor_is_faint_not_found():
+    from tools.lite.fusion import DetectorOptions, fuse
+
+    options = DetectorOptions(centernet_min_score=0.25, nanodet_min_score=0.5, faint_min_score=0.15)
+    centernet = settled(((0, 0, 50, 50), {"dog": 0.6}), ((2, 0, 52, 50), {"dog": 0.2}),  # the same dog again
+                        ((100, 0, 150, 50), {"cat": 0.2}), ((200, 0, 250, 50), {"bird": 0.12}))
+    nanodet = settled(((0, 100, 50, 150), {"horse": 0.3}))  # NanoDet alone has no faint band
+    found = fuse(centernet, nanodet, (300, 200), options)
+    assert found.labels == ("dog",) and len(found) == 1
+    assert [o.label for o in found.faint] == ["cat"]
+    assert fuse(centernet, nanodet, (300, 200), DetectorOptions(faint_min_score=1.0)).faint == ()
+
+
+@needs_pack
+def test_a_dog_seen_faintly_is_there_for_an_existence_question_but_not_counted():
+    """dog_show.jpg: CenterNet scores the big dark curly dog only ~0.2, below its counting threshold (0.25).
+    COUNT alone does not count it; a program that only tests the count for zero says there is one, and
+    the faint band does not invent the animals that are not there."""
+    from programs.interpreter import Interpreter
+    from tools.registry import default_registry
+
+    image, interpreter = photo("dog_show.jpg"), Interpreter(default_registry(plugins=False))
+
+    def run(name, test=""):
+        steps = f"BOX0=LOC(image=IMAGE,object='{name}')\nANSWER0=COUNT(box=BOX0)\n"
+        if test:
+            steps += f"ANSWER1=EVAL(expr=\"'yes' if {{ANSWER0}} {test} else 'no'\")\n"
+        return interpreter.run(steps + f"FINAL_RESULT=RESULT(var={'ANSWER1' if test else 'ANSWER0'})\n",
+                               {"IMAGE": image})
+
+    counted = run("dog")
+    assert counted.result == 0 and [o.label for o in counted.record("BOX0").value.faint] == ["dog"]
+    assert run("dog", "> 0").result == "yes" and run("dog", "== 0").result == "no"
+    assert run("dog", ">= 1").result == "yes" and run("dog", "> 1").result == "no"  # "more than one": counting
+    assert [run(name, "> 0").result for name in ("cat", "horse", "sheep")] == ["no", "no", "no"]

@@ -4,6 +4,8 @@ region words itself; this backend only finds boxes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from programs.errors import ToolError
 from tools.lite.backends.base import LiteBackend, each
 from tools.vocabulary import coco_class, known_to_lite, labelled_as, means_all, means_face
@@ -24,6 +26,11 @@ def unsupported(name: str) -> ToolError:
                      f"(person, car, dog, cup, ...) and faces; {GPU_HINT}")
 
 
+def named(objects, wanted: str) -> tuple:
+    """The objects labelled (or guessed) as the COCO class ``wanted``, relabelled with it."""
+    return tuple(o for o in (labelled_as(o, wanted) for o in objects) if o is not None)
+
+
 class LiteLocator(LiteBackend):
     def run_batch(self, calls):
         wanted = [c for c in calls if known_to_lite(c["object"])]
@@ -41,6 +48,6 @@ class LiteLocator(LiteBackend):
             found, wanted = objects[id(image)], coco_class(name)
             if means_all(name):
                 return found
-            return found.with_items(o for o in (labelled_as(o, wanted) for o in found) if o is not None)
+            return replace(found.with_items(named(found, wanted)), faint=named(found.faint, wanted))
 
         return each(calls, locate)
