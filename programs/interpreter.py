@@ -37,6 +37,7 @@ class _Job:
     records: dict[int, StepRecord] = field(default_factory=dict)
     submitted: set[int] = field(default_factory=set)
     started: float = 0.0
+    zero_tested: set[int] = field(default_factory=set)  # steps whose output is taken as only tested for zero
 
     def ready_steps(self) -> list[int]:
         return [i for i, reads in enumerate(self.checked.reads)
@@ -103,14 +104,18 @@ class Interpreter:
         """Run one program over named inputs (``{"IMAGE": Image}``); returns result and trace."""
         return self.run_many([(program, inputs)])[0]
 
-    def run_step(self, step: Step, values: Mapping[str, Any]) -> StepRecord:
-        """Run one step on known values (the SayCan loop builds its program a step at a time)."""
+    def run_step(self, step: Step, values: Mapping[str, Any], zero_tested: bool = False) -> StepRecord:
+        """Run one step on known values (the SayCan loop builds its program a step at a time);
+        ``zero_tested``: what reads its output only tests it for zero (see ``Tool.existence_input``)."""
         program = Program((step, Step(f"{step.output}_RESULT", "RESULT", (Arg("var", Ref(step.output)),))))
-        return self.run(program, values).records[0]
+        job = _Job(self.prepare(program, values), dict(values), zero_tested={0} if zero_tested else set())
+        return self._run_jobs([job])[0].records[0]
 
     def run_many(self, jobs: Sequence[tuple[Program | CheckedProgram | str, Mapping[str, Any]]]) -> list[Execution]:
         """Run several programs together; calls of one tool that are ready at once run as one batch."""
-        prepared = [_Job(self.prepare(p, inputs), dict(inputs)) for p, inputs in jobs]
+        return self._run_jobs([_Job(self.prepare(p, inputs), dict(inputs)) for p, inputs in jobs])
+
+    def _run_jobs(self, prepared: list[_Job]) -> list[Execution]:
         for job in prepared:
             job.values.update(job.inputs)
         start = time.perf_counter()
@@ -187,7 +192,7 @@ class Interpreter:
         if tool_class.reads_variables:
             kwargs["variables"] = {name: job.values[name] for name in job.checked.reads[index]}
         existence = getattr(tool_class, "existence_input", "")
-        if existence and self._only_zero_tested(job.checked, index):
+        if existence and (index in job.zero_tested or self._only_zero_tested(job.checked, index)):
             kwargs[existence] = True
         return kwargs
 

@@ -195,3 +195,15 @@ def test_a_count_only_tested_for_zero_also_counts_faint_objects(small_image, tes
 def test_a_count_that_is_the_result_never_counts_faint_objects(small_image):
     program = "BOX0=LOC(image=IMAGE,object='glasses')\nANSWER0=COUNT(box=BOX0)\nFINAL_RESULT=RESULT(var=ANSWER0)\n"
     assert Interpreter(registry_with(FaintLoc)).run(program, {"IMAGE": small_image}).result == 0
+
+
+def test_one_step_run_alone_counts_faint_objects_when_told_its_count_is_only_tested_for_zero(small_image):
+    from programs.parser import parse_program
+
+    interpreter = Interpreter(registry_with(FaintLoc))
+    found = interpreter.run_step(parse_program("BOX0=LOC(image=IMAGE,object='glasses')").steps[0],
+                                 {"IMAGE": small_image}).value
+    count = parse_program("ANSWER0=COUNT(box=BOX0)").steps[0]
+    values = {"IMAGE": small_image, "BOX0": found}
+    assert interpreter.run_step(count, values).value == 0
+    assert interpreter.run_step(count, values, zero_tested=True).value == 1
