@@ -14,13 +14,22 @@ pruned and why, are kept for the trace and the report.
 The candidate pool comes from the question's typed knowledge first (``agent.saycan_skills``): the next
 steps of the library sketches filled from the question that are still consistent with the steps so
 far, each with a skill prior from the sketch's rank, then the generic tool instantiations
-(``agent.candidates``) at a small prior. What SayCan maximises is ``prior x LLM x affordance``. A step
-with one candidate left after pruning needs no LLM pass.
+(``agent.candidates``) at a small prior. What SayCan maximises is ``prior x LLM x affordance``.
+
+A step needs no LLM pass when the pass cannot change the winner: one candidate left after pruning, or one
+whose prior x affordance is more than ``LLM_RATIO_CAP`` times every other's. The LLM factor is a
+length-normalised softmax whose weights are floored at ``1 / LLM_RATIO_CAP`` of the best's, so two
+candidates' LLM factors differ by at most that ratio: a 135M model's likelihood ratios beyond it say
+more about the wording of a step (a long EVAL, a quoted question) than about whether it is the right
+step, and they must not outvote the question's typed reading (the filled sketches). A skipped pass is in
+the trace: the step's ``llm_pass`` says why, its candidates have ``llm_logprob=None`` and an LLM factor
+of 1. If the forced winner fails when run, the rest are scored before the next is tried.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 import math
 import re
 from typing import Any, Callable, Mapping
@@ -35,13 +44,14 @@ from programs.trace import Execution, StepRecord
 from programs.values import ValueType, type_of
 
 CHARS_PER_TOKEN = 4.0
+LLM_RATIO_CAP = 20.0    # the most one candidate's LLM factor can outweigh another's (see the module docstring)
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
 class ScoredCandidate:
     text: str
-    llm_logprob: float      # total log-likelihood of the step's text
+    llm_logprob: float | None  # total log-likelihood of the step's text; None: no LLM pass at this step
     llm: float              # probability among this step's candidates (length-normalised softmax)
     affordance: float       # 0..1 from the tool and its backend
     combined: float         # prior x llm x affordance: what SayCan maximises
@@ -54,6 +64,32 @@ class SayCanStep:
     candidates: tuple[ScoredCandidate, ...]
     record: StepRecord
     pruned: tuple[tuple[str, str], ...] = ()   # (candidate text, why it was not scored)
+    llm_pass: str = ""    # why this step's LLM pass was skipped; "" when the candidates were scored
+
+    def summary(self) -> dict:
+        """The choice as JSON-ready data: the chosen step, why the LLM pass was skipped (or ""), each
+        candidate's scores (best product first; ``llm_logprob`` None when not scored) and what was pruned."""
+        ranked = sorted(self.candidates, key=lambda c: -c.combined)
+        return {"chosen": self.chosen, "llm_pass": self.llm_pass or "scored",
+                "candidates": [{"text": c.text, "prior": round(c.prior, 4), "llm": round(c.llm, 4),
+                                "llm_logprob": None if c.llm_logprob is None else round(c.llm_logprob, 3),
+                                "affordance": round(c.affordance, 3), "combined": round(c.combined, 5)}
+                               for c in ranked],
+                "pruned": [{"text": text, "why": why} for text, why in self.pruned]}
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What ``SayCanPlanner._decide`` did at one step: ``kind`` ran | result | rejected | none."""
+
+    kind: str
+    text: str
+    scored: tuple[ScoredCandidate, ...]
+    calls: int
+    llm_pass: str
+    record: StepRecord | None = None
+    output: str = ""
+    result: str = ""      # the variable a RESULT names
 
 
 @dataclass(frozen=True)
@@ -88,7 +124,6 @@ class SayCanPlanner:
         calls = skills.llm_calls
         failed: list[StepRecord] = []
         usage_before = self.llm.usage.prompt_tokens
-        result = None
         for number in range(self.max_steps):
             generic = candidates(self.registry, values, query, done_texts)[: self.max_candidates]
             options, priors, set_aside = skills.pool(generic, lines, values)
@@ -99,37 +134,57 @@ class SayCanPlanner:
             if not options:
                 break
             priors = [prior_of[id(step)] for step in options]
-            if len(options) > 1:
-                scored = self._score(prompts.saycan_prompt(examples, query, lines), options, affordances, priors)
-                calls += 1
-            else:  # one candidate left: nothing to choose, no LLM pass
-                text = render_step(options[0])
-                scored = [ScoredCandidate(text, 0.0, 1.0, affordances[0], priors[0] * affordances[0], priors[0])]
-            for index in sorted(range(len(options)), key=lambda i: -scored[i].combined):
-                step = options[index]
-                if step.module == "RESULT":  # done wins: stop here
-                    result = values[step.args[0].value.name]
-                    steps.append(SayCanStep(scored[index].text, tuple(scored), records[-1] if records else None,
-                                            pruned))
-                    return self._finish(steps, records, failed, lines + [scored[index].text], result, inputs,
-                                        calls, usage_before)
-                if scored[index].combined <= 0:
-                    break
-                if not self._approved(step, lines + [scored[index].text]):
-                    return self._finish(steps, records, failed, lines, None, inputs, calls, usage_before,
-                                        rejected=True)
-                record = self.interpreter.run_step(step, values)
-                done_texts.add(scored[index].text.split("=", 1)[1])
-                if record.ok:
-                    values[step.output] = record.value
-                    lines.append(scored[index].text)
-                    records.append(record)
-                    steps.append(SayCanStep(scored[index].text, tuple(scored), record, pruned))
-                    break
-                failed.append(record)  # a failed try is kept apart; the next best is tried
-            else:
+            prompt = prompts.saycan_prompt(examples, query, lines)
+            outcome = self._decide(prompt, options, affordances, priors, values, lines, done_texts, failed)
+            calls += outcome.calls
+            step = SayCanStep(outcome.text, outcome.scored, outcome.record or (records[-1] if records else None),
+                              pruned, outcome.llm_pass)
+            if outcome.kind == "result":  # done wins: stop here
+                steps.append(step)
+                return self._finish(steps, records, failed, lines + [outcome.text], values[outcome.result],
+                                    inputs, calls, usage_before)
+            if outcome.kind == "rejected":
+                return self._finish(steps, records, failed, lines, None, inputs, calls, usage_before,
+                                    rejected=True)
+            if outcome.kind != "ran":
                 break
-        return self._finish(steps, records, failed, lines, result, inputs, calls, usage_before)
+            values[outcome.output] = outcome.record.value
+            lines.append(outcome.text)
+            records.append(outcome.record)
+            steps.append(step)
+        return self._finish(steps, records, failed, lines, None, inputs, calls, usage_before)
+
+    def _decide(self, prompt: str, options, affordances, priors, values, lines, done_texts, failed) -> _Outcome:
+        """Rank the options (``_rank``) and run the best; a failed try is kept in ``failed`` and the next best
+        is tried, after an LLM pass over the rest when the pass was skipped (the order below the forced
+        winner was never scored). A RESULT ends the run; a refused edit stops it."""
+        scored, skipped = self._rank(prompt, options, affordances, priors)
+        calls, tried = int(not skipped), set()
+        while True:
+            order = [i for i in sorted(range(len(options)), key=lambda i: -scored[i].combined) if i not in tried]
+            for index in order:
+                step, text = options[index], scored[index].text
+                outcome = partial(_Outcome, text=text, scored=tuple(scored), calls=calls, llm_pass=skipped)
+                if step.module == "RESULT":
+                    return outcome("result", result=step.args[0].value.name)
+                if scored[index].combined <= 0:
+                    return outcome("none")
+                if not self._approved(step, lines + [text]):
+                    return outcome("rejected")
+                record = self.interpreter.run_step(step, values)
+                done_texts.add(text.split("=", 1)[1])
+                if record.ok:
+                    return outcome("ran", record=record, output=step.output)
+                failed.append(record)  # a failed try is kept apart; the next best is tried
+                tried.add(index)
+                if skipped and len(order) > 2:  # the order below the forced winner was never scored
+                    scored, skipped = self._score(prompt, options, affordances, priors), ""
+                    calls += 1
+                    break
+                if skipped and len(order) == 2:
+                    skipped = f"{text} failed; one candidate left: nothing to choose"
+            else:
+                return _Outcome("none", "", tuple(scored), calls, skipped)
 
     def _ranker(self):
         """The ranking planner whose filled sketches propose skills (built here when none was given)."""
@@ -139,15 +194,32 @@ class SayCanPlanner:
             self.ranker = RankPlanner(self.llm, self.registry, self.retriever)
         return self.ranker
 
+    def _rank(self, prompt: str, options, affordances: list[float], priors: list[float]):
+        """``(scored candidates, why the LLM pass was skipped or "")``. The pass is skipped when its result
+        cannot change the winner: one candidate, or one whose prior x affordance is more than
+        ``LLM_RATIO_CAP`` times every other's (the LLM factor of two candidates differs by at most that
+        ratio). Skipped candidates carry ``llm_logprob=None`` and an LLM factor of 1."""
+        if len(options) == 1:
+            why = "one candidate left: nothing to choose"
+        else:
+            base = sorted((p * a for p, a in zip(priors, affordances)), reverse=True)
+            why = (f"prior x affordance decides: the best is {base[0] / base[1]:.0f}x the next, more than any "
+                   f"LLM ratio ({LLM_RATIO_CAP:.0f}x) can change" if base[0] > LLM_RATIO_CAP * base[1] else "")
+        if not why:
+            return self._score(prompt, options, affordances, priors), ""
+        return [ScoredCandidate(render_step(step), None, 1.0, affordance, prior * affordance, prior)
+                for step, affordance, prior in zip(options, affordances, priors)], why
+
     def _score(self, prompt: str, options, affordances: list[float], priors: list[float]) -> list[ScoredCandidate]:
         """Every option's LLM log-likelihood (one forward on the cached prompt), its probability among
-        the options (length-normalised softmax), and the product with its skill prior and affordance."""
+        the options (length-normalised softmax, each weight at least ``1 / LLM_RATIO_CAP`` of the best's),
+        and the product with its skill prior and affordance."""
         texts = [render_step(step) for step in options]
         scorer = getattr(self.llm, "score_tree", None) or self.llm.score
         logprobs = scorer(prompt, [text + "\n" for text in texts])
         normalised = [lp / max(1.0, len(t) / CHARS_PER_TOKEN) for lp, t in zip(logprobs, texts)]
-        top = max(normalised)
-        weights = [math.exp(n - top) for n in normalised]
+        top, floor = max(normalised), -math.log(LLM_RATIO_CAP)
+        weights = [math.exp(max(n - top, floor)) for n in normalised]
         total = sum(weights)
         return [ScoredCandidate(text, lp, w / total, affordance, prior * (w / total) * affordance, prior)
                 for text, lp, w, affordance, prior in zip(texts, logprobs, weights, affordances, priors)]
