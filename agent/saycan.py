@@ -80,7 +80,7 @@ class SayCanStep:
 
 @dataclass(frozen=True)
 class _Outcome:
-    """What ``SayCanPlanner._decide`` did at one step: ``kind`` ran | result | rejected | none."""
+    """What ``SayCanPlanner._decide`` did at one step: ``kind`` ran | result | rejected | replan | none."""
 
     kind: str
     text: str
@@ -129,14 +129,17 @@ class SayCanPlanner:
             options, priors, set_aside = skills.pool(generic, lines, values)
             prior_of = {id(step): prior for step, prior in zip(options, priors)}
             options, affordances, pruned = prune(options, self.registry, values, lines, inputs,
-                                                 last=number == self.max_steps - 1, question=is_question(query))
+                                                 last=number == self.max_steps - 1, question=is_question(query),
+                                                 released=skills.released_outputs())
             pruned += set_aside
             if not options:
                 break
             priors = [prior_of[id(step)] for step in options]
             prompt = prompts.saycan_prompt(examples, query, lines)
-            outcome = self._decide(prompt, options, affordances, priors, values, lines, done_texts, failed)
+            outcome = self._decide(prompt, options, affordances, priors, values, lines, done_texts, failed, skills)
             calls += outcome.calls
+            if outcome.kind == "replan":  # a filled program's step failed: make the pool again
+                continue
             step = SayCanStep(outcome.text, outcome.scored, outcome.record or (records[-1] if records else None),
                               pruned, outcome.llm_pass)
             if outcome.kind == "result":  # done wins: stop here
@@ -154,10 +157,13 @@ class SayCanPlanner:
             steps.append(step)
         return self._finish(steps, records, failed, lines, None, inputs, calls, usage_before)
 
-    def _decide(self, prompt: str, options, affordances, priors, values, lines, done_texts, failed) -> _Outcome:
-        """Rank the options (``_rank``) and run the best; a failed try is kept in ``failed`` and the next best
-        is tried, after an LLM pass over the rest when the pass was skipped (the order below the forced
-        winner was never scored). A RESULT ends the run; a refused edit stops it."""
+    def _decide(self, prompt: str, options, affordances, priors, values, lines, done_texts, failed,
+                skills=None) -> _Outcome:
+        """Rank the options (``_rank``) and run the best; a failed try is kept in ``failed``. When it was a
+        filled program's step (``skills.fail``), the pool is made again ("replan": other filled programs
+        may go on from here); else the next best is tried, after an LLM pass over the rest when the pass
+        was skipped (the order below the forced winner was never scored). A RESULT ends the run; a refused
+        edit stops it."""
         scored, skipped = self._rank(prompt, options, affordances, priors)
         calls, tried = int(not skipped), set()
         while True:
@@ -177,6 +183,8 @@ class SayCanPlanner:
                     return outcome("ran", record=record, output=step.output)
                 failed.append(record)  # a failed try is kept apart; the next best is tried
                 tried.add(index)
+                if skills is not None and skills.fail(step, lines, values):
+                    return outcome("replan")
                 if skipped and len(order) > 2:  # the order below the forced winner was never scored
                     scored, skipped = self._score(prompt, options, affordances, priors), ""
                     calls += 1
@@ -252,18 +260,18 @@ def is_question(query: str) -> bool:
 
 
 def prune(options, registry, values: Mapping[str, Any], lines: list[str], inputs: Mapping[str, Any],
-          last: bool = False, question: bool = False):
+          last: bool = False, question: bool = False, released: set[str] = frozenset()):
     """The options worth scoring, their affordances, and the rest as ``(text, why)``: affordance 0,
     rejected by the checker after ``lines``, a RESULT of objects, a finishing step (EVAL, RESULT)
     while objects found earlier are still unused (counted, cropped, tagged...: a detection nobody
-    uses is a missing step), an EVAL that uses fewer of the unused counts than another EVAL does
-    (a count nobody uses is a lost one), or an image edit when the query is a ``question``; on the
-    ``last`` step RESULT is always allowed."""
+    uses is a missing step; not the ``released`` ones, made by a dead end), an EVAL that uses fewer of
+    the unused counts than another EVAL does (a count nobody uses is a lost one), or an image edit when
+    the query is a ``question``; on the ``last`` step RESULT is always allowed."""
     from programs.parser import parse_program
 
     so_far = tuple(parse_program("\n".join(lines)).steps) if lines else ()
     used = {r.name for line in so_far for r in line.refs()}
-    unused = [n for n, v in values.items() if n not in used and type_of(v) is ValueType.OBJECTS]
+    unused = [n for n, v in values.items() if n not in used | released and type_of(v) is ValueType.OBJECTS]
     scalars = {n for n, v in values.items() if n not in used and type_of(v) is ValueType.NUMBER}
     cover = {id(s): len(scalars & set(_PLACEHOLDER.findall(str(s.arg("expr"))))) for s in options
              if s.module == "EVAL"}
