@@ -23,15 +23,19 @@ candidates' LLM factors differ by at most that ratio: a 135M model's likelihood 
 more about the wording of a step (a long EVAL, a quoted question) than about whether it is the right
 step, and they must not outvote the question's typed reading (the filled sketches). A skipped pass is in
 the trace: the step's ``llm_pass`` says why, its candidates have ``llm_logprob=None`` and an LLM factor
-of 1. If the forced winner fails when run, the rest are scored before the next is tried.
+of 1. If the forced winner fails when run, the rest are scored before the next is tried; if it was a
+filled program's step, the pool is made again from the filled programs that can go on without it
+(``SketchSkills.fail``: after "no clock found; nothing to crop", reading the whole photo).
 """
 
 from __future__ import annotations
 
+import contextvars
 from dataclasses import dataclass
 from functools import partial
 import math
 import re
+import threading
 from typing import Any, Callable, Mapping
 
 from agent import prompts
@@ -46,6 +50,7 @@ from programs.values import ValueType, type_of
 CHARS_PER_TOKEN = 4.0
 LLM_RATIO_CAP = 20.0    # the most one candidate's LLM factor can outweigh another's (see the module docstring)
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_NOT_WARMED = ("RESULT", "LIST")  # LIST asks the LLM, with no per-image cache: warming it would do it twice
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,7 @@ class SayCanPlanner:
 
         examples = self.retriever.top(query, k=self.examples_k)
         skills = SketchSkills.for_query(self._ranker(), parse_program, query, "RIGHT" in inputs)
+        warm = self._warm(skills, inputs)
         values: dict[str, Any] = dict(inputs)
         done_texts: set[str] = set()
         lines: list[str] = []
@@ -136,7 +142,8 @@ class SayCanPlanner:
                 break
             priors = [prior_of[id(step)] for step in options]
             prompt = prompts.saycan_prompt(examples, query, lines)
-            outcome = self._decide(prompt, options, affordances, priors, values, lines, done_texts, failed, skills)
+            outcome = self._decide(prompt, options, affordances, priors, values, lines, done_texts, failed, skills,
+                                   warm)
             calls += outcome.calls
             if outcome.kind == "replan":  # a filled program's step failed: make the pool again
                 continue
@@ -158,7 +165,7 @@ class SayCanPlanner:
         return self._finish(steps, records, failed, lines, None, inputs, calls, usage_before)
 
     def _decide(self, prompt: str, options, affordances, priors, values, lines, done_texts, failed,
-                skills=None) -> _Outcome:
+                skills=None, warm=None) -> _Outcome:
         """Rank the options (``_rank``) and run the best; a failed try is kept in ``failed``. When it was a
         filled program's step (``skills.fail``), the pool is made again ("replan": other filled programs
         may go on from here); else the next best is tried, after an LLM pass over the rest when the pass
@@ -177,6 +184,8 @@ class SayCanPlanner:
                     return outcome("none")
                 if not self._approved(step, lines + [text]):
                     return outcome("rejected")
+                if warm is not None:
+                    warm.join()  # never two runs of one model on the photo at once
                 record = self.interpreter.run_step(step, values)
                 done_texts.add(text.split("=", 1)[1])
                 if record.ok:
@@ -193,6 +202,21 @@ class SayCanPlanner:
                     skipped = f"{text} failed; one candidate left: nothing to choose"
             else:
                 return _Outcome("none", "", tuple(scored), calls, skipped)
+
+    def _warm(self, skills, inputs: Mapping[str, Any]):
+        """The best filled program's first step, run in a background thread when it reads only the inputs and
+        writes no image (LOC, OCR, FACEDET on IMAGE): its models load and its per-image results are cached
+        on the other core while the LLM scores the first step, so that step, when chosen, runs from the
+        cache. Nothing of it is used but that cache (the step runs again, and is traced, when chosen).
+        The thread, or None."""
+        first = skills.sources[0].steps[0] if skills.sources else None
+        if first is None or first.module in _NOT_WARMED or self.registry.tool_class(first.module).writes_image \
+                or not {ref.name for ref in first.refs()} <= set(inputs):
+            return None
+        thread = threading.Thread(target=contextvars.copy_context().run, name="loupe-saycan-warm", daemon=True,
+                                  args=(self.interpreter.run_step, first, dict(inputs)))
+        thread.start()
+        return thread
 
     def _ranker(self):
         """The ranking planner whose filled sketches propose skills (built here when none was given)."""

@@ -117,3 +117,33 @@ def test_a_forced_winner_runs_without_an_llm_pass(registry):
     outcome, failed, llm = _decide(registry, set())
     assert outcome.kind == "ran" and outcome.text == "BOX0=LOC(image=IMAGE,object='kite')" and not failed
     assert llm.usage.calls == 0 and "prior x affordance decides" in outcome.llm_pass
+
+
+def test_the_best_filled_programs_first_step_is_warmed_once_and_never_run_twice_at_once(photo, tmp_path):
+    from agent.api import Agent
+    from tests.support.fakes import SlowLoc
+    from tools.registry import default_registry
+
+    events: list[tuple[str, str]] = []
+
+    class RecordingLoc(SlowLoc):
+        delay = 0.05
+        count_for = {"kite": 1}
+
+        def execute(self, image, object):
+            events.append(("start", object))
+            try:
+                return super().execute(image, object)
+            finally:
+                events.append(("end", object))
+
+    registry = default_registry(plugins=False)
+    registry.register(RecordingLoc)
+    llm = FakeLLM(scorer=lambda prompt, continuation: -1.0)
+    answer = Agent(llm=llm, registry=registry, cache_path=tmp_path / "c.sqlite", use_cache=False,
+                   mode="saycan").ask(photo, QUESTION)
+    assert answer.ok and answer.text == "no", answer.errors
+    kite = [kind for kind, name in events if name == "kite"]
+    # warmed in the background, then run (and traced) once chosen, after the warm run ended
+    assert kite == ["start", "end", "start", "end"]
+    assert sum(r.module == "LOC" and "kite" in str(r.inputs) for r in answer.execution.records) == 1
