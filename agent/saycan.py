@@ -122,6 +122,14 @@ class SayCanPlanner:
         examples = self.retriever.top(query, k=self.examples_k)
         skills = SketchSkills.for_query(self._ranker(), parse_program, query, "RIGHT" in inputs)
         warm = self._warm(skills, inputs)
+        try:
+            return self._steps(query, inputs, examples, skills, warm)
+        finally:
+            if warm is not None:
+                warm.join()  # a run never leaves its warm-up behind
+
+    def _steps(self, query: str, inputs: Mapping[str, Any], examples, skills, warm) -> SayCanRun:
+        """The step loop of ``run``."""
         values: dict[str, Any] = dict(inputs)
         done_texts: set[str] = set()
         lines: list[str] = []
