@@ -67,6 +67,7 @@ def _report(answer, query, mode, html_path, out_path, as_json, planner_kind: str
             "llm_calls": answer.llm_calls, "prompt_tokens": answer.prompt_tokens, "from_cache": answer.from_cache,
             "planner": planner_kind if mode == "program" else mode,
             "candidates": list(answer.ranking),
+            "saycan": [step.summary() for step in answer.saycan.steps] if answer.saycan is not None else [],
             "errors": list(answer.errors),
             "steps": list(answer.steps)}, indent=2))
     elif answer.ok:

@@ -43,15 +43,22 @@ def _saycan_html(number: int, step) -> str:
     bold = ' style="font-weight:600"'
     rows = "".join(
         f"<tr{bold if c.text == step.chosen else ''}><td><code>{escape(c.text)}</code></td>"
-        f"<td>{getattr(c, 'prior', 1.0):.2f}</td><td>{c.llm:.4f}</td><td>{c.affordance:.2f}</td>"
+        f"<td>{getattr(c, 'prior', 1.0):.2f}</td><td>{_llm_cell(c)}</td><td>{c.affordance:.2f}</td>"
         f"<td>{c.combined:.4f}</td></tr>" for c in ranked)
     pruned = getattr(step, "pruned", ())
     skipped = "".join(f"<li><code>{escape(text)}</code>: {escape(why)}</li>" for text, why in pruned)
     skipped = (f"<details><summary>{len(pruned)} candidate(s) not scored (cannot succeed here)</summary>"
                f"<ul>{skipped}</ul></details>") if pruned else ""
+    why = getattr(step, "llm_pass", "")
+    note = f"<p>LLM pass skipped: {escape(why)}</p>" if why else ""
     return (f'<section class="step"><div><span class="line">step {number}</span><span class="call">'
-            f"{escape(step.chosen)}</span></div><table><tr><th>candidate</th><th>skill prior</th><th>LLM</th>"
+            f"{escape(step.chosen)}</span></div>{note}<table><tr><th>candidate</th><th>skill prior</th><th>LLM</th>"
             f"<th>affordance</th><th>prior x LLM x affordance</th></tr>{rows}</table>{skipped}</section>")
+
+
+def _llm_cell(candidate) -> str:
+    """A candidate's LLM factor, or "not run" when its step's LLM pass was skipped."""
+    return "not run" if getattr(candidate, "llm_logprob", 0.0) is None else f"{candidate.llm:.4f}"
 
 
 def _ranking_html(ranking) -> str:

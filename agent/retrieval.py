@@ -4,10 +4,11 @@ Similarity is TF-IDF cosine over two views of each instruction, mixed with fixed
 and bigrams ("how many", "left of") and character 3-5-grams inside words (so "pixelate" is near
 "pixelated" and "colour" near "color"). The ranking then favours variety with maximal marginal
 relevance (MMR) and at most ``max_per_kind`` examples of one kind, so the prompt shows different
-constructs rather than six near-copies. Needs scikit-learn (``pip install scikit-learn``).
+constructs rather than six near-copies. The TF-IDF weighting is scikit-learn's, computed in numpy
+(``agent.retrieval_tfidf``: importing scikit-learn cost a cold ``loupe ask`` 1.5-3 s).
 
-The index is built once, on the first query (~15 ms, plus ~0.9 s to import scikit-learn); after that a
-query costs about 0.2 ms (its own TF-IDF weighting and a sparse product against ~100 rows).
+The index is built once, on the first query (tens of ms); after that a query costs well under a
+millisecond (its own TF-IDF weighting and a product against ~100 rows).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from programs.errors import ToolUnavailable
 from programs.examples_library import Example
 
 WORD_WEIGHT = 0.6            # share of the word view in the similarity; the character view has the rest
@@ -89,51 +89,16 @@ class ExampleRetriever:
             return self._index
 
 
-class _View:
-    """One TF-IDF view: fitted by scikit-learn once; a query is weighted here the same way (sublinear tf
-    times idf, L2-normalised), which skips scikit-learn's per-call validation (about 1 ms a query)."""
-
-    def __init__(self, vectorizer, documents: list[str]):
-        import numpy as np
-
-        self.vectorizer = vectorizer
-        self.matrix = vectorizer.fit_transform(documents).tocsc()  # rows L2-normalised: dot = cosine
-        self.analyze = vectorizer.build_analyzer()
-        self.vocabulary = vectorizer.vocabulary_
-        self.idf = vectorizer.idf_
-        self._zeros = np.zeros(len(documents))
-
-    def similarities(self, query: str):
-        """Cosine similarity of ``query`` to every document (a float array, one per document)."""
-        import numpy as np
-
-        counts: dict[int, int] = {}
-        for term in self.analyze(query):
-            column = self.vocabulary.get(term)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        if not counts:
-            return self._zeros
-        columns = np.fromiter(counts, dtype=np.int64)
-        weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=float))) * self.idf[columns]
-        weights /= np.linalg.norm(weights)
-        return self.matrix[:, columns] @ weights
-
-
 def _build_index(documents: list[str], kinds: list[str]):
     """(word view, character view, example-to-example similarity matrix, kind number of each example)."""
-    try:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-    except ImportError:
-        raise ToolUnavailable("example retrieval needs scikit-learn: pip install scikit-learn") from None
-    words = _View(TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b",
-                                  sublinear_tf=True), documents)
-    chars = _View(TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True), documents)
-    between = (WORD_WEIGHT * (words.matrix @ words.matrix.T) + (1 - WORD_WEIGHT) * (chars.matrix @ chars.matrix.T))
     import numpy as np
 
+    from agent.retrieval_tfidf import TfidfView, char_wb_ngrams, word_ngrams
+
+    words, chars = TfidfView(word_ngrams, documents), TfidfView(char_wb_ngrams, documents)
+    between = WORD_WEIGHT * (words.matrix @ words.matrix.T) + (1 - WORD_WEIGHT) * (chars.matrix @ chars.matrix.T)
     kind_numbers = {kind: n for n, kind in enumerate(dict.fromkeys(kinds))}
-    return words, chars, between.toarray(), np.array([kind_numbers[k] for k in kinds])
+    return words, chars, between, np.array([kind_numbers[k] for k in kinds])
 
 
 def _document(example: Example) -> str:

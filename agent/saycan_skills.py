@@ -9,6 +9,11 @@ proposed step a skill prior: the summed weight ``exp(total - best total)`` of th
 Generic candidates (every tool bound to the current values) stay in the pool with ``GENERIC_PRIOR`` of
 the best proposal's weight, so the LLM and the affordances can still choose a step no sketch foresaw.
 SayCan then maximises ``skill prior x LLM probability x affordance`` at each step, as before.
+
+When a proposed step fails when run (``fail``: "no clock found; nothing to crop"), the filled programs
+whose step it was are dropped and the steps so far that made its inputs are *released*: they no longer
+bind consistency, so a filled program without them (reading the whole photo) can be followed from there,
+as program mode's replan would; their detections need not be used before finishing.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ class SketchSkills:
 
     def __init__(self, sources: list[SkillSource], llm_calls: int = 0):
         self.sources, self.llm_calls = sources, llm_calls
+        self.dead: set[int] = set()        # sources whose next step failed when run
+        self.released: set[str] = set()    # steps so far that began a dead end: no longer binding
 
     @classmethod
     def for_query(cls, ranker, parse, query: str, two_images: bool, lm: bool = True) -> SketchSkills:
@@ -68,19 +75,45 @@ class SketchSkills:
     def propose(self, lines: list[str], values: Mapping[str, object]) -> dict[str, tuple[Step, float]]:
         """The next step of every source consistent with ``lines`` (the steps run so far, as text), keyed
         by its call text (the part after '='), with the summed weight of the sources proposing it."""
-        done = set(lines)
         proposals: dict[str, tuple[Step, float]] = {}
-        for source in self.sources:
-            if not done <= set(source.texts):
-                continue
-            step = next((s for s, t in zip(source.steps, source.texts) if t not in done and _ready(s, values)),
-                        None)
-            if step is None:
-                continue
+        for _, source, step in self._next_steps(lines, values):
             call = _call(source.texts[source.steps.index(step)])
             old = proposals.get(call)
             proposals[call] = (old[0] if old else step, (old[1] if old else 0.0) + source.weight)
         return proposals
+
+    def fail(self, step: Step, lines: list[str], values: Mapping[str, object]) -> bool:
+        """``step`` failed when run after ``lines``. The sources whose next step it was are dropped, and the
+        steps so far that made its inputs are released: a filled program that does not use them may be
+        followed from here (after "no clock found; nothing to crop", reading the whole photo). True when
+        a source was dropped (the pool changes: make it again)."""
+        from programs.render import render_call
+
+        call = render_call(step)
+        dropped = {index for index, source, proposed in self._next_steps(lines, values)
+                   if _call(source.texts[source.steps.index(proposed)]) == call}
+        self.dead |= dropped
+        if dropped:
+            inputs = {ref.name for ref in step.refs()}
+            self.released |= {line for line in lines if line.split("=", 1)[0] in inputs}
+        return bool(dropped)
+
+    def released_outputs(self) -> set[str]:
+        """The variables the released steps made (a dead end's detections need not be used)."""
+        return {line.split("=", 1)[0] for line in self.released}
+
+    def _next_steps(self, lines: list[str], values: Mapping[str, object]):
+        """``(index, source, next step)`` of every live source consistent with ``lines``: each step so far,
+        but the released ones, is one of the source's steps; its next step not run yet is ready."""
+        done = set(lines)
+        binding = done - self.released
+        for index, source in enumerate(self.sources):
+            if index in self.dead or not binding <= set(source.texts):
+                continue
+            step = next((s for s, t in zip(source.steps, source.texts) if t not in done and _ready(s, values)),
+                        None)
+            if step is not None:
+                yield index, source, step
 
     def pool(self, generic: list[Step], lines: list[str], values: Mapping[str, object]):
         """The step pool for one SayCan step: ``(steps, priors, set_aside)``. Steps: the proposals (best
@@ -113,7 +146,9 @@ class SketchSkills:
     def modules_left(self, lines: list[str]) -> set[str]:
         """The tools of the steps not yet run of the sources consistent with ``lines``."""
         done = set(lines)
-        return {step.module for source in self.sources if done <= set(source.texts)
+        binding = done - self.released
+        return {step.module for index, source in enumerate(self.sources)
+                if index not in self.dead and binding <= set(source.texts)
                 for step, text in zip(source.steps, source.texts) if text not in done}
 
 

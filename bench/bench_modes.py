@@ -2,7 +2,7 @@
 
     python3 bench/bench_modes.py [--questions ../shared/bench/questions.jsonl] [--images ../shared/data/images]
                                  [--modes program,tasks,saycan] [--every 1] [--out bench-modes-out]
-                                 [--cold-runs 3] [--skip-eval] [--skip-cold]
+                                 [--cold-runs 3] [--skip-eval] [--skip-cold] [--python /tmp/venv/bin/python]
 
 Eval: the visible items the lite tier can answer (``needs`` within coco, face, person_seg, ocr,
 two_images; every ``--every``-th of them), run with ``loupe eval`` (embedded SmolLM2, cold: no program
@@ -10,7 +10,9 @@ cache) once per mode, the modes in parallel processes; accuracy and p50/p95 late
 
 Cold: ``loupe ask PHOTO QUESTION --mode M --no-cache --json`` as a new process per run (process start
 to answer: imports, model loads, planning, tools), on tests/data/photos/dog.jpg (1 dog, 1 bicycle, 1
-truck) for two questions; wall time and the process's CPU time (user + sys), and the answer.
+truck) for one-, two- and three-object questions; wall time and the process's CPU time (user + sys), the
+LLM passes and the answer of each run. ``--python``: the interpreter to run them with (a venv with only
+the README's main install, as a new user has).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LITE_NEEDS = {"coco", "face", "person_seg", "ocr", "two_images"}
 DOG = ROOT / "tests" / "data" / "photos" / "dog.jpg"
-COLD_QUESTIONS = (("How many dogs are there?", "1"), ("Is there a bicycle or a car next to the dog?", "yes"))
+COLD_QUESTIONS = (("How many dogs are there?", "1"), ("How many horses and dogs are there in total?", "1"),
+                  ("Is there a bicycle or a car next to the dog?", "yes"))
 
 
 def lite_items(questions: Path, every: int) -> list[str]:
@@ -56,20 +59,21 @@ def run_evals(args, modes: list[str]) -> dict[str, dict]:
             if (out / mode / "summary.json").is_file()}
 
 
-def cold_ask(mode: str, question: str) -> tuple[float, float, str]:
-    """One `loupe ask` process: (wall s, CPU s, answer)."""
+def cold_ask(mode: str, question: str, python: str = sys.executable) -> tuple[float, float, str, object]:
+    """One `loupe ask` process: (wall s, CPU s, answer, LLM passes)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "agent.cli", "ask", str(DOG), question, "--mode", mode, "--no-cache",
+    done = subprocess.run([python, "-m", "agent.cli", "ask", str(DOG), question, "--mode", mode, "--no-cache",
                            "--json"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     try:
-        answer = json.loads(done.stdout).get("answer") or json.loads(done.stdout).get("status")
+        reply = json.loads(done.stdout)
+        answer, calls = reply.get("answer") or reply.get("status"), reply.get("llm_calls")
     except ValueError:
-        answer = f"exit {done.returncode}"
-    return wall, cpu, str(answer)
+        answer, calls = f"exit {done.returncode}", None
+    return wall, cpu, str(answer), calls
 
 
 def main() -> None:
@@ -82,6 +86,7 @@ def main() -> None:
     parser.add_argument("--cold-runs", type=int, default=3)
     parser.add_argument("--skip-eval", action="store_true")
     parser.add_argument("--skip-cold", action="store_true")
+    parser.add_argument("--python", default=sys.executable, help="the interpreter of the cold runs")
     args = parser.parse_args()
     modes = args.modes.split(",")
     if not args.skip_eval:
@@ -92,14 +97,14 @@ def main() -> None:
             print(f"| {mode} | {s['items']} | {s['accuracy']:.1%} | {s['valid_program_rate']:.1%} | "
                   f"{s['latency_s']['p50']:.1f} | {s['latency_s']['p95']:.1f} | {s['llm_calls']} |")
     if not args.skip_cold:
-        print("\n| mode | question | runs | median wall s | median CPU s | answers (expected) |")
-        print("|---|---|---|---|---|---|")
+        print("\n| mode | question | wall s (runs) | median wall s | CPU s (runs) | LLM passes | answers (expected) |")
+        print("|---|---|---|---|---|---|---|")
         for mode in [m for m in modes if m != "program"] or modes:
             for question, expected in COLD_QUESTIONS:
-                runs = [cold_ask(mode, question) for _ in range(args.cold_runs)]
-                print(f"| {mode} | {question} | {len(runs)} | {statistics.median(r[0] for r in runs):.1f} | "
-                      f"{statistics.median(r[1] for r in runs):.1f} | {', '.join(r[2] for r in runs)} ({expected}) |",
-                      flush=True)
+                runs = [cold_ask(mode, question, args.python) for _ in range(args.cold_runs)]
+                print(f"| {mode} | {question} | {', '.join(f'{r[0]:.1f}' for r in runs)} | "
+                      f"{statistics.median(r[0] for r in runs):.1f} | {', '.join(f'{r[1]:.1f}' for r in runs)} | "
+                      f"{runs[0][3]} | {', '.join(r[2] for r in runs)} ({expected}) |", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,14 @@
-"""Example retrieval: relevant kinds first, varied results (speed: bench/bench_latency.py)."""
+"""Example retrieval: relevant kinds first, varied results (speed: bench/bench_latency.py); its numpy
+TF-IDF equals scikit-learn's TfidfVectorizer."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-pytest.importorskip("sklearn")
-
-from agent.retrieval import ExampleRetriever  # noqa: E402 (after the importorskip)
-from programs.examples_library import Example, load_library  # noqa: E402
+from agent.retrieval import ExampleRetriever, _document
+from agent.retrieval_tfidf import TfidfView, char_wb_ngrams, word_ngrams
+from programs.examples_library import Example, load_library
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +81,31 @@ def test_bad_construction_is_refused():
         ExampleRetriever(load_library(), max_per_kind=0)
 
 
-def test_fast_query_weights_equal_scikit_learns(retriever):
-    retriever.top("warm up")
-    words, chars, _, _ = retriever._built()
-    for view in (words, chars):
-        for query in ("How many cats are on the sofa?", "blur blur all the faces", "zzz"):
-            expected = (view.vectorizer.transform([query]) @ view.matrix.T).toarray()[0]
-            assert np.allclose(view.similarities(query), expected)
+ODD_TEXTS = ["How many cats are on the sofa?", "blur  blur\tall the FACES", "zzz", "", "a I ok x",
+             "Café naïve  coöperate", "what's on the 2nd shelf, left-of the TV?"]
+
+
+def _sklearn(analyzer):
+    sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
+    if analyzer == "word":
+        return sklearn_text.TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b",
+                                            sublinear_tf=True)
+    return sklearn_text.TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+
+
+@pytest.mark.parametrize("analyzer, ours", [("word", word_ngrams), ("char_wb", char_wb_ngrams)])
+def test_the_numpy_tfidf_equals_scikit_learns(analyzer, ours):
+    documents = [_document(e) for e in load_library()] + ODD_TEXTS
+    reference = _sklearn(analyzer)
+    expected = reference.fit_transform(documents).toarray()
+    analyze = reference.build_analyzer()
+    for text in documents:
+        assert ours(text) == analyze(text)
+    view = TfidfView(ours, documents)
+    assert view.vocabulary == reference.vocabulary_
+    assert np.allclose(view.idf, reference.idf_) and np.allclose(view.matrix, expected)
+    for query in ODD_TEXTS + ["count the red kites", "colour pop"]:
+        assert np.allclose(view.similarities(query), (reference.transform([query]) @ expected.T)[0])
 
 
 def test_scores_are_sorted_similarities(retriever):

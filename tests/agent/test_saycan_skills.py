@@ -10,7 +10,7 @@ import pytest
 from agent.candidates import candidates
 from agent.rank_planner import RankPlanner
 from agent.retrieval import ExampleRetriever
-from agent.saycan_skills import GENERIC_PRIOR, SketchSkills
+from agent.saycan_skills import GENERIC_PRIOR, SkillSource, SketchSkills
 from programs.examples_library import load_library
 from programs.parser import parse_program
 from programs.values import Image, Obj, Objects
@@ -86,3 +86,41 @@ def test_saycan_follows_the_filled_sketch_when_the_llm_is_indifferent(registry, 
     best = max(first.candidates, key=lambda c: c.combined)
     assert best.text == first.chosen and best.prior == pytest.approx(1.0)
     assert any(c.prior < 0.1 for c in first.candidates)  # generic candidates are scored too
+
+
+CROP_READ = """BOX0=LOC(image=IMAGE,object='bus')
+IMAGE0=CROP(image=IMAGE,box=BOX0)
+TEXT0=OCR(image=IMAGE0)
+ANSWER0=PICK_TEXT(text=TEXT0,question='q')
+FINAL_RESULT=RESULT(var=ANSWER0)"""
+WHOLE_READ = """TEXT0=OCR(image=IMAGE)
+ANSWER0=PICK_TEXT(text=TEXT0,question='q')
+FINAL_RESULT=RESULT(var=ANSWER0)"""
+
+
+def _source(program: str, weight: float) -> SkillSource:
+    steps = tuple(parse_program(program).steps)
+    return SkillSource(steps, tuple(program.splitlines()), weight, "test")
+
+
+def test_a_failed_step_drops_its_filled_programs_and_releases_the_dead_end():
+    from agent.saycan import prune
+
+    skills = SketchSkills([_source(CROP_READ, 1.0), _source(WHOLE_READ, 0.1)])
+    lines, values = ["BOX0=LOC(image=IMAGE,object='bus')"], {"IMAGE": PHOTO, "BOX0": _boxes(0)}
+    assert list(skills.propose(lines, values)) == ["CROP(image=IMAGE,box=BOX0)"]
+    generic = parse_program("ANSWER0=COUNT(box=BOX0)").steps[0]
+    assert not skills.fail(generic, lines, values) and not skills.dead   # no filled program's step: nothing changes
+    crop = parse_program("IMAGE0=CROP(image=IMAGE,box=BOX0)").steps[0]
+    assert skills.fail(crop, lines, values)    # "no bus found; nothing to crop"
+    assert skills.dead == {0} and skills.released == set(lines) and skills.released_outputs() == {"BOX0"}
+    # the whole-photo reading goes on from here, though the run has a step it does not have
+    assert list(skills.propose(lines, values)) == ["OCR(image=IMAGE)"]
+    assert skills.modules_left(lines) == {"OCR", "PICK_TEXT", "RESULT"}
+    # the dead end's detection need not be used before finishing
+    values = {**values, "TEXT0": "x", "ANSWER0": "x"}
+    done = lines + WHOLE_READ.splitlines()[:2]
+    result = parse_program("FINAL_RESULT=RESULT(var=ANSWER0)").steps[0]
+    registry = default_registry(plugins=False)
+    assert prune([result], registry, values, done, {"IMAGE": PHOTO})[0] == []
+    assert prune([result], registry, values, done, {"IMAGE": PHOTO}, released={"BOX0"})[0] == [result]
