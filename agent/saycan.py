@@ -31,7 +31,7 @@ filled program's step, the pool is made again from the filled programs that can 
 from __future__ import annotations
 
 import contextvars
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 import math
 import re
@@ -151,7 +151,7 @@ class SayCanPlanner:
             priors = [prior_of[id(step)] for step in options]
             prompt = prompts.saycan_prompt(examples, query, lines)
             outcome = self._decide(prompt, options, affordances, priors, values, lines, done_texts, failed, skills,
-                                   warm)
+                                   warm, (records, steps))
             calls += outcome.calls
             if outcome.kind == "replan":  # a filled program's step failed: make the pool again
                 continue
@@ -173,7 +173,7 @@ class SayCanPlanner:
         return self._finish(steps, records, failed, lines, None, inputs, calls, usage_before)
 
     def _decide(self, prompt: str, options, affordances, priors, values, lines, done_texts, failed,
-                skills=None, warm=None) -> _Outcome:
+                skills=None, warm=None, trace=([], [])) -> _Outcome:
         """Rank the options (``_rank``) and run the best; a failed try is kept in ``failed``. When it was a
         filled program's step (``skills.fail``), the pool is made again ("replan": other filled programs
         may go on from here); else the next best is tried, after an LLM pass over the rest when the pass
@@ -194,6 +194,7 @@ class SayCanPlanner:
                     return outcome("rejected")
                 if warm is not None:
                     warm.join()  # never two runs of one model on the photo at once
+                self._recount_zero_tested(step, values, lines, *trace)
                 record = self.interpreter.run_step(step, values)
                 done_texts.add(text.split("=", 1)[1])
                 if record.ok:
@@ -210,6 +211,24 @@ class SayCanPlanner:
                     skipped = f"{text} failed; one candidate left: nothing to choose"
             else:
                 return _Outcome("none", "", tuple(scored), calls, skipped)
+
+    def _recount_zero_tested(self, step, values: dict, lines: list[str], records: list[StepRecord],
+                             steps: list[SayCanStep]) -> None:
+        """Before ``step`` runs: each earlier step whose output ``step`` only tests for zero (an EVAL's
+        ``{N} > 0``) and whose tool then counts differently (``Tool.existence_input``: COUNT's faint objects)
+        runs again as a whole program would have run it; its value and record (in ``records`` and
+        ``steps``) are replaced. Step by step, a COUNT runs before anything reads it."""
+        from programs.parser import parse_program
+
+        tested = self.registry.tool_class(step.module).zero_tested({a.name: a.value for a in step.args})
+        for position, record in enumerate(records):
+            if record.output not in tested or not self.registry.tool_class(record.module).existence_input:
+                continue
+            known = {name: value for name, value in values.items() if name != record.output}
+            again = self.interpreter.run_step(parse_program(lines[position]).steps[0], known, zero_tested=True)
+            if again.ok:
+                values[record.output], records[position] = again.value, again
+                steps[:] = [replace(s, record=again) if s.record is record else s for s in steps]
 
     def _warm(self, skills, inputs: Mapping[str, Any]):
         """The best filled program's first step, run in a background thread when it reads only the inputs and
