@@ -2,21 +2,22 @@
 
 The failure is blamed on steps of the failed program (``blamed``):
 
-* the step whose own literal the error quotes: ``SELECT: the lite tier cannot judge the query 'dog in the
-  armchair'``, ``REPLACE: ... cannot paint 'a cat'``, ``'telly' is not supported``; else
+* the step whose own literal the error quotes: ``SELECT: the lite tier cannot judge the query 'truck at
+  the kerb'``, ``REPLACE: ... cannot paint 'a fire engine'``, ``'telly' is not supported``; else
 * the nearest step the failed one reads from whose literal the error names: ``line 2 (IMAGE0=CROP): no
-  clock found in x.jpg; nothing to crop`` blames the LOC of the clock, not the CROP; else
+  bottle found in x.jpg; nothing to crop`` blames the LOC of the bottle, not the CROP; else
 * every step the failed one reads from (the failed step itself when it reads only the inputs).
 
 A candidate that runs the blamed computation again (a step of the same module with the blamed literals:
-the quoted or named one, else all; whatever its variable names) would fail the same way and is left out. Of the others, the planner takes, in order:
+the quoted or named one, else all; whatever its variable names) would fail the same way and is left
+out. Of the others, the planner takes, in order:
 
 1. the failed program's own sketch with the blamed step's phrase made simpler, i.e. a candidate where it
-   reads a part of the failed phrase ('dog in the armchair' -> 'dog', its head noun), best total first;
+   reads a part of the failed phrase ('truck at the kerb' -> 'truck', its head noun), best total first;
 2. any other candidate, best total first, above ``floor``.
 
 An edit is replanned only into a program that makes the same edits (it has every image-writing module of
-the failed program): "replace the dog with a cat" never becomes a TAG of the dog and the armchair. With no
+the failed program): "turn the truck into a fire engine" never becomes a crop or a TAG of the truck. With no
 such candidate there is nothing to replan, and the failure (the lite tier's refusal to paint, say) stands.
 """
 
@@ -58,7 +59,7 @@ class Blame:
         return step.module == self.module and all(literals.get(name) == value for name, value in self.args)
 
     def simpler_in(self, step: Step) -> bool:
-        """Whether ``step`` reads a part of each blamed phrase ('dog' of 'dog in the armchair') or
+        """Whether ``step`` reads a part of each blamed phrase ('truck' of 'truck at the kerb') or
         leaves it out, and is not the same."""
         literals = _literals(step)
         verdicts = [_simpler(literals.get(name), value) for name, value in self.args]

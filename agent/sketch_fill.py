@@ -146,7 +146,7 @@ def _emoji(facts: QueryFacts) -> str | None:
 
 def _prompt(query: str) -> str | None:
     """What an edit paints: the words after the last 'with', 'into' or 'for' (else the last 'by' or
-    'to'), with an article: "Swap the dog by the bike for a cat" -> 'a cat'."""
+    'to'), with an article: "Swap the bike by the dog for a scooter" -> 'a scooter'."""
     matches = list(_PROMPT.finditer(query.strip()))
     strong = [m for m in matches if m.group(1).lower() in _STRONG_CONNECTORS]
     if not matches:
