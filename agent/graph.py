@@ -126,11 +126,15 @@ def plan(deps: GraphDeps, state: AgentState) -> dict:
 
 
 def replan(deps: GraphDeps, state: AgentState) -> dict:
-    """After a failed step: a new draft quoting the errors, then the planner's loop on it."""
+    """After a failed step: the planner's next draft (``Planner.replan``: the ranking planner's next
+    candidate, or a new draft quoting the errors), then the planner's loop on it. When the planner has
+    none (an edit nothing else would make), the failure stands and goes to the answer."""
     writer = get_stream_writer()
     planner = deps.planner(state["mode"])
     failed = Draft(state.get("prompt", ""), state["program"], "", 0, tuple(state.get("examples", [])))
-    new = planner.again(failed, state.get("errors", []), state["query"], _two_images(state))
+    new = planner.replan(failed, state.get("errors", []), state["query"], _two_images(state))
+    if new is None:
+        return {"replans_left": 0}
     writer({"event": "replan", "program": new.text, "because": state.get("errors", [])})
     result = planner.plan(state["query"], _two_images(state), state.get("repairs_left", 0), writer, start=new)
     update = _planned(deps, state, result, calls=1 + result.llm_calls,

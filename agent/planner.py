@@ -12,7 +12,7 @@ other models it generates the list, and constrained decoding bounds its length b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import re
 
 from agent import prompts
@@ -130,11 +130,16 @@ class _Planner:
             return Plan(draft, checked, (), calls, tokens, used)
 
     def again(self, draft: Draft, errors, query: str, two_images: bool = False) -> Draft:
-        """A repair or replan: ``redraft`` quoting ``errors``; a draft with no prompt (a cached program,
-        the embedded task planner's plan) is planned afresh."""
+        """A repair or replan: ``redraft`` quoting ``errors``; a draft with no prompt (a cached program)
+        is planned afresh."""
         if not draft.prompt:
             return self.draft(query, two_images)
         return self.redraft(draft, errors, query, two_images)
+
+    def replan(self, draft: Draft, errors, query: str, two_images: bool = False) -> Draft | None:
+        """After a step of ``draft``'s program failed with ``errors``: the next draft to run, or None when
+        no other program should run instead (the failure is the answer). Here: ``again``."""
+        return self.again(draft, errors, query, two_images)
 
     def _ask(self, prompt: str, query: str, two_images: bool, examples: tuple[str, ...]) -> Draft:
         completion = self.llm.complete(prompt, system=self.system, max_tokens=self.token_budget(query),
@@ -206,17 +211,37 @@ class TaskPlanner(_Planner):
         return self.program_planner is not None and getattr(self.llm, "provider", "") == "local"
 
     def draft(self, query: str, two_images: bool = False) -> Draft:
-        """With the embedded model: the program planner's checked plan as a task list (``prompt`` is
-        empty, so a repair plans afresh); when it finds none, or with other models, one JSON generation."""
+        """With the embedded model: the program planner's checked plan as a task list; when it finds none,
+        or with other models, one JSON generation."""
         if self.via_program_planner():
-            from programs.task_render import program_to_tasks_json
-
-            plan = self.program_planner.plan(query, two_images)
-            if plan.ok:
-                text = program_to_tasks_json(plan.checked.program)
-                return Draft("", text, plan.program_text, plan.prompt_tokens, plan.draft.examples,
-                             checked=plan.checked)
+            rendered = self._rendered(self.program_planner.plan(query, two_images))
+            if rendered is not None:
+                return rendered
         return super().draft(query, two_images)
+
+    def replan(self, draft: Draft, errors, query: str, two_images: bool = False) -> Draft | None:
+        """With the embedded model, a plan of the program planner is replanned by it, exactly as in program
+        mode (the ranking planner's next candidate: one IR, two surfaces), and rendered as a task list;
+        a generated task list is repaired as JSON."""
+        if not self.via_program_planner() or prompts.is_tasks_prompt(draft.prompt):
+            return super().replan(draft, errors, query, two_images)
+        failed = replace(draft, text=draft.reply if draft.text.lstrip().startswith("[") else draft.text)
+        new = self.program_planner.replan(failed, errors, query, two_images)
+        if new is None:
+            return None
+        plan = self.program_planner.plan(query, two_images, start=new)
+        spent = replace(plan, prompt_tokens=new.prompt_tokens + plan.prompt_tokens)
+        return self._rendered(spent) or super().draft(query, two_images)
+
+    def _rendered(self, plan: Plan) -> Draft | None:
+        """The program planner's checked ``plan`` as a task-list draft: ``text`` the task list, ``reply``
+        the program, ``prompt`` and ``ranking`` the program planner's (so a replan goes through it)."""
+        if not plan.ok:
+            return None
+        from programs.task_render import program_to_tasks_json
+
+        return Draft(plan.draft.prompt, program_to_tasks_json(plan.checked.program), plan.program_text,
+                     plan.prompt_tokens, plan.draft.examples, plan.draft.ranking, checked=plan.checked)
 
     def prompt(self, examples, query, two_images):
         return prompts.tasks_prompt(self.registry, examples, query)

@@ -13,6 +13,9 @@ from typing import Sequence
 PROGRAM_SYSTEM = ("You write short visual programs that answer a question about an image or edit it. "
                   "Reply with the program only, one step per line.")
 TASKS_SYSTEM = ("You plan visual tasks as a JSON list of tasks. Reply with the JSON list only.")
+_TASK_NAMES = "Task names: "
+
+
 def program_prompt(registry, examples, query: str, two_images: bool = False) -> str:
     """Static part first (tool cards, rules: its KV cache is reused across calls by local models), then the
     examples with the most similar last, then the query."""
@@ -36,10 +39,15 @@ def tasks_prompt(registry, examples, query: str) -> str:
     aliases = ", ".join(f"{task} -> {alias.module}" for task, alias in TASK_ALIASES.items())
     shots = "\n\n".join(f"Request: {e.instruction}\nTasks: {json.dumps(e.tasks, separators=(',', ':'))}"
                         for e in examples if e.tasks)
-    return (f"Modules:\n{registry.cards()}\n\nTask names: {aliases}. A task's args "
+    return (f"Modules:\n{registry.cards()}\n\n{_TASK_NAMES}{aliases}. A task's args "
             "may refer to an earlier task's output as \"<GENERATED>-ID\"; list those ids in \"dep\" ([-1] for "
             "none); the image file is \"image.jpg\".\n\n"
             f"{shots}\n\nRequest: {query}\nTasks: ")
+
+
+def is_tasks_prompt(prompt: str) -> bool:
+    """Whether ``prompt`` (or a repair prompt built on it) came from ``tasks_prompt``."""
+    return _TASK_NAMES in prompt
 
 
 def saycan_prompt(examples, query: str, steps: Sequence[str]) -> str:

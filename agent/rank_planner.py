@@ -13,7 +13,8 @@ the curated library and the program cache's learned programs) in every typed way
 The LM terms come from one batched scoring pass (``LLM.score_split``) over the candidates whose prior is
 within ``lm_margin`` of the best (at most ``lm_top``; none when one candidate stands alone). When no
 candidate fills, or the best total is under ``threshold``, the planner generates a program as
-``ProgramPlanner`` does. A ranked program that fails is replanned by generation.
+``ProgramPlanner`` does. A ranked program that fails at run time is replanned from the ranking
+(``agent.rank_replan``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dataclasses import dataclass, replace
 from agent.llm.base import split_scores
 from agent.planner import Draft, ProgramPlanner, input_types
 from agent.query_facts import NEGATIONS, read_query
+from agent.rank_replan import choose, failed_line
 from agent.sketch_fill import fillings
 from agent.sketches import sketches_from
 from programs.checker import check
@@ -39,7 +41,6 @@ AFFORDANCE_FLOOR = 0.05
 RANK_HEADER = "Programs of vision tools, each with the question it answers.\n\n"
 _PENALTY = {"objects": 2.5, "faces": 2.0, "numbers": 1.5, "comparisons": 1.5, "regions": 1.5,
             "faces_as_objects": 1.0}
-_FAILED_LINE = re.compile(r"line (\d+) \(")
 _RELATION_MODULES = ("CROP_LEFTOF", "CROP_RIGHTOF", "CROP_ABOVE", "CROP_BELOW")
 
 
@@ -120,23 +121,36 @@ class RankPlanner(ProgramPlanner):
         return Draft(self._header, ranked[0].program, "", calls and len(self._header) // 4,
                      (ranked[0].sketch,), ranking=shown)
 
+    def replan(self, draft: Draft, errors, query: str, two_images: bool = False) -> Draft | None:
+        """After a ranked program failed at run time: the next candidate ``agent.rank_replan.choose`` gives
+        (the same sketch with the failed phrase made simpler first; never a program that runs the blamed
+        step again; for an edit, only programs making the same edits); with none, a generated program, or
+        None for an edit (nothing else would make it: the failure stands). A generated program that failed
+        is replanned as ``ProgramPlanner`` does."""
+        if not draft.prompt.startswith(RANK_HEADER):
+            return super().replan(draft, errors, query, two_images)
+        ranked = self.rank(query, two_images)
+        named = failed_line(errors)[0] > 0
+        floor = self.threshold if named else max((ranked[0].total if ranked else 0.0) - self.lm_margin,
+                                                 self.threshold)
+        writes = self._writes_image
+        others = choose(draft.text, errors, ranked, floor, writes)
+        if others:
+            return Draft(draft.prompt, others[0].program, "", 0, (others[0].sketch,),
+                         ranking=tuple(r.as_dict() for r in others[:5]))
+        if any(writes(step.module) for step in self.parse(draft.text).steps):
+            return None
+        return super().draft(query, two_images)
+
     def redraft(self, draft: Draft, errors, query: str, two_images: bool = False) -> Draft:
-        """After a ranked program failed: the next candidate that fits as well (within ``lm_margin``);
-        when the errors name the failed line, the best candidate above ``threshold`` that does not repeat
-        it with the steps before it ("no clock found" fails every program that crops the clock); else a
-        generated program; a generated program is repaired as ``ProgramPlanner`` does."""
+        """A repair: of a ranked program, the replan's choice (or a generated program); else as
+        ``ProgramPlanner`` repairs."""
         if not draft.prompt.startswith(RANK_HEADER):
             return super().redraft(draft, errors, query, two_images)
-        ranked = self.rank(query, two_images)
-        failed = failed_steps(draft.text, errors)
-        floor = self.threshold if failed else max((ranked[0].total if ranked else 0.0) - self.lm_margin,
-                                                  self.threshold)
-        others = [r for r in ranked if r.program != draft.text and r.total >= floor
-                  and not (failed and failed <= set(r.program.splitlines()))]
-        if not others:
-            return super().draft(query, two_images)
-        return Draft(draft.prompt, others[0].program, "", 0, (others[0].sketch,),
-                     ranking=tuple(r.as_dict() for r in others[:5]))
+        return self.replan(draft, errors, query, two_images) or super().draft(query, two_images)
+
+    def _writes_image(self, module: str) -> bool:
+        return module in self.registry and self.registry.tool_class(module).writes_image
 
     # ---- internals --------------------------------------------------------------------------------
 
@@ -274,25 +288,6 @@ _EDIT_START = ("blur", "crop", "replace", "remove", "make", "turn", "put", "cove
                "stick", "pixelate", "soften", "mark", "erase", "delete", "add", "grey", "gray", "black",
                "place", "outline", "box", "circle", "isolate", "cut", "frame", "mask", "censor", "obscure",
                "desaturate", "emphasise", "emphasize", "focus")
-
-
-def failed_steps(program_text: str, errors) -> set[str]:
-    """The steps behind the first line of ``program_text`` that ``errors`` name as failed ("line 2
-    (IMAGE0=CROP): no clock found ..."): the lines it reads from, transitively (LOC of the clock), or
-    the failed line itself when it reads only the inputs; empty when no line is named."""
-    lines = program_text.splitlines()
-    numbers = [int(m.group(1)) for e in errors for m in [_FAILED_LINE.match(str(e))] if m]
-    if not numbers or not 0 < min(numbers) <= len(lines):
-        return set()
-    outputs = {line.split("=", 1)[0].strip(): line for line in lines if "=" in line}
-    behind, todo = set(), [lines[min(numbers) - 1]]
-    while todo:
-        line = todo.pop()
-        for name in re.findall(r"\b[A-Z][A-Z_]*\d+\b", line.split("=", 1)[-1]):
-            if name in outputs and outputs[name] not in behind:
-                behind.add(outputs[name])
-                todo.append(outputs[name])
-    return behind or {lines[min(numbers) - 1]}
 
 
 def answer_type(facts) -> str:

@@ -27,7 +27,9 @@ _EMOJI_CUES = (("heart", "smiling_face_with_heart-eyes"), ("sunglass", "smiling_
                ("robot", "robot"), ("skull", "skull"), ("ghost", "ghost"), ("alien", "alien"),
                ("clown", "clown_face"), ("star", "star"), ("cat", "cat_face"), ("dog", "dog_face"),
                ("pig", "pig_face"), ("monkey", "monkey_face"), ("poop", "pile_of_poo"))
-_PROMPT = re.compile(r"\b(?:with|into|by|for|to)\s+((?:an?|the|some)\s+)?([^.?!]+?)[.?!]*$", re.IGNORECASE)
+_PROMPT = re.compile(r"\b(with|into|for|by|to)\s+(?=((?:an?|the|some)\s+)?([^.?!]+?)[.?!]*$)", re.IGNORECASE)
+_STRONG_CONNECTORS = ("with", "into", "for")   # 'replace X with Y', 'turn X into Y', 'swap X for Y'
+
 
 
 @dataclass(frozen=True)
@@ -143,10 +145,14 @@ def _emoji(facts: QueryFacts) -> str | None:
 
 
 def _prompt(query: str) -> str | None:
-    match = _PROMPT.search(query.strip())
-    if not match:
+    """What an edit paints: the words after the last 'with', 'into' or 'for' (else the last 'by' or
+    'to'), with an article: "Swap the bike by the dog for a scooter" -> 'a scooter'."""
+    matches = list(_PROMPT.finditer(query.strip()))
+    strong = [m for m in matches if m.group(1).lower() in _STRONG_CONNECTORS]
+    if not matches:
         return None
-    article, rest = match.groups()
+    match = (strong or matches)[-1]
+    article, rest = match.group(2), match.group(3)
     return ((article or "a ").strip() + " " + rest.strip()).strip()
 
 

@@ -339,3 +339,14 @@ def test_an_edit_the_backend_cannot_make_is_refused_not_replanned_into_another_e
     assert not answer.ok and answer.image is None and answer.llm_calls == 1   # no replan into the BLUR
     assert not [e for e in answer.events if e["event"] == "replan"]
     assert any("cannot paint 'a bow tie'" in error for error in answer.errors), answer.errors
+
+
+def test_when_the_planner_has_no_other_program_the_failure_is_the_answer(registry, photo, tmp_path):
+    crashing = GOOD.replace("'tie'", "'boom'")
+    agent = make_agent(registry, FakeLLM().enqueue(crashing), tmp_path)   # one reply: a second call would fail
+    asked = []
+    agent.deps.planner("program").replan = lambda *args: asked.append(args) or None
+    answer = agent.ask(photo, "How many ties?")
+    assert len(asked) == 1 and answer.status == "failed" and answer.llm_calls == 1
+    assert not [e for e in answer.events if e["event"] == "replan"]
+    assert any("model crashed" in error for error in answer.errors), answer.errors

@@ -122,3 +122,21 @@ def test_saycan_eval_must_use_every_count_not_used_yet():
     kept, _, pruned = prune(options, registry, values, lines, {"IMAGE": photo}, question=True)
     assert kept and all("{ANSWER0}" in s.arg("expr") and "{ANSWER1}" in s.arg("expr") for s in kept)
     assert any("'yes' if {ANSWER0} > 0 else 'no'" in text for text, _ in pruned)
+
+
+def test_tasks_mode_replans_through_the_ranking_planner(registry, tmp_path):
+    """One IR, two surfaces: after a failed step, the task list is program mode's ranked next candidate
+    (not the same plan again), rendered."""
+    from agent.planner import Draft
+
+    agent = make_agent(registry, EmbeddedFake(scorer=lambda prompt, continuation: 0.0), tmp_path, "tasks")
+    tasks, program = agent.deps.planner("tasks"), agent.deps.planner("program")
+    query = "What does the label on the bottle say?"
+    first = tasks.draft(query)
+    assert first.checked is not None and "object='bottle'" in first.reply and "CROP" in first.reply
+    errors = ["line 2 (IMAGE0=CROP): no bottle found in photo.jpg; nothing to crop"]
+    kept = Draft(first.prompt, first.reply, "", 0, first.examples)   # what the graph's state keeps
+    again, expected = tasks.replan(kept, errors, query), program.replan(kept, errors, query)
+    assert "bottle'" not in expected.text and again.reply == expected.text
+    assert again.text == program_to_tasks_json(check(parse_program(expected.text), registry).program)
+    assert again.ranking and again.checked is not None

@@ -126,16 +126,63 @@ def test_a_failed_ranked_program_is_replaced_by_the_next_close_candidate(registr
 
 
 def test_a_replan_never_repeats_the_step_that_failed(registry, retriever):
-    from agent.rank_planner import failed_steps
+    from agent.rank_replan import Blame, blamed, repeats
 
     planner = _planner(registry, retriever, lm_margin=0.0)
     query = "What does the label on the bottle say?"
     first = planner.draft(query)
     assert "object='bottle'" in first.text and "CROP" in first.text
     errors = ["line 2 (IMAGE0=CROP): no bottle found in photo.jpg; nothing to crop"]
-    assert failed_steps(first.text, errors) == {first.text.splitlines()[0]}  # the LOC that found no bottle
-    second = planner.redraft(first, errors, query)
-    assert second.text and not failed_steps(first.text, errors) <= set(second.text.splitlines())
-    assert failed_steps(first.text, ["a step failed"]) == set()
-    assert failed_steps("TEXT0=OCR(image=IMAGE)\nFINAL_RESULT=RESULT(var=TEXT0)", ["line 1 (TEXT0=OCR): x"]) == {
-        "TEXT0=OCR(image=IMAGE)"}
+    assert blamed(first.text, errors) == [Blame("LOC", (("object", "bottle"),))]  # the LOC, not the CROP
+    second = planner.replan(first, errors, query)
+    assert second.text and not repeats(parse_program(second.text), blamed(first.text, errors))
+    assert blamed(first.text, ["a step failed"]) == []
+    assert blamed("TEXT0=OCR(image=IMAGE)\nFINAL_RESULT=RESULT(var=TEXT0)", ["line 1 (TEXT0=OCR): x"]) == [
+        Blame("OCR", ())]
+
+
+SELECT_REFUSED = ("line 2 (OBJ1=SELECT): SELECT: the lite tier cannot judge the query {!r}: it understands COCO "
+                  "object names (person, car, dog, ...), colour and position words ('red bus', 'left dog')")
+CANNOT_PAINT = ("line 3 (IMAGE0=REPLACE): REPLACE: the lite tier cannot paint {!r}; it removes objects (prompt '' "
+                "or 'nothing'); the GPU tier's Stable Diffusion inpainting paints any prompt: pip install 'loupe[gpu]'")
+
+
+def _modules(text):
+    return [s.module for s in parse_program(text).steps]
+
+
+def test_a_refused_phrase_is_replanned_as_its_head_noun_in_the_same_sketch(registry, retriever):
+    """The quoted phrase is blamed (not the SEG before it): the same SEG/SELECT/REPLACE sketch comes back
+    with the head noun, before any other sketch, and the edit is kept."""
+    planner = _planner(registry, retriever)
+    query = "Turn the truck at the kerb into a fire engine."
+    first = planner.draft(query)
+    select = next(s for s in parse_program(first.text).steps if s.module == "SELECT")
+    assert select.arg("query") == "truck at the kerb" and "REPLACE" in first.text
+    second = planner.replan(first, [SELECT_REFUSED.format("truck at the kerb")], query)
+    steps = parse_program(second.text).steps
+    assert _modules(second.text) == _modules(first.text)
+    assert steps[1].arg("query") == "truck" and steps[2].arg("prompt") == "a fire engine"
+
+
+def test_an_edit_nothing_else_would_make_is_not_replanned(registry, retriever):
+    """The lite REPLACE cannot paint the prompt: every other candidate that keeps the edit paints it too,
+    and a program that does not replace (a crop, a tag) is no answer to the request: no replan."""
+    planner = _planner(registry, retriever)
+    query = "Turn the truck at the kerb into a fire engine."
+    first = planner.replan(planner.draft(query), [SELECT_REFUSED.format("truck at the kerb")], query)
+    assert planner.replan(first, [CANNOT_PAINT.format("a fire engine")], query) is None
+    questions = planner.draft("What does the label on the bottle say?")   # not an edit: the next candidate
+    assert planner.replan(questions, ["line 1 (BOX0=LOC): 'bottle' failed"], "What does the label on the bottle say?")
+
+
+def test_a_sub_phrase_with_another_literal_dropped_is_no_simplification():
+    from agent.rank_replan import blamed
+
+    failed = ("OBJ0=SEG(image=IMAGE)\nOBJ1=SELECT(image=IMAGE,object=OBJ0,query='truck at the kerb',category='truck')"
+              "\nFINAL_RESULT=RESULT(var=OBJ1)")
+    blame, = blamed(failed, [SELECT_REFUSED.format("truck at the kerb")])
+    step = parse_program("OBJ1=SELECT(image=IMAGE,object=IMAGE,query='truck at the kerb',category=None)").steps[0]
+    assert blame.matches(step) and not blame.simpler_in(step)   # the refused phrase again, whatever the category
+    step = parse_program("OBJ1=SELECT(image=IMAGE,object=IMAGE,query='truck',category=None)").steps[0]
+    assert blame.simpler_in(step) and not blame.matches(step)

@@ -53,3 +53,49 @@ def test_counting_on_a_real_photo(agent):
     result = agent.ask(load_image(PHOTOS / "horses.jpg"), "Count the horses in this photo.")
     assert [s.module for s in parse_program(result.program).steps] == ["LOC", "COUNT", "RESULT"]
     assert 3 <= int(result.text) <= 5
+
+
+def _replanned(answer) -> tuple[str, str]:
+    """The first planned and the replanned program of an answer, as VisProg text (a task list read back)."""
+    from programs.render import render
+    from programs.tasks import parse_tasks
+    from tools.registry import default_registry
+
+    programs = [e for e in answer.events if e["event"] in ("plan", "replan")]
+    assert [e["event"] for e in programs] == ["plan", "replan"], programs
+    first = programs[0]["program"]
+    if answer.mode == "tasks":
+        first = render(parse_tasks(first, default_registry(plugins=False).names()))
+    return first, answer.program
+
+
+@pytest.mark.parametrize("mode", ["program", "tasks"])
+def test_after_a_crop_of_nothing_both_modes_read_the_whole_photo(mode):
+    """No truck in the mailbox photo: the ranked crop-then-read program fails, and the replan of either
+    mode (tasks mode through the same ranking planner) reads the whole photo and finds the post box's text."""
+    from agent.api import Agent
+
+    answer = Agent(llm="local", use_cache=False, mode=mode).ask(
+        load_image(PHOTOS / "mailbox.jpg"), "What does the sign on the truck say?")
+    first, final = _replanned(answer)
+    assert "LOC(image=IMAGE,object='truck')" in first and answer.ok, answer.errors
+    assert "LOC" not in final and "OCR(image=IMAGE)" in final
+    assert "POSTUR" in answer.text.upper()
+
+
+@pytest.mark.parametrize("mode", ["program", "tasks"])
+def test_a_refused_selection_is_replanned_as_the_same_edit_of_its_head_noun(mode):
+    """The lite SELECT cannot ground 'truck at the kerb': the replan keeps the edit with the head noun
+    (SELECT 'truck', REPLACE 'a fire engine'), and the lite REPLACE's refusal to paint, naming the GPU
+    tier, is the answer, never another kind of program (a crop or a tag of the truck)."""
+    from agent.api import Agent
+
+    answer = Agent(llm="local", use_cache=False, mode=mode).ask(
+        load_image(PHOTOS / "dog.jpg"), "Turn the truck at the kerb into a fire engine.")
+    first, final = _replanned(answer)
+    assert "query='truck at the kerb'" in first
+    steps = parse_program(final).steps
+    assert [s.module for s in steps] == ["SEG", "SELECT", "REPLACE", "RESULT"]
+    assert steps[1].arg("query") == "truck" and steps[2].arg("prompt") == "a fire engine"
+    assert answer.status == "failed" and len(answer.errors) == 1
+    assert "cannot paint 'a fire engine'" in answer.errors[0] and "loupe[gpu]" in answer.errors[0]

@@ -81,3 +81,16 @@ def test_a_text_answer_step_asks_the_users_question_not_the_examples():
     assert filled and all(f.steps[3]["args"]["question"] == "What word is painted on the side of the bus?"
                           for f in filled)
     assert dict(filled[0].values)["object"] == ("bus",)
+
+
+@pytest.mark.parametrize("instruction, prompt", [
+    ("Replace the sandwich with a bowl of salad.", "a bowl of salad"),
+    ("Swap the bike by the dog for a scooter", "a scooter"),            # not 'the dog for a scooter'
+    ("Turn the truck next to the tree into a fire engine.", "a fire engine"),
+    ("Change the car at the corner to a bus", "a bus"),
+    ("Remove the trash can from the picture.", None),
+])
+def test_an_edit_paints_what_follows_the_last_connector(instruction, prompt):
+    from agent.sketch_fill import _prompt
+
+    assert _prompt(instruction) == prompt
