@@ -15,7 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from programs.errors import ToolError
+from programs.errors import ToolUnavailable
 from programs.values import Image, Objects
 from tools.imageops import check_objects_fit, composite, feather, feather_radius, objects_mask
 from tools.lite.backends.base import each
@@ -100,8 +100,10 @@ def recolor(image: Image, mask: np.ndarray, color: str) -> Image:
     return image.with_pixels(composite(image.pixels, painted, alpha))
 
 
-def unsupported(prompt: str) -> ToolError:
-    return ToolError(f"REPLACE: the lite tier cannot paint {prompt!r}; it removes objects (prompt '' or "
+def unsupported(prompt: str) -> ToolUnavailable:
+    """Painting needs the GPU tier's inpainting model: a capability this tier lacks (the step is *refused*,
+    and an edit refused is not replanned into another edit), not a fault of the program."""
+    return ToolUnavailable(f"REPLACE: the lite tier cannot paint {prompt!r}; it removes objects (prompt '' or "
                      f"'nothing') and recolours them ('blue bus', 'make it red'); {GPU_HINT}")
 
 
