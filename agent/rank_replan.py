@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
 from programs.errors import ProgramError
-from programs.ir import Program, Ref, Step
+from programs.ir import Program, Step
 from programs.parser import parse_program
 
 _FAILED_LINE = re.compile(r"line (\d+) \(")
@@ -135,7 +135,7 @@ def _behind(steps: Sequence[Step], failed: Step) -> list[Step]:
 
 def _literals(step: Step) -> dict:
     """The step's literal text arguments (variables, numbers and None left out)."""
-    return {a.name: a.value for a in step.args if isinstance(a.value, str) and not isinstance(a.value, Ref)}
+    return {a.name: a.value for a in step.args if isinstance(a.value, str)}
 
 
 def _quoted(value: str, message: str) -> bool:

@@ -173,7 +173,7 @@ class SayCanPlanner:
         return self._finish(steps, records, failed, lines, None, inputs, calls, usage_before)
 
     def _decide(self, prompt: str, options, affordances, priors, values, lines, done_texts, failed,
-                skills=None, warm=None, trace=([], [])) -> _Outcome:
+                skills=None, warm=None, trace=None) -> _Outcome:
         """Rank the options (``_rank``) and run the best; a failed try is kept in ``failed``. When it was a
         filled program's step (``skills.fail``), the pool is made again ("replan": other filled programs
         may go on from here); else the next best is tried, after an LLM pass over the rest when the pass
@@ -194,7 +194,8 @@ class SayCanPlanner:
                     return outcome("rejected")
                 if warm is not None:
                     warm.join()  # never two runs of one model on the photo at once
-                self._recount_zero_tested(step, values, lines, *trace)
+                if trace is not None:  # (records, steps) so far
+                    self._recount_zero_tested(step, values, lines, *trace)
                 record = self.interpreter.run_step(step, values)
                 done_texts.add(text.split("=", 1)[1])
                 if record.ok:

@@ -31,7 +31,6 @@ _PROMPT = re.compile(r"\b(with|into|for|by|to)\s+(?=((?:an?|the|some)\s+)?([^.?!
 _STRONG_CONNECTORS = ("with", "into", "for")   # 'replace X with Y', 'turn X into Y', 'swap X for Y'
 
 
-
 @dataclass(frozen=True)
 class Filled:
     """One candidate: ``steps`` (program JSON), ``values`` (hole kind -> values in hole order),
