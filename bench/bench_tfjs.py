@@ -2,7 +2,8 @@
 
     python3 bench/bench_tfjs.py --models /path/to/models [--device cpu] [--threads 2]
 
-Prints, per model: p50 / p90 ms per forward at batch 1, and images/s at batch 8.
+Prints, per model: p50 / p90 ms per forward at batch 1, and images/s at batch 8. Each model computes the
+outputs Loupe reads (CenterNet: heatmap and sizes, not its own batch-1 peak-decoding head).
 """
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from pathlib import Path
 
 import torch
 
+from tools.lite.detector import OUTPUTS as CENTERNET_OUTPUTS
 from tools.lite.tfjs import GraphModel
 
 DEFAULT_MODELS = ["centernet", "blazeface", "blazeface-front", "selfie", "meet", "nanodet"]
+READ_OUTPUTS = {"centernet": list(CENTERNET_OUTPUTS)}
 
 
 def _timed(model: GraphModel, x: torch.Tensor, device: torch.device) -> float:
@@ -28,7 +31,7 @@ def _timed(model: GraphModel, x: torch.Tensor, device: torch.device) -> float:
 
 def bench_model(path: Path, device: torch.device, runs: int, batch: int) -> dict:
     """Load ``path`` and time it; returns p50/p90 ms at batch 1 and img/s at ``batch``."""
-    model = GraphModel.load(path, device=device)
+    model = GraphModel.load(path, device=device, outputs=READ_OUTPUTS.get(path.stem))
     shape = tuple(model.input_shapes[model.input_names[0]][1:])
     one = torch.rand((1,) + shape, device=device)
     many = torch.rand((batch,) + shape, device=device)

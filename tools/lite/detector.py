@@ -24,6 +24,7 @@ DEFAULT_MIN_SCORE = 0.25
 DEFAULT_IOU = 0.5
 SAME_OBJECT_IOU = 0.8
 MAX_PEAKS = 100
+OUTPUTS = ("tower_0/keypoints", "tower_0/wh")  # the graph's own "tower_0/detections" head is not run
 TILE_TRIGGER = 1.25  # tiles only for photos whose longer side exceeds the input by this factor
 EDGE_MARGIN = 4  # pixels: a tile box this close to an inner tile edge is cut off by it
 
@@ -105,25 +106,33 @@ def non_max_suppression(boxes: np.ndarray, scores: np.ndarray, iou: float,
     return np.array(keep, dtype=np.int64)
 
 
+def local_maxima(heatmap: np.ndarray) -> np.ndarray:
+    """Each cell's maximum over its 3x3 neighbourhood (per channel) of ``[h, w, C]``, as two separable
+    passes of element-wise maxima (about 7x faster than a 3x3 max-pool over a 128x128x80 map)."""
+    padded = np.pad(heatmap, ((1, 1), (1, 1), (0, 0)), constant_values=-np.inf)
+    rows = np.maximum(np.maximum(padded[:-2], padded[1:-1]), padded[2:])
+    return np.maximum(np.maximum(rows[:, :-2], rows[:, 1:-1]), rows[:, 2:])
+
+
 def decode_centernet(heatmap: np.ndarray, sides: np.ndarray, min_score: float,
                      max_peaks: int = MAX_PEAKS) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Peaks of one image's ``heatmap`` ``[h, w, C]`` with ``sides`` ``[h, w, 4]`` -> detections.
 
-    A peak is a cell that is the maximum of its 3x3 neighbourhood in its class. Returns boxes ``[N, 4]``
-    xyxy in input pixels, scores ``[N]``, class indices ``[N]``, best first, and each peak's class
-    scores ``[N, C]`` (every class's 3x3 maximum around the peak: the other labels it might have).
+    A peak is a cell that is the maximum of its 3x3 neighbourhood in its class. Returns the ``max_peaks``
+    best peaks scoring at least ``min_score``: boxes ``[N, 4]`` xyxy in input pixels, scores ``[N]``, class
+    indices ``[N]``, best first (ties: in cell then class order), and each peak's class scores ``[N, C]``
+    (every class's 3x3 maximum around the peak: the other labels it might have).
     """
-    padded = np.pad(heatmap, ((1, 1), (1, 1), (0, 0)), constant_values=-np.inf)
-    height, width = heatmap.shape[:2]
-    local_max = np.max([padded[dy:dy + height, dx:dx + width] for dy in range(3) for dx in range(3)], axis=0)
-    peak_scores = np.where(heatmap >= local_max, heatmap, 0.0).reshape(-1)
-    top = np.argsort(-peak_scores, kind="stable")[:max_peaks]
-    top = top[peak_scores[top] >= min_score]
-    cell, classes = np.divmod(top, heatmap.shape[2])
+    width, channels = heatmap.shape[1], heatmap.shape[2]
+    local_max = local_maxima(heatmap)
+    flat = heatmap.reshape(-1)
+    candidates = np.flatnonzero((flat >= min_score) & (flat >= local_max.reshape(-1)))
+    top = candidates[np.argsort(-flat[candidates], kind="stable")[:max_peaks]]
+    cell, classes = np.divmod(top, channels)
     ys, xs = np.divmod(cell, width)
     centres = np.stack([xs, ys, xs, ys], axis=1).astype(np.float64) * STRIDE
     offsets = sides[ys, xs].astype(np.float64) * np.array([-1, -1, 1, 1])
-    return centres + offsets, peak_scores[top].astype(np.float64), classes, local_max[ys, xs].astype(np.float64)
+    return centres + offsets, flat[top].astype(np.float64), classes, local_max[ys, xs].astype(np.float64)
 
 
 def _other_guesses(boxes, scores, classes, kept, index) -> tuple[tuple[str, float], ...]:
@@ -211,9 +220,8 @@ class CenterNetDetector:
         import torch
 
         if self._graph is None:
-            self._graph = load_lite_graph("centernet", self.device)
+            self._graph = load_lite_graph("centernet", self.device, outputs=OUTPUTS)
         with torch.inference_mode():
             outputs = self._graph(torch.from_numpy(batch).to(self.device))
-        heatmaps = graph_output(outputs, "tower_0/keypoints")
-        sides = graph_output(outputs, "tower_0/wh")
+        heatmaps, sides = (graph_output(outputs, name) for name in OUTPUTS)
         return heatmaps.float().cpu().numpy(), sides.float().cpu().numpy()

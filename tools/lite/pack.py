@@ -162,12 +162,13 @@ def _replace_dir(staging: Path, target: Path) -> None:
     staging.rename(target)
 
 
-def load_lite_graph(name: str, device: str = "cpu"):
-    """Load lite model ``name`` with the TF.js graph runner on ``device`` ("cpu" or "cuda")."""
+def load_lite_graph(name: str, device: str = "cpu", outputs=None):
+    """Load lite model ``name`` with the TF.js graph runner on ``device`` ("cpu" or "cuda"), computing
+    only ``outputs`` when given (names as the model spells them)."""
     path = lite_model_path(name)
     from tools.lite.tfjs import GraphModel
 
-    return GraphModel.load(path, device=device)
+    return GraphModel.load(path, device=device, outputs=outputs)
 
 
 def graph_output(outputs: dict, name: str):

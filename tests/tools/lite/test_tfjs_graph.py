@@ -137,6 +137,18 @@ def test_tiny_graph_folds_constants_and_runs_batched(tmp_path):
     torch.testing.assert_close(got, want)
 
 
+def test_chosen_outputs_run_only_the_nodes_they_need(tmp_path):
+    nodes = [_placeholder([1, 4]), {"name": "a", "op": "Relu", "input": ["x"]},
+             {"name": "b", "op": "Sigmoid", "input": ["x"]}, {"name": "c", "op": "Exp", "input": ["b"]}]
+    path = _write_model(tmp_path, nodes, {})
+    model = GraphModel.load(path, outputs=["a"])
+    assert model.output_names == ["a"] and [s.node.name for s in model._steps] == ["a"]
+    x = torch.tensor([[-1.0, 0.0, 1.0, 2.0]])
+    assert list(model(x)) == ["a"] and torch.equal(model(x)["a"], torch.relu(x))
+    with pytest.raises(ValueError, match=r"no output 'd'; it has a, c"):
+        GraphModel.load(path, outputs=["d"])
+
+
 def test_wrong_input_shape_names_expected_and_actual(tmp_path):
     nodes = [_placeholder([1, 4, 4, 3]), {"name": "y", "op": "Relu", "input": ["x"]}]
     model = GraphModel.load(_write_model(tmp_path, nodes, {}))

@@ -13,7 +13,7 @@ from .ops_math import BINARY, UNARY
 _ALWAYS_SAFE = set(BINARY) | set(UNARY) | {
     "Conv2D", "_FusedConv2D", "DepthwiseConv2dNative", "FusedDepthwiseConv2dNative",
     "Conv2DBackpropInput", "BiasAdd", "MaxPool", "AvgPool", "ResizeBilinear",
-    "ResizeNearestNeighbor", "LeakyRelu", "Prelu", "AddN", "Cast", "Softmax", "LogSoftmax",
+    "ResizeNearestNeighbor", "LeakyRelu", "Prelu", "AddN", "Cast", "Softmax", "LogSoftmax", "_HardSwish",
 }
 
 

@@ -2,8 +2,9 @@
 
 Loading reads model.json and shards, keeps only nodes the outputs need, sorts them
 topologically, folds every constant subgraph on the CPU, checks every op is
-implemented (``UnsupportedOpError`` otherwise), moves constants to the device and
-resolves one callable per node. Running is a flat loop over those steps.
+implemented (``UnsupportedOpError`` otherwise), applies the load-time rewrites (rewrite.py),
+moves constants to the device and resolves one callable per node. Running is a flat loop
+over those steps.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from .model_file import ModelFile, Node, load_model_file
 from .ops import op_table, supported_ops
 from .ops_tensor import build_batched_reshape
 from .registry import UnsupportedOpError
+from .rewrite import INTERNAL_OPS, rewrite
 
 _DTYPES = {"DT_FLOAT": torch.float32, "DT_INT32": torch.int32, "DT_BOOL": torch.bool,
            "DT_INT64": torch.int64}
@@ -51,7 +53,9 @@ class Step:
 class GraphModel:
     """A TF.js graph model runnable on torch tensors (see ``__call__`` for layouts)."""
 
-    def __init__(self, model: ModelFile, device: str | torch.device = "cpu"):
+    def __init__(self, model: ModelFile, device: str | torch.device = "cpu", outputs=None):
+        """``outputs``: the output names to compute (default: all the signature declares); nodes only
+        other outputs need are not run (CenterNet's own peak-decoding head, for one)."""
         self.label = model.label
         self.device = torch.device(device)
         nodes = {n.name: n for n in model.nodes}
@@ -60,19 +64,23 @@ class GraphModel:
         self.input_shapes = {n.name: _declared_shape(n) for n in placeholders}
         self._input_dtypes = {n.name: _DTYPES.get(n.attr("dtype"), torch.float32) for n in placeholders}
         self._output_keys = _output_keys(model, nodes)
+        if outputs is not None:
+            self._output_keys = _chosen_outputs(self._output_keys, outputs, self.label)
         self.output_names = [output_name(k) for k in self._output_keys]
         order = _topological(nodes, self._output_keys, self.label)
         _check_ops(order, self.label)
         self._consts = _fold_constants(order, model.weights, self.label)
+        order = _topological(rewrite(order, self._consts, self._output_keys), self._output_keys, self.label)
         self._steps = self._build_steps(order)
         batch = self.input_shapes[self.input_names[0]][0] if self.input_names else None
         self._trunk_names = split_trunk(self._steps, set(self._consts), self.input_names, batch)
         self._finish_steps()
 
     @classmethod
-    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> "GraphModel":
-        """Read ``path`` (model.json with its shards beside it) and build the graph."""
-        return cls(load_model_file(path), device=device)
+    def load(cls, path: str | Path, device: str | torch.device = "cpu", outputs=None) -> "GraphModel":
+        """Read ``path`` (model.json with its shards beside it) and build the graph (``outputs``: see
+        ``__init__``)."""
+        return cls(load_model_file(path), device=device, outputs=outputs)
 
     # ----------------------------------------------------------------- building
     def _build_steps(self, order: list[Node]) -> list[Step]:
@@ -167,6 +175,16 @@ def _output_keys(model: ModelFile, nodes: dict[str, Node]) -> list[str]:
     return [f"{n.name}:0" for n in nodes.values() if n.name not in consumed and n.op != "Const"]
 
 
+def _chosen_outputs(keys: list[str], names, label: str) -> list[str]:
+    by_name = {output_name(k): k for k in keys}
+    chosen = [by_name.get(n.removesuffix(":0")) for n in names]
+    missing = [n for n, k in zip(names, chosen) if k is None]
+    if missing:
+        raise ValueError(f"{label}: no output {', '.join(map(repr, missing))}; "
+                         f"it has {', '.join(sorted(by_name))}")
+    return chosen
+
+
 def _topological(nodes: dict[str, Node], output_keys: list[str], label: str) -> list[Node]:
     """Nodes the outputs depend on, each after all of its inputs (iterative DFS)."""
     order, state = [], {}
@@ -194,7 +212,7 @@ def _topological(nodes: dict[str, Node], output_keys: list[str], label: str) -> 
 def _check_ops(order: list[Node], label: str) -> None:
     table = op_table()
     for node in order:
-        if node.op not in table and node.op not in ("Const", "Placeholder"):
+        if (node.op not in table or node.op in INTERNAL_OPS) and node.op not in ("Const", "Placeholder"):
             raise UnsupportedOpError(
                 f"{label}: node {node.name!r} uses op {node.op!r}, which the TF.js runner does "
                 f"not implement (supported: {', '.join(supported_ops())})")

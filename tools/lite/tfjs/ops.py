@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from . import ops_conv, ops_math, ops_select, ops_spatial, ops_tensor  # noqa: F401  (file builders)
 from .registry import OPS
+from .rewrite import INTERNAL_OPS
 
 
 def op_table() -> dict:
@@ -19,4 +20,4 @@ def op_table() -> dict:
 
 def supported_ops() -> list[str]:
     """Sorted names of every op the runner implements (plus Const and Placeholder)."""
-    return sorted(set(op_table()) | {"Const", "Placeholder"})
+    return sorted((set(op_table()) - INTERNAL_OPS) | {"Const", "Placeholder"})

@@ -71,6 +71,17 @@ def _unary_builder(fn):
     return build
 
 
+@register("_HardSwish")
+def build_hard_swish(node, consts):
+    """``x * c * relu6(x + 3)`` in one step (tfjs/rewrite.py makes these nodes); inputs (x, scalar c)."""
+    factor = 6.0 * float(const_list(consts, 1, node, "scale")[0])
+
+    def run(acts):
+        x = acts[0]
+        return Act(F.hardswish(x.tensor).mul_(factor), x.nchw)
+    return run
+
+
 def register_elementwise() -> None:
     """File every BINARY and UNARY op in the registry (called by ops.py at import)."""
     for name, fn in BINARY.items():

@@ -92,10 +92,15 @@ def bilinear_matrix(in_size, out_size, align_corners, half_pixel, device) -> tor
 
 
 def _resize_bilinear_nchw(x, out_h, out_w, align_corners, half_pixel):
-    """Separable resize as two small matmuls (exact TF taps, fast on CPU and GPU)."""
+    """Separable resize as two small matmuls (exact TF taps, fast on CPU and GPU). The matmuls run on an
+    NCHW-contiguous copy (2-9x faster than on the channels-last memory convolutions leave) and the
+    result goes back to the input's memory format, which the next convolution wants."""
+    channels_last = not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
+    x = x.contiguous()
     rows = bilinear_matrix(x.shape[2], out_h, align_corners, half_pixel, x.device)
     cols = bilinear_matrix(x.shape[3], out_w, align_corners, half_pixel, x.device)
-    return torch.matmul(rows, torch.matmul(x, cols.t()))
+    y = torch.matmul(rows, torch.matmul(x, cols.t()))
+    return y.contiguous(memory_format=torch.channels_last) if channels_last else y
 
 
 def _out_size(node, consts, acts) -> tuple[int, int]:
