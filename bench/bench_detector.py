@@ -53,6 +53,8 @@ VARIANTS = {
     "default, faint from 0.18": replace(DEFAULT, faint_min_score=0.18),
     "default, faint from 0.12": replace(DEFAULT, faint_min_score=0.12),
     "default, faint from 0.1 (the floor)": replace(DEFAULT, faint_min_score=0.1),
+    "CenterNet flip test + tiles, no NanoDet": replace(CENTERNET_ONLY, flip=True),
+    "default + CenterNet flip test": replace(DEFAULT, flip=True),
 }
 DARKNET = {"person.jpg": ("person", "dog", "horse"), "horses-full.jpg": ("horse",),
            "dog-full.jpg": ("dog", "bicycle", "truck", "car")}
@@ -99,10 +101,16 @@ def darknet_counts(photos, cache, options) -> list[str]:
 
 
 def detections(images: list[Image], path: str | None) -> dict:
-    """Settled objects per image source (``NAME`` with tiles, ``NAME#whole`` without), kept in ``path``."""
+    """Settled objects per image source (``NAME`` with tiles, ``NAME#whole`` without, ``NAME#flip`` with tiles
+    and CenterNet's flip test), kept in ``path``."""
     cache = pickle.loads(Path(path).read_bytes()) if path and Path(path).exists() else {}
     every, tiled = FusedDetector(options=replace(DEFAULT, tiles=False)), FusedDetector(options=DEFAULT)
+    flipped = FusedDetector(options=replace(DEFAULT, flip=True))
     for image in images:
+        if image.source + "#flip" not in cache:
+            cache[image.source + "#flip"] = flipped.settled([image])[0]
+            if path:
+                Path(path).write_bytes(pickle.dumps(cache))
         if image.source not in cache:
             cache[image.source] = tiled.settled([image])[0]
             cache[image.source + "#whole"] = every.settled([image])[0] if tile_boxes(*image.size) else \
@@ -145,8 +153,8 @@ def main() -> None:
     heads = " | ".join(f"{Path(q).name} ({len(items)})" for q, items in zip(args.questions, sets))
     print(f"| variant | {heads} | " + " | ".join(DARKNET) + " |\n|---|" + "---|" * (len(sets) + len(DARKNET)))
     for name, options in VARIANTS.items():
-        view = cache if options.tiles else {k: v for k, v in ((k.split("#")[0], v) for k, v in cache.items()
-                                                              if k.endswith("#whole"))}
+        suffix = "#flip" if options.flip else "" if options.tiles else "#whole"
+        view = {k.split("#")[0]: v for k, v in cache.items() if k.endswith(suffix) and (suffix or "#" not in k)}
         if not options.nanodet:
             view = {k: (v[0], None) for k, v in view.items()}
         cells = []
@@ -157,7 +165,9 @@ def main() -> None:
         print(f"| {name} | " + " | ".join(cells + darknet_counts(photos, view, options)) + " |", flush=True)
     if args.latency:
         print("\n| LOC detector | p50 ms, 640x424 photo | p50 ms, 773x512 photo |\n|---|---|---|")
-        for name, options in [("CenterNet + tiles", CENTERNET_ONLY), ("CenterNet + tiles + NanoDet", DEFAULT)]:
+        for name, options in [("CenterNet + tiles", CENTERNET_ONLY), ("CenterNet + tiles + NanoDet", DEFAULT),
+                              ("CenterNet flip test + tiles", replace(CENTERNET_ONLY, flip=True)),
+                              ("CenterNet flip test + tiles + NanoDet", replace(DEFAULT, flip=True))]:
             small, large = photos["person.jpg"], photos["horses-full.jpg"]
             print(f"| {name} | {latency(options, small, args.runs):.1f} | {latency(options, large, args.runs):.1f} |")
 

@@ -176,10 +176,12 @@ class CenterNetDetector:
                 zip(images, self.raw(images, min_score, iou, tiles))]
 
     def raw(self, images: Sequence[Image], min_score: float = DEFAULT_MIN_SCORE, iou: float = DEFAULT_IOU,
-            tiles: bool = False) -> list[tuple[np.ndarray, ...]]:
+            tiles: bool = False, flip: bool = False) -> list[tuple[np.ndarray, ...]]:
         """Per image: boxes ``[N, 4]`` xyxy in its pixels, scores ``[N]``, class indices ``[N]``, best first,
         and class scores ``[N, 80]`` (see :func:`decode_centernet`); after class-aware NMS, so one object
-        may still carry boxes of two classes (see :func:`objects_from`)."""
+        may still carry boxes of two classes (see :func:`objects_from`). ``flip``: each view's maps are the
+        mean of its own and its mirror image's, mirrored back (CenterNet's flip test; twice the network
+        time)."""
         if not images:
             return []
         views = [(i, (0, 0, image.width, image.height)) for i, image in enumerate(images)]
@@ -187,6 +189,10 @@ class CenterNetDetector:
             views += [(i, box) for i, image in enumerate(images) for box in tile_boxes(image.width, image.height)]
         placed = [letterbox(images[i].crop(box).pixels, INPUT_SIZE) for i, box in views]
         heatmaps, sides = self._forward(np.stack([canvas for canvas, _ in placed]))
+        if flip:
+            mirrored, mirrored_sides = self._forward(np.stack([canvas[:, ::-1] for canvas, _ in placed]))
+            heatmaps = (heatmaps + mirrored[:, :, ::-1]) / 2
+            sides = (sides + mirrored_sides[:, :, ::-1][..., [2, 1, 0, 3]]) / 2
         pooled = [([], [], [], []) for _ in images]
         for v, ((i, box), (_, where)) in enumerate(zip(views, placed)):
             found = self._decode(images[i], box, where, heatmaps[v], sides[v], min_score, iou)
