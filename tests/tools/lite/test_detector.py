@@ -105,3 +105,20 @@ def test_boxes_are_in_original_pixels_for_tall_images(detector):
     people = boxes_of(objects, "person")
     assert people and all(0 <= b[0] <= b[2] <= 424 and 0 <= b[1] <= b[3] <= 640 for b in people)
     assert any(b[3] - b[1] < b[2] - b[0] for b in people)  # the standing man lies on his side now
+
+
+def test_flip_test_maps_the_mirror_back(detector):
+    """With the flip test a photo and its mirror image give mirrored detections (to one heatmap cell: a
+    peak's centre is its cell's corner): the mirror's maps are mirrored back, left/right sides swapped."""
+    image = photo("dog.jpg")
+    mirror = Image(np.ascontiguousarray(image.pixels[:, ::-1]), "dog-mirror.jpg")
+    (boxes, scores, classes, _), (m_boxes, m_scores, m_classes, _) = detector.raw([image, mirror], 0.25, flip=True)
+    found = {COCO_CLASSES[c] for c in classes}
+    assert {"dog", "bicycle", "truck"} <= found
+    width, cell = image.width, 4 * max(image.size) / 512
+    for label in ("dog", "bicycle", "truck"):
+        index = COCO_CLASSES.index(label)
+        box = boxes[classes == index][0]
+        twin = m_boxes[m_classes == index][0]
+        np.testing.assert_allclose([width - twin[2], twin[1], width - twin[0], twin[3]], box, atol=cell + 1)
+        assert abs(scores[classes == index][0] - m_scores[m_classes == index][0]) < 0.02
