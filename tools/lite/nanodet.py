@@ -15,6 +15,7 @@ import numpy as np
 
 from programs.values import Image, Objects
 from tools.lite.coco import COCO_CLASSES
+from tools.lite.detector import REDUCING_GAP
 from tools.lite.pack import graph_output, load_lite_graph
 
 INPUT_SIZE = 416
@@ -66,7 +67,8 @@ class NanoDetDetector:
         if not images:
             return []
         batch = np.stack([
-            np.asarray(image.to_pil().resize((INPUT_SIZE, INPUT_SIZE), PILImage.BILINEAR), dtype=np.float32)
+            np.asarray(image.to_pil().resize((INPUT_SIZE, INPUT_SIZE), PILImage.BILINEAR, reducing_gap=REDUCING_GAP),
+                       dtype=np.float32)
             .transpose(2, 0, 1) / 255.0 for image in images])
         outputs = self._forward(batch)
         found = []

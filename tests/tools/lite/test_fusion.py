@@ -42,9 +42,18 @@ def test_tiles_cover_large_photos_with_overlap_and_skip_small_ones():
     assert tile_boxes(640, 480) == []
     tiles = tile_boxes(773, 512)
     assert tiles == [(0, 0, 512, 512), (261, 0, 773, 512)]
+    assert all(b[2] - b[0] == 512 for b in tile_boxes(1024, 768))  # full resolution up to 1024 px
     wide = tile_boxes(2000, 300)
-    assert wide[0][0] == 0 and wide[-1][2] == 2000
-    assert all(b[0] < a[2] - 512 / 8 for a, b in zip(wide, wide[1:]))  # neighbours overlap by >= 1/8
+    size = wide[0][2] - wide[0][0]
+    assert wide[0][0] == 0 and wide[-1][2] == 2000 and size == 1000  # as 512 px of the photo scaled to 1024
+    assert all(b[0] < a[2] - size / 8 for a, b in zip(wide, wide[1:]))  # neighbours overlap by >= 1/8
+
+
+def test_a_phone_photo_takes_a_few_tiles_not_dozens():
+    tiles = tile_boxes(4032, 3024)
+    assert len(tiles) == 6
+    assert {b[0] for b in tiles} >= {0} and max(b[2] for b in tiles) == 4032 and max(b[3] for b in tiles) == 3024
+    assert all(b[2] - b[0] == b[3] - b[1] == 2016 for b in tiles)
 
 
 def test_nanodet_decoding_puts_a_box_around_its_cell():
