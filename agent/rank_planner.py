@@ -33,6 +33,7 @@ from programs.checker import check
 from programs.errors import ProgramError
 from programs.ir import program_from_json
 from programs.render import render
+from tools.replace import is_removal
 
 W_RETRIEVAL = 3.0
 W_LM = 1.0
@@ -102,12 +103,16 @@ class RankPlanner(ProgramPlanner):
             for filled in fillings(sketch, facts, two_images):
                 structure = _structure(sketch, filled, facts)
                 text = _program_text(filled.steps)
-                if text is None or text in found:
+                if text is None:
                     continue
-                found[text] = Ranked(text, gist_of(text), (sketch.ids or sketch.instructions)[0], structure,
-                                     retrieval, 1.0, values=filled.values)
+                candidate = Ranked(text, gist_of(text), (sketch.ids or sketch.instructions)[0], structure,
+                                   retrieval, 1.0, values=filled.values)
+                if text not in found or candidate.prior > found[text].prior:  # the sketch that fits it best
+                    found[text] = candidate
         ranked = sorted(found.values(), key=lambda r: -r.prior)[: self.max_candidates]
         ranked = [r for r in (self._checked(r, two_images) for r in ranked) if r is not None]
+        if answer_type(facts) == "image":
+            ranked = self._within_edits(ranked)
         ranked = sorted(ranked, key=lambda r: -r.prior)[: self.max_candidates]
         return self._with_lm(query, ranked) if lm else [replace(r, total=r.prior) for r in ranked]
 
@@ -182,6 +187,21 @@ class RankPlanner(ProgramPlanner):
             value *= memo[key]
         return value
 
+    def _within_edits(self, ranked: list[Ranked]) -> list[Ranked]:
+        """For an edit, the tools' affordance chooses among programs making the same edits (recolouring
+        over painting with the lite tier's REPLACE) but never turns the request into another edit: each
+        program's affordance is taken relative to the best of the programs making its edits, so that an edit
+        this tier cannot make is refused with its reason, not swapped for one nobody asked for (tagging the
+        dog when asked to paint a cat over it)."""
+        def edits(r: Ranked) -> frozenset:
+            return frozenset(s.module for s in self.parse(r.program).steps if self._writes_image(s.module))
+
+        best: dict[frozenset, float] = {}
+        for r in ranked:
+            best[edits(r)] = max(best.get(edits(r), 0.0), r.affordance)
+        return [replace(r, affordance=r.affordance / best[edits(r)] if best[edits(r)] > 0 else 1.0)
+                for r in ranked]
+
     def _with_lm(self, query: str, ranked: list[Ranked]) -> list[Ranked]:
         if not ranked:
             return ranked
@@ -226,6 +246,9 @@ def _structure(sketch, filled, facts) -> float:
         score -= 4.0
     elif wanted == "image" and facts.words and facts.words[0] in sketch.verbs:
         score += 1.0  # the same edit verb as an instruction of this sketch
+    if asks_removal(facts.words) and not any(
+            step["module"] == "REPLACE" and is_removal(str(step["args"].get("prompt", ""))) for step in filled.steps):
+        score -= 3.0  # a removal is REPLACE with nothing: cropping to the object, blurring or tagging it keeps it
     named = {w[:-1] if w.endswith("s") else w for w in facts.words} & _MODULE_WORDS
     score += 1.0 * sum(1 for word in named if any(word in m.lower() for m in sketch.modules))
     return score
@@ -287,7 +310,18 @@ _EDIT_START = ("blur", "crop", "replace", "remove", "make", "turn", "put", "cove
                "tag", "colour", "color", "keep", "give", "change", "swap", "zoom", "show", "highlight", "paste",
                "stick", "pixelate", "soften", "mark", "erase", "delete", "add", "grey", "gray", "black",
                "place", "outline", "box", "circle", "isolate", "cut", "frame", "mask", "censor", "obscure",
-               "desaturate", "emphasise", "emphasize", "focus")
+               "desaturate", "emphasise", "emphasize", "focus", "eliminate")
+
+
+_REMOVAL_START = ("remove", "erase", "delete", "eliminate")
+
+
+def asks_removal(words) -> bool:
+    """The request is to take something out of the photo: 'remove / erase / delete / eliminate X', 'get rid
+    of X', 'take X out'."""
+    words = tuple(words)
+    return bool(words) and (words[0] in _REMOVAL_START or words[:3] == ("get", "rid", "of")
+                            or (words[0] == "take" and ("out" in words or "away" in words)))
 
 
 def answer_type(facts) -> str:
@@ -295,7 +329,7 @@ def answer_type(facts) -> str:
     words = facts.words
     first = words[0] if words else ""
     text = " ".join(words)
-    if first in _EDIT_START and not text.startswith(("show me how many", "tell me")):
+    if (first in _EDIT_START or asks_removal(words)) and not text.startswith(("show me how many", "tell me")):
         return "image"
     if "how many" in text or first == "count" or "number of" in text or text.startswith("tell me how many"):
         return "yesno" if first in _YES_NO_START else "number"

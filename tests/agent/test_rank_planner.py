@@ -186,3 +186,27 @@ def test_a_sub_phrase_with_another_literal_dropped_is_no_simplification():
     assert blame.matches(step) and not blame.simpler_in(step)   # the refused phrase again, whatever the category
     step = parse_program("OBJ1=SELECT(image=IMAGE,object=IMAGE,query='truck',category=None)").steps[0]
     assert blame.simpler_in(step) and not blame.matches(step)
+
+
+def _edits(program_text):
+    return [(s.module, s.arg("prompt")) for s in parse_program(program_text).steps
+            if s.module in ("REPLACE", "TAG", "CROP", "BLUR", "COLORPOP", "BGBLUR", "EMOJI")]
+
+
+@pytest.mark.parametrize("query", ["Remove the dog", "Remove the bicycle from this photo", "Erase the bicycle",
+                                   "Delete the truck", "Get rid of the car", "Take the dog out of the picture"])
+def test_a_removal_is_a_removal(registry, retriever, query):
+    """Whatever the verb, a removal is REPLACE with nothing, never cropping to the object, blurring or tagging
+    it (which keep it); and the same program filled from several sketches keeps the best-fitting sketch's
+    score (a removal once lost to a crop because a painting sketch had filled it first, scoring it worse)."""
+    program = _planner(registry, retriever).plan(query).program_text
+    assert _edits(program) == [("REPLACE", "nothing")]
+
+
+def test_an_edit_the_tier_cannot_make_is_not_swapped_for_another_edit(registry, retriever):
+    """Affordance chooses among programs making the same edits, never a different edit: asked to paint a
+    cat where this tier cannot paint, the planner still plans the painting (refused at run time with its
+    reason), not tagging the dog."""
+    assert registry.tool("REPLACE").affordance({"prompt": "a cat"}) == 0.0  # the lite tier cannot paint
+    program = _planner(registry, retriever).plan("Swap the dog by the bike for a cat").program_text
+    assert _edits(program) == [("REPLACE", "a cat")]
