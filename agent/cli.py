@@ -228,7 +228,7 @@ def tools(as_json):
 
     rows = tool_rows(default_registry())
     if as_json:
-        out(json.dumps(rows, indent=2))
+        out(json.dumps({"tools": rows}, indent=2))  # one JSON object, like every --json
         return
     for row in rows:
         if row["backends"]:
@@ -268,7 +268,7 @@ def models_list(as_json):
 
     rows = backend_rows(default_registry())
     if as_json:
-        out(json.dumps(rows, indent=2))
+        out(json.dumps({"backends": rows}, indent=2))  # one JSON object, like every --json
         return
     for row in rows:
         state = "ready" if row["available"] else f"missing: {row['reason']}"

@@ -134,13 +134,21 @@ def test_a_tool_bug_is_an_internal_error_exit_1(tmp_path, photo):
 def test_tools_lists_every_module_with_its_signature():
     result = loupe("tools", "--json", plugin=False)
     assert result.returncode == 0, result.stderr
-    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    rows = {row["name"]: row for row in json.loads(result.stdout)["tools"]}
     expected = {"LOC", "COUNT", "CROP", "CROP_LEFTOF", "CROP_RIGHTOF", "CROP_ABOVE", "CROP_BELOW", "SEG", "SELECT",
                 "CLASSIFY", "VQA", "CAPTION", "OCR", "FACEDET", "LIST", "EVAL", "RESULT", "REPLACE", "COLORPOP",
                 "BGBLUR", "BLUR", "EMOJI", "TAG"}
     assert expected <= set(rows)
     assert rows["COUNT"]["signature"] == "COUNT(box: Objects) -> Number" and not rows["COUNT"]["needs_model"]
     assert rows["LOC"]["needs_model"]
+
+
+def test_models_list_json_is_one_object_naming_every_backend():
+    result = loupe("models", "list", "--json", plugin=False)
+    assert result.returncode == 0, result.stderr
+    backends = json.loads(result.stdout)["backends"]
+    assert all({"tool", "backend", "available", "reason"} <= set(b) for b in backends)
+    assert ("LOC", "lite") in {(b["tool"], b["backend"]) for b in backends}
 
 
 def test_an_edit_of_an_object_not_found_fails_and_json_says_what_was_missing(tmp_path):

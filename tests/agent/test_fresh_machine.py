@@ -28,7 +28,7 @@ def test_tools_json_parses_on_a_fresh_machine_and_leaves_home_empty(tmp_path):
     home = tmp_path / "home"
     result = loupe(fresh_env(home), "tools", "--json")
     assert result.returncode == 0, result.stderr
-    rows = json.loads(result.stdout)  # the whole of stdout is one JSON document
+    rows = json.loads(result.stdout)["tools"]  # the whole of stdout is one JSON object
     assert {row["name"] for row in rows} >= {"LOC", "COUNT", "EVAL", "VQA", "RESULT"}
     yolo = next(b for row in rows if row["name"] == "LOC" for b in row["backends"] if b["name"] == "yolo")
     assert yolo["available"] is False and "yolo11n.pt" in yolo["reason"]
@@ -47,7 +47,7 @@ def test_third_party_prints_during_a_command_go_to_stderr(tmp_path):
     env["PYTHONPATH"] += os.pathsep + str(tmp_path)
     result = loupe(env, "tools", "--json")
     assert result.returncode == 0, result.stderr
-    assert isinstance(json.loads(result.stdout), list)
+    assert isinstance(json.loads(result.stdout), dict)
     assert "Creating new Settings file" in result.stderr and "C library chatter" in result.stderr
 
 
