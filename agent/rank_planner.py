@@ -193,14 +193,13 @@ class RankPlanner(ProgramPlanner):
         program's affordance is taken relative to the best of the programs making its edits, so that an edit
         this tier cannot make is refused with its reason, not swapped for one nobody asked for (tagging the
         dog when asked to paint a cat over it)."""
-        def edits(r: Ranked) -> frozenset:
-            return frozenset(s.module for s in self.parse(r.program).steps if self._writes_image(s.module))
-
+        edits = [frozenset(s.module for s in self.parse(r.program).steps if self._writes_image(s.module))
+                 for r in ranked]
         best: dict[frozenset, float] = {}
-        for r in ranked:
-            best[edits(r)] = max(best.get(edits(r), 0.0), r.affordance)
-        return [replace(r, affordance=r.affordance / best[edits(r)] if best[edits(r)] > 0 else 1.0)
-                for r in ranked]
+        for r, made in zip(ranked, edits):
+            best[made] = max(best.get(made, 0.0), r.affordance)
+        return [replace(r, affordance=r.affordance / best[made] if best[made] > 0 else 1.0)
+                for r, made in zip(ranked, edits)]
 
     def _with_lm(self, query: str, ranked: list[Ranked]) -> list[Ranked]:
         if not ranked:

@@ -16,8 +16,9 @@ A box lying inside a much larger box of its class is a part of that object and d
 (:func:`parts`: a bicycle's wheel).
 
 An object below its threshold whose best class still reaches ``faint_min_score`` (NanoDet's lone objects
-excepted) is kept as *faint* (``Objects.faint``, with its best label only, no guesses): not counted, drawn or edited, but enough for COUNT to say
-"there is one" when a program only tests its number for zero (``tools.count``). Counting and existence
+excepted) is kept as *faint* (``Objects.faint``, with its best label only, no guesses): not counted, drawn
+or edited, but enough for COUNT to say "there is one" when a program only tests its number for zero
+(``tools.count``). Counting and existence
 need different thresholds: a missed object makes both wrong, a false one only the existence answer.
 
 Each object's label is its best class; other classes it scores at least ``guess_min_score`` for

@@ -16,22 +16,14 @@ import torch
 
 from .batching import split_trunk
 from .layout import Act, tf
-from .model_file import ModelFile, Node, load_model_file
+from .model_file import ModelFile, Node, load_model_file, tensor_key
 from .ops import op_table, supported_ops
 from .ops_tensor import build_batched_reshape
 from .registry import UnsupportedOpError
-from .rewrite import INTERNAL_OPS, rewrite
+from .rewrite import rewrite
 
 _DTYPES = {"DT_FLOAT": torch.float32, "DT_INT32": torch.int32, "DT_BOOL": torch.bool,
            "DT_INT64": torch.int64}
-
-
-def tensor_key(ref: str) -> str:
-    """Normalise an input reference ``name`` / ``name:1`` to ``name:index``."""
-    name, _, index = ref.rpartition(":")
-    if name and index.isdigit():
-        return f"{name}:{index}"
-    return f"{ref}:0"
 
 
 def output_name(key: str) -> str:
@@ -210,9 +202,9 @@ def _topological(nodes: dict[str, Node], output_keys: list[str], label: str) -> 
 
 
 def _check_ops(order: list[Node], label: str) -> None:
-    table = op_table()
+    supported = set(supported_ops())
     for node in order:
-        if (node.op not in table or node.op in INTERNAL_OPS) and node.op not in ("Const", "Placeholder"):
+        if node.op not in supported:
             raise UnsupportedOpError(
                 f"{label}: node {node.name!r} uses op {node.op!r}, which the TF.js runner does "
                 f"not implement (supported: {', '.join(supported_ops())})")

@@ -32,6 +32,14 @@ class ModelFileError(ValueError):
     """The model.json or its shards are not what a TF.js graph model should be."""
 
 
+def tensor_key(ref: str) -> str:
+    """Normalise an input reference ``name`` / ``name:1`` to ``name:index``."""
+    name, _, index = ref.rpartition(":")
+    if name and index.isdigit():
+        return f"{name}:{index}"
+    return f"{ref}:0"
+
+
 @dataclass(frozen=True)
 class Node:
     """One GraphDef node; ``inputs`` are data inputs (control inputs ``^x`` dropped)."""

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import torch
 
-from .model_file import Node
+from .model_file import Node, tensor_key
 
 CONVS = frozenset({"Conv2D", "_FusedConv2D", "DepthwiseConv2dNative", "FusedDepthwiseConv2dNative"})
 HARD_SWISH = "_HardSwish"
@@ -48,16 +48,11 @@ def _readers(order: list[Node]) -> dict[str, list[tuple[str, int]]]:
 
 
 def _source(ref: str) -> str:
-    name, _, index = ref.rpartition(":")
-    return name if name and index.isdigit() else ref
-
-
-def _key(ref: str) -> str:
-    return ref if ref.rpartition(":")[2].isdigit() and ":" in ref else f"{ref}:0"
+    return tensor_key(ref).rsplit(":", 1)[0]
 
 
 def _const_values(consts, ref: str) -> list | None:
-    value = consts.get(_key(ref))
+    value = consts.get(tensor_key(ref))
     return None if value is None else value.reshape(-1).tolist()
 
 
@@ -107,22 +102,20 @@ def _fuse_hard_swish(last: Node, nodes, readers, consts, protected) -> None:
     shifted = nodes.get(_source(clipped.inputs[0]))
     if shifted is None or shifted.op not in ("Add", "AddV2") or len(shifted.inputs) != 2:
         return
-    x_add, three = _split_scalar(shifted.inputs, consts)
-    x_mul, scale = _split_scalar(scaled.inputs, consts)
-    if x_add is None or x_mul is None or _key(x_add) != _key(x_mul) or three != 3.0:
+    x_add, _, three = _split_scalar(shifted.inputs, consts)
+    x_mul, scale, _ = _split_scalar(scaled.inputs, consts)
+    if x_add is None or x_mul is None or tensor_key(x_add) != tensor_key(x_mul) or three != 3.0:
         return
     inner = (scaled.name, clipped.name, shifted.name)
     if any(n in protected or len(readers.get(n, [])) != 1 for n in inner):
         return
-    scale_ref = next(r for r in scaled.inputs if _key(r) != _key(x_mul))
-    nodes[last.name] = Node(name=last.name, op=HARD_SWISH, inputs=(x_mul, scale_ref), attrs={})
+    nodes[last.name] = Node(name=last.name, op=HARD_SWISH, inputs=(x_mul, scale), attrs={})
 
 
-def _split_scalar(inputs, consts) -> tuple[str | None, float | None]:
-    """(the non-constant input, the scalar constant) of a binary node, or (None, None)."""
+def _split_scalar(inputs, consts) -> tuple[str | None, str | None, float | None]:
+    """(the non-constant input, the scalar constant's reference, its value) of a binary node, or Nones."""
     values = [_const_values(consts, ref) for ref in inputs]
-    if values[0] is None and values[1] is not None and len(values[1]) == 1:
-        return inputs[0], float(values[1][0])
-    if values[1] is None and values[0] is not None and len(values[0]) == 1:
-        return inputs[1], float(values[0][0])
-    return None, None
+    for data, const in ((0, 1), (1, 0)):
+        if values[data] is None and values[const] is not None and len(values[const]) == 1:
+            return inputs[data], inputs[const], float(values[const][0])
+    return None, None, None
