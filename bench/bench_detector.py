@@ -48,6 +48,7 @@ VARIANTS = {
     "+ NanoDet, other guesses 0.25": replace(DEFAULT, guess_min_score=0.25),
     "+ NanoDet, family guesses 0.25": replace(DEFAULT, family_guess_min_score=0.25),
     "+ NanoDet, no tiles": replace(DEFAULT, tiles=False),
+    "+ NanoDet, its copies of CenterNet's objects kept (as before)": replace(DEFAULT, copy_covered=2.0),
     "default, no faint objects (existence at the counting thresholds)": replace(DEFAULT, faint_min_score=1.0),
     "default, faint from 0.2": replace(DEFAULT, faint_min_score=0.2),
     "default, faint from 0.18": replace(DEFAULT, faint_min_score=0.18),

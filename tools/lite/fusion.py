@@ -10,7 +10,8 @@ CenterNet's, the more precise: a score-weighted mean moved boxes off people) and
 ``pair_min_score``; an object one detector alone found must reach that detector's own threshold.
 NanoDet is therefore mostly a *verifier*: it lifts the objects CenterNet is unsure of, corrects
 CenterNet's label where the two agree on another class (the white horse CenterNet calls a sheep),
-and only adds an object by itself when very sure.
+and only adds an object by itself when very sure, and not where CenterNet already found one of its
+class (:func:`duplicates`: NanoDet's box of that object framed differently).
 
 A box lying inside a much larger box of its class is a part of that object and dropped
 (:func:`parts`: a bicycle's wheel).
@@ -47,6 +48,8 @@ NMS_IOU = 0.5
 FUSE_IOU = 0.5
 SHARED_CLASS = 0.1  # a pair matches only when some class scores at least this in both detectors
 PART_INSIDE, PART_AREA = 0.8, 4.0  # see parts()
+COPY_COVERED = 0.3  # see duplicates()
+COVER_GRID = 32  # duplicates() measures coverage on this many x this many points of the box
 PERSON = COCO_CLASSES.index("person")
 FAMILIES = (
     frozenset({"dog", "horse", "sheep", "cow", "bear", "elephant", "zebra", "giraffe"}),  # not cat: see BENCHMARKS
@@ -66,6 +69,7 @@ class DetectorOptions:
     family_guess_min_score: float = 0.15  # another label of the same family kept as a guess
     faint_min_score: float = 0.15  # below its threshold but at least this: a faint object (existence only)
     nanodet: bool = True
+    copy_covered: float = COPY_COVERED  # NanoDet's copies of CenterNet's objects (duplicates()); above 1: none
     tiles: bool = True
     flip: bool = False  # CenterNet's flip test (CenterNetDetector.raw): measured, no better, twice its time
 
@@ -152,10 +156,18 @@ def fuse(centernet: Settled, nanodet: Settled | None, size: tuple[int, int],
     floors = [np.full(len(centernet.boxes), options.centernet_min_score)]
     if nanodet is not None:
         pairs = match(centernet, nanodet)
-        alone = np.setdiff1d(np.arange(len(nanodet.boxes)), [j for _, j in pairs])
+        partner = np.full(len(nanodet.boxes), -1)
+        for i, j in pairs:
+            partner[j] = i
+        copies = duplicates(nanodet, centernet, centernet.best >= options.centernet_min_score, partner,
+                            options.copy_covered)
         for i, j in pairs:  # CenterNet's box (its 512 px letterboxed view is the more precise one)
-            scores[0][i] = np.maximum(centernet.scores[i], (centernet.scores[i] + nanodet.scores[j]) / 2)
+            lifted = np.maximum(centernet.scores[i], (centernet.scores[i] + nanodet.scores[j]) / 2)
+            if copies[j] and lifted.argmax() != centernet.scores[i].argmax():
+                lifted = np.zeros_like(lifted)  # a copy would give CenterNet's box its other object's label
+            scores[0][i] = lifted
             floors[0][i] = options.pair_min_score
+        alone = np.flatnonzero((partner < 0) & ~copies)
         boxes.append(nanodet.boxes[alone])
         scores.append(nanodet.scores[alone])
         floors.append(np.full(len(alone), options.nanodet_min_score))
@@ -171,6 +183,35 @@ def fuse(centernet: Settled, nanodet: Settled | None, size: tuple[int, int],
     found = [labelled(boxes[k], scores[k], present, options) for k in keep]
     return Objects(tuple(o for o, s in zip(found, sure) if s), size,  # a faint object: its best label, no guesses
                    faint=tuple(o.evolve(guesses=()) for o, s in zip(found, sure) if not s))
+
+
+def duplicates(nanodet: Settled, centernet: Settled, sure: np.ndarray, partner: np.ndarray,
+               covered: float) -> np.ndarray:
+    """``[N]`` bool: NanoDet's *copies*, objects of which at least ``covered`` of the area lies under
+    CenterNet's ``sure`` boxes of the same best class (leaving out ``partner[j]``, the CenterNet object
+    NanoDet's ``j`` is paired with, or -1). CenterNet already found that object and NanoDet framed it
+    differently: offset too far to pair, a locomotive beside the whole train, one box around two umbrellas,
+    a person's upper body. A lone copy adds no object; a copy paired with a CenterNet box it would relabel
+    (a backpack box on that upper body, as a second person) drops the pair; a copy agreeing with its
+    partner's own label still confirms it (in a crowd NanoDet's box of a half-hidden person lies partly
+    under its neighbours'). Measured on the 302 photos (BENCHMARKS.md, "NanoDet's copies")."""
+    copies = np.zeros(len(nanodet.boxes), bool)
+    if not len(nanodet.boxes) or not sure.any():
+        return copies
+    grid = (np.arange(COVER_GRID) + 0.5) / COVER_GRID
+    sure_classes = centernet.scores.argmax(axis=1)
+    for j, (box, label) in enumerate(zip(nanodet.boxes, nanodet.scores.argmax(axis=1))):
+        same = sure & (sure_classes == label)
+        if partner[j] >= 0:
+            same[partner[j]] = False
+        if not same.any():
+            continue
+        others = centernet.boxes[same]
+        xs, ys = box[0] + grid * (box[2] - box[0]), box[1] + grid * (box[3] - box[1])
+        inside_x = (xs[None, :] >= others[:, :1]) & (xs[None, :] <= others[:, 2:3])  # [M, G]
+        inside_y = (ys[None, :] >= others[:, 1:2]) & (ys[None, :] <= others[:, 3:4])
+        copies[j] = (inside_y[:, :, None] & inside_x[:, None, :]).any(axis=0).mean() >= covered
+    return copies
 
 
 def parts(boxes: np.ndarray, classes: np.ndarray) -> np.ndarray:

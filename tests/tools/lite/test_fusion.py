@@ -145,6 +145,46 @@ def test_an_object_below_its_threshold_but_above_the_faint_floor_is_faint_not_fo
     assert fuse(centernet, nanodet, (300, 200), DetectorOptions(faint_min_score=1.0)).faint == ()
 
 
+def test_a_nanodet_box_over_an_object_centernet_is_sure_of_adds_nothing():
+    """NanoDet frames CenterNet's objects differently (offset; one box around two umbrellas): such a copy is
+    not a second object, while a lone NanoDet object where CenterNet saw nothing of its class still is."""
+    from tools.lite.fusion import fuse
+
+    centernet = settled(((0, 0, 100, 100), {"umbrella": 0.6}), ((0, 100, 100, 200), {"umbrella": 0.6}),
+                        ((200, 0, 260, 120), {"person": 0.7}))
+    nanodet = settled(((0, 30, 110, 170), {"umbrella": 0.55}),  # across both umbrellas
+                      ((215, 10, 275, 130), {"person": 0.6}),  # the person, offset beyond pairing
+                      ((200, 150, 260, 200), {"umbrella": 0.6}),  # somewhere else: a third umbrella
+                      ((20, 20, 80, 80), {"kite": 0.6}))  # another class under an umbrella: its own object
+    found = fuse(centernet, nanodet, (300, 300))
+    assert sorted(found.labels) == ["kite", "person", "umbrella", "umbrella", "umbrella"]
+    assert (200, 150, 260, 200) in [o.box for o in found]
+
+
+def test_a_nanodet_copy_does_not_relabel_its_partner_but_still_confirms_its_own_label():
+    """NanoDet's box around a person's upper body pairs with CenterNet's backpack box there: the pair is
+    the person CenterNet already found, not a second one. A copy agreeing with its partner's own label
+    (a horse half hidden behind another) still lifts it."""
+    from tools.lite.fusion import fuse
+
+    person = settled(((160, 150, 195, 255), {"person": 0.55}), ((164, 153, 191, 217), {"backpack": 0.17,
+                                                                                       "person": 0.12}))
+    upper_body = settled(((164, 154, 185, 202), {"person": 0.52}))
+    found = fuse(person, upper_body, (300, 300))
+    assert found.labels == ("person",) and not found.faint
+
+    horses = settled(((0, 180, 300, 400), {"horse": 0.64}), ((0, 170, 150, 330), {"horse": 0.22}))
+    hidden = settled(((0, 175, 145, 320), {"horse": 0.4}))
+    assert fuse(horses, hidden, (300, 400)).labels == ("horse", "horse")
+
+
+@needs_pack
+def test_a_rider_nanodet_frames_again_is_one_person(detector):
+    """motorbike_race.jpg: one rider on a motorcycle beside a biplane. NanoDet's box of the rider is too far
+    from CenterNet's to pair (it takes in the motorcycle's front); it is a copy, not a second person."""
+    assert counts(detector, "motorbike_race.jpg", ("person", "motorcycle", "airplane")) == (1, 1, 1)
+
+
 @needs_pack
 def test_a_dog_seen_faintly_is_there_for_an_existence_question_but_not_counted():
     """dog_show.jpg: CenterNet scores the big dark curly dog only ~0.2, below its counting threshold (0.25).
