@@ -61,6 +61,10 @@ _COMPARATIVES = (  # (words, op, takes a number right after)
     ("in total", "+", False), ("total", "+", False), ("altogether", "+", False), ("together", "+", False),
     ("combined", "+", False), ("sum", "+", False), ("overall", "+", False), ("apart from", "-", False),
     ("besides", "-", False), ("other than", "-", False), ("not counting", "-", False), ("except", "-", False))
+COLOURS = ("red", "green", "blue", "yellow", "white", "black", "orange", "purple", "pink", "brown", "grey", "gray")
+_TRAILING_FILLERS = {"please", "instead", "now", "colour", "color", "coloured", "colored", "one", ","}
+_TO_COLOUR = {"to", "into", "in", "a", "an", "be", "all", "completely", "entirely"}
+RECOLOUR_VERBS = {"make", "turn", "paint", "colour", "color", "recolour", "recolor", "dye", "tint", "change"}
 _LOCATIVE = {"on", "in", "at", "near", "by", "beside", "inside", "under", "behind", "across", "along",
              "around", "onto", "into", "from", "within", "over"}
 _TOKEN = re.compile(r"[a-z0-9]+|,")
@@ -108,11 +112,23 @@ class QueryFacts:
     def has(self, kind: str) -> bool:
         return any(m.kind == kind for m in self.mentions)
 
-    def signature(self) -> tuple:
-        """What a reused program must agree with: objects (name, polarity), numbers, ops, regions,
-        relations, sides, and whether a negation covers a predicate."""
-        return (tuple((m.name, m.negated, m.kind) for m in self.mentions), self.numbers, self.ops, self.regions,
-                self.relations, self.sides, self.predicate_negation)
+    @property
+    def recolour(self) -> tuple[str, str] | None:
+        """``(colour, object)`` when the query asks to give an object a colour ('Make the truck blue', 'Paint
+        the red car green', 'Change the colour of the truck to blue' -> ('blue', 'truck')), else None: a
+        recolouring verb first, then the object, the colour right after it and last ('Turn the bicycle into a
+        red scooter' paints a new object; 'Make the dogs pop in colour and everything else black and white'
+        is a colour pop)."""
+        words = self.words
+        last = len(words) - 1
+        while last > 0 and words[last] in _TRAILING_FILLERS:
+            last -= 1
+        if last < 2 or words[0] not in RECOLOUR_VERBS or words[last] not in COLOURS:
+            return None
+        before = [m for m in self.mentions if m.kind == "object" and m.end <= last and words[m.start] not in COLOURS]
+        if not before or not set(words[before[-1].end:last]) <= _TO_COLOUR:
+            return None
+        return words[last], before[-1].text
 
 
 def typed_shape(query: str, two_images: bool = False) -> tuple:
@@ -179,8 +195,8 @@ def _mentions(words: list[str]) -> list[Mention]:
         if kind == "object" and nxt and (lookup(nxt) or ("", ""))[1] == "face":
             i = end  # "people's faces", "dog's face": the face is the thing
             continue
-        if kind == "object" and _is_noun(nxt) and singular(words[end - 1]) == words[end - 1] \
-                and not lookup(nxt):
+        if kind == "object" and _is_noun(nxt) and nxt not in COLOURS and singular(words[end - 1]) == words[end - 1] \
+                and not lookup(nxt):  # ('the truck blue' in "make the truck blue" is a truck)
             text = " ".join(words[i:end + 1])   # 'dog legs': a part of a dog, not a dog
             found.append(Mention(text, text, i, end + 1, known=False, phrase=text, compound=True))
             i = end + 1
@@ -246,8 +262,7 @@ def _phrase(words: list[str], start: int, end: int) -> str:
         if tail and tail[-1] not in _FUNCTION and not (set(tail) & IMAGE_WORDS):
             return " ".join(words[start:stop])
     before = words[start - 1] if start > 0 else ""
-    colour = before if before in ("red", "green", "blue", "yellow", "white", "black", "orange", "purple",
-                                  "pink", "brown", "grey", "gray") else ""
+    colour = before if before in COLOURS else ""
     return " ".join(filter(None, [colour, " ".join(words[start:end])]))
 
 

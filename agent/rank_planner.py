@@ -248,6 +248,9 @@ def _structure(sketch, filled, facts) -> float:
     if asks_removal(facts.words) and not any(
             step["module"] == "REPLACE" and is_removal(str(step["args"].get("prompt", ""))) for step in filled.steps):
         score -= 3.0  # a removal is REPLACE with nothing: cropping to the object, blurring or tagging it keeps it
+    if facts.recolour and not any(step["module"] == "REPLACE" and facts.recolour[0] in str(
+            step["args"].get("prompt", "")).split() for step in filled.steps):
+        score -= 3.0  # a recolouring paints the object: a colour pop of it, or a crop, leaves it as it was
     named = {w[:-1] if w.endswith("s") else w for w in facts.words} & _MODULE_WORDS
     score += 1.0 * sum(1 for word in named if any(word in m.lower() for m in sketch.modules))
     return score
@@ -309,7 +312,8 @@ _EDIT_START = ("blur", "crop", "replace", "remove", "make", "turn", "put", "cove
                "tag", "colour", "color", "keep", "give", "change", "swap", "zoom", "show", "highlight", "paste",
                "stick", "pixelate", "soften", "mark", "erase", "delete", "add", "grey", "gray", "black",
                "place", "outline", "box", "circle", "isolate", "cut", "frame", "mask", "censor", "obscure",
-               "desaturate", "emphasise", "emphasize", "focus", "eliminate")
+               "desaturate", "emphasise", "emphasize", "focus", "eliminate", "paint", "recolour", "recolor", "dye",
+               "tint")
 
 
 _REMOVAL_START = ("remove", "erase", "delete", "eliminate")

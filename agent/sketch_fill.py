@@ -87,7 +87,7 @@ def _fill(sketch: Sketch, facts: QueryFacts, chosen, phrases, two_images: bool) 
               "question": (_question(facts.query),), "number": facts.numbers[:sketch.numbers],
               "op": tuple(ops)}
     emoji = _emoji(facts) if sketch.holes("emoji") else None
-    prompt = _prompt(facts.query) if sketch.holes("prompt") else None
+    prompt = _prompt(facts) if sketch.holes("prompt") else None
     steps = copy.deepcopy(sketch.steps)
     for step in steps:
         for name, value in step["args"].items():
@@ -143,10 +143,13 @@ def _emoji(facts: QueryFacts) -> str | None:
     return "grinning_face" if any(w.startswith("smiley") for w in words) else None
 
 
-def _prompt(query: str) -> str | None:
-    """What an edit paints: the words after the last 'with', 'into' or 'for' (else the last 'by' or
-    'to'), with an article: "Swap the bike by the dog for a scooter" -> 'a scooter'."""
-    matches = list(_PROMPT.finditer(query.strip()))
+def _prompt(facts: QueryFacts) -> str | None:
+    """What an edit paints: for a recolouring, the object in its new colour ("Make the truck blue" -> 'a blue
+    truck'); else the words after the last 'with', 'into' or 'for' (else the last 'by' or 'to'), with an
+    article: "Swap the bike by the dog for a scooter" -> 'a scooter'."""
+    if facts.recolour:
+        return "a {} {}".format(*facts.recolour)
+    matches = list(_PROMPT.finditer(facts.query.strip()))
     strong = [m for m in matches if m.group(1).lower() in _STRONG_CONNECTORS]
     if not matches:
         return None

@@ -72,3 +72,16 @@ def test_relations_regions_and_image_sides():
 def test_near_misses_have_another_typed_shape(near_miss):
     assert typed_shape(near_miss) != typed_shape("How many dogs?")
     assert typed_shape("How many horses?") == typed_shape("How many dogs?")
+
+
+@pytest.mark.parametrize("query, recolour", [
+    ("Make the truck blue", ("blue", "truck")), ("Paint the red car green.", ("green", "car")),
+    ("Change the colour of the bus to yellow", ("yellow", "bus")), ("Turn the umbrella pink", ("pink", "umbrella")),
+    ("Make the cats pop in colour and everything else black and white", None),
+    ("Turn the bicycle into a red scooter", None), ("Is the car red?", None), ("Blur the red car", None),
+    ("Make the photo black and white", None), ("Make the dog happy", None)])
+def test_a_recolouring_names_the_object_and_its_new_colour(query, recolour):
+    """A colour after the object is what it should become; a colour before it only says which one."""
+    assert read_query(query).recolour == recolour
+    if recolour:
+        assert [m.text for m in read_query(query).objects if m.name not in ("colour", "color")][0] == recolour[1]

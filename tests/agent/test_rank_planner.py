@@ -210,3 +210,14 @@ def test_an_edit_the_tier_cannot_make_is_not_swapped_for_another_edit(registry, 
     assert registry.tool("REPLACE").affordance({"prompt": "a cat"}) == 0.0  # the lite tier cannot paint
     program = _planner(registry, retriever).plan("Swap the dog by the bike for a cat").program_text
     assert _edits(program) == [("REPLACE", "a cat")]
+
+
+@pytest.mark.parametrize("query, prompt", [("Make the truck blue", "a blue truck"), ("Turn the bicycle red", "a red bicycle"),
+                                           ("Paint the car green", "a green car"),
+                                           ("Change the colour of the bus to yellow", "a yellow bus")])
+def test_a_recolouring_paints_the_object_in_its_new_colour(registry, retriever, query, prompt):
+    """A recolouring is REPLACE with the object in its new colour (the lite tier recolours it), never a colour
+    pop of 'truck blue', which keeps the truck as it was, nor a question whether there is a green car."""
+    assert registry.tool("REPLACE").affordance({"prompt": prompt}) == 1.0  # the lite tier can recolour
+    program = _planner(registry, retriever).plan(query).program_text
+    assert _edits(program) == [("REPLACE", prompt)]

@@ -89,8 +89,13 @@ def test_a_text_answer_step_asks_the_users_question_not_the_examples():
     ("Turn the truck next to the tree into a fire engine.", "a fire engine"),
     ("Change the car at the corner to a bus", "a bus"),
     ("Remove the trash can from the picture.", None),
+    ("Make the truck blue", "a blue truck"),  # a recolouring paints the object in its new colour
+    ("Paint the red car green.", "a green car"),
+    ("Change the colour of the bus to yellow", "a yellow bus"),
+    ("Turn the bicycle into a red scooter", "a red scooter"),  # a new object, not a recolouring
 ])
 def test_an_edit_paints_what_follows_the_last_connector(instruction, prompt):
+    from agent.query_facts import read_query
     from agent.sketch_fill import _prompt
 
-    assert _prompt(instruction) == prompt
+    assert _prompt(read_query(instruction)) == prompt
