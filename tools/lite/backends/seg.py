@@ -14,6 +14,8 @@ from tools.lite.backends.base import LiteBackend
 from programs.values import clip_box
 
 GRABCUT_ITERATIONS = 3
+GRABCUT_SEED = 0
+WORN = frozenset({"tie", "backpack", "handbag"})  # lie over their wearer: people's masks are no background for them
 GRABCUT_MAX_SIDE = 200      # GrabCut runs on the box's neighbourhood scaled to at most this many pixels
 MAX_GRABCUT_OBJECTS = 12    # objects beyond this (lowest scores) keep box masks
 PERSON_BOX_MARGIN = 0.05
@@ -45,12 +47,16 @@ def person_masks(segmenter, people: list[tuple[Image, Obj]]) -> dict[int, np.nda
 def segment(image: Image, objects: Objects, person_masks: dict[int, np.ndarray]) -> Objects:
     ranked = sorted(range(len(objects)), key=lambda i: -objects[i].score)
     grabcut = set(ranked[:MAX_GRABCUT_OBJECTS])
+    people = np.zeros((image.height, image.width), dtype=bool)
+    for mask in person_masks.values():
+        people |= mask
     masked = []
     for i, obj in enumerate(objects):
         if id(obj) in person_masks:
             mask = person_masks[id(obj)]
         elif i in grabcut:
-            mask = grabcut_mask(image, obj)
+            smaller = [o for o in objects if o.label != obj.label and id(o) not in person_masks and o.area < obj.area]
+            mask = grabcut_mask(image, obj, None if obj.label in WORN else people, smaller)
         else:
             mask = _box_mask(obj, image, 0.0)
         if not mask.any():
@@ -69,8 +75,12 @@ def _box_mask(obj: Obj, image: Image, margin: float) -> np.ndarray:
     return Obj(_grown(obj.box, margin)).region_mask(image.width, image.height)
 
 
-def grabcut_mask(image: Image, obj: Obj) -> np.ndarray:
-    """Boolean ``[H, W]`` mask of the object inside its box, by GrabCut on a downscaled neighbourhood."""
+def grabcut_mask(image: Image, obj: Obj, people: np.ndarray | None = None, smaller=()) -> np.ndarray:
+    """Boolean ``[H, W]`` mask of the object inside its box, by GrabCut on a downscaled neighbourhood.
+    ``people`` (pixels of people's masks: a person standing in front of a car) and the boxes of ``smaller``
+    objects of other classes (the dog sitting in front of a bicycle, a cup on a table; a smaller box of its
+    own class is more often a part of it) start as probable background rather than probable object, and
+    GrabCut's colour models decide where they lie over it."""
     width, height = image.size
     x1, y1, x2, y2 = clip_box(obj.box, width, height)
     pad_x, pad_y = max(2, (x2 - x1) // 8), max(2, (y2 - y1) // 8)
@@ -84,10 +94,22 @@ def grabcut_mask(image: Image, obj: Obj) -> np.ndarray:
     if rect[2] < 3 or rect[3] < 3 or small.shape[0] < 4 or small.shape[1] < 4:
         full[y1:y2, x1:x2] = True
         return full
-    labels = np.zeros(small.shape[:2], np.uint8)
+    labels = np.full(small.shape[:2], cv2.GC_BGD, np.uint8)
+    labels[rect[1]:rect[1] + rect[3], rect[0]:rect[0] + rect[2]] = cv2.GC_PR_FGD
+    known = np.zeros((cy2 - cy1, cx2 - cx1), dtype=np.uint8)
+    for other in smaller:
+        ox1, oy1, ox2, oy2 = clip_box(other.box, width, height)
+        known[max(oy1, cy1) - cy1:max(oy2 - cy1, 0), max(ox1, cx1) - cx1:max(ox2 - cx1, 0)] = 1
+    if people is not None:
+        known[people[cy1:cy2, cx1:cx2]] = 1
+    known = cv2.resize(known, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
+    inside = labels == cv2.GC_PR_FGD
+    if (inside & (known == 0)).any():  # else (a tie all inside its wearer's mask) GrabCut starts from the box
+        labels[inside & (known > 0)] = cv2.GC_PR_BGD
     background, foreground = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(GRABCUT_SEED)  # GrabCut's k-means starts from OpenCV's global RNG: the same call, the same mask
     try:
-        cv2.grabCut(small, labels, rect, background, foreground, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_RECT)
+        cv2.grabCut(small, labels, None, background, foreground, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
     except cv2.error:
         full[y1:y2, x1:x2] = True
         return full
