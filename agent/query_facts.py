@@ -130,6 +130,12 @@ class QueryFacts:
             return None
         return words[last], before[-1].text
 
+    def signature(self) -> tuple:
+        """What a reused program must agree with: objects (name, polarity), numbers, ops, regions,
+        relations, sides, and whether a negation covers a predicate."""
+        return (tuple((m.name, m.negated, m.kind) for m in self.mentions), self.numbers, self.ops, self.regions,
+                self.relations, self.sides, self.predicate_negation)
+
 
 def typed_shape(query: str, two_images: bool = False) -> tuple:
     """What two queries must share for one's program to serve the other, names aside: each object
