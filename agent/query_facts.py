@@ -117,8 +117,8 @@ class QueryFacts:
         """``(colour, object)`` when the query asks to give an object a colour ('Make the truck blue', 'Paint
         the red car green', 'Change the colour of the truck to blue' -> ('blue', 'truck')), else None: a
         recolouring verb first, then the object, the colour right after it and last ('Turn the bicycle into a
-        red scooter' paints a new object; 'Make the dogs pop in colour and everything else black and white'
-        is a colour pop)."""
+        red scooter' paints a new object; in 'Make everything but the kite black and white' the colour does not
+        follow the object)."""
         words = self.words
         last = len(words) - 1
         while last > 0 and words[last] in _TRAILING_FILLERS:
