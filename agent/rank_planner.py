@@ -245,15 +245,19 @@ def _structure(sketch, filled, facts) -> float:
         score -= 4.0
     elif wanted == "image" and facts.words and facts.words[0] in sketch.verbs:
         score += 1.0  # the same edit verb as an instruction of this sketch
-    if asks_removal(facts.words) and not any(
-            step["module"] == "REPLACE" and is_removal(str(step["args"].get("prompt", ""))) for step in filled.steps):
+    if asks_removal(facts.words) and not _replaces(filled.steps, is_removal):
         score -= 3.0  # a removal is REPLACE with nothing: cropping to the object, blurring or tagging it keeps it
-    if facts.recolour and not any(step["module"] == "REPLACE" and facts.recolour[0] in str(
-            step["args"].get("prompt", "")).split() for step in filled.steps):
+    recolour = facts.recolour
+    if recolour and not _replaces(filled.steps, lambda prompt: recolour[0] in prompt.split()):
         score -= 3.0  # a recolouring paints the object: a colour pop of it, or a crop, leaves it as it was
     named = {w[:-1] if w.endswith("s") else w for w in facts.words} & _MODULE_WORDS
     score += 1.0 * sum(1 for word in named if any(word in m.lower() for m in sketch.modules))
     return score
+
+
+def _replaces(steps, wanted) -> bool:
+    """Whether a step of the program REPLACEs with a prompt ``wanted(prompt)`` accepts."""
+    return any(step["module"] == "REPLACE" and wanted(str(step["args"].get("prompt", ""))) for step in steps)
 
 
 _MODULE_WORDS = {"emoji", "blur", "crop", "tag", "count", "replace", "ocr", "caption", "segment"}
