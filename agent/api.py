@@ -44,10 +44,17 @@ class Answer:
     saycan_steps: tuple[dict, ...] = ()  # SayCan's choices and their scored candidates, from the state
     events: tuple[dict, ...] = field(default=(), repr=False)
     ranking: tuple[dict, ...] = ()   # the ranking planner's top candidates (program mode, --planner rank)
+    reason: str = ""                 # partial: what of the request was not used; unsupported: why, what would answer
+    coverage: dict = field(default_factory=dict)  # agent.planning.coverage.Coverage.as_dict
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def answered(self) -> bool:
+        """An answer was given: ``ok``, or ``partial`` (an answer that did not use all of the request)."""
+        return self.status in ("ok", "partial")
 
 
 class Agent:
@@ -155,7 +162,8 @@ class Agent:
                       state.get("from_cache", False), tuple(state.get("errors", [])),
                       execution=live.get("execution"), saycan=live.get("saycan"),
                       steps=tuple(state.get("steps", ())), saycan_steps=tuple(state.get("saycan_steps", ())),
-                      events=tuple(events), ranking=tuple(state.get("ranking", ())))
+                      events=tuple(events), ranking=tuple(state.get("ranking", ())),
+                      reason=state.get("reason", ""), coverage=dict(state.get("coverage") or {}))
 
 
 def check_query(query) -> None:

@@ -9,7 +9,7 @@ import sys
 import click
 
 from agent.cli_io import out
-from agent.cli_io import EXIT_BAD_INPUT, EXIT_OK
+from agent.cli_io import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNSUPPORTED
 from agent.run_command import check_output_paths
 from programs.errors import InputError
 from programs.images import load_image
@@ -56,10 +56,11 @@ def _make_llm(spec: str | None, timeout: float | None):
 def _report(answer, query, mode, html_path, out_path, as_json, planner_kind: str) -> int:
     if answer.image is not None:
         answer.image.to_pil().save(out_path)
-    if html_path and answer.execution is not None:
+    if html_path and (answer.execution is not None or answer.status == "unsupported"):
         from agent.rationale import write_html
 
-        write_html(answer.execution, html_path, saycan=answer.saycan, question=query, ranking=answer.ranking)
+        write_html(answer.execution, html_path, saycan=answer.saycan, question=query, ranking=answer.ranking,
+                   status=answer.status, reason=answer.reason)
     if as_json:
         out(json.dumps({
             "query": query, "mode": mode, "status": answer.status, "answer": answer.text or None,
@@ -68,10 +69,19 @@ def _report(answer, query, mode, html_path, out_path, as_json, planner_kind: str
             "planner": planner_kind if mode == "program" else mode,
             "candidates": list(answer.ranking),
             "saycan": [step.summary() for step in answer.saycan.steps] if answer.saycan is not None else [],
-            "errors": list(answer.errors),
+            "errors": list(answer.errors), "reason": answer.reason or None,
+            "unused": list(answer.coverage.get("unused", [])),
             "steps": list(answer.steps)}, indent=2))
-    elif answer.ok:
+    elif answer.answered:
         out(f"wrote {out_path}" if answer.image is not None else safe_text(answer.text))
+    if answer.status == "partial":
+        if not as_json:
+            click.echo(f"note: {safe_text(answer.reason)}", err=True)
+        return EXIT_OK
+    if answer.status == "unsupported":
+        if not as_json:
+            click.echo(f"unsupported: {safe_text(answer.reason)}", err=True)
+        return EXIT_UNSUPPORTED
     if not answer.ok:
         for error in answer.errors or [answer.text or answer.status]:
             click.echo(f"error: {safe_text(error)}", err=True)

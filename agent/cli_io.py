@@ -16,7 +16,7 @@ from typing import Iterator, TextIO
 import click
 
 #: the exit codes of every command: 0 ok; 2 bad program or input, or an LLM server that failed; 1 a bug
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_UNSUPPORTED = 0, 1, 2, 3
 
 _real: TextIO | None = None
 

@@ -52,7 +52,9 @@ class AgentState(TypedDict, total=False):
     prompt_tokens: int
     from_cache: bool
     approved: bool
-    status: str               # checked | ok | invalid_program | failed | rejected
+    status: str               # checked | ok | partial | unsupported | invalid_program | failed | rejected
+    reason: str               # partial / unsupported: what of the request the answer did not use, or why not
+    coverage: dict            # agent.planning.coverage.Coverage.as_dict of the planned program
     answer: str
     result_image: str         # ImageStore key of an edited image
     edits: list[str]          # modules of the checked program that write images
@@ -87,7 +89,7 @@ def build_graph(deps: GraphDeps, checkpointer=None):
 def after_plan(state: AgentState) -> str:
     if state["mode"] == "saycan":
         return SAYCAN
-    if state.get("errors"):
+    if state.get("errors") or state.get("status") == "unsupported":
         return ANSWER
     return APPROVE if _needs_approval(state) else EXECUTE
 
@@ -155,7 +157,12 @@ def _planned(deps: GraphDeps, state: AgentState, result: Plan, calls: int | None
     if not result.ok:
         return {**update, "errors": list(result.errors), "status": "invalid_program", "checked": {}}
     edits = [s.module for s in result.checked.program.steps if deps.registry.tool_class(s.module).writes_image]
-    return {**update, "errors": [], "checked": result.checked.to_data(), "edits": edits, "status": "checked"}
+    coverage = deps.coverage(state["query"], result.checked.program)
+    if coverage.status == "unsupported":   # nothing is run: no answer of another question passes for this one
+        return {**update, "errors": [], "checked": {}, "edits": [], "status": "unsupported",
+                "coverage": coverage.as_dict(), "reason": coverage.reason(), "answer": ""}
+    return {**update, "errors": [], "checked": result.checked.to_data(), "edits": edits, "status": "checked",
+            "coverage": coverage.as_dict()}
 
 
 def approve(deps: GraphDeps, state: AgentState) -> dict:
@@ -178,7 +185,7 @@ def execute(deps: GraphDeps, state: AgentState) -> dict:
         if _edit_refused(deps, execution):
             update["replans_left"] = 0   # another program would do some other edit: the refusal is the answer
         return {**update, "status": "failed", "errors": execution.errors or ["a step failed"]}
-    return {**update, "errors": [], **_result(deps, execution)}
+    return {**update, "errors": [], **_result(deps, execution, state["query"], state.get("coverage"))}
 
 
 def _edit_refused(deps: GraphDeps, execution) -> bool:
@@ -206,14 +213,25 @@ def saycan(deps: GraphDeps, state: AgentState) -> dict:
         return {**update, "status": "rejected", "answer": "the edit was not approved"}
     if run.execution.result is None:
         return {**update, "status": "failed", "errors": ["SayCan reached no RESULT within its step bound"]}
-    return {**update, **_result(deps, run.execution)}
+    coverage = deps.coverage(state["query"], run.execution.program)
+    if coverage.status == "unsupported":
+        return {**update, "status": "unsupported", "coverage": coverage.as_dict(), "reason": coverage.reason(),
+                "answer": ""}
+    return {**update, **_result(deps, run.execution, state["query"], coverage.as_dict())}
 
 
-def _result(deps: GraphDeps, execution) -> dict:
-    """A finished run's answer: text, or an edited image kept in the image store (the state holds its key)."""
+def _result(deps: GraphDeps, execution, query: str, coverage: dict | None) -> dict:
+    """A finished run's answer: text, or an edited image kept in the image store (the state holds its key);
+    ``partial`` with its reason when the program left out words that could change the answer, or when a
+    choice question's answer is none of its choices."""
+    status, reason = (coverage or {}).get("status", "ok"), (coverage or {}).get("reason", "")
     if execution.image is not None:
-        return {"status": "ok", "result_image": deps.images.put(execution.image), "answer": ""}
-    return {"status": "ok", "answer": execution.text}
+        return {"status": status, "reason": reason, "result_image": deps.images.put(execution.image), "answer": ""}
+    text = execution.text
+    outside = deps.outside_choices(query, text)
+    if outside:
+        status, reason = "partial", "; ".join(filter(None, [reason, outside]))
+    return {"status": status, "reason": reason, "answer": text}
 
 
 def _saycan_approver(deps: GraphDeps, writer):
@@ -228,8 +246,9 @@ def _saycan_approver(deps: GraphDeps, writer):
 
 def answer(deps: GraphDeps, state: AgentState) -> dict:
     if state.get("status") == "ok" and state["mode"] == "program" and not state.get("from_cache"):
-        deps.cache_store(state["query"], state["program"])
-    get_stream_writer()({"event": "answer", "status": state.get("status"), "answer": state.get("answer", "")})
+        deps.cache_store(state["query"], state["program"])   # never a partial or refused one
+    get_stream_writer()({"event": "answer", "status": state.get("status"), "answer": state.get("answer", ""),
+                         "reason": state.get("reason", "")})
     return {}
 
 

@@ -9,6 +9,8 @@ from typing import Callable
 import warnings
 
 from agent.image_store import ImageStore
+from agent.planning.coverage import assess
+from agent.planning.reading import read_request
 from agent.planner import check_planner_kind, make_planners
 from agent.saycan import SayCanPlanner, SayCanRun
 from programs.checker import CheckedProgram
@@ -38,7 +40,7 @@ class GraphDeps:
         library = load_library()
         self.images = ImageStore(image_folder, persist=persist_images)
         self.step_timeout_s = step_timeout_s
-        self.cache = _open_cache(registry, cache_path, library) if use_cache else None
+        self.cache = _open_cache(registry, cache_path, library, llm_identity(llm)) if use_cache else None
         self._planners = make_planners(llm, registry, planner, self.cache, library, examples_k)
         self.retriever = self._planners["program"].retriever
         self.planner_kind = "rank" if hasattr(self._planners["program"], "rank") else "generate"
@@ -71,6 +73,30 @@ class GraphDeps:
         if self.cache is not None:
             self.cache.close()
 
+    def coverage(self, query: str, program):
+        """How ``program`` covers ``query`` on this registry (``agent.planning.coverage.assess``)."""
+        return assess(read_request(query), program, self._affordance)
+
+    def outside_choices(self, query: str, answer: str) -> str:
+        """For a choice question ('is the car red or white?'): a reason when ``answer`` is none of its choices."""
+        choices = read_request(query).choices
+        if not choices or not isinstance(answer, str):
+            return ""
+        said = set(answer.lower().replace(",", " ").split())
+        if said & set(choices):
+            return ""
+        return f"the answer {answer!r} is none of the choices asked about ({' or '.join(choices)})"
+
+    def _affordance(self, step) -> float:
+        literals = {a.name: a.value for a in step.args if isinstance(a.value, (str, int, float))}
+        if not literals or step.module not in self.registry:
+            return 1.0
+        key = (step.module, repr(sorted(literals.items())))
+        memo = self.__dict__.setdefault("_affordances", {})
+        if key not in memo:
+            memo[key] = self.registry.tool(step.module).affordance(literals)
+        return memo[key]
+
     def cache_lookup(self, query: str, mode: str) -> str | None:
         if self.cache is None or mode != "program":
             return None
@@ -94,11 +120,18 @@ class GraphDeps:
         self.cache = None
 
 
-def _open_cache(registry, cache_path, library):
-    """The program cache, seeded with the curated library; None (and a warning) when its file is unusable."""
-    from agent.program_cache import ProgramCache
+def llm_identity(llm) -> str:
+    """Which model plans (provider and model): the program cache keeps each model's programs apart, so a
+    remote model's program never answers a request planned locally, nor the reverse."""
+    return f"{getattr(llm, 'provider', type(llm).__name__)}:{getattr(llm, 'model', '') or ''}"
 
-    cache = ProgramCache.for_registry(registry, cache_path)
+
+def _open_cache(registry, cache_path, library, planner_identity: str = ""):
+    """The program cache, seeded with the curated library; None (and a warning) when its file is unusable."""
+    from agent.program_cache import ProgramCache, toolset_key
+
+    key = toolset_key(registry) + (f"|{planner_identity}" if planner_identity else "")
+    cache = ProgramCache(cache_path, key, registry)
     try:
         cache.seed((e.instruction, e.program) for e in library if len(e.program.splitlines()) > 1)
     except (sqlite3.Error, OSError, RuntimeError) as error:  # corrupt, unreadable, or from a newer Loupe

@@ -269,6 +269,9 @@ def _phrase(words: list[str], start: int, end: int) -> str:
             return " ".join(words[start:stop])
     before = words[start - 1] if start > 0 else ""
     colour = before if before in COLOURS else ""
+    if not colour and end < len(words) and words[end] in COLOURS and (end + 1 == len(words) or words[end + 1] in (
+            ",", "or", "and")) and start > 1 and words[start - 2] in ("is", "are", "was", "were"):
+        colour = words[end]   # 'is the truck green' asks about a green truck
     return " ".join(filter(None, [colour, " ".join(words[start:end])]))
 
 

@@ -25,7 +25,8 @@ from dataclasses import dataclass, replace
 
 from agent.llm.base import split_scores
 from agent.planner import Draft, ProgramPlanner, input_types
-from agent.query_facts import NEGATIONS, read_query
+from agent.planning.reading import read_request
+from agent.query_facts import COLOURS, NEGATIONS, read_query
 from agent.rank_replan import choose, failed_line
 from agent.sketch_fill import fillings
 from agent.sketches import sketches_from
@@ -34,6 +35,7 @@ from programs.errors import ProgramError
 from programs.ir import program_from_json
 from programs.render import render
 from tools.replace import is_removal
+from tools.vocabulary import singular
 
 W_RETRIEVAL = 3.0
 W_LM = 1.0
@@ -94,12 +96,14 @@ class RankPlanner(ProgramPlanner):
     def rank(self, query: str, two_images: bool = False, lm: bool = True) -> list[Ranked]:
         """Every checked candidate, best first (LM terms only on the close contenders; none without ``lm``:
         then ``total`` is the prior)."""
-        facts = read_query(query, two_images)
-        similarity = self._similarities(query)
+        reading = read_request(query)
+        facts = read_query(reading.clause, two_images)
+        facts.extra["reading"] = reading
+        similarity = self._similarities(reading.clause)
         found: dict[str, Ranked] = {}
         for sketch in self.sketches():
             retrieval = max((similarity.get(i, 0.0) for i in sketch.ids), default=0.0) or \
-                _overlap(query, sketch.instructions)
+                _overlap(reading.clause, sketch.instructions)
             for filled in fillings(sketch, facts, two_images):
                 structure = _structure(sketch, filled, facts)
                 text = _program_text(filled.steps)
@@ -233,8 +237,10 @@ def _structure(sketch, filled, facts) -> float:
     texts = facts.has("text")
     score -= 2.0 if ("OCR" in modules) != texts else 0.0
     score -= 2.0 if "FACEDET" in modules and not facts.has("face") else 0.0
-    cued = {op for op in facts.ops if op in "+-"}
+    cued = {op for op in facts.ops if op in "+-"} | _implied_sum(facts)
     score -= 2.5 * len(cued ^ set(sketch.arithmetic))
+    score -= 2.0 * len(_unused_attributes(filled.steps, facts))
+    score -= 2.5 * _redundant_selections(filled.steps)   # a step that narrows nothing is never asked for
     score -= 1.0 if facts.predicate_negation else 0.0
     score -= _connective_mismatch(sketch, facts)
     asked = question_or_pairs(facts)
@@ -253,6 +259,43 @@ def _structure(sketch, filled, facts) -> float:
     named = {w[:-1] if w.endswith("s") else w for w in facts.words} & _MODULE_WORDS
     score += 1.0 * sum(1 for word in named if any(word in m.lower() for m in sketch.modules))
     return score
+
+
+def _implied_sum(facts) -> set[str]:
+    """'How many cats and dogs?' counts both: a sum, though no word says 'in total'."""
+    reading = facts.extra.get("reading")
+    if reading is None or reading.answer != "number" or any(op not in "+-" for op in facts.ops):
+        return set()
+    objects = [m for m in facts.mentions if m.kind == "object" and not m.negated and not facts.is_location(m)]
+    joined = any(set(facts.words[a.end:b.start]) & {"and", ",", "plus"} for a, b in zip(objects, objects[1:]))
+    return {"+"} if joined else set()
+
+
+def _unused_attributes(steps, facts) -> list[str]:
+    """Colour words of the question that no argument of the program carries ('Is the truck green?' answered
+    by finding any truck leaves 'green' unused)."""
+    colours = [w for w in facts.words if w in COLOURS]
+    if not colours:
+        return []
+    reading = facts.extra.get("reading")
+    if reading is not None and reading.answer in ("colour", "choice"):
+        return []
+    carried = " ".join(str(v).lower() for step in steps for v in step["args"].values() if isinstance(v, str))
+    return [c for c in colours if c not in carried.split()]
+
+
+def _redundant_selections(steps) -> int:
+    """SELECT steps whose query only repeats what was already found ('face' among faces, 'cats' among the
+    cats LOC found): a step that narrows nothing."""
+    found = {"face", "faces"} | {singular(str(s["args"].get("object", ""))) for s in steps if s["module"] == "LOC"}
+    count = 0
+    for step in steps:
+        if step["module"] == "SELECT":
+            query = {singular(w) for w in str(step["args"].get("query", "")).lower().split()}
+            category = str(step["args"].get("category") or "")
+            if query and query <= found | {singular(category)} | {"face"}:
+                count += 1
+    return count
 
 
 def _replaces(steps, wanted) -> bool:
@@ -331,8 +374,16 @@ def asks_removal(words) -> bool:
                             or (words[0] == "take" and ("out" in words or "away" in words)))
 
 
+_READ_AS = {"number": "number", "yesno": "yesno", "choice": "text", "colour": "text", "text": "text",
+            "image": "image"}
+
+
 def answer_type(facts) -> str:
-    """What the question wants back, from its form: number | yesno | text | image."""
+    """What the question wants back: number | yesno | text | image, from the whole request's reading
+    (``agent.planning.reading``) when the facts carry it, else from the question's first words."""
+    reading = facts.extra.get("reading")
+    if reading is not None:
+        return _READ_AS[reading.answer]
     words = facts.words
     first = words[0] if words else ""
     text = " ".join(words)

@@ -17,18 +17,30 @@ from programs.values import safe_text
 from tools.drawing import draw_objects
 
 
-def write_html(execution: Execution, path, saycan=None, question: str = "", ranking=()) -> Path:
-    """Write the rationale page of ``execution`` to ``path`` (UTF-8); returns the path."""
+def write_html(execution: Execution | None, path, saycan=None, question: str = "", ranking=(),
+               status: str = "ok", reason: str = "") -> Path:
+    """Write the rationale page of ``execution`` to ``path`` (UTF-8); returns the path. A request that
+    was not run (``status`` unsupported, no execution) gets a page with the reason."""
     path = Path(path)
-    path.write_text(safe_text(render_html(execution, saycan, question, ranking)), encoding="utf-8")
+    if execution is None:
+        page = (f"<!doctype html><meta charset='utf-8'><title>Loupe: {escape(status)}</title>"
+                f"<h1>{escape(question)}</h1><p class='status {escape(status)}'><b>{escape(status)}</b>: "
+                f"{escape(reason)}</p>" + (_ranking_html(ranking) if ranking else ""))
+        path.write_text(safe_text(page), encoding="utf-8")
+        return path
+    path.write_text(safe_text(render_html(execution, saycan, question, ranking, status, reason)), encoding="utf-8")
     return path
 
 
-def render_html(execution: Execution, saycan=None, question: str = "", ranking=()) -> str:
+def render_html(execution: Execution, saycan=None, question: str = "", ranking=(), status: str = "ok",
+                reason: str = "") -> str:
     """The rationale page of ``execution`` as one HTML string. ``question``: what the user asked, shown
     at the top; ``saycan`` (a SayCan run) adds every candidate's two scores for each step; ``ranking``
-    (dicts with ``program`` and numeric scores, best first) adds the candidate programs a planner chose from."""
+    (dicts with ``program`` and numeric scores, best first) adds the candidate programs a planner chose from;
+    a ``partial`` status shows its ``reason`` first."""
     sections = []
+    if status != "ok" and reason:
+        sections.append((f"Status: {status}", f"<p>{escape(reason)}</p>"))
     if ranking:
         sections.append(("Candidate programs", _ranking_html(ranking)))
     if saycan is not None:

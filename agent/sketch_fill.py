@@ -49,7 +49,7 @@ def fillings(sketch: Sketch, facts: QueryFacts, two_images: bool):
         return
     objects = [m for m in facts.mentions if m.kind in ("object", "face")]
     n_objects, n_phrases = sketch.holes("object"), sketch.holes("phrase")
-    if n_objects + n_phrases > len(objects) and not (n_objects == 0 and n_phrases == 0):
+    if max(n_objects, n_phrases) > len(objects):
         return
     if sketch.holes("region") > len(facts.regions) or sketch.numbers > len(facts.numbers):
         return
@@ -60,11 +60,20 @@ def fillings(sketch: Sketch, facts: QueryFacts, two_images: bool):
     count = 0
     for chosen in object_choices or [()]:
         rest = [m for m in objects if m not in chosen]
+        if _narrows(sketch):  # SELECT narrows what LOC found: its phrase names that object ('black cat' of cats)
+            rest = list(chosen)
         for phrases in _phrase_choices(rest, n_phrases):
             yield _fill(sketch, facts, chosen, phrases, two_images)
             count += 1
             if count >= MAX_PER_SKETCH:
                 return
+
+
+def _narrows(sketch: Sketch) -> bool:
+    """Whether a SELECT of the sketch picks among the objects a LOC step of it found."""
+    located = {step["output"] for step in sketch.steps if step["module"] == "LOC"}
+    return any(step["module"] == "SELECT" and isinstance(step["args"].get("object"), dict)
+               and step["args"]["object"].get("ref") in located for step in sketch.steps)
 
 
 def _phrase_choices(mentions, holes: int):
@@ -84,7 +93,7 @@ def _fill(sketch: Sketch, facts: QueryFacts, chosen, phrases, two_images: bool) 
     values = {"object": tuple(m.name for m in chosen), "region": facts.regions[:sketch.holes("region")],
               "phrase": tuple(text for _, text in phrases),
               "category": tuple(_category(m, text) for m, text in phrases[:1]),
-              "question": (_question(facts.query),), "number": facts.numbers[:sketch.numbers],
+              "question": (_question(facts, chosen),), "number": facts.numbers[:sketch.numbers],
               "op": tuple(ops)}
     emoji = _emoji(facts) if sketch.holes("emoji") else None
     prompt = _prompt(facts) if sketch.holes("prompt") else None
@@ -95,7 +104,7 @@ def _fill(sketch: Sketch, facts: QueryFacts, chosen, phrases, two_images: bool) 
                 kind, n = value["hole"], value["n"]
                 if kind == "emoji":
                     step["args"][name] = emoji or value.get("default", "grinning_face")
-                    defaults += emoji is None
+                    defaults += 3 * (emoji is None)  # an emoji the request never named is a whole invented edit
                 elif kind == "prompt":
                     step["args"][name] = prompt or "nothing"
                     defaults += prompt is None
@@ -127,9 +136,19 @@ def _category(mention, text: str):
     return mention.name if mention.known and mention.kind == "object" and text != mention.name else None
 
 
-def _question(query: str) -> str:
-    text = " ".join(query.split()).strip()
+def _question(facts: QueryFacts, chosen=()) -> str:
+    """The question a VQA or PICK_TEXT step asks: the request's main clause; for a choice of colours ('is the
+    car red or white?') the colour question it is ('what color is the car?'), whose answer is then one of them."""
+    reading = facts.extra.get("reading")
+    if reading is not None and reading.answer == "choice" and chosen and \
+            all(c in _COLOUR_NAMES for c in reading.choices):
+        return f"what color is the {chosen[0].text}?"
+    text = " ".join(facts.query.split()).strip()
     return text if text.endswith("?") else text.rstrip(".!") + "?"
+
+
+_COLOUR_NAMES = ("red", "green", "blue", "yellow", "white", "black", "orange", "purple", "pink", "brown", "grey",
+                 "gray", "silver", "gold", "beige")
 
 
 def _emoji(facts: QueryFacts) -> str | None:

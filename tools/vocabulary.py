@@ -19,7 +19,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
                "lady", "ladies", "player", "skier", "surfer", "skateboarder", "pedestrian", "human", "adult",
                "baby", "rider", "someone", "persons", "individual", "gentleman", "gentlemen", "toddler"),
     "bicycle": ("bike", "cycle", "push bike"),
-    "car": ("auto", "automobile", "taxi", "cab", "sedan", "suv", "vehicle"),
+    "car": ("auto", "automobile", "taxi", "cab", "sedan", "suv"),
     "motorcycle": ("motorbike", "scooter", "moped", "motor bike"),
     "airplane": ("plane", "aeroplane", "aircraft", "jet", "airliner"),
     "bus": ("coach", "double decker", "busses"),
@@ -63,6 +63,38 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "teddy bear": ("teddy", "stuffed animal"),
     "hair drier": ("hair dryer", "hairdryer", "blow dryer"),
 }
+# Words that name several COCO classes at once ("Are there any vehicles?" asks about cars, buses, trucks...).
+GROUPS: dict[str, tuple[str, ...]] = {
+    "vehicle": ("bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat"),
+    "motor vehicle": ("car", "motorcycle", "bus", "truck"),
+    "animal": ("bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe"),
+    "pet": ("cat", "dog"),
+    "livestock": ("horse", "sheep", "cow"),
+    "farm animal": ("horse", "sheep", "cow"),
+    "wild animal": ("elephant", "bear", "zebra", "giraffe"),
+    "wildlife": ("bird", "elephant", "bear", "zebra", "giraffe"),
+    "furniture": ("chair", "couch", "bed", "dining table", "bench"),
+    "seat": ("chair", "couch", "bench"),
+    "food": ("banana", "apple", "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake"),
+    "fruit": ("banana", "apple", "orange"),
+    "vegetable": ("broccoli", "carrot"),
+    "dessert": ("donut", "cake"),
+    "electronics": ("tv", "laptop", "mouse", "remote", "keyboard", "cell phone"),
+    "electronic device": ("tv", "laptop", "mouse", "remote", "keyboard", "cell phone"),
+    "device": ("tv", "laptop", "mouse", "remote", "keyboard", "cell phone"),
+    "appliance": ("microwave", "oven", "toaster", "sink", "refrigerator"),
+    "kitchen appliance": ("microwave", "oven", "toaster", "refrigerator"),
+    "cutlery": ("fork", "knife", "spoon"),
+    "utensil": ("fork", "knife", "spoon"),
+    "silverware": ("fork", "knife", "spoon"),
+    "tableware": ("bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl"),
+    "dish": ("bowl",),
+    "drink": ("bottle", "wine glass", "cup"),
+    "sports equipment": ("frisbee", "skis", "snowboard", "sports ball", "kite", "baseball bat", "baseball glove",
+                         "skateboard", "surfboard", "tennis racket"),
+    "bag": ("backpack", "handbag", "suitcase"),
+    "luggage": ("backpack", "handbag", "suitcase"),
+}
 _IRREGULAR_PLURALS = {"people": "person", "men": "man", "women": "woman", "children": "child", "mice": "mouse",
                       "knives": "knife", "geese": "goose", "teeth": "tooth", "feet": "foot", "ladies": "lady",
                       "skis": "skis", "glasses": "glasses", "scissors": "scissors", "sheep": "sheep",
@@ -89,6 +121,17 @@ def singular(word: str) -> str:
     if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
         return word[:-1]
     return word
+
+
+def group_classes(name: str) -> tuple[str, ...]:
+    """The COCO classes a group word names (``"vehicles"`` -> bicycle, car, ...), or () when it is none."""
+    text = normalize(name)
+    for candidate in (text, " ".join(singular(w) for w in text.split()), singular(text)):
+        if candidate in GROUPS:
+            return GROUPS[candidate]
+    if text.endswith("s") and text[:-1] in GROUPS:  # 'electronics', 'sports equipments'
+        return GROUPS[text[:-1]]
+    return ()
 
 
 def coco_class(name: str) -> str | None:
@@ -132,7 +175,8 @@ def means_face(name: str) -> bool:
 
 def known_to_lite(name: str) -> bool:
     """Whether the lite tier can find this name at all."""
-    return is_region(name) or means_all(name) or means_face(name) or coco_class(name) is not None
+    return is_region(name) or means_all(name) or means_face(name) or coco_class(name) is not None \
+        or bool(group_classes(name))
 
 
 def labelled_as(obj, cls: str):

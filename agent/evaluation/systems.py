@@ -128,7 +128,7 @@ class _Runner:
                "latency_s": round(latency, 4), "steps": execution.steps() if execution else [],
                "errors": list(outcome.errors), "output_image": None}
         if item.kind == "answer":
-            row["correct"] = outcome.status == "ok" and answer_matches(outcome.text, item.answers)
+            row["correct"] = outcome.status in ("ok", "partial") and answer_matches(outcome.text, item.answers)
             return row
         after = outcome.image.pixels if isinstance(outcome.image, Image) and outcome.status == "ok" else None
         check = check_edit(images[0].pixels, after, modules, item.expect_tools, item.regions)

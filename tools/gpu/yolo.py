@@ -18,7 +18,7 @@ from programs.errors import ToolError
 from tools.coco import COCO_CLASSES
 from tools.gpu.detections import from_ultralytics
 from tools.gpu.locate import Locator
-from tools.vocabulary import coco_class, means_all
+from tools.vocabulary import coco_class, group_classes, means_all
 
 
 def affordance(args) -> float:
@@ -26,7 +26,7 @@ def affordance(args) -> float:
     name = args.get("object")
     if not isinstance(name, str):
         return 0.5
-    return 1.0 if (means_all(name) or coco_class(name)) else 0.0
+    return 1.0 if (means_all(name) or coco_class(name) or group_classes(name)) else 0.0
 
 
 def world_affordance(args) -> float:
@@ -72,7 +72,7 @@ class YoloLocator(Locator):
     batch_option = "yolo.batch"
 
     def knows(self, name):
-        return bool(means_all(name) or coco_class(name))
+        return bool(means_all(name) or coco_class(name) or group_classes(name))
 
     def unknown(self, name):
         return ToolError(f"{name!r} is not one of YOLO's 80 COCO classes (person, car, dog, cup, ...); "
@@ -116,7 +116,8 @@ class YoloLocator(Locator):
         for result, call in zip(results, calls):
             objects = from_ultralytics(result, call["image"], names)
             name = call["object"]
-            found.append(objects if means_all(name) else objects.filter(lambda o, n=coco_class(name): o.label == n))
+            found.append(objects if means_all(name) else objects.filter(
+                lambda o, c=group_classes(name) or (coco_class(name),): o.label in c))
         return found
 
 

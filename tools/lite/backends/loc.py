@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from programs.errors import ToolError
 from tools.lite.backends.base import LiteBackend, each
-from tools.vocabulary import coco_class, known_to_lite, labelled_as, means_all, means_face
+from tools.vocabulary import coco_class, group_classes, known_to_lite, labelled_as, means_all, means_face
 
 GPU_HINT = "the GPU tier's open-vocabulary detector (OWLv2) can find any named object"
 
@@ -31,6 +31,19 @@ def named(objects, wanted: str) -> tuple:
     return tuple(o for o in (labelled_as(o, wanted) for o in objects) if o is not None)
 
 
+def _named_any(objects, classes) -> tuple:
+    """The objects named as any of ``classes``, each once (under its own label when that is one of them)."""
+    if len(classes) == 1:
+        return named(objects, classes[0])
+    kept = []
+    for obj in objects:
+        label = obj.label if obj.label in classes else next(
+            (label for label, _ in obj.guesses if label in classes), None)
+        if label is not None:
+            kept.append(labelled_as(obj, label))
+    return tuple(kept)
+
+
 class LiteLocator(LiteBackend):
     def run_batch(self, calls):
         wanted = [c for c in calls if known_to_lite(c["object"])]
@@ -45,9 +58,10 @@ class LiteLocator(LiteBackend):
                 raise unsupported(name)
             if means_face(name):
                 return faces[id(image)]
-            found, wanted = objects[id(image)], coco_class(name)
+            found = objects[id(image)]
             if means_all(name):
                 return found
-            return replace(found.with_items(named(found, wanted)), faint=named(found.faint, wanted))
+            wanted = group_classes(name) or (coco_class(name),)   # a group word ('vehicles') finds each class
+            return replace(found.with_items(_named_any(found, wanted)), faint=_named_any(found.faint, wanted))
 
         return each(calls, locate)
