@@ -2,7 +2,9 @@
 
 ``POST /v1/ask`` and ``POST /v1/run`` answer JSON, or stream Server-Sent Events with
 ``Accept: text/event-stream`` (plan, check, step ..., answer, done). A run whose edit needs approval
-answers 202 (``awaiting_approval``) and goes on with ``POST /v1/runs/{id}/approve`` or ``/reject``.
+answers 202 (``awaiting_approval``) and goes on with ``POST /v1/runs/{id}/approve?program_sha256=...``
+(the approval names the exact program it approves) or ``/reject``. A request past its time limit (504),
+a rejected edit, or a client that goes away before its answer cancels its run.
 Every refusal is JSON: ``{"error": ..., "limit": ..., "value": ...}``. OpenAPI docs at ``/docs``.
 """
 
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -45,7 +48,7 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
         app.router.routes.extend(server.streamable_http_app(
             streamable_http_path="/mcp", transport_security=mcp_security(config)).routes)
     app.mount("/ui", StaticFiles(directory=UI), name="ui")
-    return Guard(app, config.token, 2 * config.max_upload_bytes + 1024 * 1024)
+    return Guard(app, config.token, 2 * config.max_upload_bytes + 1024 * 1024, config.trusted_hosts)
 
 
 def _routes(app: FastAPI, engine: Engine) -> None:
@@ -60,6 +63,16 @@ def _routes(app: FastAPI, engine: Engine) -> None:
     async def invalid(request: Request, error: RequestValidationError):
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in error.errors())
         return JSONResponse({"error": f"bad request: {problems}"}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):
+        """Starlette's and FastAPI's own refusals (unknown route, wrong method, a multipart form past the
+        parser's limits) in the same JSON shape as the service's."""
+        body = {"error": str(error.detail) if error.detail else "refused"}
+        if error.status_code == 400 and "pars" in body["error"]:
+            body["error"] = (f"bad request: {body['error']} (a multipart form has at most 1000 fields and "
+                             "files, and a text field at most 1 MB)")
+        return JSONResponse(body, status_code=error.status_code, headers=getattr(error, "headers", None))
 
     @app.get("/", include_in_schema=False)
     async def page():
@@ -77,7 +90,7 @@ def _routes(app: FastAPI, engine: Engine) -> None:
 
     @app.post("/v1/check")
     async def check(program: str = Form(..., description="VisProg text or a JSON task list")):
-        return engine.check(program)
+        return await asyncio.to_thread(engine.check, program)  # a long program must not stall the event loop
 
     @app.post("/v1/ask")
     async def ask(request: Request, query: str = Form(...), image: UploadFile | None = File(None),
@@ -88,7 +101,7 @@ def _routes(app: FastAPI, engine: Engine) -> None:
         edit. Images are uploads, or paths under the server's ``--allow-dir``."""
         left = await _image(image, image_path, "image", config, required=True)
         second = await _image(right, right_path, "right", config)
-        run = engine.submit_ask(left, query, second, mode, llm or None, require_approval)
+        run = engine.submit_ask(left, query, second, mode, llm or None, require_approval, _client(request))
         return await _respond(request, engine, run)
 
     @app.post("/v1/run")
@@ -100,7 +113,7 @@ def _routes(app: FastAPI, engine: Engine) -> None:
         left = await _image(image, image_path, "image", config)
         second = await _image(right, right_path, "right", config)
         parsed, inputs = program_inputs(engine, program, left, second)
-        return await _respond(request, engine, engine.submit_program(parsed, inputs))
+        return await _respond(request, engine, engine.submit_program(parsed, inputs, _client(request)))
 
     @app.get("/v1/runs/{run_id}")
     async def run_status(run_id: str):
@@ -108,16 +121,19 @@ def _routes(app: FastAPI, engine: Engine) -> None:
         return {"id": run.id, "status": run.status, "events": run.events, "result": run.result}
 
     @app.post("/v1/runs/{run_id}/approve")
-    async def approve(request: Request, run_id: str):
-        """Run the paused edit; answers the run's result (or streams its remaining events)."""
+    async def approve(request: Request, run_id: str, program_sha256: str | None = None):
+        """Run the paused edit named by ``program_sha256`` (the SHA-256 of the exact program text the
+        ``approval_required`` event shows; its ``approve_url`` carries it). Answers the run's result, the
+        next ``approval_required`` (202) when a replanned program or a further SayCan step needs one, or
+        streams the remaining events. 409 when the run waits for another program (or for nothing)."""
         seen = len(engine.run(run_id).events)
-        return await _respond(request, engine, engine.decide(run_id, True), skip=seen)
+        return await _respond(request, engine, engine.decide(run_id, True, program_sha256), skip=seen)
 
     @app.post("/v1/runs/{run_id}/reject")
-    async def reject(request: Request, run_id: str):
-        """Do not run the paused edit; answers the run's result (status ``rejected``)."""
+    async def reject(request: Request, run_id: str, program_sha256: str | None = None):
+        """Do not run the paused edit; the run stops (status ``rejected``)."""
         seen = len(engine.run(run_id).events)
-        return await _respond(request, engine, engine.decide(run_id, False), skip=seen)
+        return await _respond(request, engine, engine.decide(run_id, False, program_sha256), skip=seen)
 
     @app.get("/v1/results/{run_id}")
     async def result(run_id: str):
@@ -192,13 +208,29 @@ def program_inputs(engine: Engine, text: str, left, right) -> tuple:
     return program, inputs
 
 
+def _client(request: Request) -> str:
+    """The client's address: the key of the per-client cap on runs asking for approval."""
+    return request.client.host if request.client else ""
+
+
 async def _respond(request: Request, engine: Engine, run: Run, skip: int = 0):
     """SSE when the client accepts ``text/event-stream`` (after the first ``skip`` events); else JSON once
-    the run settles (or 504)."""
+    the run settles (or 504). A client that goes away before the answer cancels the run."""
     if "text/event-stream" in request.headers.get("accept", ""):
         return StreamingResponse(_sse(engine, run, skip), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-    event = await settled(run, engine.config.request_timeout_s)
+    waiting = asyncio.ensure_future(settled(run, engine.config.request_timeout_s))
+    gone = asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait({waiting, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+        if not waiting.done():
+            waiting.cancel()
+    if not waiting.done() or waiting.cancelled():  # the client went away: nobody will read the answer
+        engine.cancel(run, "cancelled", "the client disconnected before the answer")
+        return JSONResponse({"error": "the client disconnected", "id": run.id}, status_code=499)
+    event = waiting.result()
     if event is None:
         return JSONResponse(engine.timed_out(run), status_code=504)
     if event["event"] == "approval_required":
@@ -206,32 +238,44 @@ async def _respond(request: Request, engine: Engine, run: Run, skip: int = 0):
     return run.result
 
 
+async def _disconnected(request: Request) -> None:
+    """Returns once the client has gone (its body was read already: what comes now is the disconnect)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
 async def _sse(engine: Engine, run: Run, skip: int = 0):
-    """Server-Sent Events: ``event: NAME`` / ``data: JSON`` per event; ends after ``done`` (or a timeout)."""
+    """Server-Sent Events: ``event: NAME`` / ``data: JSON`` per event; ends after ``done`` (or a timeout).
+    A stream closed by the client before ``done`` cancels the run."""
     queue = run.subscribe()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + engine.config.request_timeout_s
-    seen_decision = run.decision is not None
+    finished = False
     yield _frame({"event": "run", "id": run.id, "status": run.status})
     try:
         while True:
             try:
                 event = await asyncio.wait_for(queue.get(), max(0.0, deadline - loop.time()))
             except asyncio.TimeoutError:
+                finished = True
                 yield _frame({"event": "error", **engine.timed_out(run)})
                 return
             if skip > 0:
                 skip -= 1
                 continue
             if event["event"] == "approval_required":
-                if seen_decision:
-                    continue
                 deadline = loop.time() + engine.config.approval_timeout_s + engine.config.request_timeout_s
-            yield _frame(event)
             if event["event"] == "done":
+                finished = True
+            yield _frame(event)
+            if finished:
                 return
     finally:
         run.unsubscribe(queue)
+        if not finished:
+            engine.cancel(run, "cancelled", "the client closed the event stream before the answer")
 
 
 def _frame(event: dict) -> bytes:

@@ -124,33 +124,42 @@ def _same_images_shared(calls: list[Mapping[str, Any]]) -> list[dict]:
 
 
 class _CoalescedTool:
-    """A tool whose ``execute_batch`` goes through the coalescer; everything else is the tool's own."""
+    """A tool whose ``execute_batch`` first calls ``check`` (which may raise to stop the run), then goes
+    through the coalescer (or, for a cheap or non-batching tool, ``coalescer`` None, to the tool itself);
+    everything else is the tool's own."""
 
-    def __init__(self, tool, coalescer: Coalescer):
-        self._tool, self._coalescer = tool, coalescer
+    def __init__(self, tool, coalescer: Coalescer | None, check: Callable[[], None] = lambda: None):
+        self._tool, self._coalescer, self._check = tool, coalescer, check
 
     def __getattr__(self, name):
         return getattr(self._tool, name)
 
     def execute_batch(self, calls):
+        self._check()
+        if self._coalescer is None:
+            return self._tool.execute_batch(calls)
         return self._coalescer.run(self._tool, calls)
 
 
 class CoalescingRegistry(ToolRegistry):
-    """The tools of ``base`` (same classes, same context and models), batching tools coalesced."""
+    """The tools of ``base`` (same classes, same context and models), batching tools coalesced.
+    ``check()`` is called before every tool call (the service's cancellation check: it raises)."""
 
-    def __init__(self, base: ToolRegistry, coalescer: Coalescer):
+    def __init__(self, base: ToolRegistry, coalescer: Coalescer, check: Callable[[], None] = lambda: None):
         super().__init__(base.context)
         for name in base.names():
             self.register(base.tool_class(name))
         self.coalescer = coalescer
+        self._check = check
         self._wrapped: dict[str, Any] = {}
 
     def tool(self, name: str):
         tool = super().tool(name)
-        if tool.cheap or not tool.batches():
-            return tool
+        coalescer = None if tool.cheap or not tool.batches() else self.coalescer
         with self._lock:
-            return self._wrapped.setdefault(name, _CoalescedTool(tool, self.coalescer))
+            wrapped = self._wrapped.get(name)
+            if wrapped is None or wrapped._tool is not tool:
+                wrapped = self._wrapped[name] = _CoalescedTool(tool, coalescer, self._check)
+            return wrapped
 
     __getitem__ = tool

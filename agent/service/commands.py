@@ -42,7 +42,12 @@ def _config(llms, allow_dirs, max_upload_mb, max_megapixels, request_timeout_s, 
 @click.option("--batch-window-ms", default=10.0, show_default=True,
               help="How long a tool call waits for other requests' calls to batch with (0: no wait).")
 @click.option("--no-warm", is_flag=True, help="Load models on first use instead of at start.")
-def serve(host, port, workers, max_queue, batch_window_ms, no_warm, **common):
+@click.option("--allowed-host", "allowed_hosts", multiple=True,
+              help="A Host name clients may reach this server by (repeatable; '*.example.com' patterns; '*': any). "
+                   "Default: the loopback names and --host. Requests naming another host (DNS rebinding) get 403.")
+@click.option("--approval-timeout", "approval_timeout_s", default=600.0, show_default=True,
+              help="Seconds an edit waits for approval before it expires (not run).")
+def serve(host, port, workers, max_queue, batch_window_ms, no_warm, allowed_hosts, approval_timeout_s, **common):
     """Serve the HTTP API (/v1, docs at /docs), the web page (/) and MCP (/mcp) from one warm process."""
     import logging
 
@@ -52,10 +57,14 @@ def serve(host, port, workers, max_queue, batch_window_ms, no_warm, **common):
     from agent.service.engine import Engine
 
     config = _config(host=host, port=port, workers=workers, max_queue=max_queue,
-                     batch_window_s=batch_window_ms / 1000, **common)
+                     batch_window_s=batch_window_ms / 1000, allowed_hosts=tuple(allowed_hosts),
+                     approval_timeout_s=approval_timeout_s, **common)
     if host not in ("127.0.0.1", "localhost", "::1") and not config.token:
         click.echo(f"warning: listening on {host} with no LOUPE_API_TOKEN: anyone who can reach it can use it",
                    err=True)
+    if host in ("0.0.0.0", "::") and not allowed_hosts:
+        click.echo("note: only requests naming a loopback host are answered; add --allowed-host NAME for each "
+                   "name or address clients use", err=True)
     logging.getLogger("mcp").setLevel(logging.WARNING)  # no INFO line per MCP session
     engine = Engine(config)
     if not no_warm:

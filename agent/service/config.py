@@ -15,6 +15,12 @@ class ServiceConfig:
     ``llms``: the LLM specs a client may name (the first is the default); a client can never name any
     other, so it can never make the server open a model file of its choosing. ``allow_dirs``: the only
     folders whose files a client may name by path. Sizes are bytes, times seconds.
+
+    ``allowed_hosts``: the names a request's Host (and Origin, when sent) may carry, on every route
+    (DNS rebinding); empty means the loopback names plus ``host`` when it is a specific address; ``"*"``
+    allows any. ``max_pending_approvals``: edits waiting for a person at once (each keeps a thread, but
+    no worker); ``max_pending_approvals_per_client``: runs asking for approval that one client address may
+    have unfinished (more get 429).
     """
 
     host: str = "127.0.0.1"
@@ -30,7 +36,10 @@ class ServiceConfig:
     max_queue: int = 256            # runs admitted beyond the workers, waiting for one
     request_timeout_s: float = 120.0
     step_timeout_s: float = 60.0
-    approval_timeout_s: float = 600.0
+    approval_timeout_s: float = 600.0   # an undecided approval expires (the edit is not run)
+    max_pending_approvals: int = 64
+    max_pending_approvals_per_client: int = 16
+    allowed_hosts: tuple[str, ...] = ()
     batch_window_s: float = 0.01    # how long a tool call waits for calls of other requests to batch with
     max_batch: int = 32
     use_cache: bool = True
@@ -51,3 +60,17 @@ class ServiceConfig:
     @property
     def default_llm(self) -> str:
         return self.llms[0]
+
+    @property
+    def trusted_hosts(self) -> tuple[str, ...]:
+        """The Host names this server answers to (see ``allowed_hosts``)."""
+        if self.allowed_hosts:
+            return tuple(h.lower() for h in self.allowed_hosts)
+        hosts = list(LOOPBACK_NAMES)
+        if self.host.lower() not in hosts and self.host not in WILDCARD_ADDRESSES:
+            hosts.append(self.host.lower())
+        return tuple(hosts)
+
+
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
+WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")

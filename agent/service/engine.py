@@ -2,13 +2,24 @@
 worker threads, cross-request batching of tool calls, and the runs with their events and results.
 
 Handlers call ``submit_ask`` / ``submit_program`` (which admit the run or raise a 503) and then read the
-run's events; the worker thread runs ``Agent.stream`` and publishes each event. An edit that needs
-approval blocks its worker in the agent's approval callback until ``decide`` (or the approval time limit).
+run's events; the worker thread runs ``Agent.stream`` and publishes each event.
+
+Workers: at most ``workers`` runs work at once (a semaphore of slots); the thread pool has
+``max_pending_approvals`` more threads, so that runs waiting for a person (which give their slot and
+their place in the queue back while they wait) never keep a queued run from starting. An edit that needs
+approval waits in the agent's approval callback (``_approval_gate``) until ``decide`` names its program,
+the approval expires, or the run is cancelled. The gate finds its run through a context variable, which
+LangGraph's and the interpreter's threads (SayCan's node included) inherit; with no run it refuses.
+
+Cancellation: ``cancel`` (a request past its limit, a disconnected client, a rejected edit) makes the
+run's next tool call or LLM call raise ``RunCancelled`` (``Run.check``), so its worker is free after the
+step that is running.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+import contextvars
 import threading
 import time
 import uuid
@@ -18,7 +29,7 @@ from agent.service.batching import Coalescer, CoalescingRegistry
 from agent.service.config import ServiceConfig
 from agent.service.limits import Admission, ServiceError
 from agent.service.results import ask_result, program_result, public_event
-from agent.service.runs import Run, RunStore
+from agent.service.runs import Run, RunCancelled, RunStore
 from programs.errors import LoupeError, ProgramError
 from programs.trace import StepRecord
 
@@ -33,14 +44,15 @@ class Engine:
         self.config = config
         self.runs = RunStore(config.result_ttl_s, config.max_results)
         self.admission = Admission(config.workers, config.max_queue)
-        self.pool = ThreadPoolExecutor(config.workers, thread_name_prefix="loupe-run")
+        self.pool = ThreadPoolExecutor(config.workers + config.max_pending_approvals, thread_name_prefix="loupe-run")
+        self.slots = threading.BoundedSemaphore(config.workers)
         self.coalescer = Coalescer(config.batch_window_s, config.max_batch, busy=lambda: self.running > 1)
-        self.registry = CoalescingRegistry(registry or default_registry(), self.coalescer)
+        self.registry = CoalescingRegistry(registry or default_registry(), self.coalescer, check=_check_current)
         self._make_llm = llm_factory or make_model
         self._agents: dict = {}
-        self._local = threading.local()
         self._lock = threading.Lock()
         self.running = 0
+        self.awaiting = 0
         self.started = time.time()
 
     # ---- agents ------------------------------------------------------------------------------------
@@ -56,8 +68,9 @@ class Engine:
                                "llms", len(self.config.llms))
         with self._lock:
             if spec not in self._agents:
-                agent = Agent(llm=_Serialized(self._make_llm(spec)),  # one LLM call at a time
-                              registry=self.registry, use_cache=self.config.use_cache, cache_path=self.config.cache_path,
+                llm = _Cancellable(_Serialized(self._make_llm(spec)))  # one LLM call at a time; checks the run
+                agent = Agent(llm=llm, registry=self.registry, use_cache=self.config.use_cache,
+                              cache_path=self.config.cache_path,
                               approve=self._approval_gate, step_timeout_s=self.config.step_timeout_s)
                 agent.deps.on_step = self._on_step
                 self._agents[spec] = agent
@@ -73,21 +86,38 @@ class Engine:
     # ---- submitting --------------------------------------------------------------------------------
 
     def submit_ask(self, image, query: str, right=None, mode: str = "program", llm: str | None = None,
-                   require_approval: bool = False) -> Run:
-        """Admit an ask (or raise 422 / 503) and start it on a worker; returns the run at once."""
+                   require_approval: bool = False, client: str = "") -> Run:
+        """Admit an ask (or raise 422 / 429 / 503) and start it on a worker; returns the run at once."""
+        from agent.api import MAX_QUERY_CHARS, check_query
+        from programs.errors import InputError
+
         if not query or not query.strip():
             raise ServiceError(422, "the query is empty; ask a question or give an instruction")
+        try:
+            check_query(query)
+        except InputError as error:
+            raise ServiceError(422, str(error), "max_query_chars", MAX_QUERY_CHARS) from None
         if mode not in MODES:
             raise ServiceError(422, f"unknown mode {mode!r}; choose {', '.join(MODES)}")
         agent = self.agent(llm)
+        if require_approval:
+            self._check_pending_cap(client)
         run = Run(uuid.uuid4().hex, "ask", query.strip(), mode, llm or self.config.default_llm,
-                  require_approval=require_approval)
+                  require_approval=require_approval, client=client)
         self._start(run, self._ask, agent, image, right)
         return run
 
-    def submit_program(self, program, inputs: dict) -> Run:
+    def _check_pending_cap(self, client: str) -> None:
+        cap = self.config.max_pending_approvals_per_client
+        unfinished = self.runs.count(lambda r: r.client == client and r.require_approval and not r.done)
+        if unfinished >= cap:
+            raise ServiceError(429, f"this client has {unfinished} runs asking for approval that are not finished "
+                                    f"(the limit is {cap}); decide or wait for them first",
+                               "max_pending_approvals_per_client", cap, retry_after_s=1)
+
+    def submit_program(self, program, inputs: dict, client: str = "") -> Run:
         """Admit a checked program run over named input images."""
-        run = Run(uuid.uuid4().hex, "run")
+        run = Run(uuid.uuid4().hex, "run", client=client)
         self._start(run, self._run_program, program, inputs)
         return run
 
@@ -96,12 +126,28 @@ class Engine:
         self.runs.add(run)
         self.pool.submit(self._work, run, work, *args)
 
-    def decide(self, run_id: str, approved: bool) -> Run:
+    def decide(self, run_id: str, approved: bool, sha256: str | None = None) -> Run:
+        """Approve or reject the program ``run_id`` waits for now. An approval must name that program
+        (``sha256``: the SHA-256 of its exact text, as the ``approval_required`` event and its
+        ``approve_url`` give it); a decision for any other program is refused (409), never applied to
+        the one that waits. Unknown runs are 404."""
         run = self.run(run_id)
-        if run.status != "awaiting_approval":
+        pending = run.pending
+        if pending is None or pending.decided or run.done:
             raise ServiceError(409, f"run {run_id} is not waiting for approval (it is {run.status})")
-        run.decide(approved)
+        if approved and not sha256:
+            raise ServiceError(422, "an approval names the program it approves: send program_sha256 (the "
+                                    "approval_required event's; its approve_url carries it)")
+        if sha256 and sha256.lower() != pending.sha256:
+            raise ServiceError(409, f"run {run_id} waits for approval of another program "
+                                    f"(program_sha256 {pending.sha256}); read it and decide on that one")
+        if run.decide(approved, pending.sha256) is None:
+            raise ServiceError(409, f"run {run_id} is not waiting for approval (it is {run.status})")
         return run
+
+    def cancel(self, run: Run, status: str, reason: str) -> None:
+        """Stop ``run`` (at its next step or LLM call); it ends as ``status`` with ``reason``."""
+        run.cancel(status, reason)
 
     def run(self, run_id: str) -> Run:
         run = self.runs.get(run_id)
@@ -112,24 +158,50 @@ class Engine:
     # ---- working (on a worker thread) --------------------------------------------------------------
 
     def _work(self, run: Run, work, *args) -> None:
-        run.started, run.status = time.time(), "running"
-        with self._lock:
-            self.running += 1
+        token = _CURRENT.set(run)  # the approval gate and the cancellation checks find the run here
         try:
-            work(run, *args)
+            self._take_slot(run)  # a queued run waits here for a worker (a cancelled one gives up)
+            run.started, run.status = time.time(), "running"
+            self.admission.started(run.id)
+            with self._lock:
+                self.running += 1
+            try:
+                work(run, *args)
+            finally:
+                with self._lock:
+                    self.running -= 1
+        except RunCancelled:
+            self._fail(run, "cancelled", "the run was cancelled")
         except (LoupeError, ServiceError) as error:
             self._fail(run, "failed", str(error))
         except Exception as error:  # a bug: the client gets its name, the server keeps serving
             self._fail(run, "error", f"internal error: {type(error).__name__}: {error}")
         finally:
-            with self._lock:
-                self.running -= 1
+            _CURRENT.reset(token)
+            self._give_slot(run)
             run.finished = time.time()
-            self.admission.release(run.finished - run.started)
+            self.admission.release(run.work_s if run.started else None, run.id)
             run.publish({"event": "done", "status": run.status, "result": run.result})
 
+    def _take_slot(self, run: Run) -> None:
+        """Wait for a worker slot, giving up (``RunCancelled``) when the run is cancelled meanwhile."""
+        while not self.slots.acquire(timeout=0.2):
+            run.check()
+        run.holds_slot = True
+        run.slot_since = time.monotonic()
+        try:
+            run.check()
+        except RunCancelled:
+            self._give_slot(run)
+            raise
+
+    def _give_slot(self, run: Run) -> None:
+        if run.holds_slot:
+            run.holds_slot = False
+            run.work_s += time.monotonic() - run.slot_since
+            self.slots.release()
+
     def _ask(self, run: Run, agent, image, right) -> None:
-        self._local.run = run
         answer = None
         try:
             for event in agent.stream(image, run.query, right, run.mode, run_id=run.id):
@@ -158,14 +230,22 @@ class Engine:
         self._settle(run, "ok" if execution.ok else "failed", program_result(run, execution))
 
     def _settle(self, run: Run, status: str, result: dict) -> None:
-        if run.status == "timed_out":  # the client was already told; keep that answer
-            return
+        if run.cancel_status:  # it ends as it was cancelled, with what it made
+            if run.cancel_status != "rejected" or status not in ("rejected", "ok"):
+                status = run.cancel_status
+            errors = result.get("errors", [])
+            result = {**result, "status": status,
+                      "errors": errors if run.cancel_reason in errors else [*errors, run.cancel_reason]}
         run.status, run.result = status, result
 
     def _fail(self, run: Run, status: str, message: str) -> None:
-        if run.status != "timed_out":
-            run.status = status
-            run.result = {"id": run.id, "kind": run.kind, "status": status, "errors": [message]}
+        """End ``run`` with no result of its own: the result's usual keys, empty, and the error."""
+        status = run.cancel_status or status
+        message = run.cancel_reason or message
+        run.result = {"id": run.id, "kind": run.kind, "status": status, "query": run.query, "mode": run.mode,
+                      "llm": run.llm, "answer": None, "answer_type": "text", "image_url": None, "program": "",
+                      "errors": [message], "steps": [], "rationale_url": None}
+        run.status = status
 
     def _on_step(self, run_id: str, record: StepRecord) -> None:
         run = self.runs.get(run_id)
@@ -173,16 +253,58 @@ class Engine:
             run.records[record.output] = record
 
     def _approval_gate(self, program: str, edits: list[str]) -> bool:
-        """The agents' approval callback: runs asking for approval wait here for ``decide``."""
-        run = getattr(self._local, "run", None)
-        if run is None or not run.require_approval:
+        """The agents' approval callback (the graph's and SayCan's, from any of the run's threads).
+
+        The run is the context's (``_CURRENT``); with none it refuses. A run that did not ask for approval
+        runs its edits. Otherwise ``program`` (exactly this text) waits for ``decide``: the run gives its
+        worker slot and its place in the queue back meanwhile, and takes a slot again once approved.
+        Rejected, expired or cancelled: False, and the run is cancelled so that nothing more of it runs.
+        """
+        run = _CURRENT.get()
+        if run is None:
+            return False  # an unknown run is refused, never approved
+        if not run.require_approval:
             return True
+        if run.cancelled.is_set():
+            return False
+        with self._lock:
+            full = self.awaiting >= self.config.max_pending_approvals
+            if not full:
+                self.awaiting += 1
+        if full:
+            run.cancel("rejected", f"the server has {self.config.max_pending_approvals} edits waiting for approval "
+                                   "already (max_pending_approvals); this edit was not run")
+            return False
+        approval = run.ask_approval(program, edits)
         run.status = "awaiting_approval"
-        run.publish({"event": "approval_required", "run_id": run.id, "program": program, "edits": edits,
-                     "approve_url": f"/v1/runs/{run.id}/approve", "reject_url": f"/v1/runs/{run.id}/reject"})
-        decided = run.decided.wait(self.config.approval_timeout_s)
+        self._give_slot(run)
+        self.admission.stopped(run.id)
+        self.admission.suspend()
+        try:
+            run.publish({"event": "approval_required", "run_id": run.id, "approval_id": approval.id,
+                         "program": program, "program_sha256": approval.sha256, "edits": list(edits),
+                         "expires_in_s": self.config.approval_timeout_s,
+                         "approve_url": f"/v1/runs/{run.id}/approve?program_sha256={approval.sha256}",
+                         "reject_url": f"/v1/runs/{run.id}/reject"})
+            approval.woken.wait(self.config.approval_timeout_s)
+        finally:
+            run.end_approval(approval)
+            self.admission.resume()
+            with self._lock:
+                self.awaiting -= 1
+        if approval.decision is None:
+            run.cancel("rejected", f"the approval expired after {self.config.approval_timeout_s:g} s; the edit was "
+                                   "not run")
+        elif not approval.decision:
+            run.cancel("rejected", "the edit was not approved")
+        if not approval.decision or run.cancelled.is_set():
+            if run.status == "awaiting_approval":
+                run.status = "running"
+            return False
+        self._take_slot(run)
+        self.admission.started(run.id)
         run.status = "running"
-        return bool(decided and run.decision)
+        return True
 
     # ---- reporting ---------------------------------------------------------------------------------
 
@@ -191,15 +313,15 @@ class Engine:
         return {"ok": True, "uptime_s": round(time.time() - self.started, 1), "llms": list(self.config.llms),
                 "default_llm": self.config.default_llm, "running": self.running,
                 "admitted": self.admission.admitted, "capacity": self.admission.capacity,
+                "awaiting_approval": self.awaiting,
                 "results_kept": len(self.runs),
                 "batching": {"window_ms": self.config.batch_window_s * 1000, "batches": stats.batches,
                              "calls": stats.calls, "requests_merged": stats.requests}}
 
     def timed_out(self, run: Run) -> dict:
-        """Mark ``run`` as past its time limit (its thread finishes unobserved); the error body."""
+        """Cancel ``run``, past its time limit (it stops at its next step or LLM call); the error body."""
         message = f"the request ran past its time limit of {self.config.request_timeout_s:g} s"
-        self._fail(run, "timed_out", message)
-        run.status = "timed_out"
+        run.cancel("timed_out", message)
         return {"error": message, "limit": "request_timeout_s", "value": self.config.request_timeout_s,
                 "id": run.id}
 
@@ -218,3 +340,31 @@ class Engine:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+_CURRENT: contextvars.ContextVar[Run | None] = contextvars.ContextVar("loupe_service_run", default=None)
+
+
+def _check_current() -> None:
+    """Raise ``RunCancelled`` when the context's run was cancelled (before each tool and LLM call)."""
+    run = _CURRENT.get()
+    if run is not None:
+        run.check()
+
+
+class _Cancellable:
+    """Forwards to an LLM; each completion or scoring call first checks that its run goes on."""
+
+    _CALLS = ("complete", "score", "score_split", "score_tree")
+
+    def __init__(self, llm):
+        self._llm = llm
+
+    def __getattr__(self, name):
+        value = getattr(self._llm, name)
+        if name in self._CALLS and callable(value):
+            def call(*args, **kwargs):
+                _check_current()
+                return value(*args, **kwargs)
+            return call
+        return value

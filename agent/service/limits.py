@@ -7,7 +7,9 @@ name and value, so a client reads ``{"error": ..., "limit": "max_upload_bytes", 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import math
 import threading
+import time
 from pathlib import Path
 
 from programs.errors import ImageError
@@ -86,15 +88,21 @@ def _image_refusal(error: ImageError, max_megapixels: float) -> ServiceError:
 
 
 class Admission:
-    """The bounded queue: at most ``capacity`` runs admitted (running or waiting for a worker).
+    """The bounded queue: at most ``capacity`` runs admitted (working, or waiting for a worker).
 
-    ``admit()`` raises a 503 with a Retry-After estimate (from recent run times) when full.
+    A run waiting for a person leaves the count while it waits (``suspend`` / ``resume``): it holds no
+    worker. ``admit()`` raises a 503 whose Retry-After is computed from the queue: the rounds of work ahead
+    of a new run (``ceil((admitted - workers + 1) / workers)``) times the typical run time, which is the
+    larger of the recent mean (runs that finished) and the mean age of the runs working now (so runs that
+    are still going, slower than the recent mean, lengthen the estimate instead of hiding).
     """
 
-    def __init__(self, workers: int, max_queue: int):
+    def __init__(self, workers: int, max_queue: int, clock=time.monotonic):
         self.workers, self.capacity = workers, workers + max_queue
         self._admitted = 0
         self._mean_run_s = 1.0
+        self._working: dict[str, float] = {}
+        self._clock = clock
         self._lock = threading.Lock()
 
     @property
@@ -104,14 +112,47 @@ class Admission:
     def admit(self) -> None:
         with self._lock:
             if self._admitted >= self.capacity:
-                wait = max(1, round(self._mean_run_s * self._admitted / max(1, self.workers)))
+                wait = self._retry_after()
                 raise ServiceError(503, f"the server is busy ({self._admitted} runs admitted, the limit is "
                                         f"{self.capacity}); try again in {wait} s", "queue_capacity",
                                    self.capacity, retry_after_s=wait)
             self._admitted += 1
 
-    def release(self, run_s: float | None = None) -> None:
+    def retry_after(self) -> int:
+        with self._lock:
+            return self._retry_after()
+
+    def _retry_after(self) -> int:
+        now = self._clock()
+        ages = [now - started for started in self._working.values()]
+        typical = max(self._mean_run_s, sum(ages) / len(ages) if ages else 0.0)
+        rounds = math.ceil(max(1, self._admitted - self.workers + 1) / max(1, self.workers))
+        return int(min(3600, max(1, math.ceil(typical * rounds))))
+
+    def started(self, key: str) -> None:
+        """A run began (or went back to) work."""
+        with self._lock:
+            self._working[key] = self._clock()
+
+    def stopped(self, key: str) -> None:
+        """A run stopped working for now (it waits for a person); its time so far is not a run time."""
+        with self._lock:
+            self._working.pop(key, None)
+
+    def suspend(self) -> None:
+        """A run waits for a person: it leaves the count (its place may be given to another run)."""
         with self._lock:
             self._admitted = max(0, self._admitted - 1)
+
+    def resume(self) -> None:
+        """A decided run comes back (never refused: it was admitted once)."""
+        with self._lock:
+            self._admitted += 1
+
+    def release(self, run_s: float | None = None, key: str | None = None) -> None:
+        with self._lock:
+            self._admitted = max(0, self._admitted - 1)
+            if key is not None:
+                self._working.pop(key, None)
             if run_s is not None:
                 self._mean_run_s = 0.8 * self._mean_run_s + 0.2 * run_s

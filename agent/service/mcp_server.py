@@ -84,7 +84,7 @@ def build_mcp(engine: Engine):
     @_plain_errors
     async def check_program(program: str) -> dict:
         """Parse and type-check a program without running it: ok, or every error with line, column and a hint."""
-        return engine.check(program)
+        return await asyncio.to_thread(engine.check, program)
 
     @server.tool()
     @_plain_errors
@@ -120,15 +120,16 @@ def mcp_lifespan(server):
 
 
 def mcp_security(config):
-    """DNS-rebinding protection for /mcp: the Host and Origin must be the server's own address."""
+    """DNS-rebinding protection for /mcp, with the same Host allowlist as every other route (the app's
+    guard checks it first; this is the SDK's own check of the same list)."""
     from mcp.server.transport_security import TransportSecuritySettings
 
-    hosts = {config.host, "127.0.0.1", "localhost", "[::1]"} if config.host in ("127.0.0.1", "localhost") \
-        else {config.host}
+    hosts = [h for h in config.trusted_hosts if h != "::1"]
     return TransportSecuritySettings(
-        enable_dns_rebinding_protection=config.host not in ("0.0.0.0", "::"),
-        allowed_hosts=[f"{h}:*" for h in hosts] + list(hosts),
-        allowed_origins=[f"http://{h}:*" for h in hosts])
+        enable_dns_rebinding_protection="*" not in hosts and not any(h.startswith("*.") for h in hosts),
+        allowed_hosts=[f"{h}:*" for h in hosts] + hosts,
+        allowed_origins=[f"{scheme}://{h}{port}" for h in hosts for scheme in ("http", "https")
+                         for port in (":*", "")])
 
 
 def serve_stdio(engine: Engine) -> None:

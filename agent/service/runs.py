@@ -3,6 +3,12 @@
 A ``Run`` is written by the worker thread that runs it and read by request handlers: events are kept
 (so a late subscriber sees them all) and pushed to subscribers' asyncio queues. ``RunStore`` keeps runs
 until they expire (``ttl_s`` after they finish, and at most ``max_runs``), then drops them.
+
+Approval is one ``Approval`` per decision, bound to the exact program text it shows (its SHA-256): a
+replanned program, or SayCan's next editing step, is a new ``Approval`` that waits for its own decision;
+a decision names the program it approves, and one for another program is refused. ``Run.cancel`` (a
+request past its limit, a disconnected client, a rejected edit) is seen by the run between steps and LLM
+calls (``RunCancelled``) and wakes a pending approval.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass, field
+import hashlib
 import threading
 import time
 from typing import Any
@@ -17,7 +24,36 @@ from typing import Any
 from programs.trace import Execution, StepRecord
 from programs.values import Image, Objects
 
-TERMINAL = ("ok", "failed", "invalid_program", "rejected", "timed_out", "error")
+TERMINAL = ("ok", "failed", "invalid_program", "rejected", "timed_out", "cancelled", "error")
+
+
+class RunCancelled(BaseException):
+    """Raised in a run's own threads (before a tool call or an LLM call) once the run is cancelled.
+
+    A ``BaseException``, like ``asyncio.CancelledError``: the agent's and the interpreter's ``except
+    Exception`` handlers (a crashed step, a failed LLM call) must not turn it into a step failure and go on.
+    """
+
+
+def program_sha256(program: str) -> str:
+    return hashlib.sha256(program.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass
+class Approval:
+    """One decision a person is asked for: run this exact ``program`` (its ``edits``), yes or no."""
+
+    id: str
+    program: str
+    edits: list[str]
+    sha256: str
+    created: float = field(default_factory=time.time)
+    decision: bool | None = None
+    woken: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def decided(self) -> bool:
+        return self.decision is not None
 
 
 @dataclass
@@ -40,8 +76,15 @@ class Run:
     image: Image | None = None
     saycan: Any = None
     require_approval: bool = False
-    decision: bool | None = None
-    decided: threading.Event = field(default_factory=threading.Event)
+    client: str = ""
+    pending: Approval | None = None       # the decision asked for now, if any
+    approvals: list[Approval] = field(default_factory=list)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    cancel_status: str = ""               # timed_out | cancelled | rejected: what the run ends as
+    cancel_reason: str = ""
+    holds_slot: bool = False              # (the engine's) whether it holds a worker slot now
+    slot_since: float = 0.0
+    work_s: float = 0.0                   # time spent holding a worker slot (approval waits excluded)
     _subscribers: list = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -70,9 +113,58 @@ class Run:
         with self._lock:
             self._subscribers = [(loop, q) for loop, q in self._subscribers if q is not queue]
 
-    def decide(self, approved: bool) -> None:
-        self.decision = approved
-        self.decided.set()
+    def ask_approval(self, program: str, edits: list[str]) -> Approval:
+        """A new decision for exactly ``program``; it replaces nothing (one is asked at a time)."""
+        import uuid
+
+        approval = Approval(uuid.uuid4().hex, program, list(edits), program_sha256(program))
+        with self._lock:
+            self.pending = approval
+            self.approvals.append(approval)
+        if self.cancelled.is_set():
+            approval.woken.set()
+        return approval
+
+    def decide(self, approved: bool, sha256: str | None = None) -> Approval | None:
+        """Decide the pending approval, if it is still pending and (when ``sha256`` is given) shows that
+        program; returns it, or None (nothing pending, or another program is pending)."""
+        with self._lock:
+            approval = self.pending
+            if approval is None or approval.decided or (sha256 is not None and sha256 != approval.sha256):
+                return None
+            approval.decision = approved
+            self.pending = None
+        approval.woken.set()
+        return approval
+
+    def end_approval(self, approval: Approval) -> None:
+        """The gate stopped waiting for ``approval`` (decided, expired or cancelled)."""
+        with self._lock:
+            if self.pending is approval:
+                self.pending = None
+
+    def is_current(self, event: dict) -> bool:
+        """Whether ``event`` (an ``approval_required``) still waits for a decision."""
+        pending = self.pending
+        return pending is not None and not pending.decided and event.get("approval_id") == pending.id
+
+    def cancel(self, status: str, reason: str) -> bool:
+        """Ask the run to stop (its threads raise ``RunCancelled`` at their next check); the first
+        cancellation's status is kept. False when the run had already finished or been cancelled."""
+        with self._lock:
+            if self.done or self.cancelled.is_set():
+                return False
+            self.cancel_status, self.cancel_reason = status, reason
+            self.cancelled.set()
+            pending = self.pending
+        if pending is not None:
+            pending.woken.set()
+        return True
+
+    def check(self) -> None:
+        """Raise ``RunCancelled`` when the run was cancelled (called between steps and LLM calls)."""
+        if self.cancelled.is_set():
+            raise RunCancelled(self.cancel_reason)
 
 
 class RunStore:
@@ -96,6 +188,10 @@ class RunStore:
 
     def __len__(self) -> int:
         return len(self._runs)
+
+    def count(self, predicate) -> int:
+        with self._lock:
+            return sum(1 for run in self._runs.values() if predicate(run))
 
     def _expire(self) -> None:
         now = time.time()
@@ -126,7 +222,7 @@ async def settled(run: Run, timeout_s: float) -> dict | None:
     try:
         while True:
             event = await asyncio.wait_for(queue.get(), max(0.0, deadline - loop.time()))
-            if event["event"] == "done" or (event["event"] == "approval_required" and run.decision is None):
+            if event["event"] == "done" or (event["event"] == "approval_required" and run.is_current(event)):
                 return event
     except asyncio.TimeoutError:
         return None

@@ -2,6 +2,15 @@
 // edits, see and download the answer, and go back to earlier runs of this browser session.
 "use strict";
 
+// A /?token= link set the token as an HttpOnly cookie (the server did, on this page load): take the token
+// out of the address bar and this history entry, so it is not shown, bookmarked or shared.
+(function dropTokenFromURL() {
+  const url = new URL(window.location.href);
+  if (!url.searchParams.has("token")) return;
+  url.searchParams.delete("token");
+  window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
+})();
+
 const $ = (id) => document.getElementById(id);
 const files = { image: null, right: null };
 let current = null; // the run being shown: {id, query, result}
@@ -98,7 +107,9 @@ function showResult(result) {
   const answer = $("answer");
   answer.innerHTML = "";
   answer.classList.remove("muted");
-  if (result.status !== "ok") {
+  if (result.status === "unsupported") {
+    text(answer, `Not answered: ${result.reason || "the installed tools cannot answer this"}`, true);
+  } else if (result.status !== "ok" && result.status !== "partial") {
     text(answer, result.status === "rejected" ? "The edit was not run (rejected)." : `No answer (${result.status})`, true);
     if (result.errors && result.errors.length) showError(result.errors.join("\n"));
   } else if (result.answer_type === "image") {
@@ -107,6 +118,12 @@ function showResult(result) {
     answer.append(img);
   } else {
     answer.textContent = String(result.answer);
+  }
+  if (result.status === "partial") {
+    const note = document.createElement("p");
+    note.className = "partial-note"; note.dataset.testid = "partial";
+    note.textContent = `Partial answer — ${result.reason}`;
+    answer.append(note);
   }
   const links = $("answer-links");
   links.innerHTML = "";

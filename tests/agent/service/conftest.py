@@ -8,7 +8,8 @@ from service_support import make_config
 
 @pytest.fixture
 def make_client(tmp_path):
-    """``make_client(registry=None, **config options) -> TestClient`` of a fresh app (closed afterwards)."""
+    """``make_client(registry=None, llm_factory=None, **config options) -> TestClient`` of a fresh app (closed
+    afterwards). Its requests name the host 127.0.0.1 (the server's Host allowlist holds the loopback names)."""
     from fastapi.testclient import TestClient
 
     from agent.service.app import create_app
@@ -16,9 +17,9 @@ def make_client(tmp_path):
 
     clients = []
 
-    def make(registry=None, **options):
-        engine = Engine(make_config(tmp_path, **options), registry=registry)
-        client = TestClient(create_app(engine=engine))
+    def make(registry=None, llm_factory=None, **options):
+        engine = Engine(make_config(tmp_path, **options), registry=registry, llm_factory=llm_factory)
+        client = TestClient(create_app(engine=engine), base_url="http://127.0.0.1:8765")
         client.__enter__()
         client.engine = engine
         clients.append(client)

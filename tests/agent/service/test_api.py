@@ -50,7 +50,7 @@ def test_sse_streams_plan_check_steps_answer_done_in_order(make_client):
 def test_an_edit_waits_for_approval_then_runs(make_client):
     client = make_client()
     response = client.post("/v1/ask", data={"query": "Blur every face", "require_approval": "true"},
-                           files={"image": photo("musicians.jpg")})
+                           files={"image": photo("person.jpg")})
     assert response.status_code == 202, response.text
     paused = response.json()
     assert paused["status"] == "awaiting_approval" and paused["edits"] == ["BLUR"]
@@ -68,7 +68,7 @@ def test_an_edit_waits_for_approval_then_runs(make_client):
 def test_a_rejected_edit_does_not_run(make_client):
     client = make_client()
     paused = client.post("/v1/ask", data={"query": "Blur every face", "require_approval": "true"},
-                         files={"image": photo("musicians.jpg")}).json()
+                         files={"image": photo("person.jpg")}).json()
     result = client.post(paused["reject_url"]).json()
     assert result["status"] == "rejected" and result["steps"] == [] and result["image_url"] is None
 
@@ -106,9 +106,10 @@ def test_tools_and_health(make_client):
 def test_sse_pauses_for_approval_and_the_approval_streams_the_rest(make_client):
     client = make_client()
     with client.stream("POST", "/v1/ask", data={"query": "Blur every face", "require_approval": "true"},
-                       files={"image": photo("musicians.jpg")}, headers={"Accept": "text/event-stream"}) as response:
+                       files={"image": photo("person.jpg")}, headers={"Accept": "text/event-stream"}) as response:
         events = []
-        for line in response.iter_lines():
+        lines = response.iter_lines()  # kept open: a client that closes its stream cancels its run
+        for line in lines:
             if line.startswith("data: "):
                 events.append(json.loads(line[6:]))
                 if events[-1]["event"] == "approval_required":

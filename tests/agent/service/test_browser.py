@@ -76,7 +76,7 @@ def test_ask_about_a_photo_in_the_browser(page, tmp_path):
 def test_an_edit_waits_for_approval_in_the_browser(page, tmp_path):
     from playwright.sync_api import expect
 
-    page.set_input_files("#image", str(PHOTOS / "musicians.jpg"))
+    page.set_input_files("#image", str(PHOTOS / "person.jpg"))
     page.fill("#query", "Blur every face")
     page.click("[data-testid=ask]")
     approval = page.get_by_test_id("approval")
@@ -99,7 +99,7 @@ def test_an_edit_waits_for_approval_in_the_browser(page, tmp_path):
 def test_a_rejected_edit_in_the_browser(page, tmp_path):
     from playwright.sync_api import expect
 
-    page.set_input_files("#image", str(PHOTOS / "musicians.jpg"))
+    page.set_input_files("#image", str(PHOTOS / "person.jpg"))
     page.fill("#query", "Blur every face")
     page.click("[data-testid=ask]")
     expect(page.get_by_test_id("approval")).to_be_visible(timeout=60_000)

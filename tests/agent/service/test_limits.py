@@ -2,6 +2,7 @@
 the bounded queue (503 + Retry-After) and the per-request time limit (504)."""
 
 import io
+import time
 
 import numpy as np
 from PIL import Image as PILImage
@@ -97,15 +98,35 @@ def test_a_task_lists_file_names_obey_allow_dir_too(make_client, tmp_path):
     assert inside.status_code == 200 and inside.json()["status"] == "ok"
 
 
+def _slow_registry(delay):
+    from fakes import SlowLoc
+    from tools.registry import default_registry
+
+    class VerySlowLoc(SlowLoc):
+        pass
+
+    VerySlowLoc.delay = delay
+    registry = default_registry(plugins=False)
+    registry.register(VerySlowLoc)
+    return registry
+
+
 def test_a_full_queue_answers_503_with_retry_after(make_client):
-    client = make_client(workers=1, max_queue=0)
-    paused = client.post("/v1/ask", data={"query": "Blur every face", "require_approval": "true"},
-                         files={"image": photo("musicians.jpg")})
-    assert paused.status_code == 202  # the one worker waits for a person
+    import threading
+
+    client = make_client(registry=_slow_registry(1.5), workers=1, max_queue=0)
+    first = {}
+    worker = threading.Thread(target=lambda: first.update(r=client.post("/v1/ask", data={"query": HORSES},
+                                                                        files={"image": photo("horses.jpg")})))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while client.engine.admission.admitted < 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
     busy = client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("horses.jpg")})
     assert busy.status_code == 503 and int(busy.headers["retry-after"]) >= 1
     assert busy.json()["limit"] == "queue_capacity"
-    client.post(paused.json()["reject_url"])
+    worker.join(30)
+    assert first["r"].status_code == 200
     assert client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("horses.jpg")}).status_code == 200
 
 
@@ -121,6 +142,11 @@ def test_a_request_past_its_time_limit_answers_504(make_client):
     client = make_client(registry=registry, request_timeout_s=0.5)
     response = client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("horses.jpg")})
     assert response.status_code == 504 and response.json()["limit"] == "request_timeout_s"
+    run = client.engine.run(response.json()["id"])
+    assert run.finished is None or run.status == "timed_out"  # it stops after the step that is running
+    deadline = time.monotonic() + 10
+    while run.finished is None and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert client.get(f"/v1/runs/{response.json()['id']}").json()["status"] == "timed_out"
 
 

@@ -34,7 +34,7 @@ def test_stdio_server_lists_tools_and_answers_about_a_photo(tmp_path):
             by_path = await client.call_tool("ask", {"query": "How many horses?",
                                                      "image_path": str(PHOTOS / "horses.jpg")})
             inline = await client.call_tool("ask", {"query": "Blur every face", "image_base64": base64.b64encode(
-                (PHOTOS / "musicians.jpg").read_bytes()).decode()})
+                (PHOTOS / "person.jpg").read_bytes()).decode()})
             outside = await client.call_tool("ask", {"query": "How many horses?", "image_path": "/etc/passwd"})
             checked = await client.call_tool("check_program", {"program": "X=LOCATE(image=IMAGE)"})
             return names, by_path, inline, outside, checked
