@@ -48,7 +48,7 @@ class BatchWorker:
         self.planner = None
         if spec.system == "visprog" and spec.instruction:
             from agent.evaluation.systems import make_model
-            from agent.planner import make_planners
+            from agent.planning.planner import make_planners
 
             self.planner = make_planners(make_model(spec.llm), self.registry)["program"]
             self.planner.max_repairs = 0
@@ -109,7 +109,7 @@ class BatchWorker:
 
 def plan_once(task: str, registry, llm) -> str:
     """The program text for ``task``: a program file's contents, or one planning call for an instruction."""
-    from agent.planner import make_planners
+    from agent.planning.planner import make_planners
     from programs import load_program
     from programs.checker import check
     from programs.render import render

@@ -27,7 +27,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
-from agent.planner import Draft, Plan
+from agent.planning.planner import Draft, Plan
 from agent.graph_deps import GraphDeps, step_event
 from programs.checker import CheckedProgram
 from programs.render import render

@@ -1,6 +1,6 @@
 """The dependencies of the agent graph's nodes (``GraphDeps``), built once per Agent: the planners, the
 interpreter, the image store and the program cache. Batch and the evaluation need only planners
-(``agent.planner.make_planners``)."""
+(``agent.planning.planner.make_planners``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import warnings
 from agent.image_store import ImageStore
 from agent.planning.coverage import assess
 from agent.planning.reading import read_request
-from agent.planner import check_planner_kind, make_planners
-from agent.saycan import SayCanPlanner, SayCanRun
+from agent.planning.planner import check_planner_kind, make_planners
+from agent.planning.saycan import SayCanPlanner, SayCanRun
 from programs.checker import CheckedProgram
 from programs.interpreter import Interpreter
 from programs.trace import Execution, StepRecord
@@ -128,7 +128,7 @@ def llm_identity(llm) -> str:
 
 def _open_cache(registry, cache_path, library, planner_identity: str = ""):
     """The program cache, seeded with the curated library; None (and a warning) when its file is unusable."""
-    from agent.program_cache import ProgramCache, toolset_key
+    from agent.planning.program_cache import ProgramCache, toolset_key
 
     key = toolset_key(registry) + (f"|{planner_identity}" if planner_identity else "")
     cache = ProgramCache(cache_path, key, registry)

@@ -130,7 +130,7 @@ class _Runner:
         if item.kind == "answer":
             row["correct"] = outcome.status in ("ok", "partial") and answer_matches(outcome.text, item.answers)
             return row
-        after = outcome.image.pixels if isinstance(outcome.image, Image) and outcome.status == "ok" else None
+        after = outcome.image.pixels if isinstance(outcome.image, Image) and outcome.status in ("ok", "partial") else None
         check = check_edit(images[0].pixels, after, modules, item.expect_tools, item.regions)
         row["correct"], row["check"], row["check_measures"] = check.ok, check.reason, check.measures
         if after is not None and self.spec.out_dir:
@@ -186,7 +186,7 @@ class VisProgRunner(_Runner):
 
     def __init__(self, spec: EvalSpec):
         super().__init__(spec)
-        from agent.planner import make_planners
+        from agent.planning.planner import make_planners
 
         self.planner = make_planners(self.llm, self.registry)["tasks" if spec.mode == "tasks" else "program"]
         self.planner.max_repairs = 0  # VisProg: one LLM call per item, no repair

@@ -10,7 +10,7 @@ from itertools import combinations
 import re
 from typing import Mapping
 
-from agent.constraints import query_phrases
+from agent.planning.constraints import query_phrases
 from programs.ir import Arg, Ref, Step
 from programs.values import ValueType, type_of
 

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 
 from agent.planning.reading import COLOURS, Reading, lexicon
 from programs.ir import Program, Ref
-from agent.query_facts import lookup
+from agent.planning.query_facts import lookup
 from tools.vocabulary import coco_class, group_classes, means_face, singular
 
 WRITES_IMAGE = frozenset({"BLUR", "BGBLUR", "COLORPOP", "REPLACE", "EMOJI", "TAG", "CROP", "CROP_LEFTOF",
                           "CROP_RIGHTOF", "CROP_ABOVE", "CROP_BELOW"})
+OPEN_QUESTION_TOOLS = frozenset({"VQA", "CAPTION", "CLASSIFY"})
 ANSWER_HINT = ("an open-question model would answer it: the GPU tier's VQA (pip install 'loupe[gpu]') or a "
                "local multimodal model endpoint (--llm URL of an OpenAI-compatible server)")
 DETECTOR_HINT = "the GPU tier's open-vocabulary detector (OWLv2) finds any named object (pip install 'loupe[gpu]')"
@@ -234,7 +235,9 @@ def assess(reading: Reading, program: Program, affordance=None) -> Coverage:
     words, modules, exprs = _literals(program)
     if affordance is not None:
         for step in program.steps:
-            if step.module not in ("RESULT", *WRITES_IMAGE) and affordance(step) <= 0.0:  # an edit refuses itself
+            if step.module in OPEN_QUESTION_TOOLS and affordance(step) <= 0.0:
+                # a question only an open-question model answers; a phrase the detector or SELECT cannot
+                # ground is left to the run, whose failure the planner replans (a simpler phrase, the head noun)
                 return Coverage(unsupported=_cannot(step))
     produced = result_type(program)
     wanted = reading.answer

@@ -30,7 +30,7 @@ MIN_TASKS, MAX_TASKS = 3, 12
 def task_bound(query: str) -> int:
     """How many tasks a question may need: a detection and a count (or an edit) per thing it names,
     plus two (a combining step and one more), within ``MIN_TASKS..MAX_TASKS``."""
-    from agent.candidates import content_words
+    from agent.planning.candidates import content_words
 
     return max(MIN_TASKS, min(MAX_TASKS, 2 * len(content_words(query)) + 2))
 

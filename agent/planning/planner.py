@@ -7,7 +7,7 @@ batch and the evaluation's baseline all use it) and returns a ``Plan`` holding t
 With the embedded model the task planner does not generate JSON: it takes the program planner's
 checked plan and renders it as a task list (one IR, two surfaces, ``programs.task_render``); with
 other models it generates the list, and constrained decoding bounds its length by the question
-(``agent.json_constraints``).
+(``agent.planning.json_constraints``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 import re
 
-from agent import prompts
-from agent.constraints import ProgramPrefix, query_phrases
+from agent.planning import prompts
+from agent.planning.constraints import ProgramPrefix, query_phrases
 from programs.checker import CheckedProgram, check
 from programs.errors import ProgramError
 from programs.ir import Program
@@ -247,14 +247,14 @@ class TaskPlanner(_Planner):
         return prompts.tasks_prompt(self.registry, examples, query)
 
     def token_budget(self, query: str) -> int:
-        from agent.json_constraints import task_bound
+        from agent.planning.json_constraints import task_bound
 
         return max(self.max_tokens, self.TOKENS_PER_TASK * task_bound(query))
 
     def constraint(self, query, two_images):
         if not getattr(self.llm, "supports_constraints", False):
             return None
-        from agent.json_constraints import TaskListPrefix, task_bound
+        from agent.planning.json_constraints import TaskListPrefix, task_bound
         from programs.tasks import TASK_ALIASES
 
         return TaskListPrefix(list(TASK_ALIASES) + self.registry.names(), max_tasks=task_bound(query))
@@ -293,14 +293,14 @@ def make_planners(llm, registry, kind: str = "auto", cache=None, library=None, e
     """The planners of each mode (``{"program": ..., "tasks": ...}``) over the curated library (or
     ``library``): what batch and the evaluation need, without an agent's stores. ``kind``: auto | rank |
     generate; ``cache``: the program cache whose learned programs the ranking planner also fills."""
-    from agent.retrieval import ExampleRetriever
+    from agent.planning.retrieval import ExampleRetriever
     from programs.examples_library import load_library
 
     check_planner_kind(kind)
     library = load_library() if library is None else library
     retriever = ExampleRetriever(library)
     if kind == "rank" or (kind == "auto" and ranks_by_default(llm)):
-        from agent.rank_planner import RankPlanner
+        from agent.planning.rank_planner import RankPlanner
 
         program_planner: ProgramPlanner = RankPlanner(llm, registry, retriever, examples_k, cache=cache)
     else:

@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.query_facts import typed_shape
+from agent.planning.query_facts import typed_shape
 from programs.checker import check
 from programs.errors import ProgramError
 from programs.ir import program_from_json, program_to_json

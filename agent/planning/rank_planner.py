@@ -1,8 +1,8 @@
 """The ranking planner: a small model *chooses* among typed, filled programs instead of writing one.
 
-For a question it reads the facts (``agent.query_facts``), fills every sketch (``agent.sketches``, from
+For a question it reads the facts (``agent.planning.query_facts``), fills every sketch (``agent.planning.sketches``, from
 the curated library and the program cache's learned programs) in every typed way the question allows
-(``agent.sketch_fill``), and keeps at most ``max_candidates`` programs that check. Each gets
+(``agent.planning.sketch_fill``), and keeps at most ``max_candidates`` programs that check. Each gets
 
     prior      = structure (what of the question it leaves unused, what it assumes that the question does
                  not say) + W_RETRIEVAL x similarity of the question to the sketch's instructions
@@ -14,7 +14,7 @@ The LM terms come from one batched scoring pass (``LLM.score_split``) over the c
 within ``lm_margin`` of the best (at most ``lm_top``; none when one candidate stands alone). When no
 candidate fills, or the best total is under ``threshold``, the planner generates a program as
 ``ProgramPlanner`` does. A ranked program that fails at run time is replanned from the ranking
-(``agent.rank_replan``).
+(``agent.planning.rank_replan``).
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ import re
 from dataclasses import dataclass, replace
 
 from agent.llm.base import split_scores
-from agent.planner import Draft, ProgramPlanner, input_types
+from agent.planning.planner import Draft, ProgramPlanner, input_types
 from agent.planning.reading import read_request
-from agent.query_facts import COLOURS, NEGATIONS, read_query
-from agent.rank_replan import choose, failed_line
-from agent.sketch_fill import fillings
-from agent.sketches import sketches_from
+from agent.planning.query_facts import COLOURS, NEGATIONS, read_query
+from agent.planning.rank_replan import choose, failed_line
+from agent.planning.sketch_fill import fillings
+from agent.planning.sketches import sketches_from
 from programs.checker import check
 from programs.errors import ProgramError
 from programs.ir import program_from_json
@@ -131,7 +131,7 @@ class RankPlanner(ProgramPlanner):
                      (ranked[0].sketch,), ranking=shown)
 
     def replan(self, draft: Draft, errors, query: str, two_images: bool = False) -> Draft | None:
-        """After a ranked program failed at run time: the next candidate ``agent.rank_replan.choose`` gives
+        """After a ranked program failed at run time: the next candidate ``agent.planning.rank_replan.choose`` gives
         (the same sketch with the failed phrase made simpler first; never a program that runs the blamed
         step again; for an edit, only programs making the same edits); with none, a generated program, or
         None for an edit (nothing else would make it: the failure stands). A generated program that failed

@@ -125,7 +125,7 @@ def _content_targets() -> tuple[frozenset, dict]:
     lex = lexicon()
     targets = set(COLOURS)   # object words and colours only: a verb mended wrongly changes the whole request
     for phrase in list(_WORD_TO_CLASS) + list(GROUPS):
-        if " " not in phrase and len(phrase) >= 4:
+        if " " not in phrase and len(phrase) >= 3:
             targets |= {phrase, phrase + "s"}
     targets |= {"people", "person"}
     return frozenset(targets), {}
@@ -178,7 +178,9 @@ def _typo(word: str) -> str | None:
     limit = 1 if len(word) < 7 else 2
     ours = sorted(c for c in candidates if c in targets and _distance(word, c) <= limit)
     if ours:
-        return min(ours, key=lambda c: (_distance(word, c), c[-1] != word[-1], -dictionary.word_usage_frequency(c), c))
+        plural = word.endswith(("s", "z"))   # 'dogz' is chat for dogs
+        return min(ours, key=lambda c: (_distance(word, c), c.endswith("s") != plural,
+                                        -dictionary.word_usage_frequency(c), c))
     close = [t for t in targets if abs(len(t) - len(word)) <= limit and t[0] == word[0] and _distance(word, t) <= limit]
     return min(close, key=lambda c: (_distance(word, c), c)) if close else None
 

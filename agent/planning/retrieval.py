@@ -5,7 +5,7 @@ and bigrams ("how many", "left of") and character 3-5-grams inside words (so "pi
 "pixelated" and "colour" near "color"). The ranking then favours variety with maximal marginal
 relevance (MMR) and at most ``max_per_kind`` examples of one kind, so the prompt shows different
 constructs rather than six near-copies. The TF-IDF weighting is scikit-learn's, computed in numpy
-(``agent.retrieval_tfidf``: importing scikit-learn cost a cold ``loupe ask`` 1.5-3 s).
+(``agent.planning.retrieval_tfidf``: importing scikit-learn cost a cold ``loupe ask`` 1.5-3 s).
 
 The index is built once, on the first query (tens of ms); after that a query costs well under a
 millisecond (its own TF-IDF weighting and a product against ~100 rows).
@@ -93,7 +93,7 @@ def _build_index(documents: list[str], kinds: list[str]):
     """(word view, character view, example-to-example similarity matrix, kind number of each example)."""
     import numpy as np
 
-    from agent.retrieval_tfidf import TfidfView, char_wb_ngrams, word_ngrams
+    from agent.planning.retrieval_tfidf import TfidfView, char_wb_ngrams, word_ngrams
 
     words, chars = TfidfView(word_ngrams, documents), TfidfView(char_wb_ngrams, documents)
     between = WORD_WEIGHT * (words.matrix @ words.matrix.T) + (1 - WORD_WEIGHT) * (chars.matrix @ chars.matrix.T)

@@ -11,10 +11,10 @@ The rest are scored in one forward on the KV-cached prompt (``LocalLM.score_tree
 beginnings once; ``llm.score`` for other models). Every scored candidate's two scores, and what was
 pruned and why, are kept for the trace and the report.
 
-The candidate pool comes from the question's typed knowledge first (``agent.saycan_skills``): the next
+The candidate pool comes from the question's typed knowledge first (``agent.planning.saycan_skills``): the next
 steps of the library sketches filled from the question that are still consistent with the steps so
 far, each with a skill prior from the sketch's rank, then the generic tool instantiations
-(``agent.candidates``) at a small prior. What SayCan maximises is ``prior x LLM x affordance``.
+(``agent.planning.candidates``) at a small prior. What SayCan maximises is ``prior x LLM x affordance``.
 
 A step needs no LLM pass when the pass cannot change the winner: one candidate left after pruning, or one
 whose prior x affordance is more than ``LLM_RATIO_CAP`` times every other's. The LLM factor is a
@@ -38,8 +38,8 @@ import re
 import threading
 from typing import Any, Callable, Mapping
 
-from agent import prompts
-from agent.candidates import candidates
+from agent.planning import prompts
+from agent.planning.candidates import candidates
 from programs.checker import check
 from programs.errors import ProgramError
 from programs.ir import Arg, Program, Ref, Step
@@ -60,7 +60,7 @@ class ScoredCandidate:
     llm: float              # probability among this step's candidates (length-normalised softmax)
     affordance: float       # 0..1 from the tool and its backend
     combined: float         # prior x llm x affordance: what SayCan maximises
-    prior: float = 1.0      # 0..1 skill prior from the filled sketches (agent.saycan_skills)
+    prior: float = 1.0      # 0..1 skill prior from the filled sketches (agent.planning.saycan_skills)
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ class SayCanPlanner:
         self.approve, self.ranker = approve, ranker  # ranker: a RankPlanner (the skills' source)
 
     def run(self, query: str, inputs: Mapping[str, Any]) -> SayCanRun:
-        from agent.saycan_skills import SketchSkills
+        from agent.planning.saycan_skills import SketchSkills
         from programs.parser import parse_program
 
         examples = self.retriever.top(query, k=self.examples_k)
@@ -249,7 +249,7 @@ class SayCanPlanner:
     def _ranker(self):
         """The ranking planner whose filled sketches propose skills (built here when none was given)."""
         if not hasattr(self.ranker, "rank"):
-            from agent.rank_planner import RankPlanner
+            from agent.planning.rank_planner import RankPlanner
 
             self.ranker = RankPlanner(self.llm, self.registry, self.retriever)
         return self.ranker

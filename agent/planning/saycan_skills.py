@@ -1,7 +1,7 @@
 """SayCan's candidate skills from the typed knowledge the ranking planner uses.
 
-The question's facts (``agent.query_facts``) fill the library's sketches (``agent.sketches``,
-``agent.sketch_fill``) into checked programs, each with the ranking planner's prior (structure,
+The question's facts (``agent.planning.query_facts``) fill the library's sketches (``agent.planning.sketches``,
+``agent.planning.sketch_fill``) into checked programs, each with the ranking planner's prior (structure,
 retrieval, affordance) plus, where several fit about as well, its one batched LM pass over whole
 programs (``RankPlanner.rank``; ``lm=False`` leaves it out). SayCan does not run those programs: at each step it asks ``SketchSkills.propose`` for the next step of every filled program still
 *consistent* with the steps run so far (each step so far is one of the program's steps), and gives each

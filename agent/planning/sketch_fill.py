@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from itertools import combinations, product
 
-from agent.query_facts import QueryFacts
-from agent.sketches import Sketch
+from agent.planning.query_facts import QueryFacts
+from agent.planning.sketches import Sketch
 
 MAX_PER_SKETCH = 12
 _COMPARISONS = (">", "<", ">=", "<=", "==", "!=")

@@ -6,7 +6,7 @@ change becomes a hole of a type: ``object`` (LOC's object), ``region`` (LOC's TO
 (REPLACE), ``number`` and ``op`` (inside EVAL: ``{ANSWER0} > 3`` -> ``{ANSWER0} <OP0> <N0>``; ``> 0`` and
 ``== 0`` stay: they are what "is there" and "no" mean). Object holes are numbered in the order the
 instruction names their objects and keep the polarity it gives them ("a dog but no cat": +, -), read
-with ``agent.query_facts``. Programs with the same holed text share one ``Sketch`` (its ``key``), which
+with ``agent.planning.query_facts``. Programs with the same holed text share one ``Sketch`` (its ``key``), which
 keeps every instruction it came from.
 
 ``sketches_from(pairs)`` builds the set from ``(instruction, program)`` pairs, e.g. the curated library
@@ -19,7 +19,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from agent.query_facts import read_query
+from agent.planning.query_facts import read_query
 from programs.errors import ProgramError
 from programs.ir import program_to_json
 from programs.parser import parse_program
@@ -140,7 +140,7 @@ def _fixed(kind: str, value: str) -> bool:
 
 def _object_order(steps, facts) -> dict[str, tuple[int, bool]]:
     """Each LOC object literal -> (its rank in the instruction's mentions, negated?)."""
-    from agent.query_facts import lookup
+    from agent.planning.query_facts import lookup
 
     literals = [s["args"]["object"] for s in steps if s["module"] == "LOC"
                 and isinstance(s["args"].get("object"), str)

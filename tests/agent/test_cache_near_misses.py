@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.program_cache import ProgramCache
+from agent.planning.program_cache import ProgramCache
 from programs.examples_library import load_library
 from programs.parser import parse_program
 from tools.registry import default_registry

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from agent.constraints import ProgramPrefix, output_name_ok, query_phrases
-from agent.json_constraints import TaskListPrefix, task_bound
+from agent.planning.constraints import ProgramPrefix, output_name_ok, query_phrases
+from agent.planning.json_constraints import TaskListPrefix, task_bound
 from programs.tasks import TASK_ALIASES
 from tools.registry import default_registry
 
@@ -108,7 +108,7 @@ def greedy(prefix_ok, chunks, max_steps: int = 5000) -> str:
 def always_another_task(task_name: str):
     """A scorer that always prefers one more task of ``task_name`` over closing the list, and when a
     task would repeat an earlier one, an extra argument over anything else."""
-    from agent.json_constraints import _ARG_NAMES
+    from agent.planning.json_constraints import _ARG_NAMES
 
     start = f'{{"task": "{task_name}", "id": '
     chunks = ["[" + start, ", " + start] + [str(i) for i in range(10)] + \

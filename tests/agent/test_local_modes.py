@@ -59,8 +59,8 @@ def test_saycan_mode_chooses_loc_count_result(llm):
 
 
 def test_task_mode_output_is_always_a_well_formed_task_list(llm):
-    from agent.planner import TaskPlanner
-    from agent.retrieval import ExampleRetriever
+    from agent.planning.planner import TaskPlanner
+    from agent.planning.retrieval import ExampleRetriever
     from programs.examples_library import load_library
     from tools.registry import default_registry
 
@@ -77,8 +77,8 @@ def test_task_mode_output_is_always_a_well_formed_task_list(llm):
 
 
 def test_tree_scoring_gives_the_scores_of_one_by_one_scoring(llm):
-    from agent import prompts
-    from agent.retrieval import ExampleRetriever
+    from agent.planning import prompts
+    from agent.planning.retrieval import ExampleRetriever
     from programs.examples_library import load_library
 
     query = "Is there a bicycle or a car next to the dog?"

@@ -57,7 +57,7 @@ def test_tasks_mode_with_the_embedded_model_is_the_rendered_program_plan(registr
 
 
 def test_tasks_mode_with_other_models_still_generates_json(registry, photo, tmp_path):
-    from agent.planner import TaskPlanner
+    from agent.planning.planner import TaskPlanner
 
     planner = make_agent(registry, FakeLLM(), tmp_path, "tasks").deps.planner("tasks")
     assert isinstance(planner, TaskPlanner) and not planner.via_program_planner()
@@ -83,7 +83,7 @@ def test_saycan_prunes_zero_affordance_and_scores_each_step_in_one_call(registry
     assert not any("FACEDET" in c for c in scored)
     # FACEDET is not scored: no filled program for the question uses it, and its affordance is 0 here
     assert any(text == "OBJ0=FACEDET(image=IMAGE)" for text, _ in run.steps[0].pruned)
-    from agent.saycan import prune
+    from agent.planning.saycan import prune
     from programs.parser import parse_program as parse
 
     facedet = parse("OBJ0=FACEDET(image=IMAGE)").steps[0]
@@ -107,7 +107,7 @@ def test_rationale_lists_what_saycan_did_not_score(registry, photo, tmp_path, mo
 
 
 def test_saycan_eval_must_use_every_count_not_used_yet():
-    from agent.saycan import prune
+    from agent.planning.saycan import prune
     from programs.values import Obj, Objects
 
     registry = default_registry(plugins=False)
@@ -116,7 +116,7 @@ def test_saycan_eval_must_use_every_count_not_used_yet():
               "BOX1": Objects((), (8, 8)), "ANSWER0": 1, "ANSWER1": 0}
     lines = ["BOX0=LOC(image=IMAGE,object='a')", "BOX1=LOC(image=IMAGE,object='b')",
              "ANSWER0=COUNT(box=BOX0)", "ANSWER1=COUNT(box=BOX1)"]
-    from agent.candidates import candidates
+    from agent.planning.candidates import candidates
 
     options = [s for s in candidates(registry, values, "Is there a or b?", set()) if s.module == "EVAL"]
     kept, _, pruned = prune(options, registry, values, lines, {"IMAGE": photo}, question=True)
@@ -127,7 +127,7 @@ def test_saycan_eval_must_use_every_count_not_used_yet():
 def test_tasks_mode_replans_through_the_ranking_planner(registry, tmp_path):
     """One IR, two surfaces: after a failed step, the task list is program mode's ranked next candidate
     (not the same plan again), rendered."""
-    from agent.planner import Draft
+    from agent.planning.planner import Draft
 
     agent = make_agent(registry, EmbeddedFake(scorer=lambda prompt, continuation: 0.0), tmp_path, "tasks")
     tasks, program = agent.deps.planner("tasks"), agent.deps.planner("program")

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from agent.program_cache import ProgramCache, default_cache_path, toolset_key
+from agent.planning.program_cache import ProgramCache, default_cache_path, toolset_key
 from programs.errors import ProgramError
 from programs.parser import parse_program
 from tools.registry import ToolRegistry, default_registry

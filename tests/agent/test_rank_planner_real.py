@@ -83,7 +83,6 @@ def test_after_a_crop_of_nothing_both_modes_read_the_whole_photo(mode):
     assert answer.text.upper() in ("WORDPRESS", "2146")  # the sticker or the number label: a line read there
 
 
-@pytest.mark.xfail(reason="known regression of the issue-22 reading (session 2026-12-07): the replan of a refused SELECT phrase to its head noun no longer happens; see the session note", strict=False)
 @pytest.mark.parametrize("mode", ["program", "tasks"])
 def test_a_refused_selection_is_replanned_as_the_same_edit_of_its_head_noun(mode):
     """The lite SELECT cannot ground 'truck at the kerb': the replan keeps the edit with the head noun

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agent.retrieval import ExampleRetriever, _document
-from agent.retrieval_tfidf import TfidfView, char_wb_ngrams, word_ngrams
+from agent.planning.retrieval import ExampleRetriever, _document
+from agent.planning.retrieval_tfidf import TfidfView, char_wb_ngrams, word_ngrams
 from programs.examples_library import Example, load_library
 
 

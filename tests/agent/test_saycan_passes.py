@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.saycan import LLM_RATIO_CAP, SayCanPlanner
+from agent.planning.saycan import LLM_RATIO_CAP, SayCanPlanner
 from programs.parser import parse_program
 from programs.trace import Status, StepRecord
 from tests.support.fake_llm import FakeLLM

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agent.candidates import candidates
-from agent.rank_planner import RankPlanner
-from agent.retrieval import ExampleRetriever
-from agent.saycan_skills import GENERIC_PRIOR, SkillSource, SketchSkills
+from agent.planning.candidates import candidates
+from agent.planning.rank_planner import RankPlanner
+from agent.planning.retrieval import ExampleRetriever
+from agent.planning.saycan_skills import GENERIC_PRIOR, SkillSource, SketchSkills
 from programs.examples_library import load_library
 from programs.parser import parse_program
 from programs.values import Image, Obj, Objects
@@ -104,7 +104,7 @@ def _source(program: str, weight: float) -> SkillSource:
 
 
 def test_a_failed_step_drops_its_filled_programs_and_releases_the_dead_end():
-    from agent.saycan import prune
+    from agent.planning.saycan import prune
 
     skills = SketchSkills([_source(CROP_READ, 1.0), _source(WHOLE_READ, 0.1)])
     lines, values = ["BOX0=LOC(image=IMAGE,object='bus')"], {"IMAGE": PHOTO, "BOX0": _boxes(0)}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.query_facts import read_query
-from agent.sketch_fill import fillings
-from agent.sketches import derive, sketches_from
+from agent.planning.query_facts import read_query
+from agent.planning.sketch_fill import fillings
+from agent.planning.sketches import derive, sketches_from
 from programs.examples_library import load_library
 
 BUT_NO = ("BOX0=LOC(image=IMAGE,object='dog')\nBOX1=LOC(image=IMAGE,object='cat')\nANSWER0=COUNT(box=BOX0)\n"
@@ -95,7 +95,7 @@ def test_a_text_answer_step_asks_the_users_question_not_the_examples():
     ("Turn the bicycle into a red scooter", "a red scooter"),  # a new object, not a recolouring
 ])
 def test_an_edit_paints_what_follows_the_last_connector(instruction, prompt):
-    from agent.query_facts import read_query
-    from agent.sketch_fill import _prompt
+    from agent.planning.query_facts import read_query
+    from agent.planning.sketch_fill import _prompt
 
     assert _prompt(read_query(instruction)) == prompt

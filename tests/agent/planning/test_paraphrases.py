@@ -13,8 +13,8 @@ import pytest
 
 from agent.planning.coverage import assess
 from agent.planning.reading import read_request
-from agent.rank_planner import RankPlanner
-from agent.retrieval import ExampleRetriever
+from agent.planning.rank_planner import RankPlanner
+from agent.planning.retrieval import ExampleRetriever
 from programs.examples_library import load_library
 from programs.parser import parse_program
 from tests.support.fake_llm import FakeLLM

@@ -1,0 +1,136 @@
+"""The held-out rephrasings (bench/rephrase/heldout.jsonl, issue 22): each request in its plain (canonical)
+wording and in a user's everyday wording, on photos of the pool and the test photos, answered end to end.
+
+    python bench/bench_rephrase.py --out /tmp/rephrase [--planner-llm local] [--only canonical,rephrased,oracle]
+
+Rows (one `loupe eval` run each, program mode, lite tier):
+- ``canonical``: the plain wording, the real planner (the embedded model by default);
+- ``rephrased``: the everyday wording, the same planner;
+- ``oracle``: the everyday wording with the correct program of bench/rephrase/oracle.jsonl (perception and the
+  coverage statuses only; no planning).
+Reported per intent group with item counts: answers right (status ok or partial with the right answer),
+edits that pass the edit check, and for the out-of-scope questions how many came back with status ok (an
+answer where none is possible: the worst outcome) and how many were refused as unsupported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+HELDOUT = ROOT / "bench" / "rephrase" / "heldout.jsonl"
+ORACLE = ROOT / "bench" / "rephrase" / "oracle.jsonl"
+SOURCES = {"pool": Path(os.environ.get("LOUPE_SHARED", ROOT.parent / "shared")) / "data" / "images",
+           "tests": ROOT / "tests" / "data" / "photos"}
+GROUPS = {"count": "counts", "face_count": "counts", "exists": "yes/no", "compare": "yes/no", "choice": "choice",
+          "colour": "colour", "text": "text"}
+
+
+def _group(item: dict) -> str:
+    if item["intent"] == "out_of_scope":
+        return "out of scope"
+    if item["kind"] == "edit":
+        return "edits"
+    return GROUPS.get(item["intent"], item["intent"])
+
+
+def prepare(out: Path) -> tuple[Path, dict[str, Path], list[dict]]:
+    """The image folder (links to the two sources) and one questions file per wording."""
+    items = [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
+    images = out / "images"
+    images.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for wording in ("canonical", "rephrased"):
+        rows = []
+        for item in items:
+            source, _, name = item["image"].partition(":")
+            link = images / f"{source}__{name}"
+            if not link.exists():   # a copy: the harness reads images only from inside its folder
+                shutil.copyfile(SOURCES[source] / name, link)
+            row = {"id": item["id"], "image": link.name, "query": item[wording], "kind": item["kind"],
+                   "needs": ["coco"]}
+            if item["kind"] == "answer":
+                row["answers"] = item["answers"] or ["(no answer is possible: refuse)"]
+            else:
+                row["expect_tools"] = item["expect_tools"]
+                if item.get("region"):
+                    row["region"] = item["region"]
+            rows.append(row)
+        files[wording] = out / f"{wording}.jsonl"
+        files[wording].write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return images, files, items
+
+
+def report(name: str, rows: dict[str, dict], items: list[dict]) -> dict:
+    by_group: dict[str, Counter] = defaultdict(Counter)
+    for item in items:
+        row = rows.get(item["id"], {})
+        group = _group(item)
+        counter = by_group[group]
+        counter["n"] += 1
+        status = row.get("status", "missing")
+        counter[status] += 1
+        if group == "out of scope":
+            counter["ok (wrong)"] += status == "ok"
+            counter["refused"] += status == "unsupported"
+        else:
+            counter["right"] += bool(row.get("correct"))
+    return {"name": name, "groups": {g: dict(c) for g, c in sorted(by_group.items())}}
+
+
+def markdown(reports: list[dict]) -> str:
+    groups = sorted({g for r in reports for g in r["groups"]})
+    head = "| group | " + " | ".join(r["name"] for r in reports) + " |\n|---|" + "---|" * len(reports) + "\n"
+    lines = []
+    for group in groups:
+        cells = []
+        for r in reports:
+            c = r["groups"].get(group, {})
+            if group == "out of scope":
+                cells.append(f"{c.get('ok (wrong)', 0)}/{c.get('n', 0)} ok (wrong), {c.get('refused', 0)} unsupported")
+            else:
+                cells.append(f"{c.get('right', 0)}/{c.get('n', 0)} ({100 * c.get('right', 0) / max(1, c.get('n', 0)):.1f}%)"
+                             f", {c.get('partial', 0)} partial")
+        lines.append(f"| {group} | " + " | ".join(cells) + " |")
+    total = []
+    for r in reports:
+        inscope = [c for g, c in r["groups"].items() if g != "out of scope"]
+        right, n = sum(c.get("right", 0) for c in inscope), sum(c.get("n", 0) for c in inscope)
+        total.append(f"{right}/{n} ({100 * right / max(1, n):.1f}%)")
+    lines.append("| all in scope | " + " | ".join(total) + " |")
+    return head + "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--planner-llm", default="local")
+    parser.add_argument("--only", default="canonical,rephrased,oracle")
+    args = parser.parse_args()
+    from agent.evaluation.harness import run_eval
+
+    images, files, items = prepare(args.out)
+    reports = []
+    for name in args.only.split(","):
+        wording = "canonical" if name == "canonical" else "rephrased"
+        llm = f"oracle:{ORACLE}" if name == "oracle" else args.planner_llm
+        run_dir = args.out / name
+        run_eval(files[wording], images, run_dir, llm=llm, progress=False)
+        rows = {row["id"]: row for row in map(json.loads, (run_dir / "results.jsonl").read_text().splitlines())}
+        reports.append(report(name, rows, items))
+    (args.out / "report.json").write_text(json.dumps(reports, indent=2), encoding="utf-8")
+    text = markdown(reports)
+    (args.out / "report.md").write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
