@@ -22,7 +22,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "support")]
 
 def retrieval_ms(runs: int) -> list[float]:
     """Mean ms per query of 200 queries, once per run (index built and warmed first)."""
-    from agent.retrieval import ExampleRetriever
+    from agent.planning.retrieval import ExampleRetriever
     from programs.examples_library import load_library
 
     retriever = ExampleRetriever(load_library())

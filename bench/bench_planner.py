@@ -31,14 +31,14 @@ def main() -> None:
     args = parser.parse_args()
 
     from agent.llm import make_llm
-    from agent.planner import ProgramPlanner, TaskPlanner
-    from agent.retrieval import ExampleRetriever
+    from agent.planning.planner import ProgramPlanner, TaskPlanner
+    from agent.planning.retrieval import ExampleRetriever
     from programs.examples_library import load_library
     from tools.registry import default_registry
 
     registry, llm, library = default_registry(plugins=False), make_llm("local"), load_library()
     if args.mode == "program" and args.planner == "rank":
-        from agent.rank_planner import RankPlanner
+        from agent.planning.rank_planner import RankPlanner
 
         planner = RankPlanner(llm, registry, ExampleRetriever(library), examples_k=args.examples)
     elif args.mode == "program":

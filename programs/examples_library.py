@@ -6,7 +6,7 @@ Each file ``programs/library/<kind>.jsonl`` holds the examples of one kind, one 
      "program": "BOX0=LOC(image=IMAGE,object='horses')\\n...", "tasks": [ ...optional task list... ]}
 
 ``tasks`` (optional) is the same instruction as a HuggingGPT task list (see ``programs.tasks``); the
-task planner shows it as a few-shot example. The planners pick examples with ``agent.retrieval``.
+task planner shows it as a few-shot example. The planners pick examples with ``agent.planning.retrieval``.
 Loading checks the shape of every line and parses every program; each problem is reported with its
 file and line. Checking programs against the tool registry is left to the tests (and the planners).
 """

@@ -11,7 +11,7 @@ from programs.errors import Diagnostic
 NAME, NUMBER, STRING, OP, END = "name", "number", "string", "op", "end"
 
 MAX_NUMBER_CHARS = 400
-NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")   # also read by the decoding constraint (agent.constraints)
+NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")   # also read by the decoding constraint (agent.planning.constraints)
 NUMBER_PATTERN = re.compile(r"(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
 QUOTES = "'\""
 _OPS = ("==", "!=", "<=", ">=", "//", "=", ",", "(", ")", "[", "]", "{", "}",
