@@ -996,7 +996,19 @@ def main(argv=None) -> int:
                         help="compare the replay with the tools themselves on N photos")
     parser.add_argument("--markdown", type=Path, help="write the report (tables) here")
     parser.add_argument("--unsure-accuracy", type=float, default=0.8)
+    parser.add_argument("--fixed", action="append", default=[], metavar="KEY=VALUE",
+                        help="hold one setting at a value (e.g. flip=False: CenterNet's flip test doubles its "
+                             "time, past the LOC latency budget); repeatable")
     args = parser.parse_args(argv)
+    global SETTINGS
+    for held in args.fixed:
+        key, _, text = held.partition("=")
+        value = {"True": True, "False": False, "None": None}.get(text, text)
+        if isinstance(value, str):
+            value = float(value)
+        if not any(s.key == key for s in SETTINGS):
+            parser.error(f"--fixed: no setting {key!r}")
+        SETTINGS = tuple(replace(s, values=(value,)) if s.key == key else s for s in SETTINGS)
 
     def log(message):
         print(message, file=sys.stderr, flush=True)

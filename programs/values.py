@@ -189,14 +189,16 @@ class Objects:
     that a step given none of them can say what was not found. It is not part of equality.
 
     ``faint`` are objects a detector saw too faintly to count, crop, draw or edit (below its counting
-    threshold, above its existence floor): they are not among ``items`` and no step sees them, except
-    COUNT when its number is only tested for zero ("is there any ...?", see ``tools.count``). Selecting
-    or filtering items drops them; they are not part of equality."""
+    threshold, above the floor of its unreliable band): they are not among ``items``, no step sees them, and
+    they are counted for nothing; with ``sure_score`` (the score from which the detector's evidence proved
+    reliable on labelled photos) they tell the agent that an answer rests on weak evidence. Selecting or
+    filtering items drops them; they are not part of equality."""
 
     items: tuple[Obj, ...] = ()
     image_size: tuple[int, int] = (0, 0)
     sought: str = ""
     faint: tuple[Obj, ...] = ()
+    sure_score: float = 0.0   # the detector's evidence is reliable from this score on (0: not known)
 
     def __post_init__(self):
         object.__setattr__(self, "items", tuple(self.items))

@@ -1,14 +1,27 @@
 """SayCan runs a program a step at a time, so a COUNT runs before the EVAL that reads it: when the EVAL
-only tests the count for zero, the COUNT runs again as a whole program runs it (counting the faint objects,
-``Objects.faint``) and the trace shows that count. A scripted LLM and a stand-in LOC."""
+only tests the count for zero and the counting tool declares ``Tool.existence_input`` (counting the faint
+objects, ``Objects.faint``, there), the COUNT runs again as a whole program runs it and the trace shows that
+count. The lite tier's COUNT no longer declares it (issue 23's calibration); a stand-in COUNT does here. A
+scripted LLM and a stand-in LOC."""
 
 from __future__ import annotations
 
 from fakes import SlowLoc
 from programs.values import Obj, Objects
 from tests.support.fake_llm import FakeLLM
+from tools.count import Count
+from tools.settings import Settings
 
 QUESTION = "Are there both a kite and a surfboard?"  # written for this test, not a benchmark question
+
+
+class ExistenceCount(Count):
+    """COUNT that counts faint objects where its number is only tested for zero."""
+
+    existence_input = "faint"
+
+    def execute(self, box, faint=False):
+        return len(box) + (len(box.faint) if faint else 0)
 
 
 class FaintSurfboardLoc(SlowLoc):
@@ -25,8 +38,9 @@ def test_saycan_counts_faint_objects_where_its_eval_only_tests_for_zero(photo, t
     from agent.api import Agent
     from tools.registry import default_registry
 
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     registry.register(FaintSurfboardLoc)
+    registry.register(ExistenceCount)
     llm = FakeLLM(scorer=lambda prompt, continuation: -1.0)
     agent = Agent(llm=llm, registry=registry, cache_path=tmp_path / "c.sqlite", use_cache=False, mode="saycan")
     answer = agent.ask(photo, QUESTION)

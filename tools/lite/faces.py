@@ -25,7 +25,7 @@ INPUT_SIZE = 256
 DEFAULT_MIN_SCORE = 0.6
 MERGE_IOU = 0.3
 TILE_OVERLAP = 0.25
-MAX_LEVELS = 4
+MAX_LEVELS = 2  # chosen on the calibration photos' tune half (bench/calibrate.py)
 EDGE_MARGIN = 0.02
 LARGEST_FACE_IN_TILE = 0.45
 
@@ -154,8 +154,8 @@ class FaceDetector:
         return np.concatenate(pieces[:2], axis=1)[..., 0], np.concatenate(pieces[2:], axis=1)
 
 
-STRONG_FACE = 0.7  # kept on its own
-WEAK_FACE = 0.3  # kept only as the face of a detected person (small or turned faces in group photos)
+STRONG_FACE = 0.8  # kept on its own (calibrated: bench/calibrate.py)
+WEAK_FACE = 0.4  # kept only as the face of a detected person (small or turned faces in group photos)
 
 
 def faces_on_people(faces: Objects, objects: Objects) -> Objects:

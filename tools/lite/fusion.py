@@ -58,16 +58,21 @@ FAMILIES = (
 )
 
 
+UNSURE_FROM, SURE_FROM = 0.167, 0.45  # evidence in [0.167, 0.45) was right less than 80% of the time (calibration)
+
+
 @dataclass(frozen=True)
 class DetectorOptions:
     """Which parts run and their score thresholds (0..1; NanoDet is off when ``nanodet`` is False)."""
 
-    centernet_min_score: float = 0.25  # an object CenterNet alone found
-    nanodet_min_score: float = 0.5  # an object NanoDet alone found
-    pair_min_score: float = 0.25  # an object both found: its best class score (see fuse)
+    # Thresholds chosen on the tune half of the labelled calibration photos (bench/calibrate.py, issue 23;
+    # the tables in BENCHMARKS.md "Operating points by measurement"), a false yes costing as much as a false no.
+    centernet_min_score: float = 0.3  # an object CenterNet alone found
+    nanodet_min_score: float = 0.7  # an object NanoDet alone found
+    pair_min_score: float = 0.3  # an object both found: its best class score (see fuse)
     guess_min_score: float = 0.3  # another label kept as a guess
-    family_guess_min_score: float = 0.15  # another label of the same family kept as a guess
-    faint_min_score: float = 0.15  # below its threshold but at least this: a faint object (existence only)
+    family_guess_min_score: float = 2.0  # another label of the same family kept as a guess (2.0: never)
+    faint_min_score: float = UNSURE_FROM  # below its threshold but at least this: a faint object (doubt only)
     nanodet: bool = True
     copy_covered: float = COPY_COVERED  # NanoDet's copies of CenterNet's objects (duplicates()); above 1: none
     tiles: bool = True

@@ -10,6 +10,7 @@ import pytest
 
 from agent.evaluation.bench import load_items
 from agent.evaluation.harness import run_eval
+from tools.settings import Settings
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 QUESTIONS, PROGRAMS, PHOTOS = DATA / "bench" / "questions.jsonl", DATA / "bench" / "programs.jsonl", DATA / "photos"
@@ -26,7 +27,7 @@ def results(tmp_path_factory):
     if not is_pulled():
         pytest.skip("lite model pack not installed; run `loupe models pull`")
     out = tmp_path_factory.mktemp("lite-bench")
-    summary = run_eval(QUESTIONS, PHOTOS, out, llm=f"oracle:{PROGRAMS}", progress=False)
+    summary = run_eval(QUESTIONS, PHOTOS, out, llm=f"oracle:{PROGRAMS}", progress=False, settings=Settings.from_env())
     rows = {row["id"]: row for row in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
     return summary, rows, out
 
@@ -35,7 +36,8 @@ def test_every_item_ran_its_correct_program(results):
     summary, rows, _ = results
     assert sorted(rows) == sorted(item.id for item in ITEMS) and len(rows) == 15
     assert all(row["valid_program"] and row["llm_calls"] == 1 for row in rows.values())
-    assert all(row["status"] == "ok" for item_id, row in rows.items() if item_id not in KNOWN_MISSES)
+    # partial: the right answer on evidence the calibration photos showed to be weak (issue 23), said so
+    assert all(row["status"] in ("ok", "partial") for item_id, row in rows.items() if item_id not in KNOWN_MISSES)
     assert summary["accuracy"] == pytest.approx((15 - len(KNOWN_MISSES)) / 15, abs=1e-4)  # all but the known misses
 
 

@@ -11,6 +11,7 @@ from programs.values import Image
 from tools.lite.detector import tile_boxes
 from tools.lite.nanodet import HEADS, decode_nanodet
 from tools.lite.pack import is_pulled
+from tools.settings import Settings
 
 PHOTOS = Path(__file__).parents[2] / "data" / "photos"
 needs_pack = pytest.mark.skipif(not is_pulled(), reason="lite model pack not installed; run `loupe models pull`")
@@ -75,6 +76,8 @@ def test_person_photo_has_one_person_one_dog_and_the_horse(detector):
 
 
 @needs_pack
+@pytest.mark.xfail(strict=True, reason="with the calibrated thresholds (issue 23: CenterNet alone and pairs 0.3) "
+                   "the half-hidden brown horse, scored below 0.3, is no longer counted: 3 of 4")
 def test_full_size_horses_are_counted(detector):
     image = photo("horses-full.jpg")
     assert image.size == (773, 512)
@@ -82,8 +85,23 @@ def test_full_size_horses_are_counted(detector):
 
 
 @needs_pack
+def test_dog_photo_has_one_dog_and_one_bicycle(detector):
+    assert counts(detector, "dog-full.jpg", ("dog", "bicycle")) == (1, 1)
+
+
+@needs_pack
+@pytest.mark.xfail(strict=True, reason="the pickup truck is below the calibrated counting threshold (issue 23)")
 def test_dog_photo_has_one_dog_one_bicycle_and_the_pickup_truck(detector):
     assert counts(detector, "dog-full.jpg", ("dog", "bicycle", "truck")) == (1, 1, 1)
+
+
+def mechanism_options():
+    """The thresholds these synthetic cases were written for (before the calibration of issue 23 chose the
+    defaults): they exercise the fusion's rules, whatever the operating point."""
+    from tools.lite.fusion import DetectorOptions
+
+    return DetectorOptions(centernet_min_score=0.25, nanodet_min_score=0.5, pair_min_score=0.25,
+                           family_guess_min_score=0.15, faint_min_score=0.15)
 
 
 def settled(*objects):
@@ -103,7 +121,7 @@ def test_a_matched_pair_takes_the_label_both_detectors_support_and_keeps_the_oth
 
     centernet = settled(((400, 130, 600, 340), {"sheep": 0.39, "cow": 0.38, "horse": 0.32}))
     nanodet = settled(((390, 130, 590, 340), {"horse": 0.59, "cow": 0.05}))
-    found = fuse(centernet, nanodet, (640, 424))
+    found = fuse(centernet, nanodet, (640, 424), mechanism_options())
     assert found.labels == ("horse",) and found[0].score == pytest.approx(0.455)
     assert dict(found[0].guesses) == pytest.approx({"cow": 0.38, "sheep": 0.39})  # never below CenterNet's
     assert found[0].box == (400, 130, 600, 340)  # CenterNet's box
@@ -125,7 +143,7 @@ def test_boxes_of_different_things_do_not_match_and_other_family_guesses_need_mo
 
     rider = settled(((100, 50, 200, 300), {"person": 0.8, "dog": 0.2}))
     horse = settled(((100, 120, 220, 320), {"horse": 0.7, "cow": 0.16, "cat": 0.2}))
-    found = fuse(rider, horse, (400, 400))
+    found = fuse(rider, horse, (400, 400), mechanism_options())
     assert sorted(found.labels) == ["horse", "person"]
     guesses = {o.label: dict(o.guesses) for o in found}
     assert guesses == {"person": {}, "horse": {"cow": 0.16}}  # a cow is a guess for a horse from 0.15; a cat or a dog
@@ -156,7 +174,7 @@ def test_a_nanodet_box_over_an_object_centernet_is_sure_of_adds_nothing():
                       ((215, 10, 275, 130), {"person": 0.6}),  # the person, offset beyond pairing
                       ((200, 150, 260, 200), {"umbrella": 0.6}),  # somewhere else: a third umbrella
                       ((20, 20, 80, 80), {"kite": 0.6}))  # another class under an umbrella: its own object
-    found = fuse(centernet, nanodet, (300, 300))
+    found = fuse(centernet, nanodet, (300, 300), mechanism_options())
     assert sorted(found.labels) == ["kite", "person", "umbrella", "umbrella", "umbrella"]
     assert (200, 150, 260, 200) in [o.box for o in found]
 
@@ -187,14 +205,16 @@ def test_a_rider_and_the_board_under_him_are_one_person_and_one_board(detector):
 
 
 @needs_pack
-def test_a_dog_seen_faintly_is_there_for_an_existence_question_but_not_counted():
-    """dog_show.jpg: CenterNet scores the big dark curly dog only ~0.2, below its counting threshold (0.25).
-    COUNT alone does not count it; a program that only tests the count for zero says there is one, and
-    the faint band does not invent the animals that are not there."""
+def test_a_dog_seen_faintly_is_not_counted_even_for_existence_but_kept_as_weak_evidence():
+    """dog_show.jpg: CenterNet scores the big dark curly dog only ~0.2, below its counting threshold. On the
+    calibration photos such faint objects were there less often than not (issue 23), so neither a count nor
+    an existence test counts it; it stays as faint evidence (``Objects.faint``, ``sure_score``), from which the
+    agent says the answer rests on weak evidence, and no animal that is not there appears."""
     from programs.interpreter import Interpreter
+    from tools.lite.fusion import SURE_FROM
     from tools.registry import default_registry
 
-    image, interpreter = photo("dog_show.jpg"), Interpreter(default_registry(plugins=False))
+    image, interpreter = photo("dog_show.jpg"), Interpreter(default_registry(Settings.from_env(), plugins=False))
 
     def run(name, test=""):
         steps = f"BOX0=LOC(image=IMAGE,object='{name}')\nANSWER0=COUNT(box=BOX0)\n"
@@ -204,7 +224,7 @@ def test_a_dog_seen_faintly_is_there_for_an_existence_question_but_not_counted()
                                {"IMAGE": image})
 
     counted = run("dog")
-    assert counted.result == 0 and [o.label for o in counted.record("BOX0").value.faint] == ["dog"]
-    assert run("dog", "> 0").result == "yes" and run("dog", "== 0").result == "no"
-    assert run("dog", ">= 1").result == "yes" and run("dog", "> 1").result == "no"  # "more than one": counting
+    found = counted.record("BOX0").value
+    assert counted.result == 0 and [o.label for o in found.faint] == ["dog"] and found.sure_score == SURE_FROM
+    assert run("dog", "> 0").result == "no"
     assert [run(name, "> 0").result for name in ("cat", "horse", "sheep")] == ["no", "no", "no"]

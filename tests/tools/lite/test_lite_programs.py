@@ -14,6 +14,7 @@ from programs.interpreter import Interpreter
 from programs.trace import Status
 from programs.values import Image
 from tools.lite.pack import is_pulled
+from tools.settings import Settings
 
 PHOTOS = Path(__file__).parents[2] / "data" / "photos"
 
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.skipif(not is_pulled(), reason="lite model pack not ins
 def interpreter():
     from tools.registry import default_registry
 
-    return Interpreter(default_registry(plugins=False))
+    return Interpreter(default_registry(Settings.from_env(), plugins=False))
 
 
 def run(interpreter, program: str, image: Image):

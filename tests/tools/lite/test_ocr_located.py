@@ -8,6 +8,7 @@ import pytest
 from programs.interpreter import Interpreter
 from programs.values import Image, as_text
 from tools.lite.pack import is_pulled
+from tools.settings import Settings
 
 pytest.importorskip("rapidocr", reason="text reading needs `pip install rapidocr onnxruntime`")
 pytestmark = pytest.mark.skipif(not is_pulled(), reason="lite model pack not installed; run `loupe models pull`")
@@ -34,7 +35,7 @@ def labelled() -> Image:
 def interpreter():
     from tools.registry import default_registry
 
-    return Interpreter(default_registry(plugins=False))
+    return Interpreter(default_registry(Settings.from_env(), plugins=False))
 
 
 def squash(text: str) -> str:

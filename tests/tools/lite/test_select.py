@@ -9,6 +9,7 @@ from programs.errors import ToolError
 from programs.values import Image, Obj, Objects
 from tools.context import ToolContext
 from tools.lite.backends.select import LiteSelector, Phrase, affordance, parse_phrase
+from tools.settings import Settings
 
 PHOTOS = Path(__file__).parents[2] / "data" / "photos"
 
@@ -178,7 +179,7 @@ def segmented(image: Image) -> Objects:
     from programs.interpreter import Interpreter
     from tools.registry import default_registry
 
-    execution = Interpreter(default_registry(plugins=False)).run("O=SEG(image=IMAGE)\nR=RESULT(var=O)",
+    execution = Interpreter(default_registry(Settings.from_env(), plugins=False)).run("O=SEG(image=IMAGE)\nR=RESULT(var=O)",
                                                                  {"IMAGE": image})
     assert execution.ok, execution.errors
     return execution.result
@@ -194,9 +195,15 @@ def test_clothing_colours_and_accessories_on_a_real_crowd(context, selector):
     orange = selector.run(image=image, object=people, query="the person in the orange top on the right",
                           category=None)
     assert [round(o.box[0], -1) for o in orange] == [180]
-    backpack = selector.run(image=image, object=people, query="the boy with the backpack", category=None)
-    assert [o.label for o in backpack] == ["person"] and 320 < backpack[0].box[0] < 340
     assert len(selector.run(image=image, object=people, query="man in a green jacket", category=None)) == 0
+
+
+@pytest.mark.xfail(strict=True, reason="the backpack scores below the calibrated counting threshold (issue 23: 0.3), "
+                   "so no person is seen with one")
+def test_the_boy_with_the_backpack_on_a_real_crowd(context, selector):
+    image = photo("stadium.jpg")
+    backpack = selector.run(image=image, object=segmented(image), query="the boy with the backpack", category=None)
+    assert [o.label for o in backpack] == ["person"] and 320 < backpack[0].box[0] < 340
 
 
 def test_white_car_on_the_left_of_a_real_street(context, selector):

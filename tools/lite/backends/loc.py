@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from programs.errors import ToolError
 from tools.lite.backends.base import LiteBackend, each
+from tools.lite.fusion import SURE_FROM
 from tools.vocabulary import coco_class, group_classes, known_to_lite, labelled_as, means_all, means_face
 
 GPU_HINT = "the GPU tier's open-vocabulary detector (OWLv2) can find any named object"
@@ -62,6 +63,7 @@ class LiteLocator(LiteBackend):
             if means_all(name):
                 return found
             wanted = group_classes(name) or (coco_class(name),)   # a group word ('vehicles') finds each class
-            return replace(found.with_items(_named_any(found, wanted)), faint=_named_any(found.faint, wanted))
+            return replace(found.with_items(_named_any(found, wanted)), faint=_named_any(found.faint, wanted),
+                           sure_score=SURE_FROM)
 
         return each(calls, locate)
