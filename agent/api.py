@@ -18,6 +18,7 @@ from programs.errors import InputError, ProgramError
 from programs.images import load_image, to_image
 from programs.trace import Execution
 from programs.values import Image, safe_text
+from tools.settings import Settings
 
 #: the longest question or instruction accepted, in characters (a long paragraph; a question that long
 #: is an accident or an attack, and would make every prompt, and so every LLM call, slow).
@@ -61,7 +62,10 @@ class Agent:
     """Plans a program for a question or instruction, checks it, runs it, repairs or replans on errors.
 
     ``llm``: an ``agent.llm`` model or a spec for ``make_llm`` ("local", "openai:MODEL", "ollama:MODEL",
-    a server URL); None: the settings' LLM (``$LOUPE_LLM``, else "local"). ``mode``: program | tasks | saycan. ``approve``: called with ``(program, edits)``
+    a server URL); None: the settings' LLM (``$LOUPE_LLM``, else "local"). ``settings``: a
+    ``tools.settings.Settings``; None reads the environment once, here (the constructor is the library's
+    entry point), and everything below (LLM, tools, program cache folder) gets these.
+    ``mode``: program | tasks | saycan. ``approve``: called with ``(program, edits)``
     before a program that writes images runs; returning False stops it. ``checkpoint``: a path to a
     SQLite file so runs can be resumed (``resume``). ``close()`` (or a ``with`` block) removes the
     agent's temporary image folder; it is also removed when the agent is garbage-collected or at exit.
@@ -70,18 +74,22 @@ class Agent:
     def __init__(self, llm=None, mode: str = "program", registry=None, use_cache: bool = True,
                  cache_path=None, max_repairs: int = 1, max_replans: int = 1,
                  approve: Callable[[str, list[str]], bool] | None = None, checkpoint: str | Path | None = None,
-                 step_timeout_s: float = 300.0, planner: str = "auto"):
+                 step_timeout_s: float = 300.0, planner: str = "auto", settings: Settings | None = None):
         from agent.graph import build_graph
+        from agent.planning.program_cache import DEFAULT_FILENAME
         from tools.registry import default_registry
 
         if mode not in MODES:
             raise ProgramError.at(f"unknown mode {mode!r}", suggestion="choose program, tasks or saycan")
+        self.settings = settings if settings is not None else Settings.from_env()  # the library's entry point
         if llm is None or isinstance(llm, str):
             from agent.llm import make_llm
 
-            llm = make_llm(llm)
+            llm = make_llm(llm, settings=self.settings)
+        if use_cache and cache_path is None:
+            cache_path = self.settings.cache_root() / DEFAULT_FILENAME
         self.mode, self.max_repairs, self.max_replans, self.approve = mode, max_repairs, max_replans, approve
-        self.deps = GraphDeps(llm, registry or default_registry(), use_cache, cache_path,
+        self.deps = GraphDeps(llm, registry or default_registry(self.settings), use_cache, cache_path,
                                step_timeout_s=step_timeout_s, persist_images=checkpoint is not None,
                                planner=planner)
         self.deps.approve = approve

@@ -19,9 +19,9 @@ DEFAULT_OUT = "edited.png"
 
 
 def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve, no_cache,
-            quiet, llm_timeout=None, planner: str = "auto") -> int:
+            quiet, llm_timeout=None, planner: str = "auto", *, settings) -> int:
     """``loupe ask``; returns the exit code. ``llm_timeout``: seconds one remote LLM call may take in all;
-    ``planner``: auto, rank or generate."""
+    ``planner``: auto, rank or generate; ``settings``: what the command line read (``agent.cli.settings_of``)."""
     from agent.api import Agent, check_query
 
     check_query(query)
@@ -29,9 +29,9 @@ def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, 
     out_path = out_path or DEFAULT_OUT
     image = load_image(image_path)
     right = load_image(right_path) if right_path else None
-    llm = _make_llm(llm_spec, llm_timeout)
+    llm = _make_llm(llm_spec, llm_timeout, settings)
     with Agent(llm=llm, mode=mode, use_cache=not no_cache, approve=_ask_person if approve else None,
-               planner=planner) as agent:
+               planner=planner, settings=settings) as agent:
         answer = None
         for event in agent.stream(image, query, right):
             if event["event"] == "done":
@@ -41,16 +41,16 @@ def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, 
         return _report(answer, query, mode, html_path, out_path, as_json, agent.deps.planner_kind)
 
 
-def _make_llm(spec: str | None, timeout: float | None):
+def _make_llm(spec: str | None, timeout: float | None, settings):
     """The model for ``spec`` (None: the settings' LLM); a remote one gets ``timeout`` as its per-call
     deadline and request timeout."""
     from agent.llm import make_llm
     from agent.llm.factory import resolve_llm_spec, takes_network_options
 
-    spec = resolve_llm_spec(spec)
+    spec = resolve_llm_spec(spec, settings)
     if timeout is None or not takes_network_options(spec):
-        return make_llm(spec)
-    return make_llm(spec, timeout=timeout, deadline=timeout)
+        return make_llm(spec, settings=settings)
+    return make_llm(spec, timeout=timeout, deadline=timeout, settings=settings)
 
 
 def _report(answer, query, mode, html_path, out_path, as_json, planner_kind: str) -> int:

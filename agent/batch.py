@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from programs.errors import ProgramError
+from tools.settings import Settings
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 FIELDS = ("file", "status", "answer", "output", "wall_ms", "batch", "llm_calls", "errors")
@@ -34,6 +35,7 @@ class BatchSpec:
     system: str = "loupe"
     llm: Any = None           # visprog with an instruction: plans again for every image
     instruction: str = ""
+    settings: Settings | None = None  # what the entry point read (None: the defaults, nothing read)
 
     def build(self):
         return BatchWorker(self)
@@ -44,13 +46,13 @@ class BatchWorker:
         from agent.evaluation.systems import make_registry, warm_up
 
         self.spec = spec
-        self.registry = make_registry(spec.registry)
+        self.registry = make_registry(spec.registry, spec.settings)
         self.planner = None
         if spec.system == "visprog" and spec.instruction:
             from agent.evaluation.systems import make_model
             from agent.planning.planner import make_planners
 
-            self.planner = make_planners(make_model(spec.llm), self.registry)["program"]
+            self.planner = make_planners(make_model(spec.llm, spec.settings), self.registry)["program"]
             self.planner.max_repairs = 0
         warm_up(self.registry)
 
@@ -107,8 +109,9 @@ class BatchWorker:
         return row
 
 
-def plan_once(task: str, registry, llm) -> str:
-    """The program text for ``task``: a program file's contents, or one planning call for an instruction."""
+def plan_once(task: str, registry, llm, settings: Settings) -> str:
+    """The program text for ``task``: a program file's contents, or one planning call for an instruction
+    (``llm`` made under ``settings``)."""
     from agent.planning.planner import make_planners
     from programs import load_program
     from programs.checker import check
@@ -119,7 +122,7 @@ def plan_once(task: str, registry, llm) -> str:
         return render(check(load_program(path.read_text(encoding="utf-8"), registry.names()), registry).program)
     from agent.evaluation.systems import make_model
 
-    plan = make_planners(make_model(llm), registry)["program"].plan(task)
+    plan = make_planners(make_model(llm, settings), registry)["program"].plan(task)
     if not plan.ok:
         raise ProgramError.at(f"could not plan {task!r}: {plan.error}",
                               suggestion="rephrase the instruction or give a program file")
@@ -138,8 +141,10 @@ def finished_rows(out: Path) -> dict[str, dict]:
 
 def run_batch(task: str, images_dir: str | Path, out_dir: str | Path, llm: Any = "local", registry: str = "",
               engine: str = "local", workers: int = 1, chunk_size: int = 8, baseline: str | None = None,
-              limit: int | None = None, progress: bool = True, engine_options: dict | None = None) -> dict:
-    """Run ``task`` over every image in ``images_dir``; returns a summary (also in ``summary.json``)."""
+              limit: int | None = None, progress: bool = True, engine_options: dict | None = None, *,
+              settings: Settings) -> dict:
+    """Run ``task`` over every image in ``images_dir``; returns a summary (also in ``summary.json``).
+    ``settings``: what the entry point read (``loupe batch``: ``Settings.from_env()``)."""
     from agent.engines import make_engine
     from agent.evaluation.systems import make_registry
 
@@ -148,16 +153,17 @@ def run_batch(task: str, images_dir: str | Path, out_dir: str | Path, llm: Any =
     if not folder.is_dir():
         raise ProgramError.at(f"{folder} is not a folder of images")
     files = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit or None]
-    program = _program(task, out, make_registry(registry), llm)
+    program = _program(task, out, make_registry(registry, settings), llm, settings)
     instruction = "" if Path(task).is_file() else task
-    spec = BatchSpec(program, str(folder), str(out), registry)
+    spec = BatchSpec(program, str(folder), str(out), registry, settings=settings)
     summary = {"task": task, "program": program, "images": len(files), "engine": engine, "workers": workers,
                **_run(spec, files, out, make_engine(engine, workers, **(engine_options or {})), chunk_size,
                       "batch", progress)}
     if baseline:
         base_out = out / "baseline"
         base_out.mkdir(exist_ok=True)
-        base_spec = BatchSpec(program, str(folder), str(base_out), registry, "visprog", llm, instruction)
+        base_spec = BatchSpec(program, str(folder), str(base_out), registry, "visprog", llm, instruction,
+                              settings=settings)
         summary["baseline"] = _run(base_spec, files, base_out, make_engine("local", 1), 1, "visprog baseline",
                                    progress)
         base, ours = summary["baseline"]["throughput_items_per_s"], summary["throughput_items_per_s"]
@@ -166,12 +172,12 @@ def run_batch(task: str, images_dir: str | Path, out_dir: str | Path, llm: Any =
     return summary
 
 
-def _program(task: str, out: Path, registry, llm) -> str:
+def _program(task: str, out: Path, registry, llm, settings: Settings) -> str:
     """Plan once per output folder: a resumed run reuses the program it planned before."""
     saved, saved_task = out / "program.txt", out / "task.txt"
     if saved.exists() and saved_task.exists() and saved_task.read_text(encoding="utf-8") == task:
         return saved.read_text(encoding="utf-8")
-    program = plan_once(task, registry, llm)
+    program = plan_once(task, registry, llm, settings)
     saved.write_text(program, encoding="utf-8")
     saved_task.write_text(task, encoding="utf-8")
     return program

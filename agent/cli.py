@@ -61,6 +61,18 @@ def main(debug):
     """Loupe: ask questions about photos and edit them with vision programs."""
 
 
+def settings_of(ctx: click.Context | None = None):
+    """The settings of this command line: read from the environment once (the first time a command asks),
+    kept on the root context and passed down to everything the command builds."""
+    from tools.settings import Settings
+
+    root = (ctx or click.get_current_context()).find_root()
+    meta = root.meta
+    if "loupe.settings" not in meta:
+        meta["loupe.settings"] = Settings.from_env()  # the CLI's entry point: the one read of the environment
+    return meta["loupe.settings"]
+
+
 def _read_program(path: str, registry):
     from programs import load_program
 
@@ -84,7 +96,7 @@ def check(program_file, as_json):
     from programs.render import render
     from tools.registry import default_registry
 
-    registry = default_registry()
+    registry = default_registry(settings_of())
     try:
         checked = check_program(_read_program(program_file, registry), registry)
     except ProgramError as error:
@@ -117,7 +129,7 @@ def run(program_file, image_path, right_path, as_json, html_path, out_path, time
     from tools.registry import default_registry
 
     check_output_paths(out_path, html_path)
-    registry = default_registry()
+    registry = default_registry(settings_of())
     program = _read_program(program_file, registry)
     inputs = inputs_for(program, image_path, right_path, Path(program_file).parent)
     execution = Interpreter(registry, step_timeout_s=timeout).run(program, inputs)
@@ -152,7 +164,7 @@ def ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_j
     from agent.ask_command import run_ask
 
     sys.exit(run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve,
-                     no_cache, quiet, llm_timeout, planner))
+                     no_cache, quiet, llm_timeout, planner, settings=settings_of()))
 
 
 @main.command("eval")
@@ -181,9 +193,11 @@ def eval_command(questions, images_dir, mode, llm_spec, workers, out_dir, baseli
     from agent.evaluation.harness import run_eval
     from agent.llm.factory import resolve_llm_spec
 
-    summary = run_eval(questions, images_dir, out_dir, mode, resolve_llm_spec(llm_spec),
+    settings = settings_of()
+    summary = run_eval(questions, images_dir, out_dir, mode, resolve_llm_spec(llm_spec, settings),
                        workers, baseline, engine, limit, use_cache=use_cache, progress=not quiet, planner=planner,
-                       needs=tuple(n.strip() for n in needs.split(",") if n.strip()) if needs else None)
+                       needs=tuple(n.strip() for n in needs.split(",") if n.strip()) if needs else None,
+                       settings=settings)
     out((Path(out_dir) / "summary.md").read_text(encoding="utf-8"))
     click.echo(f"results: {Path(out_dir) / 'results.jsonl'} (accuracy {summary['accuracy']:.1%})", err=True)
 
@@ -206,9 +220,10 @@ def batch(task, images_dir, out_dir, llm_spec, engine, workers, chunk_size, base
     from agent.batch import run_batch
     from agent.llm.factory import resolve_llm_spec
 
-    summary = run_batch(task, images_dir, out_dir, resolve_llm_spec(llm_spec),
+    settings = settings_of()
+    summary = run_batch(task, images_dir, out_dir, resolve_llm_spec(llm_spec, settings),
                         engine=engine, workers=workers, chunk_size=chunk_size, baseline=baseline, limit=limit,
-                        progress=not quiet)
+                        progress=not quiet, settings=settings)
     if as_json:
         out(json.dumps(summary, indent=2))
         return
@@ -226,7 +241,7 @@ def tools(as_json):
     from tools.tool_table import tool_rows
     from tools.registry import default_registry
 
-    rows = tool_rows(default_registry())
+    rows = tool_rows(default_registry(settings_of()))
     if as_json:
         out(json.dumps({"tools": rows}, indent=2))  # one JSON object, like every --json
         return
@@ -253,9 +268,10 @@ def models_pull(cache):
     from tools.lite.pack import pull
 
     say = lambda message: click.echo(message, err=True)  # noqa: E731
+    cache = Path(cache) if cache else settings_of().cache_root()
     folder = pull(cache, progress=say)
     out(f"lite model pack ready in {folder}")
-    out(f"embedded LLM ready: {pull_llm(Path(cache) if cache else None, progress=say)}")
+    out(f"embedded LLM ready: {pull_llm(cache, progress=say)}")
 
 
 @models.command("list")
@@ -266,7 +282,7 @@ def models_list(as_json):
 
     from tools.tool_table import backend_rows
 
-    rows = backend_rows(default_registry())
+    rows = backend_rows(default_registry(settings_of()))
     if as_json:
         out(json.dumps({"backends": rows}, indent=2))  # one JSON object, like every --json
         return

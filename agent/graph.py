@@ -7,8 +7,9 @@
 then carries the checked program as plain data (``CheckedProgram.to_data``), which ``execute`` hands to
 the interpreter as it is: nothing is rendered and parsed again. Budgets (repairs, replans) live in the
 state; images never do (the state holds ImageStore keys). An execution is summarised in the state
-(``steps``: one ``StepRecord.summary`` per step; ``saycan_steps``: each SayCan choice and its scored
-candidates), so a run resumed from its checkpoint keeps them; the live objects (the ``Execution`` with
+(``steps``: one ``StepRecord.summary`` per step; ``failed_steps``: the record of each step that failed, which
+``replan`` hands to the planner; ``saycan_steps``: each SayCan choice and its scored candidates), so a run
+resumed from its checkpoint keeps them; the live objects (the ``Execution`` with
 its values, for the rationale, and the ``SayCanRun``) go to the caller of this run only, through the
 stream, as one ``LIVE`` event that ``Agent.stream`` takes and does not pass on. Step events are streamed through
 LangGraph's custom stream (``stream_mode="custom"``).
@@ -30,7 +31,9 @@ from langgraph.types import interrupt
 from agent.planning.planner import Draft, Plan
 from agent.graph_deps import GraphDeps, step_event
 from programs.checker import CheckedProgram
+from programs.ir import value_to_json
 from programs.render import render
+from programs.trace import Status
 
 PLAN, APPROVE, EXECUTE, REPLAN, SAYCAN, ANSWER = ("plan", "approve", "execute", "replan", "saycan", "answer")
 LIVE = "live"  # the stream event carrying this run's Execution / SayCanRun to its caller (never checkpointed)
@@ -62,6 +65,7 @@ class AgentState(TypedDict, total=False):
     approved_program: str     # the program text a person approved (a different program is asked again)
     ranking: list[dict]       # the ranking planner's top candidates and their scores
     steps: list[dict]         # the execution's steps (StepRecord.summary)
+    failed_steps: list[dict]  # the steps that failed or timed out: line, output, module, args, refused, error
     saycan_steps: list[dict]  # SayCan: each chosen step with its top candidates [text, llm, affordance]
 
 
@@ -128,13 +132,14 @@ def plan(deps: GraphDeps, state: AgentState) -> dict:
 
 
 def replan(deps: GraphDeps, state: AgentState) -> dict:
-    """After a failed step: the planner's next draft (``Planner.replan``: the ranking planner's next
-    candidate, or a new draft quoting the errors), then the planner's loop on it. When the planner has
-    none (an edit nothing else would make), the failure stands and goes to the answer."""
+    """After a failed step: the planner's next draft from the failed steps' records (``Planner.replan``:
+    the ranking planner's next candidate, or a new draft quoting the errors), then the planner's loop on
+    it. When the planner has none (an edit nothing else would make), the failure stands and goes to the
+    answer."""
     writer = get_stream_writer()
     planner = deps.planner(state["mode"])
     failed = Draft(state.get("prompt", ""), state["program"], "", 0, tuple(state.get("examples", [])))
-    new = planner.replan(failed, state.get("errors", []), state["query"], _two_images(state))
+    new = planner.replan(failed, state.get("failed_steps", []), state["query"], _two_images(state))
     if new is None:
         return {"replans_left": 0}
     writer({"event": "replan", "program": new.text, "because": state.get("errors", [])})
@@ -180,12 +185,27 @@ def execute(deps: GraphDeps, state: AgentState) -> dict:
     execution = deps.execute(state["run_id"], CheckedProgram.from_data(state["checked"]), inputs,
                                 on_record=lambda record: writer(step_event(record)))
     writer({"event": LIVE, "execution": execution})
-    update: dict[str, Any] = {"steps": execution.steps()}
+    update: dict[str, Any] = {"steps": execution.steps(), "failed_steps": failed_steps(execution)}
     if not execution.ok:
         if _edit_refused(deps, execution):
             update["replans_left"] = 0   # another program would do some other edit: the refusal is the answer
         return {**update, "status": "failed", "errors": execution.errors or ["a step failed"]}
     return {**update, "errors": [], **_result(deps, execution, state["query"], state.get("coverage"))}
+
+
+def failed_steps(execution) -> list[dict]:
+    """The record of each step that failed or timed out, as plain data: its ``line``, ``output``, ``module``,
+    ``args`` (as ``programs.ir.program_to_json`` writes them), whether its backend ``refused`` and its
+    ``error`` (the lines of ``Execution.errors``, kept apart)."""
+    failed = []
+    for record in execution.records:
+        if record.status not in (Status.FAILED, Status.TIMEOUT):
+            continue
+        step = execution.program.step_defining(record.output)
+        args = {a.name: value_to_json(a.value) for a in step.args} if step is not None else {}
+        failed.append({"line": record.line, "output": record.output, "module": record.module, "args": args,
+                       "refused": record.refused, "error": record.error})
+    return failed
 
 
 def _edit_refused(deps: GraphDeps, execution) -> bool:
@@ -229,8 +249,9 @@ def _result(deps: GraphDeps, execution, query: str, coverage: dict | None) -> di
         return {"status": status, "reason": reason, "result_image": deps.images.put(execution.image), "answer": ""}
     text = execution.text
     outside = deps.outside_choices(query, text)
-    if outside:
-        status, reason = "partial", "; ".join(filter(None, [reason, outside]))
+    doubt = deps.doubts(execution)
+    if outside or doubt:
+        status, reason = "partial", "; ".join(filter(None, [reason, outside, doubt]))
     return {"status": status, "reason": reason, "answer": text}
 
 

@@ -87,6 +87,30 @@ class GraphDeps:
             return ""
         return f"the answer {answer!r} is none of the choices asked about ({' or '.join(choices)})"
 
+    def doubts(self, execution) -> str:
+        """Why a count or a yes/no answer rests on weak evidence, or '': objects that LOC found (or saw too
+        faintly to count) with scores in the band the calibration photos showed to be unreliable
+        (``Objects.sure_score``)."""
+        from agent.planning.coverage import result_type
+        from programs.values import Objects
+
+        if result_type(execution.program) not in ("number", "yesno"):
+            return ""
+        weak: dict[str, list[float]] = {}
+        for record in execution.records:
+            found = record.value
+            if record.module != "LOC" or not isinstance(found, Objects) or not found.sure_score:
+                continue
+            scores = [o.score for o in found.items if o.score < found.sure_score] + [o.score for o in found.faint]
+            if scores:
+                weak.setdefault(found.sought or "objects", []).extend(scores)
+        if not weak:
+            return ""
+        named = "; ".join(f"{name!r} (score {', '.join(f'{s:.2f}' for s in sorted(scores, reverse=True)[:3])})"
+                          for name, scores in weak.items())
+        return (f"weak evidence for {named}: on the labelled calibration photos such detections were right about "
+                f"half of the time, so the answer may be wrong")
+
     def _affordance(self, step) -> float:
         literals = {a.name: a.value for a in step.args if isinstance(a.value, (str, int, float))}
         if not literals or step.module not in self.registry:

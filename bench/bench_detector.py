@@ -150,7 +150,8 @@ def main() -> None:
             images.setdefault(name, load(Path(args.images) / name, name))
     photos = {name: load(PHOTOS / name, name) for name in DARKNET}
     cache = detections(list(images.values()) + list(photos.values()), args.cache)
-    registry = default_registry()
+    from tools.settings import Settings  # a bench script is an entry point: settings read here
+    registry = default_registry(Settings.from_env())
     heads = " | ".join(f"{Path(q).name} ({len(items)})" for q, items in zip(args.questions, sets))
     print(f"| variant | {heads} | " + " | ".join(DARKNET) + " |\n|---|" + "---|" * (len(sets) + len(DARKNET)))
     for name, options in VARIANTS.items():

@@ -50,10 +50,12 @@ def main() -> None:
         os.environ["LOUPE_CACHE_DIR"] = tempfile.mkdtemp(prefix="loupe-bench-")
     from agent.llm import make_llm
 
-    llm = make_llm("local", threads=args.threads).load()
+    from tools.settings import Settings  # a bench script is an entry point: settings read here
+    llm = make_llm("local", settings=Settings.from_env(), threads=args.threads).load()
     print(f"torch threads during calls: {args.threads}")
     print(f"load ({llm.loaded_from}): {llm.load_seconds:.2f} s")
-    again = make_llm("local").load()
+    from tools.settings import Settings  # a bench script is an entry point: settings read here
+    again = make_llm("local", settings=Settings.from_env()).load()
     print(f"load ({again.loaded_from}): {again.load_seconds:.2f} s")
     del again
 

@@ -29,7 +29,8 @@ def ocr_texts(items, programs: dict, images: Path) -> dict:
     from programs.values import Image
     from tools.registry import default_registry
 
-    interpreter = Interpreter(default_registry(plugins=False))
+    from tools.settings import Settings  # a bench script is an entry point: settings read here
+    interpreter = Interpreter(default_registry(Settings.from_env(), plugins=False))
     found = {}
     for item in items:
         question = item["query"].replace("\\", "\\\\").replace("'", "\\'")

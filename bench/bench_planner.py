@@ -36,7 +36,8 @@ def main() -> None:
     from programs.examples_library import load_library
     from tools.registry import default_registry
 
-    registry, llm, library = default_registry(plugins=False), make_llm("local"), load_library()
+    from tools.settings import Settings  # a bench script is an entry point: settings read here
+    registry, llm, library = default_registry(Settings.from_env(), plugins=False), make_llm("local", settings=Settings.from_env()), load_library()
     if args.mode == "program" and args.planner == "rank":
         from agent.planning.rank_planner import RankPlanner
 

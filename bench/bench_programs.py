@@ -33,7 +33,8 @@ PROGRAMS = {
 
 
 def main() -> None:
-    interpreter = Interpreter(default_registry(plugins=False))
+    from tools.settings import Settings  # a bench script is an entry point: settings read here
+    interpreter = Interpreter(default_registry(Settings.from_env(), plugins=False))
     print("| program | p50 ms | p90 ms | answer |")
     print("|---|---|---|---|")
     for title, (program_file, photo) in PROGRAMS.items():

@@ -38,7 +38,8 @@ def eval_growth() -> tuple[float, str]:
     lines = [f"N0=EVAL(expr='{big}')"] + [f"N{i}=EVAL(expr='{{N{i - 1}}}" + f" * {{N{i - 1}}}" * 150 + "')"
                                           for i in range(1, 6)]
     start = time.perf_counter()
-    execution = Interpreter(default_registry(plugins=False), step_timeout_s=2).run("\n".join(lines + ["R=RESULT(var=N5)"]), {})
+    from tools.settings import Settings  # a bench script is an entry point: settings read here
+    execution = Interpreter(default_registry(Settings.from_env(), plugins=False), step_timeout_s=2).run("\n".join(lines + ["R=RESULT(var=N5)"]), {})
     return time.perf_counter() - start, execution.errors[0][:70]
 
 
@@ -60,7 +61,8 @@ def leftover_folders(photo: Path, runs: int = 20) -> tuple[float, int]:
     pop = "BOX0=LOC(image=IMAGE,object='tie')\nIMAGE0=COLORPOP(image=IMAGE,object=BOX0)\nR=RESULT(var=IMAGE0)"
     before = set(Path(tempfile.gettempdir()).glob("loupe-images-*"))
     start = time.perf_counter()
-    registry = default_registry(plugins=False)
+    from tools.settings import Settings  # a bench script is an entry point: settings read here
+    registry = default_registry(Settings.from_env(), plugins=False)
     registry.register(InstantLoc)
     for _ in range(runs):
         with Agent(llm=FakeLLM().enqueue(pop), registry=registry, use_cache=False) as agent:

@@ -115,6 +115,9 @@ def main() -> int:
     parser.add_argument("--only", default="canonical,rephrased,oracle")
     args = parser.parse_args()
     from agent.evaluation.harness import run_eval
+    from tools.settings import Settings
+
+    settings = Settings.from_env()   # this script is an entry point: the settings are read once, here
 
     images, files, items = prepare(args.out)
     reports = []
@@ -122,7 +125,7 @@ def main() -> int:
         wording = "canonical" if name == "canonical" else "rephrased"
         llm = f"oracle:{ORACLE}" if name == "oracle" else args.planner_llm
         run_dir = args.out / name
-        run_eval(files[wording], images, run_dir, llm=llm, progress=False)
+        run_eval(files[wording], images, run_dir, llm=llm, progress=False, settings=settings)
         rows = {row["id"]: row for row in map(json.loads, (run_dir / "results.jsonl").read_text().splitlines())}
         reports.append(report(name, rows, items))
     (args.out / "report.json").write_text(json.dumps(reports, indent=2), encoding="utf-8")

@@ -9,7 +9,6 @@ import argparse
 from pathlib import Path
 
 from agent.api import Agent
-from agent.evaluation.systems import make_model
 
 HERE = Path(__file__).parent
 
@@ -19,7 +18,7 @@ parser.add_argument("question", nargs="?", default="Is there a dog and a bicycle
 parser.add_argument("--llm", default="local")
 args = parser.parse_args()
 
-agent = Agent(llm=make_model(args.llm), use_cache=False)
+agent = Agent(llm=args.llm, use_cache=False)  # reads the environment's settings once
 answer = agent.ask(args.image, args.question)
 print("program:\n" + answer.program)
 for record in answer.execution.records if answer.execution else ():

@@ -8,6 +8,7 @@ TASK is an instruction ("count the people", planned once) or a program file.
 import argparse
 
 from agent.batch import run_batch
+from tools.settings import Settings
 
 parser = argparse.ArgumentParser()
 parser.add_argument("task")
@@ -16,6 +17,7 @@ parser.add_argument("out")
 parser.add_argument("--llm", default="local")
 args = parser.parse_args()
 
-summary = run_batch(args.task, args.images, args.out, llm=args.llm, progress=False)
+summary = run_batch(args.task, args.images, args.out, llm=args.llm, progress=False,
+                    settings=Settings.from_env())  # this script is an entry point: it reads the settings
 print(f"{summary['ran']} run, {summary['skipped']} skipped, {summary['ok']} ok")
 print(open(f"{args.out}/results.csv", encoding="utf-8").read(), end="")

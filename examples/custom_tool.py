@@ -37,8 +37,9 @@ if __name__ == "__main__":
     from programs.images import load_image
     from programs.interpreter import Interpreter
     from tools.registry import default_registry
+    from tools.settings import Settings
 
-    registry = default_registry()
+    registry = default_registry(Settings.from_env())  # this script is an entry point: it reads the settings
     setup(registry)
     execution = Interpreter(registry).run(PROGRAM, {"IMAGE": load_image(sys.argv[1])})
     print(f"brightness {execution.record('ANSWER0').value}: {execution.answer}")

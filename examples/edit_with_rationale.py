@@ -10,6 +10,7 @@ from programs.images import load_image
 from programs.interpreter import Interpreter
 from agent.rationale import write_html
 from tools.registry import default_registry
+from tools.settings import Settings
 
 parser = argparse.ArgumentParser()
 parser.add_argument("program")
@@ -18,7 +19,7 @@ parser.add_argument("--out", default="edited.png")
 parser.add_argument("--html", default="rationale.html")
 args = parser.parse_args()
 
-registry = default_registry()
+registry = default_registry(Settings.from_env())  # an entry point: the settings are read once, here
 program = load_program(open(args.program, encoding="utf-8").read(), registry.names())
 execution = Interpreter(registry).run(program, {"IMAGE": load_image(args.image)})
 if not execution.ok:

@@ -6,7 +6,6 @@
 import argparse
 
 from agent.api import Agent
-from agent.evaluation.systems import make_model
 
 parser = argparse.ArgumentParser()
 parser.add_argument("image")
@@ -15,7 +14,7 @@ parser.add_argument("--llm", default="local")
 parser.add_argument("--top", type=int, default=0, help="print only the best N candidates per step (0: all)")
 args = parser.parse_args()
 
-answer = Agent(llm=make_model(args.llm), mode="saycan", use_cache=False).ask(args.image, args.question)
+answer = Agent(llm=args.llm, mode="saycan", use_cache=False).ask(args.image, args.question)
 for number, step in enumerate(answer.saycan.steps if answer.saycan else (), 1):
     print(f"step {number}: chose {step.chosen}")
     ranked = sorted(step.candidates, key=lambda c: -c.combined)

@@ -4,6 +4,11 @@ Checks: every module exists; required arguments are present and unknown ones rej
 type matches the tool's declaration; variables are defined before use and assigned once; inputs are
 not overwritten; tool-specific checks (EVAL's expression); exactly one RESULT, as the last step.
 Every problem is reported at once, each with its line and column.
+
+A program with holes (a sketch, see ``programs.ir``) never passes ``check``: it cannot run. ``check_sketch``
+checks it as far as it can: everything but the holes as ``check`` does, and each hole as a value of the type
+of the argument it stands for (its default, when it has one, of that type; one hole standing for arguments
+of two types is an error); a tool's own check of an argument with a hole waits for the filling.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import re
 from typing import Mapping
 
 from programs.errors import Diagnostic, ProgramError, did_you_mean
-from programs.ir import Program, Ref, Step, Value, program_from_json, program_to_json
+from programs.ir import Hole, Program, Ref, Step, Template, Value, holes_in, program_from_json, program_to_json
 from programs.values import ValueType
 
 DEFAULT_INPUTS: Mapping[str, ValueType] = {"IMAGE": ValueType.IMAGE, "LEFT": ValueType.IMAGE,
@@ -58,9 +63,36 @@ class CheckedProgram:
         return cls(program, types, reads, inputs)
 
 
+@dataclass(frozen=True)
+class CheckedSketch:
+    """A program with holes that passed ``check_sketch``: ``types`` as in ``CheckedProgram``; ``holes`` the
+    type each hole stands for (``ANY`` inside text, where any value is written as text). Not runnable."""
+
+    program: Program
+    types: Mapping[str, ValueType]
+    holes: Mapping[Hole, ValueType]
+
+
 def check(program: Program, registry, inputs: Mapping[str, ValueType] | None = None,
           max_steps: int = MAX_STEPS) -> CheckedProgram:
-    """Check ``program`` against ``registry``; raise ``ProgramError`` with every problem found."""
+    """Check ``program`` against ``registry``; raise ``ProgramError`` with every problem found (a hole is
+    one: a program with holes cannot run)."""
+    types, reads, used_inputs = _check(program, registry, inputs, max_steps, None)
+    return CheckedProgram(program, types, reads, used_inputs)
+
+
+def check_sketch(program: Program, registry, inputs: Mapping[str, ValueType] | None = None,
+                 max_steps: int = MAX_STEPS) -> CheckedSketch:
+    """Check a program with holes as far as it can be checked (see the module docstring); raise
+    ``ProgramError`` with every problem found."""
+    holes: dict[Hole, ValueType] = {}
+    types, _, _ = _check(program, registry, inputs, max_steps, holes)
+    return CheckedSketch(program, types, holes)
+
+
+def _check(program: Program, registry, inputs, max_steps: int, holes: dict | None):
+    """``(types, reads, inputs read)`` of a program that checks; ``holes``: None refuses holes, else it
+    gets the type each hole stands for."""
     inputs = dict(DEFAULT_INPUTS if inputs is None else inputs)
     problems: list[Diagnostic] = []
     types: dict[str, ValueType] = dict(inputs)
@@ -70,7 +102,7 @@ def check(program: Program, registry, inputs: Mapping[str, ValueType] | None = N
     if len(program.steps) > max_steps:
         problems.append(Diagnostic(f"the program has {len(program.steps)} steps; the limit is {max_steps}"))
     for step in program.steps:
-        step_reads, step_problems = _check_step(step, registry, types, inputs)
+        step_reads, step_problems = _check_step(step, registry, types, inputs, holes)
         problems += step_problems
         used_inputs |= {name for name in step_reads if name in inputs}
         reads.append(tuple(dict.fromkeys(step_reads)))
@@ -78,7 +110,7 @@ def check(program: Program, registry, inputs: Mapping[str, ValueType] | None = N
     problems += _check_result(program)
     if problems:
         raise ProgramError(problems)
-    return CheckedProgram(program, types, tuple(reads), tuple(sorted(used_inputs)))
+    return types, tuple(reads), tuple(sorted(used_inputs))
 
 
 def _check_output(step: Step, inputs, defined_at: dict[str, int]) -> list[Diagnostic]:
@@ -96,7 +128,8 @@ def _check_output(step: Step, inputs, defined_at: dict[str, int]) -> list[Diagno
     return []
 
 
-def _check_step(step: Step, registry, types: dict[str, ValueType], inputs) -> tuple[list[str], list[Diagnostic]]:
+def _check_step(step: Step, registry, types: dict[str, ValueType], inputs,
+                holes: dict | None = None) -> tuple[list[str], list[Diagnostic]]:
     line = step.span.line
     if step.module not in registry:
         suggestion = did_you_mean(step.module, registry.names(), "modules")
@@ -107,6 +140,7 @@ def _check_step(step: Step, registry, types: dict[str, ValueType], inputs) -> tu
     problems: list[Diagnostic] = []
     arg_types: dict[str, ValueType] = {}
     seen: set[str] = set()
+    holed: set[str] = set()   # arguments with holes: the tool's own checks wait for the filling
     for arg in step.args:
         column = arg.span.column
         if arg.name in seen:
@@ -119,10 +153,20 @@ def _check_step(step: Step, registry, types: dict[str, ValueType], inputs) -> tu
             problems.append(Diagnostic(f"{step.module} has no argument {arg.name}", line, column, arg.name,
                                        f"{hint} ({tool.signature()})" if hint else tool.signature()))
             continue
-        value_type, value_problems = _type_of(arg.value, types, inputs, line, arg.value_span.column)
+        param = tool.inputs[arg.name]
+        found = list(holes_in(arg.value))
+        if found:
+            holed.add(arg.name)
+            if holes is None:
+                problems.append(Diagnostic(
+                    f"{step.module} argument {arg.name} is the hole {found[0]}: a program with holes cannot run",
+                    line, arg.value_span.column, str(found[0]), "fill every hole first"))
+                arg_types[arg.name] = param.type
+                continue
+            problems += _hole_types(arg.value, param.type, holes, line, arg.value_span.column)
+        value_type, value_problems = _type_of(arg.value, types, inputs, line, arg.value_span.column, param.type)
         problems += value_problems
         arg_types[arg.name] = value_type
-        param = tool.inputs[arg.name]
         if value_type is ValueType.NONE and not param.required:
             continue
         if value_type is not None and not param.type.accepts(value_type):
@@ -133,7 +177,7 @@ def _check_step(step: Step, registry, types: dict[str, ValueType], inputs) -> tu
         if param.required and name not in seen:
             problems.append(Diagnostic(f"{step.module} needs the argument {name} ({param.type})", line,
                                        step.module_span.column, step.module, tool.signature()))
-    literal_args = {a.name: a.value for a in step.args}
+    literal_args = {a.name: a.value for a in step.args if a.name not in holed}
     for diagnostic in tool.check(literal_args, line):
         problems.append(_placed(diagnostic, step))
     implicit = tool.implicit_reads(literal_args)
@@ -145,7 +189,37 @@ def _check_step(step: Step, registry, types: dict[str, ValueType], inputs) -> tu
     return _refs_of(step) + [n for n, _ in implicit], problems
 
 
-def _type_of(value: Value, types, inputs, line: int, column: int) -> tuple[ValueType | None, list[Diagnostic]]:
+def _hole_types(value: Value, declared: ValueType, holes: dict, line: int, column: int) -> list[Diagnostic]:
+    """Types the holes in an argument's value: a whole value stands for the argument's ``declared`` type, an
+    item of a list for text, a part of a text for any value (written as text). Its default must be of that
+    type, and a hole met before must have stood for a type it accepts."""
+    if isinstance(value, Hole):
+        typed = [(value, declared)]
+    elif isinstance(value, Template):
+        typed = [(hole, ValueType.ANY) for hole in value.holes]
+    else:
+        typed = [(hole, ValueType.TEXT) for hole in holes_in(value)]
+    problems = []
+    for hole, stands_for in typed:
+        if hole.default is not None:
+            default, _ = _type_of(hole.default, {}, {}, line, column)
+            if default is not None and not stands_for.accepts(default):
+                problems.append(Diagnostic(f"the hole {hole} stands for {stands_for}, but its default "
+                                           f"{hole.default!r:.40} is {default}", line, column, str(hole)))
+        before = holes.setdefault(hole, stands_for)
+        if not (before.accepts(stands_for) or stands_for.accepts(before)):
+            problems.append(Diagnostic(f"the hole {hole} stands for {stands_for} here but for {before} before",
+                                       line, column, str(hole), "give each hole one type"))
+    return problems
+
+
+def _type_of(value: Value, types, inputs, line: int, column: int,
+             declared: ValueType | None = None) -> tuple[ValueType | None, list[Diagnostic]]:
+    """The static type of a value; a hole's is ``declared`` (the argument's), text with holes is text."""
+    if isinstance(value, Hole):
+        return declared, []
+    if isinstance(value, Template):
+        return ValueType.TEXT, []
     if isinstance(value, Ref):
         if value.name not in types:
             return None, [_undefined(value.name, types, line, value.span.column or column)]
@@ -159,7 +233,7 @@ def _type_of(value: Value, types, inputs, line: int, column: int) -> tuple[Value
     if isinstance(value, str):
         return ValueType.TEXT, []
     if isinstance(value, tuple):
-        if all(isinstance(v, str) for v in value):
+        if all(isinstance(v, (str, Hole, Template)) for v in value):
             return ValueType.TEXT_LIST, []
         return None, [Diagnostic("a list value must hold only text, e.g. ['cat','dog']", line, column)]
     return None, [Diagnostic(f"unsupported value {value!r}", line, column)]

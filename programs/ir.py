@@ -7,6 +7,12 @@ A ``Program`` is a tuple of ``Step``; a step assigns the output of one module ca
 Argument values are literals (``str``, ``int``, ``float``, ``bool``, ``None``, tuples of these) or
 ``Ref`` (a variable). ``Span`` records where a thing stood in the source; it never takes part in
 equality, so ``parse(render(p)) == p``.
+
+A *sketch* is a program some of whose values are left open: a ``Hole`` stands for a whole argument value
+(``LOC(image=IMAGE,object=<object0>)``) and a ``Template`` is text with holes in it (EVAL's
+``{ANSWER0} <op0> <number0>``). Holes are made in code, never read from text or JSON; the checker checks
+a sketch as far as it can (``checker.check_sketch``) and refuses to pass one for running (``check``);
+``fill`` gives the program with every hole replaced by a value.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import math
 import re
-from typing import Any, Mapping, Union
+from typing import Any, Callable, Iterator, Mapping, Union
 
 MAX_LIST_DEPTH = 8       # lists in lists, as deep as the parser reads them
 MAX_NUMBER_CHARS = 400   # the longest number literal the lexer reads
@@ -41,7 +47,36 @@ class Ref:
     span: Span = field(default=NOWHERE, compare=False, repr=False)
 
 
-Value = Union[Ref, str, int, float, bool, None, tuple]
+@dataclass(frozen=True)
+class Hole:
+    """A value left open. ``kind`` names what may fill it (the planner's word: 'object', 'number', ...),
+    ``n`` which of the holes of that kind (a hole used twice takes one value), ``default`` the value it had
+    in the program it was made from, or None. Its type is that of the argument it stands for."""
+
+    kind: str
+    n: int = 0
+    default: Any = None
+
+    def __str__(self) -> str:
+        return f"<{self.kind}{self.n}>"
+
+
+@dataclass(frozen=True)
+class Template:
+    """Text with holes in it: ``parts`` are text and ``Hole``s in order. Filled, each hole's value is written
+    into the text as ``str(value)``. ``str(template)`` shows the holes as markers (``<op0>``)."""
+
+    parts: tuple
+
+    def __str__(self) -> str:
+        return "".join(str(part) for part in self.parts)
+
+    @property
+    def holes(self) -> tuple[Hole, ...]:
+        return tuple(part for part in self.parts if isinstance(part, Hole))
+
+
+Value = Union[Ref, Hole, Template, str, int, float, bool, None, tuple]
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,11 +157,55 @@ class Program:
         return None
 
 
+# ---- holes ------------------------------------------------------------------------------------------
+
+def holes_in(value: Value) -> Iterator[Hole]:
+    """Every hole inside a value (in lists and templates too), in order."""
+    if isinstance(value, Hole):
+        yield value
+    elif isinstance(value, Template):
+        yield from value.holes
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from holes_in(item)
+
+
+def program_holes(program: Program) -> tuple[Hole, ...]:
+    """Every hole of the program, in step and argument order (a hole used twice is listed twice)."""
+    return tuple(hole for step in program.steps for arg in step.args for hole in holes_in(arg.value))
+
+
+def fill(program: Program, value_of: Callable[[Hole], Value]) -> Program:
+    """The program with each hole replaced by ``value_of(hole)`` (called once per place the hole stands;
+    in a template, the value is written into the text). Spans are kept; the source is not (it had holes)."""
+
+    def filled(value: Value) -> Value:
+        if isinstance(value, Hole):
+            return value_of(value)
+        if isinstance(value, Template):
+            return "".join(part if isinstance(part, str) else str(value_of(part)) for part in value.parts)
+        if isinstance(value, tuple):
+            return tuple(filled(item) for item in value)
+        return value
+
+    steps = tuple(Step(s.output, s.module, tuple(Arg(a.name, filled(a.value), a.span, a.value_span) for a in s.args),
+                       s.span, s.module_span) for s in program.steps)
+    return Program(steps, "", program.files)
+
+
 # ---- JSON -------------------------------------------------------------------------------------------
 
 def value_to_json(value: Value):
+    """A value as JSON: a ref is ``{"ref": NAME}``; a hole ``{"hole": KIND, "n": N}`` (with its
+    ``"default"`` when it has one) and a template ``{"text": [parts]}``, which ``value_from_json`` does not
+    read back (holes are made in code, never read)."""
     if isinstance(value, Ref):
         return {"ref": value.name}
+    if isinstance(value, Hole):
+        data = {"hole": value.kind, "n": value.n}
+        return data if value.default is None else {**data, "default": value_to_json(value.default)}
+    if isinstance(value, Template):
+        return {"text": [value_to_json(part) for part in value.parts]}
     if isinstance(value, tuple):
         return [value_to_json(v) for v in value]
     return value

@@ -68,13 +68,16 @@ class ToolRegistry:
         return "\n".join(self.tool_class(n).card() for n in (names or self.names()))
 
 
-def default_registry(settings: Settings | None = None, plugins: bool = True) -> ToolRegistry:
+def default_registry(settings: Settings, plugins: bool = True) -> ToolRegistry:
     """A registry with every built-in tool and backend, plus installed plugins and ``settings.plugins``.
 
-    ``settings`` default to :meth:`Settings.from_env` (the environment, read once here)."""
+    ``settings``: what the entry point read (``Settings.from_env()`` in the CLI, the service, ``Agent``);
+    the tools see them as ``context.settings``. Nothing here reads the environment."""
     from tools.builtin import setup
 
-    settings = settings if settings is not None else Settings.from_env()
+    if not isinstance(settings, Settings):
+        raise TypeError("default_registry needs the Settings the entry point built (e.g. Settings.from_env()), "
+                        f"got {type(settings).__name__}")
     registry = ToolRegistry(ToolContext(settings))
     setup(registry)
     if plugins:

@@ -138,7 +138,9 @@ class Settings(BaseSettings):
 
 
 def cache_root(settings: Settings | None = None) -> Path:
-    """Loupe's cache folder under ``settings`` (default: the environment's, :meth:`Settings.from_env`)."""
+    """Loupe's cache folder under ``settings``. Without settings it reads the environment: a fallback
+    that remains only for the model files' helpers (``tools.lite.pack``, ``agent.llm.embedded``/``local``)
+    and the program cache's ``default_cache_path``; entry points pass ``settings.cache_root()`` instead."""
     return (settings if settings is not None else Settings.from_env()).cache_root()
 
 

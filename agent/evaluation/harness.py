@@ -18,6 +18,7 @@ from agent.evaluation.bench import load_items
 from agent.evaluation.progress import progress_bar
 from agent.evaluation.reports import compare, summarize, write_jsonl, write_summary
 from agent.evaluation.systems import EvalSpec
+from tools.settings import Settings
 
 BASELINES = ("visprog",)
 
@@ -26,16 +27,18 @@ def run_eval(questions: str | Path, images_dir: str | Path, out_dir: str | Path,
              llm: Any = "local", workers: int = 1, baseline: str | None = None, engine: str = "local",
              limit: int | None = None, registry: str = "", use_cache: bool = False, progress: bool = True,
              engine_options: dict | None = None, planner: str = "auto",
-             needs: tuple[str, ...] | None = None) -> dict:
+             needs: tuple[str, ...] | None = None, *, settings: Settings) -> dict:
     """Run the benchmark; returns the summary (also written to ``out_dir``). ``needs``: keep only the
-    items whose needs all lie within it (e.g. what the lite tier covers); ``limit`` applies after."""
+    items whose needs all lie within it (e.g. what the lite tier covers); ``limit`` applies after.
+    ``settings``: what the entry point read (``loupe eval``: ``Settings.from_env()``), for the tools and LLM."""
     items = load_items(questions, None if needs else limit)
     if needs:
         items = [item for item in items if set(item.needs) <= set(needs)][:limit]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     label, llm = llm, _oracle_by_id(llm, questions)
-    spec = EvalSpec(str(images_dir), llm, mode, registry, use_cache, "loupe", str(out), planner=planner)
+    spec = EvalSpec(str(images_dir), llm, mode, registry, use_cache, "loupe", str(out), planner=planner,
+                    settings=settings)
     rows, wall = _run(spec, items, make_engine(engine, workers, **(engine_options or {})), "loupe", progress)
     write_jsonl(out / "results.jsonl", rows)
     summary = {"questions": str(questions), "mode": mode, "llm": label if isinstance(label, str) else type(label).__name__,
@@ -47,7 +50,8 @@ def run_eval(questions: str | Path, images_dir: str | Path, out_dir: str | Path,
             from programs.errors import ProgramError
 
             raise ProgramError.at(f"unknown baseline {baseline!r}", suggestion="choose visprog")
-        base_spec = EvalSpec(str(images_dir), llm, mode, registry, False, "visprog", str(out), images_subdir="baseline/images", planner=planner)
+        base_spec = EvalSpec(str(images_dir), llm, mode, registry, False, "visprog", str(out),
+                             images_subdir="baseline/images", planner=planner, settings=settings)
         baseline_rows, base_wall = _run(base_spec, items, make_engine("local", 1), "visprog baseline", progress)
         write_jsonl(out / "baseline_results.jsonl", baseline_rows)
         summary.update(compare(summary, summarize(baseline_rows, base_wall)))

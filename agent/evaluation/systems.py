@@ -17,6 +17,7 @@ from agent.evaluation.matching import answer_matches
 from programs.images import confined_path, load_image
 from programs.trace import Execution
 from programs.values import Image
+from tools.settings import Settings
 
 SYSTEMS = ("loupe", "visprog")
 
@@ -27,7 +28,8 @@ class EvalSpec:
     ``oracle:FILE`` (see ``agent.evaluation.oracle``) or a model object. ``registry``: a
     ``"module:function"`` returning a tool registry ("" = the default registry). ``out_dir``: the run's
     output folder (None: edited images are not written); edited images go to ``out_dir/images_subdir``, and a
-    row's ``output_image`` is that path relative to ``out_dir``. Image names are confined to ``images_dir``."""
+    row's ``output_image`` is that path relative to ``out_dir``. Image names are confined to ``images_dir``.
+    ``settings``: what the entry point read (``run_eval``'s caller); None: the defaults (nothing read)."""
 
     images_dir: str
     llm: Any = "local"
@@ -38,23 +40,26 @@ class EvalSpec:
     out_dir: str | None = None
     images_subdir: str = "images"
     planner: str = "auto"
+    settings: Settings | None = None
 
     def build(self):
         return (LoupeRunner if self.system == "loupe" else VisProgRunner)(self)
 
 
-def make_registry(path: str = ""):
+def make_registry(path: str, settings: Settings | None):
+    """The registry of ``"module:function"`` ``path``, or ("") the default registry under ``settings``
+    (None: the defaults)."""
     from tools.backends import resolve
     from tools.registry import default_registry
 
-    return resolve(path)() if path else default_registry()
+    return resolve(path)() if path else default_registry(settings if settings is not None else Settings())
 
 
-def make_model(llm):
-    """The one LLM factory (``oracle:FILE`` included); kept under this name for its callers."""
+def make_model(llm, settings: Settings | None):
+    """The one LLM factory (``oracle:FILE`` included) under ``settings`` (None: the defaults)."""
     from agent.llm import make_llm
 
-    return make_llm(llm)
+    return make_llm(llm, settings=settings if settings is not None else Settings())
 
 
 def warm_up(registry) -> None:
@@ -96,8 +101,8 @@ class _Serialized:
 class _Runner:
     def __init__(self, spec: EvalSpec):
         self.spec = spec
-        self.registry = make_registry(spec.registry)
-        self.llm = _Serialized(make_model(spec.llm))
+        self.registry = make_registry(spec.registry, spec.settings)
+        self.llm = _Serialized(make_model(spec.llm, spec.settings))
         self._images: dict[str, Image] = {}
         self._lock = threading.Lock()
         warm_up(self.registry)
@@ -168,7 +173,8 @@ class LoupeRunner(_Runner):
 
             cache_path = Path(tempfile.mkdtemp(prefix="loupe-eval-")) / "program_cache.sqlite"
         self.agent = Agent(llm=self.llm, mode=spec.mode, registry=self.registry, use_cache=spec.use_cache,
-                           cache_path=cache_path, planner=spec.planner)
+                           cache_path=cache_path, planner=spec.planner,
+                           settings=spec.settings if spec.settings is not None else Settings())
 
     def answer(self, item: Item, images: list[Image]) -> Outcome:
         left, right = images[0], (images[1] if item.two_images else None)

@@ -1,8 +1,10 @@
 """Loupe's LLM layer: one interface (:class:`LLM`), three kinds of provider, one factory.
 
     from agent.llm import make_llm
-    llm = make_llm("local")            # embedded SmolLM2-135M-Instruct (transformers, CPU, offline)
-    llm = make_llm("openai:gpt-4o-mini")  # or "ollama:llama3.2", "http://host:8000/v1", a langchain chat model
+    from tools.settings import Settings
+    settings = Settings.from_env()     # once, where your program starts (LOUPE_LLM, OPENAI_API_KEY, ...)
+    llm = make_llm("local", settings=settings)   # embedded SmolLM2-135M-Instruct (transformers, CPU, offline)
+    llm = make_llm("openai:gpt-4o-mini", settings=settings)  # or "ollama:llama3.2", "http://host:8000/v1"
     llm.complete("Say hi", max_tokens=8).text
     llm.score("The animal that says meow is a", [" cat", " rocket"])   # log-likelihoods
 

@@ -4,7 +4,8 @@ Specs: ``"local"`` (embedded SmolLM2), ``"local:/path/model.gguf"`` or ``"local:
 ``"openai:gpt-4o-mini"``, ``"ollama:llama3.2"``, ``"http://host:8000/v1"`` (model from ``Settings.llm_model``,
 env ``LOUPE_LLM_MODEL``, else the server's first model), ``"oracle:FILE"`` (the evaluation's oracle programs,
 ``agent.evaluation.oracle``). ``None`` means ``Settings.llm`` (env ``LOUPE_LLM``, else ``"local"``): resolved
-by :func:`resolve_llm_spec`, the one place that does it. An :class:`LLM` is returned
+by :func:`resolve_llm_spec`, the one place that does it. The settings are always given by the caller (built
+once by the entry point, ``Settings.from_env()``); nothing here reads the environment. An :class:`LLM` is returned
 as is, and so is any other object with ``complete`` (a model in all but base class, e.g. the oracle); a
 langchain-core ``BaseChatModel`` is wrapped. Keyword options go to the provider and are checked
 there (unknown keys are errors). Built-in providers register through :func:`register_provider`, the same
@@ -34,28 +35,29 @@ def register_provider(scheme: str, builder: Builder) -> None:
     PROVIDERS[scheme] = builder
 
 
-def resolve_llm_spec(spec: str | None = None, settings: Settings | None = None) -> str:
+def resolve_llm_spec(spec: str | None, settings: Settings) -> str:
     """``spec``, or when it is None or empty the settings' LLM (``$LOUPE_LLM``, else ``"local"``)."""
     if spec:
         return spec
-    return (settings if settings is not None else Settings.from_env()).llm
+    return _given(settings).llm
 
 
 def make_llm(spec: Any = None, *, settings: Settings | None = None, **options: Any) -> LLM:
     """The model named by ``spec`` (see the module docstring); raises LLMError naming the valid specs.
 
-    ``settings``: where defaults come from (default :meth:`Settings.from_env`)."""
-    if isinstance(spec, LLM) or (not isinstance(spec, str) and callable(getattr(spec, "complete", None))):
+    ``settings``: where defaults come from (the LLM, its model, keys, hosts, the cache folder); needed for
+    every spec but a ready-made model (build them once: ``Settings.from_env()``)."""
+    if isinstance(spec, LLM) or (not isinstance(spec, str) and spec is not None
+                                 and callable(getattr(spec, "complete", None))):
         if options:
             raise LLMError(f"options {sorted(options)} given with a ready-made model",
                            provider=getattr(spec, "provider", "?"))
         return spec
-    settings = settings if settings is not None else Settings.from_env()
-    spec = resolve_llm_spec(spec, settings)
-    if not isinstance(spec, str):
+    if not isinstance(spec, str) and spec is not None:  # a langchain chat model: no settings needed
         from agent.llm.langchain_provider import LangChainChat
 
         return LangChainChat(spec, **options)
+    spec = resolve_llm_spec(spec, _given(settings))
     spec = spec.strip()
     if spec.startswith(("http://", "https://")):
         return _server(spec, options, settings)
@@ -66,6 +68,13 @@ def make_llm(spec: Any = None, *, settings: Settings | None = None, **options: A
                        hint="use 'local', 'openai:MODEL', 'ollama:MODEL', 'http://HOST:PORT/v1' or one of the "
                             f"registered providers: {', '.join(sorted(PROVIDERS))}")
     return builder(rest.strip(), options, settings)
+
+
+def _given(settings: Settings | None) -> Settings:
+    if not isinstance(settings, Settings):
+        raise TypeError("make_llm/resolve_llm_spec need settings=Settings(...): the entry point builds them once "
+                        "(Settings.from_env() reads the environment) and passes them down")
+    return settings
 
 
 def takes_network_options(spec: Any) -> bool:

@@ -1,6 +1,8 @@
 """OpenAI and OpenAI-compatible servers (vLLM, Ollama, llama.cpp server, LM Studio...) through the ``openai`` SDK.
 
-Where settings come from, first found wins: the arguments, then ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``.
+Where settings come from, first found wins: the arguments, then the given ``Settings`` (``OPENAI_API_KEY`` /
+``OPENAI_BASE_URL`` when the entry point built them with ``Settings.from_env()``); nothing here reads the
+environment.
 The official endpoint (no base URL, or api.openai.com) needs a key and says so before any call; other
 servers get a placeholder key. With ``model=None`` the model is the server's first in ``/v1/models``.
 
@@ -61,12 +63,12 @@ class OpenAICompatible(LLM):
     def __init__(self, model: str | None = None, *, provider: str = "openai",
                  sleep: Callable[[float], None] = time.sleep, settings: Settings | None = None, **options: Any):
         """``settings`` give the defaults of ``base_url`` and ``api_key`` (``OPENAI_BASE_URL``,
-        ``OPENAI_API_KEY``); default :meth:`Settings.from_env`."""
+        ``OPENAI_API_KEY``, read by the entry point); without them only the arguments count."""
         super().__init__(model or "")
         self.provider = provider
         self.options = OpenAIOptions.parse(provider, options)
         self._sleep = sleep
-        settings = settings if settings is not None else Settings.from_env()
+        settings = settings if settings is not None else Settings()  # the defaults: no key, no base URL
         self.base_url = self.options.base_url or settings.openai_base_url or None
         official = self.base_url is None or OPENAI_URL_MARK in self.base_url
         api_key = self.options.api_key or settings.openai_api_key

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 import re
+from typing import Mapping, Sequence
 
 from agent.planning import prompts
 from agent.planning.constraints import ProgramPrefix, query_phrases
@@ -136,10 +137,12 @@ class _Planner:
             return self.draft(query, two_images)
         return self.redraft(draft, errors, query, two_images)
 
-    def replan(self, draft: Draft, errors, query: str, two_images: bool = False) -> Draft | None:
-        """After a step of ``draft``'s program failed with ``errors``: the next draft to run, or None when
-        no other program should run instead (the failure is the answer). Here: ``again``."""
-        return self.again(draft, errors, query, two_images)
+    def replan(self, draft: Draft, failed: Sequence[Mapping], query: str, two_images: bool = False) -> Draft | None:
+        """After a step of ``draft``'s program failed: the next draft to run, or None when no other program
+        should run instead (the failure is the answer). ``failed``: the records of the steps that failed
+        (``{"line", "output", "module", "args", "refused", "error"}``, the graph's ``failed_steps``). Here:
+        ``again``, quoting them as error lines (``failure_messages``)."""
+        return self.again(draft, failure_messages(failed), query, two_images)
 
     def _ask(self, prompt: str, query: str, two_images: bool, examples: tuple[str, ...]) -> Draft:
         completion = self.llm.complete(prompt, system=self.system, max_tokens=self.token_budget(query),
@@ -219,14 +222,14 @@ class TaskPlanner(_Planner):
                 return rendered
         return super().draft(query, two_images)
 
-    def replan(self, draft: Draft, errors, query: str, two_images: bool = False) -> Draft | None:
+    def replan(self, draft: Draft, failed: Sequence[Mapping], query: str, two_images: bool = False) -> Draft | None:
         """With the embedded model, a plan of the program planner is replanned by it, exactly as in program
         mode (the ranking planner's next candidate: one IR, two surfaces), and rendered as a task list;
         a generated task list is repaired as JSON."""
         if not self.via_program_planner() or prompts.is_tasks_prompt(draft.prompt):
-            return super().replan(draft, errors, query, two_images)
-        failed = replace(draft, text=draft.reply if draft.text.lstrip().startswith("[") else draft.text)
-        new = self.program_planner.replan(failed, errors, query, two_images)
+            return super().replan(draft, failed, query, two_images)
+        program = replace(draft, text=draft.reply if draft.text.lstrip().startswith("[") else draft.text)
+        new = self.program_planner.replan(program, failed, query, two_images)
         if new is None:
             return None
         plan = self.program_planner.plan(query, two_images, start=new)
@@ -273,6 +276,13 @@ class TaskPlanner(_Planner):
 def _files_as_inputs(program: Program) -> Program:
     """A planned task list names a placeholder file; the user's image is the input IMAGE."""
     return Program(program.steps, program.source, ())
+
+
+def failure_messages(failed: Sequence[Mapping]) -> list[str]:
+    """The failed steps' records as the error lines a repair prompt quotes (``Execution.errors``'s
+    ``line N (OUT=MODULE): message``); ``["a step failed"]`` when there is none."""
+    return [f"line {f.get('line', 0)} ({f.get('output', '')}={f.get('module', '')}): {f.get('error', '')}"
+            for f in failed] or ["a step failed"]
 
 
 PLANNERS = ("auto", "rank", "generate")

@@ -2,7 +2,9 @@
 
 For a question it reads the facts (``agent.planning.query_facts``), fills every sketch (``agent.planning.sketches``, from
 the curated library and the program cache's learned programs) in every typed way the question allows
-(``agent.planning.sketch_fill``), and keeps at most ``max_candidates`` programs that check. Each gets
+(``agent.planning.sketch_fill``), and keeps at most ``max_candidates`` programs that check (each filled
+``Program`` is checked as it is; its text is rendered only for the LM, the ranking shown and
+``Ranked.program``). Each gets
 
     prior      = structure (what of the question it leaves unused, what it assumes that the question does
                  not say) + W_RETRIEVAL x similarity of the question to the sketch's instructions
@@ -13,27 +15,28 @@ the curated library and the program cache's learned programs) in every typed way
 The LM terms come from one batched scoring pass (``LLM.score_split``) over the candidates whose prior is
 within ``lm_margin`` of the best (at most ``lm_top``; none when one candidate stands alone). When no
 candidate fills, or the best total is under ``threshold``, the planner generates a program as
-``ProgramPlanner`` does. A ranked program that fails at run time is replanned from the ranking
-(``agent.planning.rank_replan``).
+``ProgramPlanner`` does. A ranked program that fails at run time is replanned from the ranking and the
+failed step's record (``agent.planning.rank_replan``).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Mapping, Sequence
 
 from agent.llm.base import split_scores
 from agent.planning.planner import Draft, ProgramPlanner, input_types
 from agent.planning.reading import read_request
 from agent.planning.query_facts import COLOURS, NEGATIONS, read_query
-from agent.planning.rank_replan import choose, failed_line
+from agent.planning.rank_replan import choose
 from agent.planning.sketch_fill import fillings
 from agent.planning.sketches import sketches_from
 from programs.checker import check
 from programs.errors import ProgramError
-from programs.ir import program_from_json
-from programs.render import render
+from programs.ir import Program, Ref
+from programs.render import placed
 from tools.replace import is_removal
 from tools.vocabulary import singular
 
@@ -49,7 +52,8 @@ _RELATION_MODULES = ("CROP_LEFTOF", "CROP_RIGHTOF", "CROP_ABOVE", "CROP_BELOW")
 
 @dataclass(frozen=True)
 class Ranked:
-    """One scored candidate (see the module docstring for the terms)."""
+    """One scored candidate (see the module docstring for the terms): ``program`` its text, ``ir`` the
+    checked ``Program`` itself (with the spans of that text)."""
 
     program: str
     gist: str
@@ -61,6 +65,7 @@ class Ranked:
     lm_channel: float | None = None
     total: float = 0.0
     values: tuple = ()
+    ir: Program | None = field(default=None, compare=False, repr=False)
 
     @property
     def prior(self) -> float:
@@ -84,14 +89,14 @@ class RankPlanner(ProgramPlanner):
         super().__init__(llm, registry, retriever, examples_k, **options)
         self.cache, self.max_candidates, self.lm_top, self.lm_margin = cache, max_candidates, lm_top, lm_margin
         self.threshold = threshold
-        self._library = sketches_from((e.instruction, e.program, e.id) for e in retriever.examples)
+        self._library = sketches_from(((e.instruction, e.program, e.id) for e in retriever.examples), registry)
         self._header = RANK_HEADER + "".join(
             f"Program: {gist_of(e.program)}\nQuestion: {e.instruction}\n\n"
             for e in _header_examples(retriever.examples))
 
     def sketches(self):
         learned = self.cache.learned() if self.cache is not None and hasattr(self.cache, "learned") else []
-        return self._library + sketches_from(learned) if learned else self._library
+        return self._library + sketches_from(learned, self.registry) if learned else self._library
 
     def rank(self, query: str, two_images: bool = False, lm: bool = True) -> list[Ranked]:
         """Every checked candidate, best first (LM terms only on the close contenders; none without ``lm``:
@@ -106,11 +111,12 @@ class RankPlanner(ProgramPlanner):
                 _overlap(reading.clause, sketch.instructions)
             for filled in fillings(sketch, facts, two_images):
                 structure = _structure(sketch, filled, facts)
-                text = _program_text(filled.steps)
-                if text is None:
+                program = _placed(filled.program)
+                if program is None:
                     continue
+                text = program.source
                 candidate = Ranked(text, gist_of(text), (sketch.ids or sketch.instructions)[0], structure,
-                                   retrieval, 1.0, values=filled.values)
+                                   retrieval, 1.0, values=filled.values, ir=program)
                 if text not in found or candidate.prior > found[text].prior:  # the sketch that fits it best
                     found[text] = candidate
         ranked = sorted(found.values(), key=lambda r: -r.prior)[: self.max_candidates]
@@ -130,20 +136,20 @@ class RankPlanner(ProgramPlanner):
         return Draft(self._header, ranked[0].program, "", calls and len(self._header) // 4,
                      (ranked[0].sketch,), ranking=shown)
 
-    def replan(self, draft: Draft, errors, query: str, two_images: bool = False) -> Draft | None:
-        """After a ranked program failed at run time: the next candidate ``agent.planning.rank_replan.choose`` gives
-        (the same sketch with the failed phrase made simpler first; never a program that runs the blamed
-        step again; for an edit, only programs making the same edits); with none, a generated program, or
-        None for an edit (nothing else would make it: the failure stands). A generated program that failed
-        is replanned as ``ProgramPlanner`` does."""
+    def replan(self, draft: Draft, failed: Sequence[Mapping], query: str, two_images: bool = False) -> Draft | None:
+        """After a ranked program failed at run time (``failed``: the failed steps' records, as the graph's
+        ``failed_steps``): the next candidate ``agent.planning.rank_replan.choose`` gives (the same sketch with
+        the failed phrase made simpler first; never a program that runs the blamed step again; for an edit,
+        only programs making the same edits); with none, a generated program, or None for an edit (nothing
+        else would make it: the failure stands). A generated program that failed is replanned as
+        ``ProgramPlanner`` does."""
         if not draft.prompt.startswith(RANK_HEADER):
-            return super().replan(draft, errors, query, two_images)
+            return super().replan(draft, failed, query, two_images)
         ranked = self.rank(query, two_images)
-        named = failed_line(errors)[0] > 0
-        floor = self.threshold if named else max((ranked[0].total if ranked else 0.0) - self.lm_margin,
-                                                 self.threshold)
+        floor = self.threshold if failed else max((ranked[0].total if ranked else 0.0) - self.lm_margin,
+                                                  self.threshold)
         writes = self._writes_image
-        others = choose(draft.text, errors, ranked, floor, writes)
+        others = choose(draft.text, failed, ranked, floor, writes)
         if others:
             return Draft(draft.prompt, others[0].program, "", 0, (others[0].sketch,),
                          ranking=tuple(r.as_dict() for r in others[:5]))
@@ -156,7 +162,7 @@ class RankPlanner(ProgramPlanner):
         ``ProgramPlanner`` repairs."""
         if not draft.prompt.startswith(RANK_HEADER):
             return super().redraft(draft, errors, query, two_images)
-        return self.replan(draft, errors, query, two_images) or super().draft(query, two_images)
+        return self.replan(draft, (), query, two_images) or super().draft(query, two_images)
 
     def _writes_image(self, module: str) -> bool:
         return module in self.registry and self.registry.tool_class(module).writes_image
@@ -171,7 +177,7 @@ class RankPlanner(ProgramPlanner):
 
     def _checked(self, ranked: Ranked, two_images: bool) -> Ranked | None:
         try:
-            checked = check(self.parse(ranked.program), self.registry, input_types(two_images))
+            checked = check(ranked.ir, self.registry, input_types(two_images))
         except ProgramError:
             return None
         return replace(ranked, affordance=self._affordance(checked.program))
@@ -197,8 +203,7 @@ class RankPlanner(ProgramPlanner):
         program's affordance is taken relative to the best of the programs making its edits, so that an edit
         this tier cannot make is refused with its reason, not swapped for one nobody asked for (tagging the
         dog when asked to paint a cat over it)."""
-        edits = [frozenset(s.module for s in self.parse(r.program).steps if self._writes_image(s.module))
-                 for r in ranked]
+        edits = [frozenset(s.module for s in r.ir.steps if self._writes_image(s.module)) for r in ranked]
         best: dict[frozenset, float] = {}
         for r, made in zip(ranked, edits):
             best[made] = max(best.get(made, 0.0), r.affordance)
@@ -239,22 +244,23 @@ def _structure(sketch, filled, facts) -> float:
     score -= 2.0 if "FACEDET" in modules and not facts.has("face") else 0.0
     cued = {op for op in facts.ops if op in "+-"} | _implied_sum(facts)
     score -= 2.5 * len(cued ^ set(sketch.arithmetic))
-    score -= 2.0 * len(_unused_attributes(filled.steps, facts))
-    score -= 2.5 * _redundant_selections(filled.steps)   # a step that narrows nothing is never asked for
+    steps = filled.program.steps
+    score -= 2.0 * len(_unused_attributes(steps, facts))
+    score -= 2.5 * _redundant_selections(steps)   # a step that narrows nothing is never asked for
     score -= 1.0 if facts.predicate_negation else 0.0
     score -= _connective_mismatch(sketch, facts)
     asked = question_or_pairs(facts)
     if asked:
-        score -= 1.5 * len(asked ^ program_or_pairs(filled.steps))
+        score -= 1.5 * len(asked ^ program_or_pairs(steps))
     wanted = answer_type(facts)
     if sketch.answer_type != wanted:
         score -= 4.0
     elif wanted == "image" and facts.words and facts.words[0] in sketch.verbs:
         score += 1.0  # the same edit verb as an instruction of this sketch
-    if asks_removal(facts.words) and not _replaces(filled.steps, is_removal):
+    if asks_removal(facts.words) and not _replaces(steps, is_removal):
         score -= 3.0  # a removal is REPLACE with nothing: cropping to the object, blurring or tagging it keeps it
     recolour = facts.recolour
-    if recolour and not _replaces(filled.steps, lambda prompt: recolour[0] in prompt.split()):
+    if recolour and not _replaces(steps, lambda prompt: recolour[0] in prompt.split()):
         score -= 3.0  # a recolouring paints the object: a colour pop of it, or a crop, leaves it as it was
     named = {w[:-1] if w.endswith("s") else w for w in facts.words} & _MODULE_WORDS
     score += 1.0 * sum(1 for word in named if any(word in m.lower() for m in sketch.modules))
@@ -280,19 +286,19 @@ def _unused_attributes(steps, facts) -> list[str]:
     reading = facts.extra.get("reading")
     if reading is not None and reading.answer in ("colour", "choice"):
         return []
-    carried = " ".join(str(v).lower() for step in steps for v in step["args"].values() if isinstance(v, str))
+    carried = " ".join(a.value.lower() for step in steps for a in step.args if isinstance(a.value, str))
     return [c for c in colours if c not in carried.split()]
 
 
 def _redundant_selections(steps) -> int:
     """SELECT steps whose query only repeats what was already found ('face' among faces, 'cats' among the
     cats LOC found): a step that narrows nothing."""
-    found = {"face", "faces"} | {singular(str(s["args"].get("object", ""))) for s in steps if s["module"] == "LOC"}
+    found = {"face", "faces"} | {singular(str(s.arg("object", ""))) for s in steps if s.module == "LOC"}
     count = 0
     for step in steps:
-        if step["module"] == "SELECT":
-            query = {singular(w) for w in str(step["args"].get("query", "")).lower().split()}
-            category = str(step["args"].get("category") or "")
+        if step.module == "SELECT":
+            query = {singular(w) for w in str(step.arg("query", "")).lower().split()}
+            category = str(step.arg("category") or "")
             if query and query <= found | {singular(category)} | {"face"}:
                 count += 1
     return count
@@ -300,7 +306,7 @@ def _redundant_selections(steps) -> int:
 
 def _replaces(steps, wanted) -> bool:
     """Whether a step of the program REPLACEs with a prompt ``wanted(prompt)`` accepts."""
-    return any(step["module"] == "REPLACE" and wanted(str(step["args"].get("prompt", ""))) for step in steps)
+    return any(step.module == "REPLACE" and wanted(str(step.arg("prompt", ""))) for step in steps)
 
 
 _MODULE_WORDS = {"emoji", "blur", "crop", "tag", "count", "replace", "ocr", "caption", "segment"}
@@ -308,7 +314,7 @@ _MODULE_WORDS = {"emoji", "blur", "crop", "tag", "count", "replace", "ocr", "cap
 
 def _connective_mismatch(sketch, facts) -> float:
     """An 'or' / 'xor' program for a question that says neither 'or'/'either' nor 'only one'."""
-    expressions = " ".join(str(s["args"].get("expr", "")) for s in sketch.steps if s["module"] == "EVAL")
+    expressions = " ".join(str(s.arg("expr", "")) for s in sketch.steps if s.module == "EVAL")
     words = set(facts.words)
     negated = bool(set(facts.words) & NEGATIONS)
     if ("== 0" in expressions or any(sketch.polarity)) != negated:
@@ -335,18 +341,18 @@ _OR = re.compile(r"\{(\w+)\}\s*>\s*0\s+or\s+\{(\w+)\}\s*>\s*0")
 
 def program_or_pairs(steps) -> set[frozenset]:
     """Pairs of LOC objects whose counts a program's EVAL joins with 'or' (``{A} > 0 or {B} > 0``)."""
-    by_output = {step["output"]: step for step in steps}
+    by_output = {step.output: step for step in steps}
 
     def located(name: str):
-        step = by_output.get(name, {})
-        box = step.get("args", {}).get("box") if step.get("module") == "COUNT" else None
-        loc = by_output.get(box.get("ref")) if isinstance(box, dict) else None
-        return loc["args"].get("object") if loc and loc.get("module") == "LOC" else None
+        step = by_output.get(name)
+        box = step.arg("box") if step is not None and step.module == "COUNT" else None
+        loc = by_output.get(box.name) if isinstance(box, Ref) else None
+        return loc.arg("object") if loc is not None and loc.module == "LOC" else None
 
     pairs = set()
     for step in steps:
-        if step["module"] == "EVAL":
-            for left, right in _OR.findall(str(step["args"].get("expr", ""))):
+        if step.module == "EVAL":
+            for left, right in _OR.findall(str(step.arg("expr", ""))):
                 names = (located(left), located(right))
                 if None not in names:
                     pairs.add(frozenset(names))
@@ -398,10 +404,12 @@ def answer_type(facts) -> str:
     return "yesno"  # a statement to verify ('Both photos show a cat.')
 
 
-def _program_text(steps) -> str | None:
+def _placed(program: Program) -> Program | None:
+    """The filled program with the spans (and source) of its text; None when it has no text (a value that
+    does not render)."""
     try:
-        return render(program_from_json({"steps": steps}))
-    except (ProgramError, ValueError, TypeError, KeyError):
+        return placed(program)
+    except (ValueError, TypeError):
         return None
 
 

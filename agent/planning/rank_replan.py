@@ -1,11 +1,14 @@
 """What the ranking planner runs after one of its programs failed at run time (``RankPlanner.replan``).
 
-The failure is blamed on steps of the failed program (``blamed``):
+The failure is read from the failed steps' records (``failures``: plain data, as the agent's state carries
+them: ``{"line", "output", "module", "args", "refused", "error"}``, one per step that failed or timed out);
+the first of them (by line) is the failed step, found in the failed program by its output variable. The
+failure is blamed on steps of the failed program (``blamed``):
 
-* the step whose own literal the error quotes: ``SELECT: the lite tier cannot judge the query 'truck at
-  the kerb'``, ``REPLACE: ... cannot paint 'a fire engine'``, ``'telly' is not supported``; else
-* the nearest step the failed one reads from whose literal the error names: ``line 2 (IMAGE0=CROP): no
-  bottle found in x.jpg; nothing to crop`` blames the LOC of the bottle, not the CROP; else
+* the step whose own literal the record's error quotes: ``SELECT: the lite tier cannot judge the query
+  'truck at the kerb'``, ``REPLACE: ... cannot paint 'a fire engine'``, ``'telly' is not supported``; else
+* the nearest step the failed one reads from whose literal the error names: CROP's ``no bottle found in
+  x.jpg; nothing to crop`` blames the LOC of the bottle, not the CROP; else
 * every step the failed one reads from (the failed step itself when it reads only the inputs).
 
 A candidate that runs the blamed computation again (a step of the same module with the blamed literals:
@@ -25,24 +28,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from programs.errors import ProgramError
 from programs.ir import Program, Step
 from programs.parser import parse_program
 
-_FAILED_LINE = re.compile(r"line (\d+) \(")
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-def failed_line(errors: Iterable) -> tuple[int, str]:
-    """The first line number the errors name ("line 3 (IMAGE0=REPLACE): ...") and the text of the errors
-    about that line; ``(0, "")`` when none is named."""
-    named = [(int(m.group(1)), str(e)) for e in errors for m in [_FAILED_LINE.match(str(e))] if m]
-    if not named:
-        return 0, ""
-    first = min(number for number, _ in named)
-    return first, " ".join(text for number, text in named if number == first)
+def first_failure(failures: Sequence[Mapping]) -> Mapping | None:
+    """The record of the first step that failed (the lowest line); None when there is none."""
+    return min(failures, key=lambda record: record.get("line", 0), default=None)
+
+
+def failed_step(program: Program, failure: Mapping) -> Step | None:
+    """The step of ``program`` a failure record is about: the one with its output (else its line)."""
+    output = failure.get("output")
+    return next((s for s in program.steps if s.output == output), None) or \
+        next((s for s in program.steps if s.span.line == failure.get("line")), None)
 
 
 @dataclass(frozen=True)
@@ -66,17 +70,20 @@ class Blame:
         return step.module == self.module and bool(verdicts) and None not in verdicts and any(verdicts)
 
 
-def blamed(program_text: str, errors) -> list[Blame]:
-    """What the failure is blamed on (see the module docstring); empty when no line is named or the
-    program does not parse."""
-    number, message = failed_line(errors)
+def blamed(program: Program | str, failures: Sequence[Mapping]) -> list[Blame]:
+    """What the failure is blamed on (see the module docstring); empty when there is no failed step's
+    record, its step is not in the program, or the program does not parse."""
+    failure = first_failure(failures)
+    if failure is None:
+        return []
     try:
-        steps = parse_program(program_text).steps
+        program = parse_program(program) if isinstance(program, str) else program
     except ProgramError:
         return []
-    failed = next((s for s in steps if s.span.line == number), None)
+    failed = failed_step(program, failure)
     if failed is None:
         return []
+    steps, message = program.steps, str(failure.get("error", ""))
     behind = _behind(steps, failed)
     for test, chain in ((_quoted, [failed] + behind), (_named, behind)):
         for step in chain:
@@ -97,16 +104,19 @@ def edits_kept(program: Program, failed: Program, writes_image: Callable[[str], 
     return wanted <= {s.module for s in program.steps}
 
 
-def choose(failed_text: str, errors, ranked: Sequence, floor: float, writes_image: Callable[[str], bool]) -> list:
-    """The ranked candidates (objects with ``program`` and ``total``) worth running after ``failed_text``
-    failed with ``errors``, in the order to try them (see the module docstring; the failed program's
-    sketch is its sequence of modules: a filling of it may have been found first under another sketch)."""
+def choose(failed_text: str, failures: Sequence[Mapping], ranked: Sequence, floor: float,
+           writes_image: Callable[[str], bool]) -> list:
+    """The ranked candidates (objects with ``program``, its text, and ``total``; ``ir``, the program itself,
+    when they have it) worth running after ``failed_text`` failed with the step records ``failures``, in
+    the order to try them (see the module docstring; the failed program's sketch is its sequence of
+    modules: a filling of it may have been found first under another sketch)."""
     failed = parse_program(failed_text)
-    culprits = blamed(failed_text, errors)
+    culprits = blamed(failed, failures)
     shape = [s.module for s in failed.steps]
     allowed = []
     for candidate in ranked:
-        program = parse_program(candidate.program)
+        program = getattr(candidate, "ir", None)
+        program = parse_program(candidate.program) if program is None else program
         if candidate.program == failed_text or repeats(program, culprits) \
                 or not edits_kept(program, failed, writes_image):
             continue

@@ -117,10 +117,9 @@ class SayCanPlanner:
 
     def run(self, query: str, inputs: Mapping[str, Any]) -> SayCanRun:
         from agent.planning.saycan_skills import SketchSkills
-        from programs.parser import parse_program
 
         examples = self.retriever.top(query, k=self.examples_k)
-        skills = SketchSkills.for_query(self._ranker(), parse_program, query, "RIGHT" in inputs)
+        skills = SketchSkills.for_query(self._ranker(), query, "RIGHT" in inputs)
         warm = self._warm(skills, inputs)
         try:
             return self._steps(query, inputs, examples, skills, warm)

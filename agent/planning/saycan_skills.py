@@ -33,7 +33,8 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 @dataclass(frozen=True)
 class SkillSource:
-    """One filled program: its steps (parsed and as text) and its weight ``exp(total - best)`` in (0, 1]."""
+    """One filled program: its steps (the ranked ``Program``'s, and as text) and its weight
+    ``exp(total - best)`` in (0, 1]."""
 
     steps: tuple[Step, ...]
     texts: tuple[str, ...]
@@ -50,10 +51,10 @@ class SketchSkills:
         self.released: set[str] = set()    # steps so far that began a dead end: no longer binding
 
     @classmethod
-    def for_query(cls, ranker, parse, query: str, two_images: bool, lm: bool = True) -> SketchSkills:
-        """From ``ranker.rank(query, two_images, lm=lm)`` (``RankPlanner``) and ``parse(text) -> Program``;
-        no sources when the ranker has none or fails (SayCan then scores generic candidates only).
-        ``llm_calls``: 1 when the ranking ran its LM pass, else 0."""
+    def for_query(cls, ranker, query: str, two_images: bool, lm: bool = True) -> SketchSkills:
+        """From ``ranker.rank(query, two_images, lm=lm)`` (``RankPlanner``: each candidate's ``ir`` is its
+        checked program); no sources when the ranker has none or fails (SayCan then scores generic
+        candidates only). ``llm_calls``: 1 when the ranking ran its LM pass, else 0."""
         from programs.render import render_step
 
         try:
@@ -67,7 +68,7 @@ class SketchSkills:
         for candidate in ranked[:TOP_PROGRAMS]:
             if candidate.total < best - PRIOR_MARGIN:
                 break
-            steps = tuple(parse(candidate.program).steps)
+            steps = tuple(candidate.ir.steps)
             sources.append(SkillSource(steps, tuple(render_step(s) for s in steps),
                                        math.exp(candidate.total - best), candidate.sketch))
         return cls(sources, int(any(r.lm_direct is not None for r in ranked)))

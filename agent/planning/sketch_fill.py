@@ -1,8 +1,9 @@
 """Fill a sketch's holes from a question: every typed way the question's words can fill it, bounded.
 
-``fillings(sketch, facts, two_images)`` yields ``Filled`` candidates: the program JSON with values in
-place, the typed values used (the candidate's identity for the program cache) and what of the question
-it leaves unused (for the ranker). Object holes take the question's object mentions in the order it
+``fillings(sketch, facts, two_images)`` yields ``Filled`` candidates: the sketch's ``Program`` with every
+hole filled (``programs.ir.fill``: it is checked as it is, never rendered and parsed again), the typed
+values used (the candidate's identity for the program cache) and what of the question it leaves unused
+(for the ranker). Object holes take the question's object mentions in the order it
 names them and only with the same polarity ("no cat" fills only a negated hole); numbers and comparison
 operators are taken in order; a two-image sketch whose instruction names the images in the other order
 has LEFT and RIGHT swapped.
@@ -10,13 +11,13 @@ has LEFT and RIGHT swapped.
 
 from __future__ import annotations
 
-import copy
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations, product
 
 from agent.planning.query_facts import QueryFacts
 from agent.planning.sketches import Sketch
+from programs.ir import Arg, Hole, Program, Ref, fill
 
 MAX_PER_SKETCH = 12
 _COMPARISONS = (">", "<", ">=", "<=", "==", "!=")
@@ -33,11 +34,11 @@ _STRONG_CONNECTORS = ("with", "into", "for")   # 'replace X with Y', 'turn X int
 
 @dataclass(frozen=True)
 class Filled:
-    """One candidate: ``steps`` (program JSON), ``values`` (hole kind -> values in hole order),
+    """One candidate: ``program`` (the sketch filled), ``values`` (hole kind -> values in hole order),
     ``unused`` (what of the question no hole took: counts by kind) and ``defaults`` (holes left at the
     source program's value because the question gave none)."""
 
-    steps: list
+    program: Program
     values: tuple[tuple[str, tuple], ...]
     unused: dict
     defaults: int
@@ -71,9 +72,9 @@ def fillings(sketch: Sketch, facts: QueryFacts, two_images: bool):
 
 def _narrows(sketch: Sketch) -> bool:
     """Whether a SELECT of the sketch picks among the objects a LOC step of it found."""
-    located = {step["output"] for step in sketch.steps if step["module"] == "LOC"}
-    return any(step["module"] == "SELECT" and isinstance(step["args"].get("object"), dict)
-               and step["args"]["object"].get("ref") in located for step in sketch.steps)
+    located = {step.output for step in sketch.steps if step.module == "LOC"}
+    return any(step.module == "SELECT" and isinstance(step.arg("object"), Ref)
+               and step.arg("object").name in located for step in sketch.steps)
 
 
 def _phrase_choices(mentions, holes: int):
@@ -97,23 +98,23 @@ def _fill(sketch: Sketch, facts: QueryFacts, chosen, phrases, two_images: bool) 
               "op": tuple(ops)}
     emoji = _emoji(facts) if sketch.holes("emoji") else None
     prompt = _prompt(facts) if sketch.holes("prompt") else None
-    steps = copy.deepcopy(sketch.steps)
-    for step in steps:
-        for name, value in step["args"].items():
-            if isinstance(value, dict) and "hole" in value:
-                kind, n = value["hole"], value["n"]
-                if kind == "emoji":
-                    step["args"][name] = emoji or value.get("default", "grinning_face")
-                    defaults += 3 * (emoji is None)  # an emoji the request never named is a whole invented edit
-                elif kind == "prompt":
-                    step["args"][name] = prompt or "nothing"
-                    defaults += prompt is None
-                else:
-                    step["args"][name] = values[kind][n] if n < len(values[kind]) else None
-            elif isinstance(value, str) and step["module"] == "EVAL":
-                step["args"][name] = _expression(value, ops, values["number"])
+    invented = 0
+
+    def value_of(hole: Hole):
+        nonlocal invented
+        if hole.kind == "emoji":
+            invented += 3 * (emoji is None)  # an emoji the request never named is a whole invented edit
+            return emoji or (hole.default if hole.default is not None else "grinning_face")
+        if hole.kind == "prompt":
+            invented += prompt is None
+            return prompt or "nothing"
+        taken = values[hole.kind]
+        return taken[hole.n] if hole.n < len(taken) else None
+
+    program = fill(sketch.program, value_of)
+    defaults += invented
     if two_images and facts.sides[:1] and sketch.sides[:1] and facts.sides[0] != sketch.sides[0]:
-        steps = _swap_sides(steps)
+        program = _swap_sides(program)
     used_positions = {i for m, text in phrases for i in range(m.start, m.start + len(text.split()))} | {
         i for m in chosen for i in range(m.start, m.end)}
     modifiers = {i for m in chosen for i in range(m.start, m.start + len((m.phrase or m.text).split()))}
@@ -129,7 +130,7 @@ def _fill(sketch: Sketch, facts: QueryFacts, chosen, phrases, two_images: bool) 
     typed = tuple((k, v) for k, v in values.items() if v and (k != "question" or {"VQA", "PICK_TEXT"} & set(sketch.modules)))
     unused["faces_as_objects"] = sum(1 for m in chosen if m.kind == "face")
     extra = tuple((kind, (value,)) for kind, value in (("emoji", emoji), ("prompt", prompt)) if value)
-    return Filled(steps, typed + extra, unused, defaults)
+    return Filled(program, typed + extra, unused, defaults)
 
 
 def _category(mention, text: str):
@@ -177,24 +178,16 @@ def _prompt(facts: QueryFacts) -> str | None:
     return ((article or "a ").strip() + " " + rest.strip()).strip()
 
 
-def _expression(expr: str, ops: list[str], numbers) -> str:
-    for i, op in enumerate(ops):
-        expr = expr.replace(f"<OP{i}>", op)
-    for i, number in enumerate(numbers):
-        expr = expr.replace(f"<N{i}>", str(number))
-    return expr
-
-
-def _swap_sides(steps):
+def _swap_sides(program: Program) -> Program:
     swap = {"LEFT": "RIGHT", "RIGHT": "LEFT"}
 
     def visit(value):
-        if isinstance(value, dict) and set(value) == {"ref"} and value["ref"] in swap:
-            return {"ref": swap[value["ref"]]}
-        if isinstance(value, dict):
-            return {k: visit(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [visit(v) for v in value]
+        if isinstance(value, Ref) and value.name in swap:
+            return Ref(swap[value.name], value.span)
+        if isinstance(value, tuple):
+            return tuple(visit(v) for v in value)
         return value
 
-    return [visit(step) for step in steps]
+    steps = tuple(replace(step, args=tuple(Arg(a.name, visit(a.value), a.span, a.value_span) for a in step.args))
+                  for step in program.steps)
+    return Program(steps, program.source, program.files)

@@ -1,4 +1,7 @@
-"""``loupe serve`` and ``loupe mcp``: the service's commands (added to ``agent.cli``'s group)."""
+"""``loupe serve`` and ``loupe mcp``: the service's commands (added to ``agent.cli``'s group).
+
+These are entry points: the settings come from the group (``agent.cli.settings_of``: read from the
+environment once per process) and go down through ``ServiceConfig.settings`` to the engine, its tools and LLMs."""
 
 from __future__ import annotations
 
@@ -24,9 +27,11 @@ def _common(command):
 
 
 def _config(llms, allow_dirs, max_upload_mb, max_megapixels, request_timeout_s, no_cache, **more):
+    from agent.cli import settings_of
     from agent.service.config import ServiceConfig
 
-    return ServiceConfig.from_options(llms, allow_dirs, max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+    return ServiceConfig.from_options(settings_of(click.get_current_context()), llms, allow_dirs,
+                                      max_upload_bytes=int(max_upload_mb * 1024 * 1024),
                                       max_megapixels=max_megapixels, request_timeout_s=request_timeout_s,
                                       use_cache=not no_cache, **more)
 

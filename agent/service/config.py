@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.settings import Settings
@@ -44,18 +44,23 @@ class ServiceConfig:
     max_batch: int = 32
     use_cache: bool = True
     cache_path: Path | None = None
+    #: everything read from the environment, once, by ``loupe serve`` / ``loupe mcp`` (tools, LLMs, cache);
+    #: a config built in code gets the defaults (nothing read)
+    settings: Settings = field(default_factory=Settings, repr=False, compare=False)
 
     @classmethod
-    def from_options(cls, llms=(), allow_dirs=(), settings: Settings | None = None, **options) -> "ServiceConfig":
+    def from_options(cls, settings: Settings, llms=(), allow_dirs=(), **options) -> "ServiceConfig":
         """A config from CLI options; the token (``$LOUPE_API_TOKEN``) and the default LLM (``$LOUPE_LLM``)
-        come from ``settings`` (default :meth:`Settings.from_env`) unless given."""
+        come from ``settings`` (built once by the command, ``Settings.from_env()``) unless given."""
         from agent.llm.factory import resolve_llm_spec
 
-        settings = settings if settings is not None else Settings.from_env()
+        if not isinstance(settings, Settings):
+            raise TypeError("ServiceConfig.from_options needs the Settings the command built (Settings.from_env())")
         options.setdefault("token", settings.api_token or None)
         llms = tuple(llms) or (resolve_llm_spec(None, settings),)
         dirs = tuple(Path(d).expanduser().resolve() for d in allow_dirs)
-        return cls(llms=llms, allow_dirs=dirs, **{k: v for k, v in options.items() if v is not None or k == "token"})
+        return cls(llms=llms, allow_dirs=dirs, settings=settings,
+                   **{k: v for k, v in options.items() if v is not None or k == "token"})
 
     @property
     def default_llm(self) -> str:

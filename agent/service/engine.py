@@ -35,7 +35,8 @@ from programs.trace import StepRecord
 
 
 class Engine:
-    """``llm_factory(spec) -> LLM`` builds an offered LLM (default: ``make_llm``, plus ``oracle:FILE``)."""
+    """``llm_factory(spec) -> LLM`` builds an offered LLM (default: ``make_llm`` under ``config.settings``,
+    plus ``oracle:FILE``); the default registry is built under ``config.settings`` too."""
 
     def __init__(self, config: ServiceConfig, registry=None, llm_factory=None):
         from agent.evaluation.systems import make_model
@@ -47,8 +48,9 @@ class Engine:
         self.pool = ThreadPoolExecutor(config.workers + config.max_pending_approvals, thread_name_prefix="loupe-run")
         self.slots = threading.BoundedSemaphore(config.workers)
         self.coalescer = Coalescer(config.batch_window_s, config.max_batch, busy=lambda: self.running > 1)
-        self.registry = CoalescingRegistry(registry or default_registry(), self.coalescer, check=_check_current)
-        self._make_llm = llm_factory or make_model
+        self.registry = CoalescingRegistry(registry or default_registry(config.settings), self.coalescer,
+                                           check=_check_current)
+        self._make_llm = llm_factory or (lambda spec: make_model(spec, config.settings))
         self._agents: dict = {}
         self._lock = threading.Lock()
         self.running = 0
@@ -69,7 +71,8 @@ class Engine:
         with self._lock:
             if spec not in self._agents:
                 llm = _Cancellable(_Serialized(self._make_llm(spec)))  # one LLM call at a time; checks the run
-                agent = Agent(llm=llm, registry=self.registry, use_cache=self.config.use_cache,
+                agent = Agent(llm=llm, registry=self.registry, settings=self.config.settings,
+                              use_cache=self.config.use_cache,
                               cache_path=self.config.cache_path,
                               approve=self._approval_gate, step_timeout_s=self.config.step_timeout_s)
                 agent.deps.on_step = self._on_step

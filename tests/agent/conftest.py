@@ -6,11 +6,12 @@ import pytest
 from fakes import InstantLoc
 from programs.values import Image
 from tools.registry import default_registry
+from tools.settings import Settings
 
 
 @pytest.fixture
 def registry():
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     registry.register(InstantLoc)
     return registry
 

@@ -9,6 +9,7 @@ from programs.values import Image
 from programs.errors import ToolUnavailable
 from tools.registry import default_registry
 from tools.replace import Replace
+from tools.settings import Settings
 
 GOOD = """BOX0=LOC(image=IMAGE,object='tie')
 ANSWER0=COUNT(box=BOX0)
@@ -262,7 +263,7 @@ class SeekingLoc(InstantLoc):
 
 
 def test_an_edit_of_nothing_fails_saying_what_was_not_found_and_replans(photo, tmp_path):
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     registry.register(SeekingLoc)
     crop = "BOX0=LOC(image=IMAGE,object='kite')\nIMAGE0=CROP(image=IMAGE,box=BOX0)\nFINAL_RESULT=RESULT(var=IMAGE0)"
     llm = FakeLLM().enqueue(crop, crop)
@@ -328,7 +329,7 @@ class CannotPaint(Replace):
 
 
 def test_an_edit_the_backend_cannot_make_is_refused_not_replanned_into_another_edit(photo, tmp_path):
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     registry.register(InstantLoc)
     registry.register(CannotPaint)
     replace = ("BOX0=LOC(image=IMAGE,object='tie')\nIMAGE0=REPLACE(image=IMAGE,object=BOX0,prompt='a bow tie')\n"
@@ -350,3 +351,20 @@ def test_when_the_planner_has_no_other_program_the_failure_is_the_answer(registr
     assert len(asked) == 1 and answer.status == "failed" and answer.llm_calls == 1
     assert not [e for e in answer.events if e["event"] == "replan"]
     assert any("model crashed" in error for error in answer.errors), answer.errors
+
+
+def test_the_replan_is_given_the_failed_steps_record_not_the_error_text(registry, photo, tmp_path):
+    import json
+
+    crashing = GOOD.replace("'tie'", "'boom'")
+    agent = make_agent(registry, FakeLLM().enqueue(crashing), tmp_path)
+    asked = []
+    agent.deps.planner("program").replan = lambda *args: asked.append(args) or None
+    list(agent.stream(photo, "How many ties?", run_id="run-2"))
+    (_, failed, query, two_images), = asked
+    record, = failed
+    assert (record["line"], record["output"], record["module"], record["refused"]) == (1, "BOX0", "LOC", False)
+    assert record["args"] == {"image": {"ref": "IMAGE"}, "object": "boom"} and "model crashed" in record["error"]
+    state = agent.graph.get_state({"configurable": {"thread_id": "run-2"}}).values
+    assert state["failed_steps"] == failed and json.dumps(state["failed_steps"])   # plain data in the state
+    assert state["errors"] == [f"line 1 (BOX0=LOC): {record['error']}"]            # the text, for people

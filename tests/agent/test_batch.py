@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from fake_llm import FakeLLM
+from tools.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "evaluation"))  # standins:registry
 
@@ -40,7 +41,7 @@ def test_an_instruction_is_planned_once_and_images_are_batched(folder, tmp_path)
     standins.CALLS.clear()
     llm = FakeLLM().enqueue(COUNT_CATS)  # a second planning call would fail: nothing more is enqueued
     summary = run_batch("count the cats", folder, tmp_path / "out", llm=llm, registry="standins:registry",
-                        chunk_size=4, progress=False)
+                        chunk_size=4, progress=False, settings=Settings.from_env())
     assert len(llm.prompts) == 1 and summary["ran"] == 7 and summary["ok"] == 7
     table = rows(tmp_path / "out")
     assert [r["file"] for r in table] == [f"img{i}.png" for i in range(7)] and {r["answer"] for r in table} == {"2"}
@@ -72,17 +73,20 @@ def test_edits_are_written_and_a_killed_run_resumes(folder, tmp_path):
     engines.make_engine = lambda name="local", workers=1, **o: DiesAfterOneChunk(workers)
     try:
         with pytest.raises(Killed):
-            run_batch(str(program), folder, out, registry="standins:registry", chunk_size=3, progress=False)
+            run_batch(str(program), folder, out, registry="standins:registry", chunk_size=3, progress=False,
+                      settings=Settings.from_env())
     finally:
         engines.make_engine = original
     assert [r["file"] for r in rows(out)] == ["img0.png", "img1.png", "img2.png"]
     (out / "img2.png").unlink()  # an output that went missing is done again
-    summary = run_batch(str(program), folder, out, registry="standins:registry", chunk_size=3, progress=False)
+    summary = run_batch(str(program), folder, out, registry="standins:registry", chunk_size=3, progress=False,
+                        settings=Settings.from_env())
     assert summary["skipped"] == 2 and summary["ran"] == 5
     table = rows(out)
     assert sorted(r["file"] for r in table) == [f"img{i}.png" for i in range(7)]
     assert all(r["status"] == "ok" and (out / r["output"]).exists() for r in table)
-    again = run_batch(str(program), folder, out, registry="standins:registry", progress=False)
+    again = run_batch(str(program), folder, out, registry="standins:registry", progress=False,
+                      settings=Settings.from_env())
     assert again["ran"] == 0 and again["skipped"] == 7
 
 
@@ -92,7 +96,7 @@ def test_baseline_runs_every_image_alone(folder, tmp_path):
     program = tmp_path / "count.txt"
     program.write_text(COUNT_CATS)
     summary = run_batch(str(program), folder, tmp_path / "out", registry="standins:registry", chunk_size=7,
-                        baseline="visprog", progress=False)
+                        baseline="visprog", progress=False, settings=Settings.from_env())
     sizes = [size for _, size, _, _ in standins.CALLS[-7:]]
     assert sizes == [1] * 7 and summary["baseline"]["ran"] == 7 and summary["speedup"] is not None
     assert {r["batch"] for r in rows(tmp_path / "out" / "baseline")} == {"1"}
@@ -107,7 +111,7 @@ def test_ray_batch_matches_local(folder, tmp_path):
     for engine in ("local", "ray"):
         out = tmp_path / engine
         run_batch(str(program), folder, out, registry="standins:registry", engine=engine, workers=2, chunk_size=3,
-                  progress=False)
+                  progress=False, settings=Settings.from_env())
         table = sorted(rows(out), key=lambda r: r["file"])
         outputs[engine] = ([(r["file"], r["status"], r["output"]) for r in table],
                           [(out / r["output"]).read_bytes() for r in table])

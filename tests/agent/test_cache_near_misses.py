@@ -9,13 +9,14 @@ from agent.planning.program_cache import ProgramCache
 from programs.examples_library import load_library
 from programs.parser import parse_program
 from tools.registry import default_registry
+from tools.settings import Settings
 
 COUNT_DOGS = "BOX0=LOC(image=IMAGE,object='dogs')\nANSWER0=COUNT(box=BOX0)\nFINAL_RESULT=RESULT(var=ANSWER0)\n"
 
 
 @pytest.fixture(scope="module")
 def registry():
-    return default_registry(plugins=False)
+    return default_registry(Settings.from_env(), plugins=False)
 
 
 @pytest.fixture

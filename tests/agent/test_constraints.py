@@ -8,6 +8,7 @@ from agent.planning.constraints import ProgramPrefix, output_name_ok, query_phra
 from agent.planning.json_constraints import TaskListPrefix, task_bound
 from programs.tasks import TASK_ALIASES
 from tools.registry import default_registry
+from tools.settings import Settings
 
 PROGRAM = """BOX0=LOC(image=IMAGE,object='dogs')
 ANSWER0=COUNT(box=BOX0)
@@ -20,7 +21,7 @@ TASKS = ('[{"task": "object-detection", "id": 0, "dep": [-1], "args": {"image": 
 
 @pytest.fixture(scope="module")
 def prefix():
-    return ProgramPrefix(default_registry(plugins=False), choices={"object": ["dogs", "TOP"]})
+    return ProgramPrefix(default_registry(Settings.from_env(), plugins=False), choices={"object": ["dogs", "TOP"]})
 
 
 def test_every_prefix_of_a_valid_program_is_accepted_and_the_whole_is_complete(prefix):

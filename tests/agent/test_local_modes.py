@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from programs.images import load_image
+from tools.settings import Settings
 
 PHOTOS = Path(__file__).parents[1] / "data" / "photos"
 
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.skipif(not _ready(), reason="models not installed; run 
 def llm():
     from agent.llm import make_llm
 
-    return make_llm("local")
+    return make_llm("local", settings=Settings.from_env())
 
 
 def agent(llm, mode):
@@ -39,7 +40,7 @@ def agent(llm, mode):
 
 def test_program_mode_counts_the_horses(llm):
     answer = agent(llm, "program").ask(load_image(PHOTOS / "horses.jpg"), "How many horses are there?")
-    assert answer.ok, answer.errors
+    assert answer.answered, answer.errors   # partial when the evidence was weak (issue 23)
     assert re.search(r"LOC\(image=IMAGE,object='horses?'\)", answer.program) and "COUNT" in answer.program
     assert 3 <= int(answer.text) <= 5
     assert answer.llm_calls <= 1   # the ranking planner scores close contenders in one batched pass
@@ -47,7 +48,7 @@ def test_program_mode_counts_the_horses(llm):
 
 def test_saycan_mode_chooses_loc_count_result(llm):
     answer = agent(llm, "saycan").ask(load_image(PHOTOS / "horses.jpg"), "How many horses are there?")
-    assert answer.ok, answer.errors
+    assert answer.answered, answer.errors
     chosen = [step.chosen.split("=", 1)[1].split("(")[0] for step in answer.saycan.steps]
     assert chosen == ["LOC", "COUNT", "RESULT"]
     assert 3 <= int(answer.text) <= 5
@@ -64,7 +65,7 @@ def test_task_mode_output_is_always_a_well_formed_task_list(llm):
     from programs.examples_library import load_library
     from tools.registry import default_registry
 
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     planner = TaskPlanner(llm, registry, ExampleRetriever([e for e in load_library() if e.tasks]), examples_k=3,
                           max_tokens=160)
     draft = planner.draft("How many horses are there?")
@@ -100,7 +101,7 @@ DOG_QUESTIONS = [("How many dogs are there?", "1"), ("Is there a bicycle or a ca
 def test_saycan_answers_the_dog_questions(llm, query, expected):
     answer = agent(llm, "saycan").ask(load_image(PHOTOS / "dog.jpg"), query)
     assert answer.answered, answer.errors
-    assert answer.ok or "next" in answer.reason   # partial only for an unchecked 'next to', and it says so
+    assert answer.ok or "next" in answer.reason or "weak evidence" in answer.reason  # partial says why
     assert answer.text == expected
     steps = answer.saycan.steps
     assert steps[-1].chosen.startswith("FINAL_RESULT=RESULT(")
@@ -121,10 +122,10 @@ def test_tasks_mode_is_the_program_plan_as_a_task_list_and_counts_the_dog(llm):
     plan = tasks_agent.deps.planner("program").plan(query)
     assert plan.ok and draft.text == program_to_tasks_json(plan.checked.program)
     answer = tasks_agent.ask(load_image(PHOTOS / "dog.jpg"), query)
-    assert answer.ok and answer.text == "1"
+    assert answer.answered and answer.text == "1"
 
 
 def test_tasks_mode_answers_the_two_object_dog_question(llm):
     answer = agent(llm, "tasks").ask(load_image(PHOTOS / "dog.jpg"), DOG_QUESTIONS[1][0])
     assert answer.answered and answer.text == "yes"   # partial when 'next to' was not checked: it says so
-    assert answer.ok or "next" in answer.reason
+    assert answer.ok or "next" in answer.reason or "weak evidence" in answer.reason

@@ -13,6 +13,7 @@ from programs.parser import parse_program
 from programs.task_render import program_to_tasks_json
 from programs.values import Image
 from tools.registry import default_registry
+from tools.settings import Settings
 
 TWO_THINGS = """BOX0=LOC(image=IMAGE,object='tie')
 BOX1=LOC(image=IMAGE,object='glasses')
@@ -110,7 +111,7 @@ def test_saycan_eval_must_use_every_count_not_used_yet():
     from agent.planning.saycan import prune
     from programs.values import Obj, Objects
 
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     photo = Image(np.zeros((8, 8, 3), np.uint8), "p")
     values = {"IMAGE": photo, "BOX0": Objects((Obj((0, 0, 2, 2), "a", 0.9),), (8, 8)),
               "BOX1": Objects((), (8, 8)), "ANSWER0": 1, "ANSWER1": 0}
@@ -134,9 +135,11 @@ def test_tasks_mode_replans_through_the_ranking_planner(registry, tmp_path):
     query = "What does the label on the bottle say?"
     first = tasks.draft(query)
     assert first.checked is not None and "object='bottle'" in first.reply and "CROP" in first.reply
-    errors = ["line 2 (IMAGE0=CROP): no bottle found in photo.jpg; nothing to crop"]
+    failed = [{"line": 2, "output": "IMAGE0", "module": "CROP", "args": {"image": {"ref": "IMAGE"},
+                                                                         "box": {"ref": "BOX0"}},
+               "refused": False, "error": "no bottle found in photo.jpg; nothing to crop"}]  # the graph's failed_steps
     kept = Draft(first.prompt, first.reply, "", 0, first.examples)   # what the graph's state keeps
-    again, expected = tasks.replan(kept, errors, query), program.replan(kept, errors, query)
+    again, expected = tasks.replan(kept, failed, query), program.replan(kept, failed, query)
     assert "bottle'" not in expected.text and again.reply == expected.text
     assert again.text == program_to_tasks_json(check(parse_program(expected.text), registry).program)
     assert again.ranking and again.checked is not None

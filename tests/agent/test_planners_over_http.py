@@ -3,6 +3,7 @@ returns scripted completions: program, task and SayCan modes, and the retry path
 
 import numpy as np
 import pytest
+from tools.settings import Settings
 
 pytest.importorskip("openai")
 
@@ -26,7 +27,7 @@ def agent_for(tmp_path, monkeypatch):
     def make(url, mode="program"):
         from agent.api import Agent
 
-        registry = default_registry(plugins=False)
+        registry = default_registry(Settings.from_env(), plugins=False)
         registry.register(InstantLoc)
         return Agent(llm=url, mode=mode, registry=registry, use_cache=False)
 

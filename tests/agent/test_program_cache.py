@@ -11,6 +11,7 @@ from agent.planning.program_cache import ProgramCache, default_cache_path, tools
 from programs.errors import ProgramError
 from programs.parser import parse_program
 from tools.registry import ToolRegistry, default_registry
+from tools.settings import Settings
 
 COUNT = "BOX0=LOC(image=IMAGE,object='horses')\nANSWER0=COUNT(box=BOX0)\nFINAL_RESULT=RESULT(var=ANSWER0)\n"
 COLORPOP = ("OBJ0=SEG(image=IMAGE)\nOBJ1=SELECT(image=IMAGE,object=OBJ0,query='red bus',category=None)\n"
@@ -22,7 +23,7 @@ IN_TOP_HALF = ("BOX0=LOC(image=IMAGE,object='TOP')\nIMAGE0=CROP(image=IMAGE,box=
 
 @pytest.fixture(scope="module")
 def registry():
-    return default_registry(plugins=False)
+    return default_registry(Settings.from_env(), plugins=False)
 
 
 @pytest.fixture
@@ -115,7 +116,7 @@ def test_a_different_toolset_key_misses(tmp_path, registry):
 
 
 def test_toolset_key_follows_the_registered_signatures(registry):
-    assert toolset_key(registry) == toolset_key(default_registry(plugins=False))
+    assert toolset_key(registry) == toolset_key(default_registry(Settings.from_env(), plugins=False))
     fewer = ToolRegistry()
     for name in registry.names():
         if name != "OCR":

@@ -12,11 +12,12 @@ from programs.examples_library import load_library
 from programs.parser import parse_program
 from tests.support.fake_llm import FakeLLM
 from tools.registry import default_registry
+from tools.settings import Settings
 
 
 @pytest.fixture(scope="module")
 def registry():
-    return default_registry(plugins=False)
+    return default_registry(Settings.from_env(), plugins=False)
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +31,11 @@ def _planner(registry, retriever, llm=None, **options):
 
 def _locs(program_text):
     return [(s.arg("image").name, s.arg("object")) for s in parse_program(program_text).steps if s.module == "LOC"]
+
+
+def _failed(line, output, module, error, refused=False, **args):
+    """A failed step's record, as the agent graph's ``failed_steps`` carries it."""
+    return {"line": line, "output": output, "module": module, "args": args, "refused": refused, "error": error}
 
 
 def _expr(program_text):
@@ -109,6 +115,19 @@ def test_the_planner_kind_follows_the_model():
     assert not ranks_by_default(FakeLLM())
 
 
+def test_filled_programs_are_checked_as_they_are_not_rendered_and_parsed_again(registry, retriever, monkeypatch):
+    planner = _planner(registry, retriever)
+
+    def parse(text):
+        raise AssertionError("a filled program was parsed again")
+
+    monkeypatch.setattr(planner, "parse", parse)
+    monkeypatch.setattr("agent.planning.rank_replan.parse_program", parse)
+    ranked = planner.rank("How many dogs are there?", lm=False)
+    assert ranked and all(r.ir is not None and r.program == r.ir.source for r in ranked)
+    assert parse_program(ranked[0].program) == ranked[0].ir   # the text, for the LM and callers, is the same program
+
+
 def test_gist_is_short_and_keeps_the_literals():
     text = ("BOX0=LOC(image=LEFT,object='dog')\nANSWER0=COUNT(box=BOX0)\n"
             "ANSWER1=EVAL(expr=\"'yes' if {ANSWER0} > 2 else 'no'\")\nFINAL_RESULT=RESULT(var=ANSWER1)")
@@ -132,19 +151,41 @@ def test_a_replan_never_repeats_the_step_that_failed(registry, retriever):
     query = "What does the label on the bottle say?"
     first = planner.draft(query)
     assert "object='bottle'" in first.text and "CROP" in first.text
-    errors = ["line 2 (IMAGE0=CROP): no bottle found in photo.jpg; nothing to crop"]
-    assert blamed(first.text, errors) == [Blame("LOC", (("object", "bottle"),))]  # the LOC, not the CROP
-    second = planner.replan(first, errors, query)
-    assert second.text and not repeats(parse_program(second.text), blamed(first.text, errors))
-    assert blamed(first.text, ["a step failed"]) == []
-    assert blamed("TEXT0=OCR(image=IMAGE)\nFINAL_RESULT=RESULT(var=TEXT0)", ["line 1 (TEXT0=OCR): x"]) == [
+    failed = [_failed(2, "IMAGE0", "CROP", "no bottle found in photo.jpg; nothing to crop",
+                      image={"ref": "IMAGE"}, box={"ref": "BOX0"})]
+    assert blamed(first.text, failed) == [Blame("LOC", (("object", "bottle"),))]  # the LOC, not the CROP
+    second = planner.replan(first, failed, query)
+    assert second.text and not repeats(parse_program(second.text), blamed(first.text, failed))
+    assert blamed(first.text, []) == []   # no failed step's record: nothing is blamed
+    assert blamed("TEXT0=OCR(image=IMAGE)\nFINAL_RESULT=RESULT(var=TEXT0)", [_failed(1, "TEXT0", "OCR", "x")]) == [
         Blame("OCR", ())]
 
 
-SELECT_REFUSED = ("line 2 (OBJ1=SELECT): SELECT: the lite tier cannot judge the query {!r}: it understands COCO "
+def test_the_failed_step_is_found_by_its_record_not_by_reading_the_message(registry, retriever):
+    """The record says which step failed (its output): a message naming no line, or another line, does not
+    move the blame; the first failed step (by line) is the one blamed."""
+    from agent.planning.rank_replan import Blame, blamed
+
+    program = ("BOX0=LOC(image=IMAGE,object='bottle')\nIMAGE0=CROP(image=IMAGE,box=BOX0)\n"
+               "TEXT0=OCR(image=IMAGE0)\nFINAL_RESULT=RESULT(var=TEXT0)")
+    crop = _failed(2, "IMAGE0", "CROP", "line 3 (TEXT0=OCR): no bottle found; nothing to crop")
+    ocr = _failed(3, "TEXT0", "OCR", "no text")
+    assert blamed(program, [ocr, crop]) == [Blame("LOC", (("object", "bottle"),))]
+    assert blamed(program, [ocr]) == [Blame("CROP", ()), Blame("LOC", (("object", "bottle"),))]  # all it reads
+
+
+SELECT_REFUSED = ("SELECT: the lite tier cannot judge the query {!r}: it understands COCO "
                   "object names (person, car, dog, ...), colour and position words ('red bus', 'left dog')")
-CANNOT_PAINT = ("line 3 (IMAGE0=REPLACE): REPLACE: the lite tier cannot paint {!r}; it removes objects (prompt '' "
+CANNOT_PAINT = ("REPLACE: the lite tier cannot paint {!r}; it removes objects (prompt '' "
                 "or 'nothing'); the GPU tier's Stable Diffusion inpainting paints any prompt: pip install 'loupe[gpu]'")
+
+
+def _select_refused(phrase):
+    return [_failed(2, "OBJ1", "SELECT", SELECT_REFUSED.format(phrase), refused=True, query=phrase)]
+
+
+def _cannot_paint(prompt):
+    return [_failed(3, "IMAGE0", "REPLACE", CANNOT_PAINT.format(prompt), refused=True, prompt=prompt)]
 
 
 def _modules(text):
@@ -159,7 +200,7 @@ def test_a_refused_phrase_is_replanned_as_its_head_noun_in_the_same_sketch(regis
     first = planner.draft(query)
     select = next(s for s in parse_program(first.text).steps if s.module == "SELECT")
     assert select.arg("query") == "truck at the kerb" and "REPLACE" in first.text
-    second = planner.replan(first, [SELECT_REFUSED.format("truck at the kerb")], query)
+    second = planner.replan(first, _select_refused("truck at the kerb"), query)
     steps = parse_program(second.text).steps
     assert _modules(second.text) == _modules(first.text)
     assert steps[1].arg("query") == "truck" and steps[2].arg("prompt") == "a fire engine"
@@ -170,10 +211,11 @@ def test_an_edit_nothing_else_would_make_is_not_replanned(registry, retriever):
     and a program that does not replace (a crop, a tag) is no answer to the request: no replan."""
     planner = _planner(registry, retriever)
     query = "Turn the truck at the kerb into a fire engine."
-    first = planner.replan(planner.draft(query), [SELECT_REFUSED.format("truck at the kerb")], query)
-    assert planner.replan(first, [CANNOT_PAINT.format("a fire engine")], query) is None
+    first = planner.replan(planner.draft(query), _select_refused("truck at the kerb"), query)
+    assert planner.replan(first, _cannot_paint("a fire engine"), query) is None
     questions = planner.draft("What does the label on the bottle say?")   # not an edit: the next candidate
-    assert planner.replan(questions, ["line 1 (BOX0=LOC): 'bottle' failed"], "What does the label on the bottle say?")
+    assert planner.replan(questions, [_failed(1, "BOX0", "LOC", "'bottle' failed")],
+                          "What does the label on the bottle say?")
 
 
 def test_a_sub_phrase_with_another_literal_dropped_is_no_simplification():
@@ -181,7 +223,7 @@ def test_a_sub_phrase_with_another_literal_dropped_is_no_simplification():
 
     failed = ("OBJ0=SEG(image=IMAGE)\nOBJ1=SELECT(image=IMAGE,object=OBJ0,query='truck at the kerb',category='truck')"
               "\nFINAL_RESULT=RESULT(var=OBJ1)")
-    blame, = blamed(failed, [SELECT_REFUSED.format("truck at the kerb")])
+    blame, = blamed(failed, _select_refused("truck at the kerb"))
     step = parse_program("OBJ1=SELECT(image=IMAGE,object=IMAGE,query='truck at the kerb',category=None)").steps[0]
     assert blame.matches(step) and not blame.simpler_in(step)   # the refused phrase again, whatever the category
     step = parse_program("OBJ1=SELECT(image=IMAGE,object=IMAGE,query='truck',category=None)").steps[0]

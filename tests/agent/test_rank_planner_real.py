@@ -9,6 +9,7 @@ import pytest
 
 from programs.images import load_image
 from programs.parser import parse_program
+from tools.settings import Settings
 
 PHOTOS = Path(__file__).parents[1] / "data" / "photos"
 
@@ -42,7 +43,7 @@ def _locs(program_text):
 ])
 def test_the_embedded_ranker_picks_the_right_program(agent, photo, query, locs, expr_has, answer):
     result = agent.ask(load_image(PHOTOS / photo), query)
-    assert result.ok, result.errors
+    assert result.answered, result.errors   # partial when the evidence was weak (issue 23)
     assert agent.deps.planner_kind == "rank" and result.ranking
     assert _locs(result.program) == locs
     assert expr_has in result.program
@@ -65,7 +66,7 @@ def _replanned(answer) -> tuple[str, str]:
     assert [e["event"] for e in programs] == ["plan", "replan"], programs
     first = programs[0]["program"]
     if answer.mode == "tasks":
-        first = render(parse_tasks(first, default_registry(plugins=False).names()))
+        first = render(parse_tasks(first, default_registry(Settings.from_env(), plugins=False).names()))
     return first, answer.program
 
 
@@ -85,17 +86,18 @@ def test_after_a_crop_of_nothing_both_modes_read_the_whole_photo(mode):
 
 @pytest.mark.parametrize("mode", ["program", "tasks"])
 def test_a_refused_selection_is_replanned_as_the_same_edit_of_its_head_noun(mode):
-    """The lite SELECT cannot ground 'truck at the kerb': the replan keeps the edit with the head noun
-    (SELECT 'truck', REPLACE 'a fire engine'), and the lite REPLACE's refusal to paint, naming the GPU
-    tier, is the answer, never another kind of program (a crop or a tag of the truck)."""
+    """The lite SELECT cannot ground 'bicycle by the fence': the replan keeps the edit with the head noun
+    (SELECT 'bicycle', REPLACE 'a scooter'), and the lite REPLACE's refusal to paint, naming the GPU
+    tier, is the answer, never another kind of program (a crop or a tag of the bicycle). (The pickup truck this
+    test used is below the calibrated counting threshold since issue 23.)"""
     from agent.api import Agent
 
     answer = Agent(llm="local", use_cache=False, mode=mode).ask(
-        load_image(PHOTOS / "dog.jpg"), "Turn the truck at the kerb into a fire engine.")
+        load_image(PHOTOS / "dog.jpg"), "Turn the bicycle by the fence into a scooter.")
     first, final = _replanned(answer)
-    assert "query='truck at the kerb'" in first
+    assert "query='bicycle by the fence'" in first
     steps = parse_program(final).steps
     assert [s.module for s in steps] == ["SEG", "SELECT", "REPLACE", "RESULT"]
-    assert steps[1].arg("query") == "truck" and steps[2].arg("prompt") == "a fire engine"
+    assert steps[1].arg("query") == "bicycle" and steps[2].arg("prompt") == "a scooter"
     assert answer.status == "failed" and len(answer.errors) == 1
-    assert "cannot paint 'a fire engine'" in answer.errors[0] and "loupe[gpu]" in answer.errors[0]
+    assert "cannot paint 'a scooter'" in answer.errors[0] and "loupe[gpu]" in answer.errors[0]

@@ -11,6 +11,7 @@ from agent.planning.saycan import LLM_RATIO_CAP, SayCanPlanner
 from programs.parser import parse_program
 from programs.trace import Status, StepRecord
 from tests.support.fake_llm import FakeLLM
+from tools.settings import Settings
 
 QUESTION = "Are there both a kite and a surfboard?"  # written for this test, not a benchmark question
 
@@ -137,7 +138,7 @@ def test_the_best_filled_programs_first_step_is_warmed_once_and_never_run_twice_
             finally:
                 events.append(("end", object))
 
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     registry.register(RecordingLoc)
     llm = FakeLLM(scorer=lambda prompt, continuation: -1.0)
     answer = Agent(llm=llm, registry=registry, cache_path=tmp_path / "c.sqlite", use_cache=False,

@@ -16,6 +16,7 @@ from programs.parser import parse_program
 from programs.values import Image, Obj, Objects
 from tests.support.fake_llm import FakeLLM
 from tools.registry import default_registry
+from tools.settings import Settings
 
 PHOTO = Image(np.zeros((8, 8, 3), np.uint8), "p")
 QUESTION = "Are there both a kite and a surfboard?"  # written for this test, not a benchmark question
@@ -23,9 +24,9 @@ QUESTION = "Are there both a kite and a surfboard?"  # written for this test, no
 
 @pytest.fixture(scope="module")
 def skills():
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     ranker = RankPlanner(FakeLLM(), registry, ExampleRetriever(load_library()))
-    return SketchSkills.for_query(ranker, parse_program, QUESTION, False, lm=False)
+    return SketchSkills.for_query(ranker, QUESTION, False, lm=False)
 
 
 def _boxes(n: int) -> Objects:
@@ -50,7 +51,7 @@ def test_proposals_follow_the_steps_so_far(skills):
 
 
 def test_pool_puts_proposals_first_and_keeps_generic_candidates_at_a_small_prior(skills):
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     values = {"IMAGE": PHOTO}
     generic = candidates(registry, values, QUESTION, set())
     steps, priors, set_aside = skills.pool(generic, [], values)
@@ -65,7 +66,7 @@ def test_pool_puts_proposals_first_and_keeps_generic_candidates_at_a_small_prior
 
 def test_without_sources_every_generic_candidate_has_prior_one():
     empty = SketchSkills([])
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     generic = candidates(registry, {"IMAGE": PHOTO}, QUESTION, set())
     steps, priors, set_aside = empty.pool(generic, [], {"IMAGE": PHOTO})
     assert steps == generic and set(priors) == {1.0} and set_aside == ()
@@ -121,6 +122,6 @@ def test_a_failed_step_drops_its_filled_programs_and_releases_the_dead_end():
     values = {**values, "TEXT0": "x", "ANSWER0": "x"}
     done = lines + WHOLE_READ.splitlines()[:2]
     result = parse_program("FINAL_RESULT=RESULT(var=ANSWER0)").steps[0]
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     assert prune([result], registry, values, done, {"IMAGE": PHOTO})[0] == []
     assert prune([result], registry, values, done, {"IMAGE": PHOTO}, released={"BOX0"})[0] == [result]

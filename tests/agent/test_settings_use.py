@@ -31,18 +31,19 @@ def test_agent_honours_loupe_llm_when_no_llm_is_given(monkeypatch):
 
 def test_one_resolution_of_the_llm_spec(monkeypatch):
     monkeypatch.delenv("LOUPE_LLM", raising=False)
-    assert resolve_llm_spec(None) == "local" and resolve_llm_spec("ollama:x") == "ollama:x"
+    env = Settings.from_env()
+    assert resolve_llm_spec(None, env) == "local" and resolve_llm_spec("ollama:x", env) == "ollama:x"
     assert resolve_llm_spec(None, Settings(llm="openai:m")) == "openai:m"
     monkeypatch.setenv("LOUPE_LLM", "openai:from-env")
     monkeypatch.setenv("LOUPE_API_TOKEN", "s3cret")
-    config = ServiceConfig.from_options()
+    config = ServiceConfig.from_options(Settings.from_env())
     assert config.llms == ("openai:from-env",) and config.token == "s3cret"
-    assert ServiceConfig.from_options(settings=Settings()).llms == ("local",)
+    assert ServiceConfig.from_options(Settings()).llms == ("local",)
 
 
 def test_the_oracle_is_a_spec_of_the_one_factory(tmp_path):
     path = tmp_path / "oracle.jsonl"
     path.write_text(json.dumps({"query": "how many dogs?", "program": "FINAL_RESULT=RESULT(var='2')"}) + "\n")
-    oracle = make_llm(f"oracle:{path}")
+    oracle = make_llm(f"oracle:{path}", settings=Settings.from_env())
     assert oracle.scoring_method == "oracle" and make_llm(oracle) is oracle
     assert "RESULT(var='2')" in oracle.complete("Question: how many dogs?").text

@@ -33,7 +33,7 @@ def test_filling_keeps_polarity_numbers_and_operators():
     sketch = derive("Each of the photos shows exactly three apples.", EACH)
     filled = list(fillings(sketch, read_query("Both pictures have at least two dogs.", True), True))
     assert len(filled) == 1
-    expr = filled[0].steps[4]["args"]["expr"]
+    expr = filled[0].program.steps[4].arg("expr")
     assert expr == "'yes' if {ANSWER0} >= 2 and {ANSWER1} >= 2 else 'no'"
     assert dict(filled[0].values)["object"] == ("dog",)
     but_no = derive("Is there a dog but no cat?", BUT_NO)
@@ -78,7 +78,7 @@ def test_a_text_answer_step_asks_the_users_question_not_the_examples():
     sketch = derive("What brand name is printed on the laptop lid?", picked)
     assert sketch.holes("question") == 1 and sketch.answer_type == "text"
     filled = list(fillings(sketch, read_query("What word is painted on the side of the bus?"), False))
-    assert filled and all(f.steps[3]["args"]["question"] == "What word is painted on the side of the bus?"
+    assert filled and all(f.program.steps[3].arg("question") == "What word is painted on the side of the bus?"
                           for f in filled)
     assert dict(filled[0].values)["object"] == ("bus",)
 
@@ -99,3 +99,21 @@ def test_an_edit_paints_what_follows_the_last_connector(instruction, prompt):
     from agent.planning.sketch_fill import _prompt
 
     assert _prompt(read_query(instruction)) == prompt
+
+
+def test_a_sketch_is_a_program_with_typed_holes_that_the_checker_accepts():
+    from programs.checker import check_sketch
+    from programs.ir import Hole, Template
+    from programs.values import ValueType
+    from tools.registry import default_registry
+    from tools.settings import Settings
+
+    registry = default_registry(Settings.from_env(), plugins=False)
+    sketch = derive("Each of the photos shows exactly three apples.", EACH)
+    expr = sketch.program.steps[4].arg("expr")
+    assert isinstance(expr, Template) and expr.holes == (Hole("op", 0), Hole("number", 0)) * 2  # one comparison, twice
+    assert sketch.program.steps[0].arg("object") == Hole("object", 0)
+    assert check_sketch(sketch.program, registry).holes[Hole("object", 0)] is ValueType.TEXT
+    library = load_library()
+    checked = sketches_from(((e.instruction, e.program, e.id) for e in library), registry)
+    assert len(checked) == len(sketches_from((e.instruction, e.program, e.id) for e in library))

@@ -6,6 +6,7 @@ from programs.errors import ToolError
 from programs.values import Obj, Objects
 from tools.registry import default_registry
 from tools.text_candidates import blocks, candidates, reading_order
+from tools.settings import Settings
 
 SIZE = (400, 300)
 
@@ -47,7 +48,7 @@ class ChoosingLLM:
 
 
 def pick(lines, question, llm=None):
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     if llm is not None:
         from tools.injected import LLM_KEY
 
@@ -143,4 +144,4 @@ def test_checker_rejects_an_empty_question():
 
     program = parse_program("T=OCR(image=IMAGE)\nA=PICK_TEXT(text=T,question='  ')\nR=RESULT(var=A)")
     with pytest.raises(ProgramError, match="PICK_TEXT needs a question"):
-        check(program, default_registry(plugins=False))
+        check(program, default_registry(Settings.from_env(), plugins=False))

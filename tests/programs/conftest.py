@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from tools.settings import Settings
 
 
 @pytest.fixture(scope="session")
 def registry():
     from tools.registry import default_registry
 
-    return default_registry(plugins=False)
+    return default_registry(Settings.from_env(), plugins=False)
 

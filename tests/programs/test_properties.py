@@ -13,9 +13,10 @@ from programs.render import render
 from programs.safe_eval import parse_expression
 from programs.tasks import parse_tasks
 from tools.registry import default_registry
+from tools.settings import Settings
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-MODULES = default_registry(plugins=False).names()
+MODULES = default_registry(Settings.from_env(), plugins=False).names()
 
 VISPROG_ALPHABET = st.sampled_from(list("ABXY_019 =,()[]{}'\"\\#.-+*/<>:\n\t") + ["True", "None", "LOC", "EVAL",
                                                                                 "expr", "and", "if", "else"])

@@ -24,6 +24,7 @@ from programs.lexer import LexError, tokenize
 from programs.parser import parse_program
 from programs.safe_eval import MAX_TEXT_CHARS, parse_expression
 from programs.tasks import parse_tasks
+from tools.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGE_BASE, MESSAGE_PER_CHAR = 4000, 40
@@ -43,7 +44,7 @@ class Broken(AssertionError):
 def registry():
     from tools.registry import default_registry
 
-    return default_registry(plugins=False)
+    return default_registry(Settings.from_env(), plugins=False)
 
 
 def lex(text: str) -> None:

@@ -9,7 +9,9 @@ ORACLE = f"oracle:{TESTS / 'agent' / 'service' / 'programs.jsonl'}"
 
 def make_config(tmp_path, **options):
     from agent.service.config import ServiceConfig
+    from tools.settings import Settings
 
+    options.setdefault("settings", Settings.from_env())  # what `loupe serve` reads at its start
     options.setdefault("llms", (ORACLE,))
     options.setdefault("use_cache", False)
     return ServiceConfig(cache_path=tmp_path / "programs.sqlite", **options)

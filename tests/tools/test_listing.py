@@ -6,10 +6,11 @@ from fake_llm import FakeLLM
 from programs.errors import ToolError, ToolUnavailable
 from tools.injected import LLM_KEY, injected
 from tools.registry import default_registry
+from tools.settings import Settings
 
 
 def run_list(llm=None, **args):
-    tool = default_registry(plugins=False).tool("LIST")
+    tool = default_registry(Settings.from_env(), plugins=False).tool("LIST")
     if llm is None:
         return tool.execute(**args)
     with injected({LLM_KEY: llm}):
@@ -41,7 +42,7 @@ def test_an_empty_reply_is_a_tool_error():
 def test_the_injected_llm_ends_with_its_block_and_reaches_the_interpreters_workers():
     from programs.interpreter import Interpreter
 
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     program = "L=LIST(query='planets',max=2)\nR=RESULT(var=L)"
     with injected({LLM_KEY: FakeLLM().enqueue("Mercury\nVenus")}):
         assert Interpreter(registry).run(program, {}).result == ("Mercury", "Venus")

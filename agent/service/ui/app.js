@@ -214,7 +214,7 @@ function drawHistory() {
   for (const item of history()) {
     const li = document.createElement("li");
     const answer = item.result.answer_type === "image" ? "(edited image)" : item.result.answer;
-    li.textContent = `${item.query} → ${item.status === "ok" ? answer : item.status}`;
+    li.textContent = `${item.query} → ${item.status === "ok" || item.status === "partial" ? answer : item.status}`;
     li.onclick = () => { current = { id: item.id, query: item.query }; resetRun(item.query); showResult(item.result); };
     list.append(li);
   }

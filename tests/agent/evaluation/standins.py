@@ -8,6 +8,7 @@ import time
 
 from programs.values import Obj, Objects, ValueType
 from tools.base import Param, Tool
+from tools.settings import Settings
 
 CALLS: list[tuple[str, int, float, float]] = []  # (tool, batch size, start, end)
 _LOCK = threading.Lock()
@@ -50,7 +51,7 @@ def registry():
     """``module:function`` target for specs: the default tools with the stand-ins above."""
     from tools.registry import default_registry
 
-    reg = default_registry(plugins=False)
+    reg = default_registry(Settings.from_env(), plugins=False)
     reg.register(RecordingLoc)
     reg.register(RecordingFaces)
     return reg

@@ -3,12 +3,13 @@
 import json
 
 from agent.evaluation.harness import run_eval
+from tools.settings import Settings
 
 
 def test_baseline_executes_sequentially(bench, calls, tmp_path):
     questions, images, oracle = bench
     summary = run_eval(questions, images, tmp_path / "out", llm=oracle, registry="standins:registry",
-                       baseline="visprog", workers=2, progress=False)
+                       baseline="visprog", workers=2, progress=False, settings=Settings.from_env())
     baseline_calls = list(calls)  # the baseline runs after Loupe: keep only its calls
     rows = [json.loads(line) for line in (tmp_path / "out" / "baseline_results.jsonl").open()]
     assert [r["answer"] for r in rows[:4]] == ["1", "2", "yes", "yes"] and all(r["correct"] for r in rows)
@@ -26,7 +27,8 @@ def test_baseline_executes_sequentially(bench, calls, tmp_path):
 
 def test_loupe_batches_one_programs_ready_calls(bench, calls, tmp_path):
     questions, images, oracle = bench
-    run_eval(questions, images, tmp_path / "out", llm=oracle, registry="standins:registry", limit=4, progress=False)
+    run_eval(questions, images, tmp_path / "out", llm=oracle, registry="standins:registry", limit=4, progress=False,
+             settings=Settings.from_env())
     rows = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").open()]
     assert max(s["batch"] for s in rows[3]["steps"]) == 2  # LEFT and RIGHT located in one call
 
@@ -34,7 +36,8 @@ def test_loupe_batches_one_programs_ready_calls(bench, calls, tmp_path):
 def test_baseline_rows_point_at_the_baselines_own_edited_image(bench, tmp_path):
     questions, images, oracle = bench
     out = tmp_path / "out"
-    run_eval(questions, images, out, llm=oracle, registry="standins:registry", baseline="visprog", progress=False)
+    run_eval(questions, images, out, llm=oracle, registry="standins:registry", baseline="visprog", progress=False,
+             settings=Settings.from_env())
     ours = [json.loads(line) for line in (out / "results.jsonl").open()][4]
     theirs = [json.loads(line) for line in (out / "baseline_results.jsonl").open()][4]
     assert ours["output_image"] == "images/q5.png" and (out / "images" / "q5.png").is_file()

@@ -9,6 +9,7 @@ from agent.evaluation.bench import Item, file_stem, load_items
 from agent.evaluation.harness import run_eval
 from programs.errors import ImageError, ProgramError
 from programs.images import confined_path
+from tools.settings import Settings
 
 
 def edit_item(item_id: str, image: str = "b.png") -> dict:
@@ -21,7 +22,8 @@ def test_an_id_with_path_parts_writes_inside_out(bench, tmp_path, item_id):
     questions, images, oracle = bench
     questions.write_text(json.dumps(edit_item(item_id)) + "\n")
     out = tmp_path / "deep" / "out"
-    run_eval(questions, images, out, llm=oracle, registry="standins:registry", progress=False)
+    run_eval(questions, images, out, llm=oracle, registry="standins:registry", progress=False,
+             settings=Settings.from_env())
     row = json.loads((out / "results.jsonl").read_text())
     assert row["id"] == item_id and row["correct"], row
     written = out / row["output_image"]

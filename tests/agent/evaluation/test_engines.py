@@ -5,6 +5,7 @@ import json
 import pytest
 
 from agent.evaluation.harness import run_eval
+from tools.settings import Settings
 
 ray = pytest.importorskip("ray")
 
@@ -17,7 +18,7 @@ def test_ray_and_local_engines_agree(bench, tmp_path):
     for engine in ("local", "ray"):
         out = tmp_path / engine
         run_eval(questions, images, out, llm=oracle, registry="standins:registry", engine=engine, workers=2,
-                 progress=False)
+                 progress=False, settings=Settings.from_env())
         rows = [json.loads(line) for line in (out / "results.jsonl").open()]
         results[engine] = [{k: r[k] for k in kept} for r in rows]
         results[engine + "-image"] = (out / "images" / "q5.png").read_bytes()

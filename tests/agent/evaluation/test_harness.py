@@ -10,12 +10,14 @@ from agent.evaluation import contact_sheet
 from agent.evaluation.bench import load_items
 from agent.evaluation.harness import run_eval
 from programs.errors import ProgramError
+from tools.settings import Settings
 
 
 def test_results_summary_and_plot_are_written(bench, tmp_path):
     questions, images, oracle = bench
     out = tmp_path / "out"
-    summary = run_eval(questions, images, out, llm=oracle, registry="standins:registry", progress=False)
+    summary = run_eval(questions, images, out, llm=oracle, registry="standins:registry", progress=False,
+                       settings=Settings.from_env())
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert [r["id"] for r in rows] == ["q1", "q2", "q3", "q4", "q5"]
     assert [r["answer"] for r in rows[:4]] == ["1", "2", "yes", "yes"]
@@ -40,11 +42,13 @@ def test_the_contact_sheet_shows_failed_edits_and_is_skipped_without_edits(bench
     questions, images, oracle = bench
     programs = oracle.split(":", 1)[1]
     open(programs, "w").write(open(programs).read().replace("BLUR(image", "NOPE(image"))
-    run_eval(questions, images, tmp_path / "out", llm=oracle, registry="standins:registry", progress=False)
+    run_eval(questions, images, tmp_path / "out", llm=oracle, registry="standins:registry", progress=False,
+             settings=Settings.from_env())
     assert (tmp_path / "out" / "contact_sheet.png").exists()  # q5 failed: its row says so, no output image
     answers = tmp_path / "answers.jsonl"
     answers.write_text("".join(line + "\n" for line in open(questions).read().splitlines()[:2]))
-    run_eval(answers, images, tmp_path / "answers", llm=oracle, registry="standins:registry", progress=False)
+    run_eval(answers, images, tmp_path / "answers", llm=oracle, registry="standins:registry", progress=False,
+             settings=Settings.from_env())
     assert not (tmp_path / "answers" / "contact_sheet.png").exists()
 
 
@@ -53,7 +57,8 @@ def test_a_wrong_answer_and_an_invalid_program_are_scored(bench, tmp_path):
     programs = oracle.split(":", 1)[1]
     lines = open(programs).read().replace("object='dog'", "object='cat'").replace("BLUR(image", "NOPE(image")
     open(programs, "w").write(lines)
-    summary = run_eval(questions, images, tmp_path / "out", llm=oracle, registry="standins:registry", progress=False)
+    summary = run_eval(questions, images, tmp_path / "out", llm=oracle, registry="standins:registry", progress=False,
+                       settings=Settings.from_env())
     rows = {json.loads(line)["id"]: json.loads(line) for line in (tmp_path / "out" / "results.jsonl").open()}
     assert rows["q1"]["answer"] == "2" and not rows["q1"]["correct"]
     assert rows["q5"]["status"] == "invalid_program" and not rows["q5"]["valid_program"]

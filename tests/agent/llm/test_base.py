@@ -9,6 +9,7 @@ import pytest
 from agent.llm import LLM, Completion, LLMError, make_llm, register_provider
 from agent.llm.base import FLOOR_LOGPROB, choice_labels, choice_scores, cut_at_stop, retry
 from agent.llm.factory import PROVIDERS
+from tools.settings import Settings
 
 
 class Echo(LLM):
@@ -78,30 +79,30 @@ def test_choice_scores_keeps_the_best_spelling_of_each_label():
 
 def test_unknown_spec_lists_the_valid_ones():
     with pytest.raises(LLMError, match="unknown LLM spec 'gpt5'.*'openai:MODEL'.*local, ollama, openai"):
-        make_llm("gpt5")
+        make_llm("gpt5", settings=Settings.from_env())
 
 
 def test_registered_provider_is_used_and_models_pass_through(monkeypatch):
     monkeypatch.setitem(PROVIDERS, "echo", lambda rest, options, settings: Echo(rest or "default", **options))
     register_provider("echo", PROVIDERS["echo"])
-    llm = make_llm("echo:tiny")
+    llm = make_llm("echo:tiny", settings=Settings.from_env())
     assert llm.model == "tiny" and make_llm(llm) is llm
     monkeypatch.setenv("LOUPE_LLM", "echo:from-env")
-    assert make_llm().model == "from-env"
+    assert make_llm(settings=Settings.from_env()).model == "from-env"
 
 
 def test_ollama_spec_uses_the_default_url_and_no_key(monkeypatch):
     pytest.importorskip("openai")
     for key in ("OPENAI_API_KEY", "OLLAMA_HOST", "LOUPE_LLM_MODEL"):
         monkeypatch.delenv(key, raising=False)
-    llm = make_llm("ollama:llama3.2")
+    llm = make_llm("ollama:llama3.2", settings=Settings.from_env())
     assert (llm.base_url, llm.model, llm.provider) == ("http://localhost:11434/v1", "llama3.2", "ollama")
     monkeypatch.setenv("OLLAMA_HOST", "gpu-box:11434")
-    assert make_llm("ollama:llama3.2").base_url == "http://gpu-box:11434/v1"
+    assert make_llm("ollama:llama3.2", settings=Settings.from_env()).base_url == "http://gpu-box:11434/v1"
 
 
 def test_local_spec_with_a_path(tmp_path):
-    llm = make_llm(f"local:{tmp_path / 'my.gguf'}")
+    llm = make_llm(f"local:{tmp_path / 'my.gguf'}", settings=Settings.from_env())
     assert llm.options.gguf.endswith("my.gguf") and llm.supports_constraints
     with pytest.raises(LLMError, match="not found"):
         llm.load()

@@ -4,6 +4,7 @@ the first run of the suite converts the GGUF into the shared model cache, later 
 from __future__ import annotations
 
 import pytest
+from tools.settings import Settings
 
 pytest.importorskip("transformers")
 pytest.importorskip("gguf")
@@ -21,7 +22,7 @@ PROGRAM = "BOX0=LOC(image=IMAGE,object='tie')\nFINAL_RESULT=RESULT(var=BOX0)"
 
 @pytest.fixture(scope="module")
 def llm():
-    return make_llm("local").load()
+    return make_llm("local", settings=Settings.from_env()).load()
 
 
 def test_cat_outscores_rocket(llm):
@@ -76,7 +77,7 @@ def test_prefix_ok_program_prefix(llm):
 
 def test_drafting_does_not_change_greedy_output(llm):
     prompt = f"Copy these lines:\n{PROGRAM}\n{PROGRAM}"
-    plain = make_llm("local", draft_tokens=0)
+    plain = make_llm("local", draft_tokens=0, settings=Settings.from_env())
     for name in ("_tokenizer", "_model_obj", "_torch", "_eos", "_cache_type"):  # share the loaded weights
         setattr(plain, name, getattr(llm, name))
     assert plain.complete(prompt, max_tokens=30).text == llm.complete(prompt, max_tokens=30).text
@@ -93,7 +94,7 @@ def test_conversion_cache_is_reused(llm):
     folder = converted_dir()
     assert folder.is_dir() and is_converted(folder, packaged_gguf())
     assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
-    again = make_llm("local").load()
+    again = make_llm("local", settings=Settings.from_env()).load()
     assert again.loaded_from == "cache"
     assert again.score("The animal that says meow is a", [" cat"]) == pytest.approx(
         llm.score("The animal that says meow is a", [" cat"]), abs=1e-4)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+from tools.settings import Settings
 
 pytest.importorskip("openai")
 
@@ -45,7 +46,7 @@ def test_prefix_ok_is_ignored_and_flagged(server):
 
 
 def test_url_spec_takes_the_servers_first_model(server):
-    llm = make_llm(server.url)
+    llm = make_llm(server.url, settings=Settings.from_env())
     assert llm.complete("hi").text == "hello"
     assert llm.model == "served-model"
     assert server.posted("/chat/completions")[0]["model"] == "served-model"
@@ -122,11 +123,11 @@ def test_connection_refused_names_the_url():
 
 def test_missing_api_key_fails_before_any_call():
     with pytest.raises(LLMError, match="no API key.*OPENAI_API_KEY"):
-        make_llm("openai:gpt-4o-mini")
+        make_llm("openai:gpt-4o-mini", settings=Settings.from_env())
 
 
 def test_local_servers_need_no_key(server):
-    assert make_llm("ollama:llama3.2", base_url=server.url).complete("hi").text == "hello"
+    assert make_llm("ollama:llama3.2", base_url=server.url, settings=Settings.from_env()).complete("hi").text == "hello"
 
 
 def test_unknown_option_lists_the_valid_ones(server):
@@ -167,4 +168,4 @@ def test_multiple_choice_without_logprobs_uses_the_answer(server):
 
 def test_official_endpoint_scores_by_multiple_choice(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    assert make_llm("openai:gpt-4o-mini").scoring_method == "multiple-choice"
+    assert make_llm("openai:gpt-4o-mini", settings=Settings.from_env()).scoring_method == "multiple-choice"

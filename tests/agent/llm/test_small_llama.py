@@ -5,6 +5,7 @@ prompt. (Skips like test_local.py where the model is not pulled.)"""
 from __future__ import annotations
 
 import pytest
+from tools.settings import Settings
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -23,7 +24,7 @@ except LLMError as error:  # pragma: no cover - only without the model
 
 @pytest.fixture(scope="module")
 def folder():
-    llm = make_llm("local")
+    llm = make_llm("local", settings=Settings.from_env())
     return llm._folder()
 
 
@@ -38,7 +39,7 @@ def models(folder):
 
 def test_the_embedded_model_is_run_without_transformers(folder):
     assert small_llama.supports(folder)
-    llm = make_llm("local").load()
+    llm = make_llm("local", settings=Settings.from_env()).load()
     assert isinstance(llm._model_obj, small_llama.SmallLlama)
 
 

@@ -19,6 +19,7 @@ from programs.examples_library import load_library
 from programs.parser import parse_program
 from tests.support.fake_llm import FakeLLM
 from tools.registry import default_registry
+from tools.settings import Settings
 
 HAND = Path(__file__).with_name("paraphrases_hand.jsonl")
 OBJECTS = ("dog", "horse", "car", "cup", "bicycle", "truck", "bird", "cat", "bus", "umbrella")
@@ -67,7 +68,8 @@ def hand_written() -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def planner():
-    return RankPlanner(FakeLLM(), default_registry(plugins=False), ExampleRetriever(load_library()))
+    return RankPlanner(FakeLLM(), default_registry(Settings.from_env(), plugins=False),
+                       ExampleRetriever(load_library()))
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,11 @@ import time
 import pytest
 
 from service_support import ORACLE, LiveServer, make_config, photo
+from tools.settings import Settings
 
 pytestmark = pytest.mark.models
 
-HORSES = "How many horses?"
+HORSES = "How many bicycles?"
 BLUR = "Blur every face"
 FAILING_EDIT = ("OBJ0=LOC(image=IMAGE,object='boom')\nIMAGE0=BLUR(image=IMAGE,object=OBJ0)\n"
                 "FINAL_RESULT=RESULT(var=IMAGE0)\n")
@@ -80,7 +81,7 @@ def _registry_with_loc(delay=0.0):
         pass
 
     Loc.delay = delay
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     registry.register(Loc)
     return registry
 
@@ -145,7 +146,7 @@ def test_saycan_asks_before_each_editing_step(make_client):
 
 def test_a_request_past_its_limit_stops_its_run(make_client):
     client = make_client(registry=_registry_with_loc(1.0), request_timeout_s=0.3)
-    response = client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("horses.jpg")})
+    response = client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("dog.jpg")})
     assert response.status_code == 504
     run = client.engine.run(response.json()["id"])
     assert _until(lambda: run.finished is not None, 10)
@@ -157,8 +158,8 @@ def test_waiting_for_approval_holds_no_worker(make_client):
     client = make_client(workers=1, max_queue=0)
     paused = client.post("/v1/ask", data={"query": BLUR, "require_approval": "true"}, files={"image": photo(FACES)})
     assert paused.status_code == 202
-    other = client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("horses.jpg")})
-    assert other.status_code == 200 and other.json()["answer"] == "4"  # the one worker was free
+    other = client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("dog.jpg")})
+    assert other.status_code == 200 and other.json()["answer"] == "1"  # the one worker was free
     done = client.post(paused.json()["approve_url"])
     assert done.status_code == 200 and done.json()["status"] == "ok"
     assert client.engine.admission.admitted == 0 and client.engine.awaiting == 0
@@ -230,8 +231,8 @@ def test_a_client_that_disconnects_before_its_answer_cancels_the_run(live):
     host, port = server.url.removeprefix("http://").split(":")
     boundary = "loupeboundary"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"query\"\r\n\r\n{HORSES}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"horses.jpg\"\r\n"
-            f"Content-Type: image/jpeg\r\n\r\n").encode() + photo("horses.jpg")[1] + f"\r\n--{boundary}--\r\n".encode()
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"dog.jpg\"\r\n"
+            f"Content-Type: image/jpeg\r\n\r\n").encode() + photo("dog.jpg")[1] + f"\r\n--{boundary}--\r\n".encode()
     head = (f"POST /v1/ask HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: multipart/form-data; boundary={boundary}"
             f"\r\nContent-Length: {len(body)}\r\n\r\n").encode()
     with socket.create_connection((host, int(port))) as connection:
@@ -378,14 +379,14 @@ def test_refusals_have_the_json_error_shape(make_client):
     from agent.api import MAX_QUERY_CHARS
 
     client = make_client()
-    long = client.post("/v1/ask", data={"query": "x" * (MAX_QUERY_CHARS + 1)}, files={"image": photo("horses.jpg")})
+    long = client.post("/v1/ask", data={"query": "x" * (MAX_QUERY_CHARS + 1)}, files={"image": photo("dog.jpg")})
     assert long.status_code == 422 and long.json()["limit"] == "max_query_chars"
     missing = client.get("/v1/nothing-here")
     assert missing.status_code == 404 and set(missing.json()) == {"error"}
     wrong = client.get("/v1/ask")
     assert wrong.status_code == 405 and "error" in wrong.json()
     fields = {f"f{i}": "x" for i in range(1100)}  # past the multipart parser's field limit
-    many = client.post("/v1/ask", data={"query": HORSES, **fields}, files={"image": photo("horses.jpg")})
+    many = client.post("/v1/ask", data={"query": HORSES, **fields}, files={"image": photo("dog.jpg")})
     assert many.status_code == 400 and "error" in many.json() and "detail" not in many.json()
 
 

@@ -9,6 +9,7 @@ from agent.service.batching import Coalescer, CoalescingRegistry
 from programs.values import Image
 from tools.base import Param, Tool
 from programs.values import ValueType
+from tools.settings import Settings
 
 
 class Recorder(Tool):
@@ -78,7 +79,7 @@ def test_a_crashing_batch_fails_each_of_its_calls():
 def test_the_registry_coalesces_batching_tools_only():
     from tools.registry import default_registry
 
-    registry = CoalescingRegistry(default_registry(plugins=False), Coalescer())
+    registry = CoalescingRegistry(default_registry(Settings.from_env(), plugins=False), Coalescer())
     registry.register(Recorder)
     assert type(registry.tool("ECHO")).__name__ == "_CoalescedTool" and registry.tool("ECHO").name == "ECHO"
     assert registry.tool("COUNT")._coalescer is None  # cheap tools run inline, as before (the run's check first)

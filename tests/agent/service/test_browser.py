@@ -1,6 +1,6 @@
 """The web page in a real browser: Debian's headless Chromium driven by Playwright (no browser download).
 
-Flow: open the page, pick horses.jpg, ask "How many horses?", see the answer and a step thumbnail; then an
+Flow: open the page, pick dog.jpg, ask "How many bicycles?", see the answer and a step thumbnail, and a partial answer's note; then an
 edit that waits for approval, approve it, see the edited image. Screenshots are kept as test artifacts in
 the test's temporary folder (printed with -s; ``LOUPE_SCREENSHOTS=DIR`` copies them there too).
 """
@@ -59,18 +59,24 @@ def test_ask_about_a_photo_in_the_browser(page, tmp_path):
     from playwright.sync_api import expect
 
     expect(page.locator("#llm option")).to_have_count(1)
-    page.set_input_files("#image", str(PHOTOS / "horses.jpg"))
-    page.fill("#query", "How many horses?")
+    page.set_input_files("#image", str(PHOTOS / "dog.jpg"))
+    page.fill("#query", "How many bicycles?")
     page.click("[data-testid=ask]")
-    expect(page.get_by_test_id("answer")).to_have_text("4", timeout=60_000)
-    expect(page.get_by_test_id("program")).to_contain_text("LOC(image=IMAGE,object='horse')")
+    expect(page.get_by_test_id("answer")).to_have_text("1", timeout=60_000)
+    expect(page.get_by_test_id("program")).to_contain_text("LOC(image=IMAGE,object='bicycle')")
     steps = page.locator("#steps li")
     expect(steps).to_have_count(3)
     thumb = page.locator("#steps li[data-output=BOX0] img")
     expect(thumb).to_be_visible()
     page.wait_for_function("document.querySelector('#steps li[data-output=BOX0] img').naturalWidth > 0")
-    expect(page.get_by_test_id("history").locator("li")).to_contain_text(["How many horses? → 4"])
-    assert _shot(page, tmp_path, "ask-horses").stat().st_size > 10_000
+    expect(page.get_by_test_id("history").locator("li")).to_contain_text(["How many bicycles? → 1"])
+    assert _shot(page, tmp_path, "ask-bicycles").stat().st_size > 10_000
+
+    # an answer on weak evidence says so (status partial, issue 23): the faint horse of horses.jpg
+    page.set_input_files("#image", str(PHOTOS / "horses.jpg"))
+    page.fill("#query", "How many horses?")
+    page.click("[data-testid=ask]")
+    expect(page.get_by_test_id("partial")).to_contain_text("weak evidence", timeout=60_000)
 
 
 def test_an_edit_waits_for_approval_in_the_browser(page, tmp_path):

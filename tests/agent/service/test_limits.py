@@ -9,8 +9,9 @@ from PIL import Image as PILImage
 import pytest
 
 from service_support import PHOTOS, photo
+from tools.settings import Settings
 
-HORSES = "How many horses?"
+HORSES = "How many bicycles?"
 
 
 def _png(width, height) -> bytes:
@@ -41,7 +42,7 @@ def test_too_many_pixels_is_refused_with_413_naming_the_limit(make_client):
 
 def test_too_many_bytes_is_refused_with_413_naming_the_limit(make_client):
     client = make_client(max_upload_bytes=10_000)
-    response = client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("horses.jpg")})
+    response = client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("dog.jpg")})
     assert response.status_code == 413 and response.json()["limit"] == "max_upload_bytes"
     assert response.json()["value"] == 10_000
 
@@ -50,10 +51,10 @@ def test_a_missing_image_and_an_unknown_llm_or_mode_are_422(make_client):
     client = make_client()
     assert client.post("/v1/ask", data={"query": HORSES}).status_code == 422
     unknown = client.post("/v1/ask", data={"query": HORSES, "llm": "local:/etc/passwd"},
-                          files={"image": photo("horses.jpg")})
+                          files={"image": photo("dog.jpg")})
     assert unknown.status_code == 422 and "this server offers" in unknown.json()["error"]
     assert client.post("/v1/ask", data={"query": HORSES, "mode": "magic"},
-                       files={"image": photo("horses.jpg")}).status_code == 422
+                       files={"image": photo("dog.jpg")}).status_code == 422
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic c2VjcmV0"}])
@@ -78,15 +79,15 @@ def test_the_right_token_opens_the_api_and_the_page(make_client):
 
 def test_paths_are_read_only_under_allow_dir(make_client, tmp_path):
     outside = make_client(allow_dirs=(tmp_path.resolve(),))
-    response = outside.post("/v1/ask", data={"query": HORSES, "image_path": str(PHOTOS / "horses.jpg")})
+    response = outside.post("/v1/ask", data={"query": HORSES, "image_path": str(PHOTOS / "dog.jpg")})
     assert response.status_code == 403 and "outside the folders" in response.json()["error"]
     sneaky = outside.post("/v1/ask", data={"query": HORSES, "image_path": str(tmp_path / ".." / "x" / "horses.jpg")})
     assert sneaky.status_code == 403
     none = make_client()
     assert none.post("/v1/ask", data={"query": HORSES, "image_path": "/etc/passwd"}).status_code == 403
     inside = make_client(allow_dirs=(PHOTOS.resolve(),))
-    ok = inside.post("/v1/ask", data={"query": HORSES, "image_path": str(PHOTOS / "horses.jpg")})
-    assert ok.status_code == 200 and ok.json()["answer"] == "4"
+    ok = inside.post("/v1/ask", data={"query": HORSES, "image_path": str(PHOTOS / "dog.jpg")})
+    assert ok.status_code == 200 and ok.json()["answer"] == "1"
 
 
 def test_a_task_lists_file_names_obey_allow_dir_too(make_client, tmp_path):
@@ -106,7 +107,7 @@ def _slow_registry(delay):
         pass
 
     VerySlowLoc.delay = delay
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     registry.register(VerySlowLoc)
     return registry
 
@@ -117,17 +118,17 @@ def test_a_full_queue_answers_503_with_retry_after(make_client):
     client = make_client(registry=_slow_registry(1.5), workers=1, max_queue=0)
     first = {}
     worker = threading.Thread(target=lambda: first.update(r=client.post("/v1/ask", data={"query": HORSES},
-                                                                        files={"image": photo("horses.jpg")})))
+                                                                        files={"image": photo("dog.jpg")})))
     worker.start()
     deadline = time.monotonic() + 10
     while client.engine.admission.admitted < 1 and time.monotonic() < deadline:
         time.sleep(0.02)
-    busy = client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("horses.jpg")})
+    busy = client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("dog.jpg")})
     assert busy.status_code == 503 and int(busy.headers["retry-after"]) >= 1
     assert busy.json()["limit"] == "queue_capacity"
     worker.join(30)
     assert first["r"].status_code == 200
-    assert client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("horses.jpg")}).status_code == 200
+    assert client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("dog.jpg")}).status_code == 200
 
 
 def test_a_request_past_its_time_limit_answers_504(make_client):
@@ -137,10 +138,10 @@ def test_a_request_past_its_time_limit_answers_504(make_client):
     class VerySlowLoc(SlowLoc):
         delay = 3.0
 
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     registry.register(VerySlowLoc)
     client = make_client(registry=registry, request_timeout_s=0.5)
-    response = client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("horses.jpg")})
+    response = client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("dog.jpg")})
     assert response.status_code == 504 and response.json()["limit"] == "request_timeout_s"
     run = client.engine.run(response.json()["id"])
     assert run.finished is None or run.status == "timed_out"  # it stops after the step that is running
@@ -152,5 +153,5 @@ def test_a_request_past_its_time_limit_answers_504(make_client):
 
 def test_results_expire(make_client):
     client = make_client(result_ttl_s=0.0)
-    done = client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("horses.jpg")}).json()
+    done = client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("dog.jpg")}).json()
     assert client.get(f"/v1/results/{done['id']}").status_code == 404

@@ -31,8 +31,8 @@ def test_stdio_server_lists_tools_and_answers_about_a_photo(tmp_path):
     async def session():
         async with Client(params, read_timeout_seconds=300) as client:
             names = sorted(t.name for t in (await client.list_tools()).tools)
-            by_path = await client.call_tool("ask", {"query": "How many horses?",
-                                                     "image_path": str(PHOTOS / "horses.jpg")})
+            by_path = await client.call_tool("ask", {"query": "How many bicycles?",
+                                                     "image_path": str(PHOTOS / "dog.jpg")})
             inline = await client.call_tool("ask", {"query": "Blur every face", "image_base64": base64.b64encode(
                 (PHOTOS / "person.jpg").read_bytes()).decode()})
             outside = await client.call_tool("ask", {"query": "How many horses?", "image_path": "/etc/passwd"})
@@ -42,7 +42,7 @@ def test_stdio_server_lists_tools_and_answers_about_a_photo(tmp_path):
     names, by_path, inline, outside, checked = asyncio.run(session())
     assert names == ["ask", "check_program", "list_tools", "run_program"]
     answer = json.loads(_texts(by_path)[0])
-    assert not by_path.is_error and answer["answer"] == "4" and "LOC(image=IMAGE,object='horse')" in answer["program"]
+    assert not by_path.is_error and answer["answer"] == "1" and "LOC(image=IMAGE,object='bicycle')" in answer["program"]
     images = [c for c in inline.content if c.type == "image"]
     assert len(images) == 1 and images[0].mime_type == "image/png"
     assert base64.b64decode(images[0].data)[:8] == b"\x89PNG\r\n\x1a\n"

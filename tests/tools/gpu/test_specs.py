@@ -14,7 +14,7 @@ def owlv2(registry):
 
 
 def test_gpu_specs_are_registered_above_lite():
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     names = [s.name for s in registry.context.backend_specs("LOC")]
     assert names.index("owlv2") < names.index("lite")
     vqa = [s.name for s in registry.context.backend_specs("VQA")]
@@ -22,7 +22,7 @@ def test_gpu_specs_are_registered_above_lite():
 
 
 def test_auto_falls_back_to_lite_without_weights():
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     spec = registry.context.backend_specs("LOC")[0]
     ok, reason = spec.availability(registry.context.settings)
     assert not ok and "hf download" in reason
@@ -68,5 +68,5 @@ def test_readiness_reads_the_settings_not_the_environment(monkeypatch, tmp_path)
 def test_environment_model_path_is_an_option(monkeypatch, tmp_path):
     monkeypatch.setenv("LOUPE_OWLV2_MODEL", str(tmp_path))
     monkeypatch.setenv("LOUPE_BACKEND_LOC", "owlv2")
-    registry = default_registry(plugins=False)
+    registry = default_registry(Settings.from_env(), plugins=False)
     assert registry.context.choose_backend("LOC").name == "owlv2"
