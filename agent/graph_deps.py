@@ -122,10 +122,12 @@ class GraphDeps:
         return memo[key]
 
     def cache_lookup(self, query: str, mode: str) -> str | None:
+        """A learned program for the request's reading (its main clause, mended: 'Could you count the cups,
+        pls?' finds what 'count the plates' taught), checked; None on a miss."""
         if self.cache is None or mode != "program":
             return None
         try:
-            hit = self.cache.lookup(query)
+            hit = self.cache.lookup(read_request(query).clause)
         except sqlite3.Error as error:
             self._drop_cache(error)
             return None
@@ -134,7 +136,7 @@ class GraphDeps:
     def cache_store(self, query: str, program: str) -> None:
         if self.cache is not None:
             try:
-                self.cache.store(query, program)
+                self.cache.store(read_request(query).clause, program)
             except sqlite3.Error as error:
                 self._drop_cache(error)
 

@@ -71,6 +71,16 @@ def test_program_cache_reuses_a_template_without_an_llm_call(registry, photo, tm
     assert plan_events[0]["source"] == "cache"  # the trace says where the program came from
 
 
+def test_the_cache_is_keyed_by_the_reading_so_a_courteous_wording_finds_the_plain_ones_program(registry, photo,
+                                                                                             tmp_path):
+    InstantLoc.count_for = {**InstantLoc.count_for, "ties": 2}
+    llm = FakeLLM().enqueue(GOOD.replace("'tie'", "'ties'"))
+    agent = make_agent(registry, llm, tmp_path, use_cache=True)
+    first = agent.ask(photo, "tally up the ties")
+    second = agent.ask(photo, "Could you tally up the glasses for me, pls?")   # no second reply enqueued
+    assert first.ok and second.from_cache and second.llm_calls == 0 and "object='glasses'" in second.program
+
+
 def test_the_cache_is_seeded_from_the_curated_library(registry, photo, tmp_path):
     agent = make_agent(registry, FakeLLM(), tmp_path, use_cache=True)  # no reply enqueued: no LLM call allowed
     answer = agent.ask(photo, "How many ties are there?")  # the library has "How many ... are there?"
