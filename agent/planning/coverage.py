@@ -191,7 +191,7 @@ def content_words(reading: Reading) -> list[tuple[int, str, str]]:
             continue
         elif coco_class(word) or group_classes(word) or means_face(word):
             found.append((index, word, "setting" if _after_locative(words, index) else "object"))
-        elif _after_locative(words, index) and not word.endswith(("ing", "ed")):
+        elif (_after_locative(words, index) or _the_scene(words, index)) and not word.endswith(("ing", "ed")):
             found.append((index, word, "setting"))
         else:
             found.append((index, word, "predicate"))
@@ -220,6 +220,12 @@ _AUXILIARIES = frozenset({"is", "are", "was", "were", "be", "been", "being", "lo
 def _pronoun_one(words, index) -> bool:
     return words[index] == "one" and (index == 0 or words[index - 1] in ("the", "this", "that", "which", "each",
                                                                          "every", "no", "any", "other"))
+
+
+def _the_scene(words, index) -> bool:
+    """'this kitchen', 'this run down bathroom': a noun the photo itself is named by (a demonstrative before it)."""
+    before = words[max(0, index - 3):index]
+    return any(w in ("this", "these") for w in before) and not coco_class(words[index])
 
 
 def _after_locative(words, index) -> bool:
@@ -268,10 +274,11 @@ def assess(reading: Reading, program: Program, affordance=None) -> Coverage:
 
 
 def _about_one_thing(reading: Reading) -> bool:
-    """'is the man smiling?', 'is this dog a puppy?': a question about a property of one named thing."""
+    """'is the man smiling?', 'is this dog a puppy?': a question about a property of one named thing (an object
+    the detector knows; 'does this kitchen have a fridge?' asks about the photo's scene, not a kitchen's property)."""
     words = reading.words
-    return len(words) > 2 and words[0] in lexicon()["yes_no_starts"] and words[1] in ("the", "this", "that", "his",
-                                                                                     "her", "its", "their")
+    return len(words) > 2 and words[0] in lexicon()["yes_no_starts"] and words[1] in (
+        "the", "this", "that", "his", "her", "its", "their") and bool(coco_class(words[2]) or lookup(words[2]))
 
 
 def _cannot(step) -> str:

@@ -124,6 +124,17 @@ WORDS_THAT_MATTER = [
 ]
 
 
+@pytest.mark.parametrize("query", [
+    "Does this kitchen have a fridge?", "Is there a cat in this living room?", "Does this street have any cars?",
+    "Does this old garage have a truck in it?", "Are there chairs in this office?",
+])
+def test_the_scene_a_question_names_is_the_photo_not_a_thing_to_check(planner, query):
+    """'this kitchen' names the photo: the question is answered (ok or partial), never refused as a property."""
+    program = parse_program(planner.rank(query, lm=False)[0].program)
+    coverage = assess(read_request(query), program, lambda step: 1.0)
+    assert coverage.status != "unsupported", coverage
+
+
 @pytest.mark.parametrize("query, word", WORDS_THAT_MATTER)
 def test_a_word_that_matters_is_used_or_reported(planner, query, word):
     registry = planner.registry
