@@ -131,7 +131,7 @@ class _Runner:
                "valid_program": outcome.valid, "answer": outcome.text, "correct": False, "check": "",
                "llm_calls": outcome.llm_calls, "prompt_tokens": outcome.prompt_tokens,
                "latency_s": round(latency, 4), "steps": execution.steps() if execution else [],
-               "errors": list(outcome.errors), "output_image": None}
+               "errors": list(outcome.errors), "reason": outcome.reason, "output_image": None}
         if item.kind == "answer":
             row["correct"] = outcome.status in ("ok", "partial") and answer_matches(outcome.text, item.answers)
             return row
@@ -157,6 +157,7 @@ class Outcome:
     prompt_tokens: int = 0
     errors: tuple[str, ...] = ()
     execution: Execution | None = None
+    reason: str = ""   # partial / unsupported: why (agent.api.Answer.reason)
 
 
 class LoupeRunner(_Runner):
@@ -184,7 +185,7 @@ class LoupeRunner(_Runner):
         # file, which an edit keeps, so answer.image can come back as the unedited input
         image = (answer.execution.image if answer.execution is not None else None) or answer.image
         return Outcome(answer.status, answer.text, image, answer.program, valid, answer.llm_calls,
-                       answer.prompt_tokens, answer.errors, answer.execution)
+                       answer.prompt_tokens, answer.errors, answer.execution, answer.reason)
 
 
 class VisProgRunner(_Runner):

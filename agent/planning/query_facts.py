@@ -265,7 +265,8 @@ def _phrase(words: list[str], start: int, end: int) -> str:
                 words[stop] not in BOUNDARIES | NEGATIONS | {"or", "with", "into", "for", "to", "so"}:
             stop += 1
         tail = words[end:stop]
-        if tail and tail[-1] not in _FUNCTION and not (set(tail) & IMAGE_WORDS):
+        if tail and tail[-1] not in _FUNCTION and not (set(tail) & (IMAGE_WORDS | {"this", "these"})):
+            # ('in this kitchen' names the photo's scene, not a place that picks one object out)
             return " ".join(words[start:stop])
     before = words[start - 1] if start > 0 else ""
     colour = before if before in COLOURS else ""

@@ -61,9 +61,10 @@ def fillings(sketch: Sketch, facts: QueryFacts, two_images: bool):
     count = 0
     for chosen in object_choices or [()]:
         rest = [m for m in objects if m not in chosen]
-        if _narrows(sketch):  # SELECT narrows what LOC found: its phrase names that object ('black cat' of cats)
+        narrowing = _narrows(sketch)
+        if narrowing:  # SELECT narrows what LOC found: its phrase names that object ('black cat' of cats)
             rest = list(chosen)
-        for phrases in _phrase_choices(rest, n_phrases):
+        for phrases in _phrase_choices(rest, n_phrases, only_modified=narrowing):
             yield _fill(sketch, facts, chosen, phrases, two_images)
             count += 1
             if count >= MAX_PER_SKETCH:
@@ -77,12 +78,18 @@ def _narrows(sketch: Sketch) -> bool:
                and step.arg("object").name in located for step in sketch.steps)
 
 
-def _phrase_choices(mentions, holes: int):
+def _phrase_choices(mentions, holes: int, only_modified: bool = False):
+    """The phrase holes' fillings: each mention's phrase with its modifiers, or its bare text; with
+    ``only_modified`` (a SELECT narrowing a located object) only phrases that say more than the object's name
+    ('black cat'): selecting 'cat' among cats narrows nothing."""
     if holes == 0:
         return [()]
     options = []
     for chosen in combinations(mentions, holes):
-        variants = [tuple(dict.fromkeys([m.phrase or m.text, m.text])) for m in chosen]
+        if only_modified:
+            variants = [(m.phrase,) if m.phrase and m.phrase != m.text else () for m in chosen]
+        else:
+            variants = [tuple(dict.fromkeys([m.phrase or m.text, m.text])) for m in chosen]
         options += [tuple(zip(chosen, texts)) for texts in product(*variants)]
     return options
 
