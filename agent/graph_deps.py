@@ -9,7 +9,7 @@ from typing import Callable
 import warnings
 
 from agent.image_store import ImageStore
-from agent.planning.coverage import assess
+from agent.planning.coverage import InstalledTools, assess, result_type
 from agent.planning.reading import read_request
 from agent.planning.planner import check_planner_kind, make_planners
 from agent.planning.saycan import SayCanPlanner, SayCanRun
@@ -37,6 +37,7 @@ class GraphDeps:
 
         check_planner_kind(planner)
         self.llm, self.registry = llm, registry
+        self.tools = InstalledTools(registry)   # affordances and result types, for the coverage of a plan
         library = load_library()
         self.images = ImageStore(image_folder, persist=persist_images)
         self.step_timeout_s = step_timeout_s
@@ -75,7 +76,7 @@ class GraphDeps:
 
     def coverage(self, query: str, program):
         """How ``program`` covers ``query`` on this registry (``agent.planning.coverage.assess``)."""
-        return assess(read_request(query), program, self._affordance)
+        return assess(read_request(query), program, self.tools)
 
     def outside_choices(self, query: str, answer: str) -> str:
         """For a choice question ('is the car red or white?'): a reason when ``answer`` is none of its choices."""
@@ -91,10 +92,9 @@ class GraphDeps:
         """Why a count or a yes/no answer rests on weak evidence, or '': objects that LOC found (or saw too
         faintly to count) with scores in the band the calibration photos showed to be unreliable
         (``Objects.sure_score``)."""
-        from agent.planning.coverage import result_type
         from programs.values import Objects
 
-        if result_type(execution.program) not in ("number", "yesno"):
+        if result_type(execution.program, self.tools.returns_image) not in ("number", "yesno"):
             return ""
         weak: dict[str, list[float]] = {}
         for record in execution.records:
@@ -110,16 +110,6 @@ class GraphDeps:
                           for name, scores in weak.items())
         return (f"weak evidence for {named}: on the labelled calibration photos such detections were right about "
                 f"half of the time, so the answer may be wrong")
-
-    def _affordance(self, step) -> float:
-        literals = {a.name: a.value for a in step.args if isinstance(a.value, (str, int, float))}
-        if not literals or step.module not in self.registry:
-            return 1.0
-        key = (step.module, repr(sorted(literals.items())))
-        memo = self.__dict__.setdefault("_affordances", {})
-        if key not in memo:
-            memo[key] = self.registry.tool(step.module).affordance(literals)
-        return memo[key]
 
     def cache_lookup(self, query: str, mode: str) -> str | None:
         """A learned program for the request's reading (its main clause, mended: 'Could you count the cups,

@@ -33,6 +33,7 @@ from tools.lite.fusion import DetectorOptions, FusedDetector, fuse  # noqa: E402
 from tools.lite.vision import lite_vision  # noqa: E402
 from tools.lite.vocabulary import labelled_as  # noqa: E402
 from tools.registry import default_registry  # noqa: E402
+from tools.settings import Settings  # noqa: E402
 
 PHOTOS = Path(__file__).resolve().parents[1] / "tests" / "data" / "photos"
 DEFAULT = DetectorOptions()
@@ -150,7 +151,6 @@ def main() -> None:
             images.setdefault(name, load(Path(args.images) / name, name))
     photos = {name: load(PHOTOS / name, name) for name in DARKNET}
     cache = detections(list(images.values()) + list(photos.values()), args.cache)
-    from tools.settings import Settings  # a bench script is an entry point: settings read here
     registry = default_registry(Settings.from_env())
     heads = " | ".join(f"{Path(q).name} ({len(items)})" for q, items in zip(args.questions, sets))
     print(f"| variant | {heads} | " + " | ".join(DARKNET) + " |\n|---|" + "---|" * (len(sets) + len(DARKNET)))

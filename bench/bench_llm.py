@@ -15,6 +15,7 @@ import re
 import statistics
 import tempfile
 import time
+from tools.settings import Settings
 
 EXAMPLE = ("Question: Is the {o} left of the cup?\nProgram:\nBOX0=LOC(image=IMAGE,object='{o}')\n"
            "BOX1=LOC(image=IMAGE,object='cup')\nANSWER0=EVAL(expr=\"'yes' if {{BOX0}} < {{BOX1}} else 'no'\")\n"
@@ -50,11 +51,9 @@ def main() -> None:
         os.environ["LOUPE_CACHE_DIR"] = tempfile.mkdtemp(prefix="loupe-bench-")
     from agent.llm import make_llm
 
-    from tools.settings import Settings  # a bench script is an entry point: settings read here
     llm = make_llm("local", settings=Settings.from_env(), threads=args.threads).load()
     print(f"torch threads during calls: {args.threads}")
     print(f"load ({llm.loaded_from}): {llm.load_seconds:.2f} s")
-    from tools.settings import Settings  # a bench script is an entry point: settings read here
     again = make_llm("local", settings=Settings.from_env()).load()
     print(f"load ({again.loaded_from}): {again.load_seconds:.2f} s")
     del again

@@ -19,6 +19,7 @@ from pathlib import Path
 from agent.evaluation.matching import answer_matches
 from agent.text_backend import SCORINGS, pick
 from programs.values import Obj, Objects
+from tools.settings import Settings
 
 
 def ocr_texts(items, programs: dict, images: Path) -> dict:
@@ -29,7 +30,6 @@ def ocr_texts(items, programs: dict, images: Path) -> dict:
     from programs.values import Image
     from tools.registry import default_registry
 
-    from tools.settings import Settings  # a bench script is an entry point: settings read here
     interpreter = Interpreter(default_registry(Settings.from_env(), plugins=False))
     found = {}
     for item in items:

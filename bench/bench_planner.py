@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools.settings import Settings  # noqa: E402
 
 
 def main() -> None:
@@ -36,7 +37,6 @@ def main() -> None:
     from programs.examples_library import load_library
     from tools.registry import default_registry
 
-    from tools.settings import Settings  # a bench script is an entry point: settings read here
     registry, llm, library = default_registry(Settings.from_env(), plugins=False), make_llm("local", settings=Settings.from_env()), load_library()
     if args.mode == "program" and args.planner == "rank":
         from agent.planning.rank_planner import RankPlanner

@@ -22,6 +22,7 @@ from programs.images import load_image  # noqa: E402
 from programs.interpreter import Interpreter  # noqa: E402
 from programs.values import Image  # noqa: E402
 from tools.registry import default_registry  # noqa: E402
+from tools.settings import Settings  # noqa: E402
 
 RUNS = 10
 PROGRAMS = {
@@ -33,7 +34,6 @@ PROGRAMS = {
 
 
 def main() -> None:
-    from tools.settings import Settings  # a bench script is an entry point: settings read here
     interpreter = Interpreter(default_registry(Settings.from_env(), plugins=False))
     print("| program | p50 ms | p90 ms | answer |")
     print("|---|---|---|---|")

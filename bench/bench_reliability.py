@@ -26,6 +26,7 @@ SUPPORT = ROOT / "tests" / "support"
 sys.path[:0] = [str(ROOT), str(SUPPORT)]
 
 from openai_server import HANG, ScriptedServer, chat, error_body  # noqa: E402
+from tools.settings import Settings  # noqa: E402
 
 PROGRAM = "BOX0=LOC(image=IMAGE,object='tie')\nANSWER0=COUNT(box=BOX0)\nFINAL_RESULT=RESULT(var=ANSWER0)"
 
@@ -38,7 +39,6 @@ def eval_growth() -> tuple[float, str]:
     lines = [f"N0=EVAL(expr='{big}')"] + [f"N{i}=EVAL(expr='{{N{i - 1}}}" + f" * {{N{i - 1}}}" * 150 + "')"
                                           for i in range(1, 6)]
     start = time.perf_counter()
-    from tools.settings import Settings  # a bench script is an entry point: settings read here
     execution = Interpreter(default_registry(Settings.from_env(), plugins=False), step_timeout_s=2).run("\n".join(lines + ["R=RESULT(var=N5)"]), {})
     return time.perf_counter() - start, execution.errors[0][:70]
 
@@ -61,7 +61,6 @@ def leftover_folders(photo: Path, runs: int = 20) -> tuple[float, int]:
     pop = "BOX0=LOC(image=IMAGE,object='tie')\nIMAGE0=COLORPOP(image=IMAGE,object=BOX0)\nR=RESULT(var=IMAGE0)"
     before = set(Path(tempfile.gettempdir()).glob("loupe-images-*"))
     start = time.perf_counter()
-    from tools.settings import Settings  # a bench script is an entry point: settings read here
     registry = default_registry(Settings.from_env(), plugins=False)
     registry.register(InstantLoc)
     for _ in range(runs):

@@ -22,13 +22,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agent.planning.query_facts import NEGATIONS, NUMBER_WORDS, TEXT_WORDS, lookup
 from agent.planning.reading import COLOURS, Reading, lexicon
 from programs.ir import Program, Ref
-from agent.planning.query_facts import lookup
+from programs.values import ValueType
 from tools.vocabulary import coco_class, group_classes, means_face, singular
 
-WRITES_IMAGE = frozenset({"BLUR", "BGBLUR", "COLORPOP", "REPLACE", "EMOJI", "TAG", "CROP", "CROP_LEFTOF",
-                          "CROP_RIGHTOF", "CROP_ABOVE", "CROP_BELOW"})
 OPEN_QUESTION_TOOLS = frozenset({"VQA", "CAPTION", "CLASSIFY"})
 ANSWER_HINT = ("an open-question model would answer it: the GPU tier's VQA (pip install 'loupe[gpu]') or a "
                "local multimodal model endpoint (--llm URL of an OpenAI-compatible server)")
@@ -41,22 +40,38 @@ _FUNCTION = frozenset(
     "every both either only just also one ones image images photo photos picture pictures pic pics shot scene "
     "frame and or but so then if whether not no none nor else here just currently anywhere somewhere visible "
     "to".split())
-_NEGATIONS = frozenset({"no", "not", "none", "neither", "nor", "without", "never", "except", "nobody", "nothing",
-                        "isn", "aren", "doesn", "don", "didn", "wasn", "weren"})
 _COMPARATIVE = frozenset({"more", "fewer", "less", "least", "most", "than", "over", "under", "above", "below",
                           "exactly", "same", "equal", "outnumber", "outnumbers", "total", "together", "combined",
                           "altogether", "difference"})
 _SPATIAL = frozenset({"left", "right", "top", "bottom", "upper", "lower", "above", "below", "under", "beneath",
                       "underneath", "middle", "centre", "center", "front", "behind", "beside", "next", "between"})
-_TEXT = frozenset({"text", "sign", "signs", "word", "words", "writing", "written", "say", "says", "read", "label",
-                   "title", "letters", "slogan", "banner", "printed", "logo", "brand", "headline", "poster",
-                   "billboard", "menu", "spell", "inscription", "transcribe", "plate"})
 _LOCATIVE = frozenset({"on", "in", "at", "near", "by", "beside", "inside", "across", "along", "around", "onto",
                        "into", "within", "over", "through", "against"})
-_NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-                 "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "dozen": 12}
+_NUMBER_WORDS = {word: value for word, value in NUMBER_WORDS.items() if value is not None}
 _TYPE_OF_RESULT = {"COUNT": "number", "OCR": "text", "PICK_TEXT": "text", "VQA": "text", "CAPTION": "caption",
                    "CLASSIFY": "text", "LIST": "text"}
+
+
+class InstalledTools:
+    """What the installed registry says of a step: its tool's affordance (0..1) for the step's literal
+    arguments (each judgement remembered: it does not change within a session) and whether it returns an image."""
+
+    def __init__(self, registry):
+        self.registry = registry
+        self._judged: dict[tuple, float] = {}
+
+    def affordance(self, step) -> float:
+        literals = {a.name: a.value for a in step.args if not hasattr(a.value, "name")}
+        if step.module == "RESULT" or not literals or step.module not in self.registry:
+            return 1.0
+        key = (step.module, repr(sorted(literals.items())))
+        if key not in self._judged:
+            self._judged[key] = self.registry.tool(step.module).affordance(literals)
+        return self._judged[key]
+
+    def returns_image(self, module: str) -> bool:
+        """Whether the module's output is an image (an edit, a crop)."""
+        return module in self.registry and self.registry.tool_class(module).output is ValueType.IMAGE
 
 
 @dataclass(frozen=True)
@@ -85,8 +100,9 @@ class Coverage:
                 "reason": self.reason()}
 
 
-def result_type(program: Program) -> str:
-    """What ``program`` returns: number | yesno | text | caption | image."""
+def result_type(program: Program, returns_image) -> str:
+    """What ``program`` returns: number | yesno | text | caption | image (``returns_image(module)``: whether
+    that module's output is an image)."""
     by_output = {s.output: s for s in program.steps}
     last = program.steps[-1] if program.steps else None
     if last is not None and last.module == "RESULT":
@@ -94,7 +110,7 @@ def result_type(program: Program) -> str:
         last = by_output.get(ref.name) if ref is not None else None
     if last is None:
         return "text"
-    if last.module in WRITES_IMAGE:
+    if returns_image(last.module):
         return "image"
     if last.module == "EVAL":
         expr = str(next((a.value for a in last.args if a.name == "expr"), ""))
@@ -134,9 +150,9 @@ def _word_used(word: str, words: set[str], modules: set[str], exprs: str, readin
         return True
     if means_face(word) or word in ("face", "faces"):
         return bool({"FACEDET"} & modules) or "face" in words
-    if word in _TEXT:
+    if word in TEXT_WORDS:
         return bool({"OCR", "PICK_TEXT"} & modules)
-    if word in _NEGATIONS:
+    if word in NEGATIONS:
         return "== 0" in exprs or " not " in f" {exprs} " or "!=" in exprs or "<" in exprs
     if word.isdigit() or word in _NUMBER_WORDS:
         value = int(word) if word.isdigit() else _NUMBER_WORDS[word]
@@ -165,7 +181,7 @@ def content_words(reading: Reading) -> list[tuple[int, str, str]]:
             if joined[index]:
                 found.append((index, joined[index], "setting" if _after_locative(words, index) else "object"))
             continue
-        if word == "," or (word in _FUNCTION and word not in _NEGATIONS | _COMPARATIVE | _SPATIAL
+        if word == "," or (word in _FUNCTION and word not in NEGATIONS | _COMPARATIVE | _SPATIAL
                            and word not in _NUMBER_WORDS):
             continue
         if index == 0 and reading.act == "edit":
@@ -175,7 +191,7 @@ def content_words(reading: Reading) -> list[tuple[int, str, str]]:
         if word in ("how", "many", "much") or word in lex["wh_starts"] or word in lex["yes_no_starts"] \
                 or any(word in cue for cue in lex["count_cues"]) or word in lex["text_cues"]:
             continue   # words that say what kind of answer is wanted, not what it is about
-        if word in _NEGATIONS:
+        if word in NEGATIONS:
             found.append((index, word, "negation"))
         elif word.isdigit() or (word in _NUMBER_WORDS and not _pronoun_one(words, index)):
             found.append((index, word, "number"))
@@ -185,7 +201,7 @@ def content_words(reading: Reading) -> list[tuple[int, str, str]]:
             found.append((index, word, "spatial"))
         elif word in COLOURS:
             found.append((index, word, "colour"))
-        elif word in _TEXT:
+        elif word in TEXT_WORDS:
             found.append((index, word, "text"))
         elif word in neutral or word in lex["edit_verbs"] or word in ("rid", "out", "away", "off", "up", "down"):
             continue
@@ -235,17 +251,15 @@ def _after_locative(words, index) -> bool:
     return bool(before) and before[-1] in _LOCATIVE
 
 
-def assess(reading: Reading, program: Program, affordance=None) -> Coverage:
-    """The coverage of ``reading`` by ``program`` (see the module docstring). ``affordance(step)``, when
-    given, is the tool's judgement (0..1) of one step's literal arguments on the installed tier."""
+def assess(reading: Reading, program: Program, tools: InstalledTools) -> Coverage:
+    """The coverage of ``reading`` by ``program`` on the installed ``tools`` (see the module docstring)."""
     words, modules, exprs = _literals(program)
-    if affordance is not None:
-        for step in program.steps:
-            if step.module in OPEN_QUESTION_TOOLS and affordance(step) <= 0.0:
-                # a question only an open-question model answers; a phrase the detector or SELECT cannot
-                # ground is left to the run, whose failure the planner replans (a simpler phrase, the head noun)
-                return Coverage(unsupported=_cannot(step))
-    produced = result_type(program)
+    for step in program.steps:
+        if step.module in OPEN_QUESTION_TOOLS and tools.affordance(step) <= 0.0:
+            # a question only an open-question model answers; a phrase the detector or SELECT cannot
+            # ground is left to the run, whose failure the planner replans (a simpler phrase, the head noun)
+            return Coverage(unsupported=_cannot(step))
+    produced = result_type(program, tools.returns_image)
     wanted = reading.answer
     if wanted == "image" and produced != "image":
         return Coverage(unsupported="no edit the installed tools can make was found for this request")
@@ -258,14 +272,14 @@ def assess(reading: Reading, program: Program, affordance=None) -> Coverage:
     if wanted in ("text", "colour", "choice") and produced in ("number", "yesno"):
         return Coverage(unsupported="the installed tools cannot answer this kind of question (only counts and "
                                     "yes/no about the objects they find); " + ANSWER_HINT)
-    unused, changing = [], []
+    unused, changing, objects_used = [], [], 0
     for _, word, kind in content_words(reading):
         if _word_used(word, words, modules, exprs, reading):
+            objects_used += kind == "object"
             continue
         unused.append(word)
-        if kind not in ("setting",):
+        if kind != "setting":
             changing.append(word)
-    objects_used = sum(1 for _, word, kind in content_words(reading) if kind == "object" and word not in unused)
     if changing and wanted == "yesno" and objects_used <= 1 and _about_one_thing(reading):
         return Coverage(tuple(unused), tuple(changing),
                         "the installed tools cannot check " + ", ".join(repr(w) for w in changing) +

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from agent.planning.reading import COLOURS
 from tools.vocabulary import exact_class, means_face, normalize, singular
 
 NUMBER_WORDS = {"zero": 0, "no": None, "one": 1, "single": 1, "two": 2, "pair": 2, "three": 3, "four": 4,
@@ -61,7 +62,6 @@ _COMPARATIVES = (  # (words, op, takes a number right after)
     ("in total", "+", False), ("total", "+", False), ("altogether", "+", False), ("together", "+", False),
     ("combined", "+", False), ("sum", "+", False), ("overall", "+", False), ("apart from", "-", False),
     ("besides", "-", False), ("other than", "-", False), ("not counting", "-", False), ("except", "-", False))
-COLOURS = ("red", "green", "blue", "yellow", "white", "black", "orange", "purple", "pink", "brown", "grey", "gray")
 _TRAILING_FILLERS = {"please", "instead", "now", "colour", "color", "coloured", "colored", "one", ","}
 _TO_COLOUR = {"to", "into", "in", "a", "an", "be", "all", "completely", "entirely"}
 RECOLOUR_VERBS = {"make", "turn", "paint", "colour", "color", "recolour", "recolor", "dye", "tint", "change"}

@@ -28,6 +28,7 @@ from typing import Mapping, Sequence
 
 from agent.llm.base import split_scores
 from agent.planning.planner import Draft, ProgramPlanner, input_types
+from agent.planning.coverage import InstalledTools
 from agent.planning.reading import read_request
 from agent.planning.query_facts import COLOURS, NEGATIONS, read_query
 from agent.planning.rank_replan import choose
@@ -183,19 +184,9 @@ class RankPlanner(ProgramPlanner):
         return replace(ranked, affordance=self._affordance(checked.program))
 
     def _affordance(self, program) -> float:
-        """The product of the steps' affordances for their literal arguments (SayCan's value function),
-        each remembered: a tool's judgement of the same arguments does not change within a session."""
-        value = 1.0
-        memo = self.__dict__.setdefault("_affordances", {})
-        for step in program.steps:
-            literals = {a.name: a.value for a in step.args if not hasattr(a.value, "name")}
-            if step.module == "RESULT" or not literals:
-                continue
-            key = (step.module, repr(sorted(literals.items())))
-            if key not in memo:
-                memo[key] = self.registry.tool(step.module).affordance(literals)
-            value *= memo[key]
-        return value
+        """The product of the steps' affordances for their literal arguments (SayCan's value function)."""
+        tools = self.__dict__.setdefault("_tools", InstalledTools(self.registry))
+        return math.prod(tools.affordance(step) for step in program.steps)
 
     def _within_edits(self, ranked: list[Ranked]) -> list[Ranked]:
         """For an edit, the tools' affordance chooses among programs making the same edits (recolouring
@@ -257,7 +248,7 @@ def _structure(sketch, filled, facts) -> float:
         score -= 4.0
     elif wanted == "image" and facts.words and facts.words[0] in sketch.verbs:
         score += 1.0  # the same edit verb as an instruction of this sketch
-    if asks_removal(facts.words) and not _replaces(steps, is_removal):
+    if facts.extra["reading"].removal and not _replaces(steps, is_removal):
         score -= 3.0  # a removal is REPLACE with nothing: cropping to the object, blurring or tagging it keeps it
     recolour = facts.recolour
     if recolour and not _replaces(steps, lambda prompt: recolour[0] in prompt.split()):
@@ -359,49 +350,14 @@ def program_or_pairs(steps) -> set[frozenset]:
     return pairs
 
 
-_YES_NO_START = ("is", "are", "does", "do", "can", "could", "was", "were", "has", "have", "will", "would",
-                 "should", "did", "isn", "aren", "doesn", "don")
-_EDIT_START = ("blur", "crop", "replace", "remove", "make", "turn", "put", "cover", "hide", "draw", "label",
-               "tag", "colour", "color", "keep", "give", "change", "swap", "zoom", "show", "highlight", "paste",
-               "stick", "pixelate", "soften", "mark", "erase", "delete", "add", "grey", "gray", "black",
-               "place", "outline", "box", "circle", "isolate", "cut", "frame", "mask", "censor", "obscure",
-               "desaturate", "emphasise", "emphasize", "focus", "eliminate", "paint", "recolour", "recolor", "dye",
-               "tint")
-
-
-_REMOVAL_START = ("remove", "erase", "delete", "eliminate")
-
-
-def asks_removal(words) -> bool:
-    """The request is to take something out of the photo: 'remove / erase / delete / eliminate X', 'get rid
-    of X', 'take X out'."""
-    words = tuple(words)
-    return bool(words) and (words[0] in _REMOVAL_START or words[:3] == ("get", "rid", "of")
-                            or (words[0] == "take" and ("out" in words or "away" in words)))
-
-
 _READ_AS = {"number": "number", "yesno": "yesno", "choice": "text", "colour": "text", "text": "text",
             "image": "image"}
 
 
 def answer_type(facts) -> str:
-    """What the question wants back: number | yesno | text | image, from the whole request's reading
-    (``agent.planning.reading``) when the facts carry it, else from the question's first words."""
-    reading = facts.extra.get("reading")
-    if reading is not None:
-        return _READ_AS[reading.answer]
-    words = facts.words
-    first = words[0] if words else ""
-    text = " ".join(words)
-    if (first in _EDIT_START or asks_removal(words)) and not text.startswith(("show me how many", "tell me")):
-        return "image"
-    if "how many" in text or first == "count" or "number of" in text or text.startswith("tell me how many"):
-        return "yesno" if first in _YES_NO_START else "number"
-    if first in _YES_NO_START:
-        return "yesno"
-    if first in ("what", "which", "who", "whose", "where", "when", "read", "tell", "describe", "whats", "why", "how"):
-        return "text"
-    return "yesno"  # a statement to verify ('Both photos show a cat.')
+    """What the request wants back (number | yesno | text | image), from the whole request's reading
+    (``agent.planning.reading``), which ``RankPlanner.rank`` puts in the facts."""
+    return _READ_AS[facts.extra["reading"].answer]
 
 
 def _placed(program: Program) -> Program | None:

@@ -24,8 +24,6 @@ from pathlib import Path
 
 from tools.vocabulary import GROUPS, _IRREGULAR_PLURALS, _WORD_TO_CLASS, FACE_WORDS
 
-COLOURS = ("red", "green", "blue", "yellow", "white", "black", "orange", "purple", "pink", "brown", "grey", "gray",
-           "silver", "gold", "beige", "tan", "violet", "turquoise", "maroon", "navy")
 _TOKEN = re.compile(r"[a-z0-9]+|,|\?")
 _AUX = ("is", "are", "was", "were", "has", "have", "can", "could", "does", "do", "did", "will", "would", "should")
 
@@ -38,7 +36,7 @@ def lexicon() -> dict:
                 "count_cues", "describe_cues"):
         data[key] = tuple(sorted((tuple(p.split()) for p in data[key]), key=len, reverse=True))
     for key in ("edit_verbs", "gerund_verbs", "yes_no_starts", "wh_starts", "neutral_predicates",
-                "after_wrapper_links", "text_cues"):
+                "after_wrapper_links", "text_cues", "removal_verbs"):
         data[key] = frozenset(data[key])
     data["gerunds"] = {_gerund(v): v for v in data["gerund_verbs"]}
     return data
@@ -56,11 +54,15 @@ def _gerund(verb: str) -> str:
     return verb + "ing"
 
 
+COLOURS: tuple[str, ...] = tuple(lexicon()["colours"])   # the colour words every part of planning reads
+
+
 @dataclass(frozen=True)
 class Reading:
     """``clause``: the main clause, mended (what the planners read); ``act``: question | edit; ``answer``:
     number | yesno | choice | colour | text | image; ``choices``: a choice question's options ('red or
-    white' -> ('red', 'white')); ``dropped``: the wrapper words taken off; ``corrections``: (typed, read)."""
+    white' -> ('red', 'white')); ``dropped``: the wrapper words taken off; ``corrections``: (typed, read);
+    ``removal``: the edit takes something out of the photo."""
 
     text: str
     clause: str
@@ -70,6 +72,7 @@ class Reading:
     choices: tuple[str, ...] = ()
     dropped: tuple[str, ...] = ()
     corrections: tuple[tuple[str, str], ...] = ()
+    removal: bool = False   # an edit that takes something out ('remove / erase X', 'get rid of X', 'take X out')
 
     @property
     def describes(self) -> bool:
@@ -87,8 +90,9 @@ def read_request(text: str) -> Reading:
     words = _desire_to_imperative(words)
     clause = " ".join(w for w in words if w != "?")
     act, answer, choices = _intent(words)
-    return Reading(text, clause, tuple(w for w in words if w != "?"), act, answer, choices, tuple(dropped),
-                   tuple(corrections))
+    body = [w for w in words if w != "?"]
+    return Reading(text, clause, tuple(body), act, answer, choices, tuple(dropped), tuple(corrections),
+                   act == "edit" and _removal(body))
 
 
 def _tokens(text: str) -> list[str]:
@@ -120,15 +124,14 @@ def known_words() -> frozenset:
 
 
 @functools.lru_cache(maxsize=1)
-def _content_targets() -> tuple[frozenset, dict]:
-    """Words a typo may be mended to: object words, colours, edit verbs, participles, gerunds."""
-    lex = lexicon()
-    targets = set(COLOURS)   # object words and colours only: a verb mended wrongly changes the whole request
+def _content_targets() -> frozenset:
+    """Words a typo may be mended to: object words (with plurals) and colours."""
+    targets = set(COLOURS)   # no verbs: a verb mended wrongly changes the whole request
     for phrase in list(_WORD_TO_CLASS) + list(GROUPS):
         if " " not in phrase and len(phrase) >= 3:
             targets |= {phrase, phrase + "s"}
     targets |= {"people", "person"}
-    return frozenset(targets), {}
+    return frozenset(targets)
 
 
 @functools.lru_cache(maxsize=1)
@@ -173,7 +176,7 @@ def _typo(word: str) -> str | None:
     dictionary = _dictionary()
     if dictionary is None or dictionary.known([word]):
         return None
-    targets, _ = _content_targets()
+    targets = _content_targets()
     candidates = dictionary.candidates(word) or set()
     limit = 1 if len(word) < 7 else 2
     ours = sorted(c for c in candidates if c in targets and _distance(word, c) <= limit)
@@ -231,9 +234,7 @@ def _unwrap(words: list[str]) -> tuple[list[str], list[str]]:
             words = words[1:]
         for phrase in lex["lead_wrappers"]:
             rest = words[len(phrase):]
-            if _starts(words, phrase) and rest and rest[0] != "?" and not (
-                    phrase in (("can", "you"), ("could", "you"), ("would", "you"), ("will", "you"))
-                    and rest[0] in ("see", "spot", "find", "tell", "count", "read") and _keeps_question(rest)):
+            if _starts(words, phrase) and rest and rest[0] != "?":
                 dropped += phrase
                 words = rest
                 if words and words[0] in lex["gerunds"]:
@@ -263,11 +264,6 @@ def _unwrap(words: list[str]) -> tuple[list[str], list[str]]:
                 changed = True
                 break
     return words, dropped
-
-
-def _keeps_question(rest) -> bool:
-    """'can you see a dog?' is a question about the dog: 'can you' stays off, 'see' reads as existence."""
-    return False
 
 
 def _direct(words: list[str]) -> list[str]:
@@ -324,9 +320,7 @@ def _intent(words: list[str]) -> tuple[str, str, tuple[str, ...]]:
     body = [w for w in words if w != "?"]
     first = body[0] if body else ""
     text = " ".join(body)
-    removal = first in ("remove", "erase", "delete", "eliminate", "lose", "ditch", "wipe") or \
-        _starts(body, ("get", "rid", "of")) or (first == "take" and ("out" in body or "away" in body))
-    if (first in lex["edit_verbs"] or removal) and not _has_phrase(body, lex["count_cues"]) \
+    if (first in lex["edit_verbs"] or _removal(body)) and not _has_phrase(body, lex["count_cues"]) \
             and not (first in ("show", "tell", "give") and len(body) > 1 and body[1] in ("me", "us")):
         if not (first == "make" and len(body) > 1 and body[1] in ("sure",)):
             return "edit", "image", ()
@@ -343,6 +337,12 @@ def _intent(words: list[str]) -> tuple[str, str, tuple[str, ...]]:
             or text.startswith("what is") or first == "whats":
         return "question", "text", ()
     return "question", ("yesno" if body else "text"), ()
+
+
+def _removal(body: list[str]) -> bool:
+    first = body[0] if body else ""
+    return first in lexicon()["removal_verbs"] or _starts(body, ("get", "rid", "of")) or \
+        (first == "take" and ("out" in body or "away" in body))
 
 
 def _choices(body: list[str]) -> tuple[str, ...]:

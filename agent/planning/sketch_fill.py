@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from itertools import combinations, product
 
 from agent.planning.query_facts import QueryFacts
+from agent.planning.reading import COLOURS
 from agent.planning.sketches import Sketch
 from programs.ir import Arg, Hole, Program, Ref, fill
 
@@ -149,14 +150,12 @@ def _question(facts: QueryFacts, chosen=()) -> str:
     car red or white?') the colour question it is ('what color is the car?'), whose answer is then one of them."""
     reading = facts.extra.get("reading")
     if reading is not None and reading.answer == "choice" and chosen and \
-            all(c in _COLOUR_NAMES for c in reading.choices):
+            all(c in COLOURS for c in reading.choices):
         return f"what color is the {chosen[0].text}?"
     text = " ".join(facts.query.split()).strip()
     return text if text.endswith("?") else text.rstrip(".!") + "?"
 
 
-_COLOUR_NAMES = ("red", "green", "blue", "yellow", "white", "black", "orange", "purple", "pink", "brown", "grey",
-                 "gray", "silver", "gold", "beige")
 
 
 def _emoji(facts: QueryFacts) -> str | None:

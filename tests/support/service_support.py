@@ -1,4 +1,4 @@
-"""Shared by the service tests: the scripted planner's programs, the test photos, a config maker."""
+"""Shared by the service tests: the scripted planner's programs, the test photos, a config maker, a slow LOC."""
 
 from pathlib import Path
 
@@ -15,6 +15,21 @@ def make_config(tmp_path, **options):
     options.setdefault("llms", (ORACLE,))
     options.setdefault("use_cache", False)
     return ServiceConfig(cache_path=tmp_path / "programs.sqlite", **options)
+
+
+def registry_with_slow_loc(delay: float = 0.0):
+    """The default registry with its LOC replaced by a stand-in that waits ``delay`` seconds per call."""
+    from fakes import SlowLoc
+    from tools.registry import default_registry
+    from tools.settings import Settings
+
+    class Loc(SlowLoc):
+        pass
+
+    Loc.delay = delay
+    registry = default_registry(Settings.from_env(), plugins=False)
+    registry.register(Loc)
+    return registry
 
 
 def photo(name: str):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.planning.coverage import assess
+from agent.planning.coverage import InstalledTools, assess
 from agent.planning.reading import read_request
 from agent.planning.rank_planner import RankPlanner
 from agent.planning.retrieval import ExampleRetriever
@@ -138,7 +138,7 @@ WORDS_THAT_MATTER = [
 def test_the_scene_a_question_names_is_the_photo_not_a_thing_to_check(planner, query):
     """'this kitchen' names the photo: the question is answered (ok or partial), never refused as a property."""
     program = parse_program(planner.rank(query, lm=False)[0].program)
-    coverage = assess(read_request(query), program, lambda step: 1.0)
+    coverage = assess(read_request(query), program, InstalledTools(planner.registry))
     assert coverage.status != "unsupported", coverage
 
 
@@ -148,11 +148,7 @@ def test_a_word_that_matters_is_used_or_reported(planner, query, word):
     ranked = planner.rank(query, lm=False)
     program = parse_program(ranked[0].program)
 
-    def affordance(step):
-        literals = {a.name: a.value for a in step.args if isinstance(a.value, (str, int, float))}
-        return registry.tool(step.module).affordance(literals) if literals else 1.0
-
-    coverage = assess(read_request(query), program, affordance)
+    coverage = assess(read_request(query), program, InstalledTools(registry))
     literals = " ".join(str(a.value).lower() for s in program.steps for a in s.args if isinstance(a.value, str))
     numbers = {"three": "3"}
     exprs = " ".join(str(a.value) for s in program.steps for a in s.args if s.module == "EVAL")

@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from service_support import ORACLE, LiveServer, make_config, photo
-from tools.settings import Settings
+from service_support import ORACLE, LiveServer, make_config, photo, registry_with_slow_loc
 
 pytestmark = pytest.mark.models
 
@@ -73,23 +72,10 @@ class _SayCanBlur:
         return getattr(self._oracle, name)
 
 
-def _registry_with_loc(delay=0.0):
-    from fakes import SlowLoc
-    from tools.registry import default_registry
-
-    class Loc(SlowLoc):
-        pass
-
-    Loc.delay = delay
-    registry = default_registry(Settings.from_env(), plugins=False)
-    registry.register(Loc)
-    return registry
-
-
 # ---- approval is bound to each program ---------------------------------------------------------------
 
 def test_a_replanned_edit_waits_for_its_own_approval(make_client):
-    client = make_client(registry=_registry_with_loc(), llm_factory=lambda spec: _Sequence([FAILING_EDIT, OTHER_EDIT]))
+    client = make_client(registry=registry_with_slow_loc(), llm_factory=lambda spec: _Sequence([FAILING_EDIT, OTHER_EDIT]))
     first = client.post("/v1/ask", data={"query": BLUR, "require_approval": "true"}, files={"image": photo(FACES)})
     assert first.status_code == 202, first.text
     assert first.json()["program"] == FAILING_EDIT.strip() or "'boom'" in first.json()["program"]
@@ -145,7 +131,7 @@ def test_saycan_asks_before_each_editing_step(make_client):
 # ---- cancellation and workers ------------------------------------------------------------------------
 
 def test_a_request_past_its_limit_stops_its_run(make_client):
-    client = make_client(registry=_registry_with_loc(1.0), request_timeout_s=0.3)
+    client = make_client(registry=registry_with_slow_loc(1.0), request_timeout_s=0.3)
     response = client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("dog.jpg")})
     assert response.status_code == 504
     run = client.engine.run(response.json()["id"])
@@ -227,7 +213,7 @@ def test_a_client_that_disconnects_while_its_edit_waits_cancels_the_run(live):
 
 
 def test_a_client_that_disconnects_before_its_answer_cancels_the_run(live):
-    server = live(registry=_registry_with_loc(1.0))
+    server = live(registry=registry_with_slow_loc(1.0))
     host, port = server.url.removeprefix("http://").split(":")
     boundary = "loupeboundary"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"query\"\r\n\r\n{HORSES}\r\n"

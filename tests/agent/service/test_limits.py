@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image as PILImage
 import pytest
 
-from service_support import PHOTOS, photo
+from service_support import PHOTOS, photo, registry_with_slow_loc
 from tools.settings import Settings
 
 HORSES = "How many bicycles?"
@@ -99,23 +99,10 @@ def test_a_task_lists_file_names_obey_allow_dir_too(make_client, tmp_path):
     assert inside.status_code == 200 and inside.json()["status"] == "ok"
 
 
-def _slow_registry(delay):
-    from fakes import SlowLoc
-    from tools.registry import default_registry
-
-    class VerySlowLoc(SlowLoc):
-        pass
-
-    VerySlowLoc.delay = delay
-    registry = default_registry(Settings.from_env(), plugins=False)
-    registry.register(VerySlowLoc)
-    return registry
-
-
 def test_a_full_queue_answers_503_with_retry_after(make_client):
     import threading
 
-    client = make_client(registry=_slow_registry(1.5), workers=1, max_queue=0)
+    client = make_client(registry=registry_with_slow_loc(1.5), workers=1, max_queue=0)
     first = {}
     worker = threading.Thread(target=lambda: first.update(r=client.post("/v1/ask", data={"query": HORSES},
                                                                         files={"image": photo("dog.jpg")})))
