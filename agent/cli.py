@@ -7,6 +7,7 @@ Exit codes: 0 ok; 2 bad program or input, or an LLM that failed (a message on st
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -21,14 +22,24 @@ from programs.values import safe_text
 
 
 class _Group(click.Group):
-    """Turns Loupe's own errors into clean messages with exit code 2, anything else into exit code 1."""
+    """Turns Loupe's own errors into clean messages with exit code 2, anything else into exit code 1; runs
+    every command with stdout reserved for Loupe's own output."""
+
+    group_class = type  # subgroups (``models``) are _Groups too
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Add ``cmd``; its callback runs with stdout reserved (third-party output goes to stderr, Loupe's own
+        through ``out()``). Only the callback: the arguments are read before it, so ``--help``, which click
+        prints while reading them, goes to stdout."""
+        if not isinstance(cmd, click.Group) and cmd.callback is not None:
+            cmd.callback = _with_reserved_stdout(cmd.callback)
+        super().add_command(cmd, name)
 
     def invoke(self, ctx):
         as_json = "--json" in ctx.args  # the subcommand's own arguments, before it parses them
         warnings.formatwarning = _one_line_warning
         try:
-            with reserved_stdout():  # third-party output goes to stderr; Loupe's own goes through out()
-                return super().invoke(ctx)
+            return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except (ProgramError, ImageError, ToolError, LoupeError) as error:
@@ -38,6 +49,15 @@ class _Group(click.Group):
                 raise
             _fail(f"internal error: {type(error).__name__}: {error} (run with --debug for the traceback)",
                   EXIT_INTERNAL, error if as_json else None)
+
+
+def _with_reserved_stdout(callback):
+    @functools.wraps(callback)
+    def reserved(*args, **kwargs):
+        with reserved_stdout():
+            return callback(*args, **kwargs)
+
+    return reserved
 
 
 def _fail(message: str, code: int, json_error: BaseException | None = None):
@@ -119,7 +139,8 @@ def check(program_file, as_json):
 @click.option("--right", "right_path", help="The second image, RIGHT, for two-image statements.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer and trace as JSON.")
 @click.option("--html", "html_path", help="Write the visual rationale to this HTML file.")
-@click.option("--out", "out_path", help="Where to write an edited image (default: <program>-result.png).")
+@click.option("--out", "out_path", help="Where to write an edited image (default: <program>-result.png, or "
+                                         "<program>-result-1.png ... when that exists).")
 @click.option("--timeout", default=300.0, show_default=True, help="Time limit of one step, in seconds.")
 def run(program_file, image_path, right_path, as_json, html_path, out_path, timeout):
     """Run PROGRAM_FILE on an image and print the answer (or write the edited image)."""
@@ -134,7 +155,7 @@ def run(program_file, image_path, right_path, as_json, html_path, out_path, time
     inputs = inputs_for(program, image_path, right_path, Path(program_file).parent)
     execution = Interpreter(registry, step_timeout_s=timeout).run(program, inputs)
     default_out = Path(program_file).with_name(Path(program_file).stem + "-result.png")
-    code = report(execution, as_json=as_json, html_path=html_path, out_path=out_path or default_out)
+    code = report(execution, as_json=as_json, html_path=html_path, out_path=out_path, default_out=default_out)
     _exit(code, abandon_threads=any(r.status is Status.TIMEOUT for r in execution.records))
 
 
@@ -147,7 +168,8 @@ def run(program_file, image_path, right_path, as_json, html_path, out_path, time
               help="local | openai:MODEL | ollama:MODEL | URL of an OpenAI-compatible server (default: "
                    "$LOUPE_LLM or local).")
 @click.option("--html", "html_path", help="Write the visual rationale to this HTML file.")
-@click.option("--out", "out_path", default=None, help="Where to write an edited image  [default: edited.png].")
+@click.option("--out", "out_path", default=None,
+              help="Where to write an edited image  [default: edited.png, or edited-1.png ... when that exists].")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, program and trace as JSON.")
 @click.option("--approve", is_flag=True, help="Ask before running steps that edit the image.")
 @click.option("--no-cache", is_flag=True, help="Always plan with the LLM (do not reuse cached programs).")
