@@ -93,6 +93,13 @@ def settings_of(ctx: click.Context | None = None):
     return meta["loupe.settings"]
 
 
+def _say_notes(notes) -> None:
+    """What reading the program decided that the person should know (e.g. which final task a task list
+    returns), on stderr as ``note:`` lines."""
+    for note in notes:
+        click.echo(f"note: {safe_text(note)}", err=True)
+
+
 def _read_program(path: str, registry):
     from programs import load_program
 
@@ -128,9 +135,10 @@ def check(program_file, as_json):
         _fail(f"{program_file}:\n" + str(error), EXIT_BAD_INPUT)
     if as_json:
         out(json.dumps({"ok": True, "steps": len(checked.program.steps), "inputs": checked.inputs,
-                               "program": render(checked.program)}, indent=2))
+                        "program": render(checked.program), "notes": list(checked.program.notes)}, indent=2))
     else:
         out(f"{program_file}: ok, {len(checked.program.steps)} steps, reads {', '.join(checked.inputs) or 'no input'}")
+        _say_notes(checked.program.notes)
 
 
 @main.command()
@@ -155,7 +163,10 @@ def run(program_file, image_path, right_path, as_json, html_path, out_path, time
     inputs = inputs_for(program, image_path, right_path, Path(program_file).parent)
     execution = Interpreter(registry, step_timeout_s=timeout).run(program, inputs)
     default_out = Path(program_file).with_name(Path(program_file).stem + "-result.png")
-    code = report(execution, as_json=as_json, html_path=html_path, out_path=out_path, default_out=default_out)
+    if not as_json:
+        _say_notes(program.notes)
+    code = report(execution, as_json=as_json, html_path=html_path, out_path=out_path, default_out=default_out,
+                  notes=program.notes)
     _exit(code, abandon_threads=any(r.status is Status.TIMEOUT for r in execution.records))
 
 

@@ -93,9 +93,10 @@ def _format_of(path: Path) -> str:
     return PILImage.registered_extensions()[path.suffix.lower()]
 
 
-def report(execution: Execution, as_json: bool, html_path, out_path: str | None, default_out: Path) -> int:
+def report(execution: Execution, as_json: bool, html_path, out_path: str | None, default_out: Path,
+           notes: tuple[str, ...] = ()) -> int:
     """Print the answer (or save the edited image: to ``out_path``, else a free name from ``default_out``, see
-    ``save_edit``), write the rationale; return the exit code."""
+    ``save_edit``), write the rationale; return the exit code. ``notes``: the program's (``--json``'s ``notes``)."""
     result = execution.result
     saved = None
     if execution.image is not None and execution.ok:
@@ -109,7 +110,7 @@ def report(execution: Execution, as_json: bool, html_path, out_path: str | None,
             "ok": execution.ok, "answer": None if execution.image is not None else _jsonable(result),
             "result_type": str(type_of(result)) if execution.ok else None,
             "image": str(saved) if saved else None, "wall_ms": round(execution.wall_s * 1000, 2),
-            "steps": execution.steps(), "errors": execution.errors}, indent=2))
+            "steps": execution.steps(), "errors": execution.errors, "notes": list(notes)}, indent=2))
     elif execution.ok:
         out(f"wrote {saved}" if saved else safe_text(execution.answer))
     if not execution.ok:

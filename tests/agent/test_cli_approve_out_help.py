@@ -102,3 +102,19 @@ def test_help_goes_to_stdout(command):
                             text=True, env=env, timeout=120)
     assert result.returncode == 0 and result.stderr == ""
     assert result.stdout.startswith("Usage: ") and " ".join(command) in result.stdout.splitlines()[0]
+
+
+def test_check_and_run_say_which_final_task_a_task_list_returns(photo, tmp_path):
+    tasks = [{"task": "object-detection", "id": 0, "dep": [-1], "args": {"image": "photo.png", "text": "tie"}},
+             {"task": "object-counting", "id": 1, "dep": [0], "args": {"image": "<GENERATED>-0"}},
+             {"task": "object-detection", "id": 2, "dep": [-1], "args": {"image": "photo.png", "text": "glasses"}}]
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps(tasks))
+    said = "note: the task list has 2 final tasks (no other task uses them): 1 (COUNT, ANSWER1) and 2 (LOC, BOX2)"
+    checked = CliRunner().invoke(main, ["check", str(path)], catch_exceptions=False)
+    assert checked.exit_code == 0 and said in checked.stderr
+    ran = CliRunner().invoke(main, ["run", str(path), "--json"], catch_exceptions=False)
+    data = json.loads(ran.stdout)
+    assert ran.exit_code == 0 and data["notes"][0].startswith(said.removeprefix("note: "))
+    assert data["answer"] == "glasses"  # the last final task: the stand-in LOC's one pair of glasses
+    assert {s["output"]: s for s in data["steps"]}["ANSWER1"]["value"] == "2"  # the other final task, in the trace
