@@ -16,7 +16,7 @@ import warnings
 
 import click
 
-from agent.cli_io import EXIT_BAD_INPUT, EXIT_INTERNAL, flush, out, reserved_stdout
+from agent.cli_io import EXIT_BAD_INPUT, EXIT_INTERNAL, flush, missing_extra, out, reserved_stdout
 from programs.errors import MAX_SHOWN_ERRORS, ImageError, LoupeError, ProgramError, ToolError
 from programs.values import safe_text
 
@@ -47,6 +47,10 @@ class _Group(click.Group):
         except Exception as error:  # a bug: say so briefly, without a traceback unless asked
             if "--debug" in sys.argv:
                 raise
+            install = missing_extra(error) if isinstance(error, ModuleNotFoundError) else None
+            if install:  # an optional extra not installed: say what to install, not "internal error"
+                _fail(f"`{ctx.command_path} {ctx.invoked_subcommand}` needs the Python package {error.name.split('.')[0]}, "
+                      f"which is not installed: {install}", EXIT_BAD_INPUT, error if as_json else None)
             _fail(f"internal error: {type(error).__name__}: {error} (run with --debug for the traceback)",
                   EXIT_INTERNAL, error if as_json else None)
 

@@ -128,3 +128,26 @@ def test_models_pull_takes_a_downloaded_tarball_and_verifies_it(tmp_path):
     assert result.exit_code == 2 and "Traceback" not in result.stderr
     assert f"error: {bogus} has sha256 " in result.stderr and "the download is corrupt" in result.stderr
     assert not (tmp_path / "cache" / "human-models-3.0.4").exists()
+
+
+@pytest.mark.parametrize("blocked, command, says", [
+    ("fastapi", ["serve", "--no-warm"], "`loupe serve` needs the Python package "),
+    ("mcp", ["mcp"], "`loupe mcp` needs the Python package mcp, which is not installed"),
+])
+def test_a_missing_extra_names_what_to_install(blocked, command, says):
+    """As after an install without the serve extra: the module cannot be imported (None in sys.modules)."""
+    script = (f"import sys; sys.modules[{blocked!r}] = None; sys.argv = ['loupe', *{command!r}]; "
+              "from agent.cli import main; main()")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            stdin=subprocess.DEVNULL)
+    assert result.returncode == 2 and "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert says in result.stderr
+    assert result.stderr.rstrip().endswith("python3 -m pip install -e '.[serve]' (in the repository's folder)")
+
+
+def test_a_missing_module_no_extra_declares_is_still_an_internal_error():
+    from agent.cli_io import missing_extra
+
+    assert missing_extra(ModuleNotFoundError("No module named 'nowhere'", name="nowhere")) is None
+    assert "'.[serve]'" in missing_extra(ModuleNotFoundError("No module named 'uvicorn'", name="uvicorn"))
+    assert "'.[lite]'" in missing_extra(ModuleNotFoundError("No module named 'torch'", name="torch"))
