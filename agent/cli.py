@@ -186,7 +186,9 @@ def run(program_file, image_path, right_path, as_json, html_path, out_path, time
 @click.option("--out", "out_path", default=None,
               help="Where to write an edited image  [default: edited.png, or edited-1.png ... when that exists].")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, program and trace as JSON.")
-@click.option("--approve", is_flag=True, help="Ask before running steps that edit the image.")
+@click.option("--approve", is_flag=True,
+              help="Ask before running steps that edit the image; from a pipe, one y/n line per question (a "
+                   "replanned edit is asked again; no line left means no).")
 @click.option("--no-cache", is_flag=True, help="Always plan with the LLM (do not reuse cached programs).")
 @click.option("--planner", type=click.Choice(["auto", "rank", "generate"]), default="auto", show_default=True,
               help="Program mode: rank typed candidates from the library with the LLM, or let it write the "
