@@ -1,9 +1,10 @@
 """The Python API: ``Agent(...).ask(image, query)`` — what ``loupe ask`` does, as a library.
 
-    agent = Agent(llm="local")                        # the embedded SmolLM2; or "openai:gpt-4o-mini", a URL...
-    answer = agent.ask("photo.jpg", "how many horses are there?")
-    answer.text, answer.image, answer.program, answer.execution
-    agent.close()                                     # or: with Agent(...) as agent: ...
+    with Agent(llm="local") as agent:                 # the embedded SmolLM2; or "openai:gpt-4o-mini", a URL...
+        answer = agent.ask("photo.jpg", "how many horses are there?")
+    answer.status, answer.reason                      # "ok" | "partial" | "unsupported" | ...; why, when not ok
+    answer.text, answer.program                       # the answer ('' for an edit) and the program that gave it
+    answer.image.to_pil().save("out.png")             # an edit: a programs.values.Image (None for an answer)
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ MAX_QUERY_CHARS = 2_000
 
 @dataclass(frozen=True)
 class Answer:
-    """What ``ask`` returns. ``text`` is the answer ('' for an edit); ``image`` the edited image."""
+    """What ``ask`` returns. ``text`` is the answer ('' for an edit); ``image`` the edited image, a frozen
+    ``programs.values.Image`` (``.to_pil()`` gives a PIL image, ``.pixels`` a read-only uint8 [H, W, 3] array),
+    or None. ``status``: ``ok``; ``partial`` (an answer that did not use every word that could change it:
+    ``reason`` names them, ``coverage["unused"]`` lists them); ``unsupported`` (the installed tools cannot
+    answer; nothing ran; ``reason`` says what would); ``failed`` or ``invalid_program`` (``errors`` say why);
+    ``rejected`` (an edit not approved). ``answered`` is true for ``ok`` and ``partial``."""
 
     query: str
     mode: str

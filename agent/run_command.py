@@ -65,13 +65,42 @@ def _check_writable(option: str, path: Path) -> None:
     raise InputError(f"{option} {path}: {problem}")
 
 
-def report(execution: Execution, as_json: bool, html_path, out_path) -> int:
-    """Print the answer (or save the edited image), write the rationale; return the exit code."""
+def save_edit(image, out_path: str | None, default: Path) -> Path:
+    """Write an edited image and return where. ``out_path``, when given, is replaced: the person named it.
+    Without it, ``default`` or, when that exists, the first free ``<stem>-1<suffix>``, ``<stem>-2<suffix>``,
+    ...: an edit without ``--out`` never overwrites a file. A free name rather than a refusal, because the
+    edit has been computed by then and a refusal would throw it away; the name is printed (and is ``image``
+    under ``--json``). The file is created exclusively, so a file appearing meanwhile is not overwritten."""
+    picture = image.to_pil()
+    if out_path:
+        picture.save(out_path)
+        return Path(out_path)
+    for n in range(10_000):
+        path = default if n == 0 else default.with_name(f"{default.stem}-{n}{default.suffix}")
+        try:
+            with path.open("xb") as file:
+                picture.save(file, format=_format_of(path))
+            return path
+        except FileExistsError:
+            continue
+    raise InputError(f"{default} and 10,000 numbered names beside it exist; give --out")
+
+
+def _format_of(path: Path) -> str:
+    from PIL import Image as PILImage
+
+    PILImage.init()
+    return PILImage.registered_extensions()[path.suffix.lower()]
+
+
+def report(execution: Execution, as_json: bool, html_path, out_path: str | None, default_out: Path,
+           notes: tuple[str, ...] = ()) -> int:
+    """Print the answer (or save the edited image: to ``out_path``, else a free name from ``default_out``, see
+    ``save_edit``), write the rationale; return the exit code. ``notes``: the program's (``--json``'s ``notes``)."""
     result = execution.result
     saved = None
     if execution.image is not None and execution.ok:
-        saved = Path(out_path)
-        execution.image.to_pil().save(saved)
+        saved = save_edit(execution.image, out_path, default_out)
     if html_path:
         from agent.rationale import write_html
 
@@ -81,7 +110,7 @@ def report(execution: Execution, as_json: bool, html_path, out_path) -> int:
             "ok": execution.ok, "answer": None if execution.image is not None else _jsonable(result),
             "result_type": str(type_of(result)) if execution.ok else None,
             "image": str(saved) if saved else None, "wall_ms": round(execution.wall_s * 1000, 2),
-            "steps": execution.steps(), "errors": execution.errors}, indent=2))
+            "steps": execution.steps(), "errors": execution.errors, "notes": list(notes)}, indent=2))
     elif execution.ok:
         out(f"wrote {saved}" if saved else safe_text(execution.answer))
     if not execution.ok:

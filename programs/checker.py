@@ -18,7 +18,7 @@ import re
 from typing import Mapping
 
 from programs.errors import Diagnostic, ProgramError, did_you_mean
-from programs.ir import Hole, Program, Ref, Step, Template, Value, holes_in, program_from_json, program_to_json
+from programs.ir import MODULE_ALIASES, Hole, Program, Ref, Step, Template, Value, holes_in, program_from_json, program_to_json
 from programs.values import ValueType
 
 DEFAULT_INPUTS: Mapping[str, ValueType] = {"IMAGE": ValueType.IMAGE, "LEFT": ValueType.IMAGE,
@@ -132,7 +132,8 @@ def _check_step(step: Step, registry, types: dict[str, ValueType], inputs,
                 holes: dict | None = None) -> tuple[list[str], list[Diagnostic]]:
     line = step.span.line
     if step.module not in registry:
-        suggestion = did_you_mean(step.module, registry.names(), "modules")
+        aliases = [alias for alias, module in MODULE_ALIASES.items() if module in registry]
+        suggestion = did_you_mean(step.module, [*registry.names(), *aliases], "modules")
         types.setdefault(step.output, ValueType.ANY)  # so later steps are not reported as using an undefined name
         return _refs_of(step), [Diagnostic(f"unknown module {step.module}", line, step.module_span.column,
                                            step.module, suggestion)]

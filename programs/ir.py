@@ -26,6 +26,12 @@ MAX_LIST_DEPTH = 8       # lists in lists, as deep as the parser reads them
 MAX_NUMBER_CHARS = 400   # the longest number literal the lexer reads
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CONSTANT_NAMES = ("True", "False", "None")
+#: a peer's module names read as Loupe's. VisProg's GQA prompt lists CROP_FRONTOF, CROP_INFRONT, CROP_INFRONTOF,
+#: CROP_BEHIND and CROP_AHEAD, and its interpreter runs each as CROP, the object's own box (its
+#: engine/step_interpreters.py: each class only subclasses CropInterpreter): Loupe does the same, so
+#: VisProg's published programs keep their meaning (a "did you mean CROP_BELOW?" repair would change it).
+MODULE_ALIASES: Mapping[str, str] = {name: "CROP" for name in (
+    "CROP_FRONTOF", "CROP_INFRONT", "CROP_INFRONTOF", "CROP_BEHIND", "CROP_AHEAD")}
 
 
 @dataclass(frozen=True)
@@ -141,11 +147,14 @@ class Step:
 
 @dataclass(frozen=True)
 class Program:
-    """``files`` maps input names to the image files the source named (task lists name files)."""
+    """``files`` maps input names to the image files the source named (task lists name files); ``notes`` are
+    what reading the source decided that a person should know (a task list with several final tasks says
+    which one it returns)."""
 
     steps: tuple[Step, ...]
     source: str = field(default="", compare=False, repr=False)
     files: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    notes: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.steps)

@@ -1,5 +1,6 @@
 """Parser of VisProg program text into the IR. One step per line: ``OUT=MODULE(name=value, ...)``.
 
+A peer's module names are read as Loupe's (``ir.MODULE_ALIASES``: VisProg's CROP_BEHIND ... are CROP).
 Values: strings in single or double quotes (backslash escapes), ints, floats (also negative),
 ``True``/``False``/``None``, lists ``[...]`` and variable names. ``#`` comments and blank lines are
 ignored. Nothing is ever evaluated: the text is tokenized and read by a small recursive-descent parser.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 
 from programs.errors import Diagnostic, ProgramError
-from programs.ir import Arg, Program, Ref, Span, Step, Value
+from programs.ir import MODULE_ALIASES, Arg, Program, Ref, Span, Step, Value
 from programs.lexer import END, NAME, NUMBER, OP, STRING, LexError, Token, tokenize
 
 MAX_PROGRAM_CHARS = 200_000
@@ -87,7 +88,8 @@ class _LineParser:
                     f"write {module.text}(arg=value, ...)")
         args = self.arguments()
         self.expect(END, None, "unexpected text after the closing ')'", "write one step per line")
-        return Step(output.text, module.text, tuple(args), self.span(output), self.span(module))
+        name = MODULE_ALIASES.get(module.text, module.text)  # VisProg's CROP_BEHIND ... run as CROP
+        return Step(output.text, name, tuple(args), self.span(output), self.span(module))
 
     def arguments(self) -> list[Arg]:
         args: list[Arg] = []

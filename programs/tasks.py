@@ -6,10 +6,12 @@
 
 Task names map to modules through one alias table (a module's own name works too). ``<GENERATED>-k``
 and ``<resource>-k`` refer to task ``k``'s output; dependencies come from these references and are
-checked against ``dep``. Named image files become the inputs IMAGE (one file) or LEFT and RIGHT (two;
+checked against ``dep``; text that looks like a reference but is not one (``<GENERATED-0>``, ``<GENERATED>0``)
+is an error that names the reference meant, never literal text. Named image files become the inputs IMAGE (one file) or LEFT and RIGHT (two;
 files named left.* and right.* are LEFT and RIGHT whatever their order). ``programs.task_render``
 writes a program as a task list.
-The program ends with a RESULT of the last task that no other task uses.
+The program ends with a RESULT of the last task that no other task uses; when several tasks are final (no
+other task uses them), ``Program.notes`` says which one the program returns and where the others' values are.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import re
 from typing import Any
 
 from programs.errors import Diagnostic, ProgramError, did_you_mean
-from programs.ir import Arg, Program, Ref, Span, Step, value_from_json
+from programs.ir import MODULE_ALIASES, Arg, Program, Ref, Span, Step, value_from_json
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ _OBJECT_ARGUMENT = {"COUNT": "box", "CROP": "box", "SELECT": "object", "CLASSIFY
                     "REPLACE": "object", "COLORPOP": "object", "BGBLUR": "object", "BLUR": "object",
                     "EMOJI": "object", "TAG": "object"}
 _REFERENCE = re.compile(r"^<(?:GENERATED|resource)>-(\d+)$", re.IGNORECASE)
+#: what a reference written wrongly still shows: the marker word next to an angle bracket
+_LIKE_REFERENCE = re.compile(r"<\s*(GENERATED|resource)|(GENERATED|resource)\s*>", re.IGNORECASE)
 MAX_TASKS = 100
 MAX_DEPTH = 12
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -93,10 +97,10 @@ def parse_tasks(source: str | list, modules: list[str] | tuple[str, ...] = ()) -
         tasks[task["id"]] = (order, task)
     if problems:
         raise ProgramError(problems)
-    steps, files = _to_steps(tasks, positions, {m.upper() for m in modules}, problems)
+    steps, files, notes = _to_steps(tasks, positions, {m.upper() for m in modules}, problems)
     if problems:
         raise ProgramError(problems)
-    return Program(tuple(steps), text, tuple(files.items()))
+    return Program(tuple(steps), text, tuple(files.items()), tuple(notes))
 
 
 def _decode(source) -> list:
@@ -164,19 +168,33 @@ def _to_steps(tasks: dict, positions: list[Span], modules: set[str], problems: l
         problems.append(Diagnostic(f"a task list may name at most two image files; it names {len(files)}"))
     files = _input_names(files)
     steps = [_rename_files(built[tid], files) for tid in _topological(tasks, [], positions) if tid in built]
+    notes: list[str] = []
     if steps and not problems:
         used = {ref.name for s in steps for ref in s.refs()}
-        final = [s for s in steps if s.output not in used][-1]
+        leaves = [s for s in steps if s.output not in used]
+        final = leaves[-1]
         steps.append(Step("FINAL_RESULT", "RESULT", (Arg("var", Ref(final.output)),), final.span, final.span))
-    return steps, {name: path for path, name in files.items()}
+        if len(leaves) > 1:
+            notes.append(_leaves_note(leaves, names))
+    return steps, {name: path for path, name in files.items()}, notes
+
+
+def _leaves_note(leaves: list[Step], names: dict[int, str]) -> str:
+    """Which of several final tasks the program returns (the last in order), and where the others' values are."""
+    ids = {name: tid for tid, name in names.items()}
+    shown = [f"{ids[s.output]} ({s.module}, {s.output})" for s in leaves]
+    return (f"the task list has {len(leaves)} final tasks (no other task uses them): {', '.join(shown[:-1])} and "
+            f"{shown[-1]}; it returns the last, task {ids[leaves[-1].output]} ({leaves[-1].output}); the "
+            f"others' values are in the trace (each step's value, e.g. --json's steps)")
 
 
 def _module(task_name: str, modules: set[str]) -> tuple[str, TaskAlias] | None:
     key = task_name.strip().lower().replace("_", "-").replace(" ", "-")
     if key in TASK_ALIASES:
         return TASK_ALIASES[key].module, TASK_ALIASES[key]
-    if task_name.upper() in modules:
-        return task_name.upper(), TaskAlias(task_name.upper())
+    module = MODULE_ALIASES.get(task_name.upper(), task_name.upper())
+    if module in modules:
+        return module, TaskAlias(module)
     return None
 
 
@@ -236,6 +254,8 @@ def _value(raw, names: dict[int, str], files: dict[str, str], referenced: set[in
                 raise ValueError(f"{raw} refers to task {tid}, which does not exist")
             referenced.add(tid)
             return Ref(names[tid])
+        if _LIKE_REFERENCE.search(raw):
+            raise ValueError(f"{raw!r:.60} is not a reference to a task's output; {_reference_meant(raw)}")
         if _looks_like_image_file(raw):
             files.setdefault(raw, raw)
             return Ref("\0file:" + raw)
@@ -243,6 +263,16 @@ def _value(raw, names: dict[int, str], files: dict[str, str], referenced: set[in
     if isinstance(raw, list):
         return tuple(_value(item, names, files, referenced) for item in raw)
     return value_from_json(raw)
+
+
+def _reference_meant(raw: str) -> str:
+    """The suggestion for text that looks like a reference: the one it most likely meant."""
+    marker = _LIKE_REFERENCE.search(raw)
+    word = (marker.group(1) or marker.group(2)) if marker else "GENERATED"
+    number = re.search(r"\d+", raw)
+    if number:
+        return f"did you mean '<{word}>-{int(number.group())}'?"
+    return f"write '<{word}>-k', with k the id of the task whose output it is"
 
 
 def _objects_from_image(module: str, args: dict, tasks: dict, names: dict, modules: set[str]) -> dict:

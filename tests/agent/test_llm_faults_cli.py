@@ -144,7 +144,7 @@ POP = "BOX0=LOC(image=IMAGE,object='tie')\nIMAGE0=COLORPOP(image=IMAGE,object=BO
 @pytest.mark.parametrize("typed, code, says", [
     ("y\n", 0, "wrote "),
     ("no\n", 2, "error: the edit was not approved"),
-    ("", 2, "error: --approve needs a y/n answer, but stdin is not a terminal and gave no answer"),
+    ("", 2, "--approve: no answer line left on stdin, so this edit is rejected"),
     ("maybe\n", 2, "error: --approve needs a y/n answer, but stdin is not a terminal and gave 'maybe'"),
 ])
 def test_approve_reads_y_or_n_from_a_pipe(server, photo, tmp_path, typed, code, says):
