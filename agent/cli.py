@@ -293,10 +293,12 @@ def models_list(as_json):
 
 
 def _add_service_commands():
+    from agent.chat_command import chat
     from agent.service.commands import mcp, serve
 
     main.add_command(serve)
     main.add_command(mcp)
+    main.add_command(chat)
 
 
 _add_service_commands()

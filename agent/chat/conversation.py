@@ -160,7 +160,7 @@ class Conversation:
             self._move(index)
             key = self.state["images"][index]["key"]
         if answer.execution is not None:
-            self.state["objects"] = located(answer.execution.program) or self.state.get("objects", [])
+            self.state["objects"] = located(answer.execution)
         self.state["program"] = answer.program
         if follow.reading.act == "question" and answer.answered:
             self.state["question"] = list(follow.reading.words)
@@ -187,14 +187,18 @@ class Conversation:
             self.state["current"] = index
 
 
-def located(program) -> list[str]:
-    """The object phrases ``program`` (a ``programs.ir.Program``) located: LOC's objects, 'face' for FACEDET."""
+def located(execution) -> list[str]:
+    """The object phrases ``execution`` found something for: LOC's objects, 'face' for FACEDET (a search that
+    found nothing gives no referent: 'blur them' after 'are there cats?' -> 'no' is asked about)."""
+    from programs.values import Objects
+
     found: list[str] = []
-    for step in program.steps:
-        if step.module == "FACEDET":
-            found.append("face")
-        elif step.module == "LOC":
-            value = next((a.value for a in step.args if a.name == "object"), None)
-            if isinstance(value, str) and value.strip():
-                found.append(value.strip())
+    for record in execution.records:
+        if record.module not in ("LOC", "FACEDET") or not isinstance(record.value, Objects) or not record.value.items:
+            continue
+        step = execution.program.step_defining(record.output)
+        value = "face" if record.module == "FACEDET" else \
+            next((a.value for a in step.args if a.name == "object"), None) if step is not None else None
+        if isinstance(value, str) and value.strip():
+            found.append(value.strip())
     return list(dict.fromkeys(found))

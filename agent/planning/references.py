@@ -128,9 +128,6 @@ def resolve(text: str, context: Context) -> Followup:
         refs, image, body = [ref], ref.image, rest
     else:
         refs, image = [], context.current
-    two = len(context.originals) == 2 and image in context.originals and _has(body, lex["ref_two_images"])
-    if two:
-        refs.append(Reference(BOTH, (0, 0), (), "the two photos"))
     ellipsis = _ellipsis(reading, body, context)
     if ellipsis is not None:
         ref, body = ellipsis
@@ -138,6 +135,9 @@ def resolve(text: str, context: Context) -> Followup:
     else:
         body, pronouns = _pronouns(reading, body, context)
         refs += pronouns
+    two = len(context.originals) == 2 and _has(body, lex["ref_two_images"])   # the two photos given
+    if two:
+        refs.append(Reference(BOTH, (0, 0), (), "the two photos"))
     missing = next((r for r in refs if r.unresolved), None)
     if missing is not None:
         return Followup(reading, tuple(refs), image, unresolved=missing.unresolved)
@@ -213,8 +213,8 @@ def _pronouns(reading: Reading, body: list[str], context: Context) -> tuple[list
             and alone and len(context.objects) == 1   # 'blur it'; 'make it black and white' is the photo
         if plural or singular_object:
             ref = Reference(OBJECTS, (index, index + 1), (word,), _objects(context, plural))
-            refs.append(ref if ref.referent else ref.cannot("nothing has been found in this conversation yet; "
-                                                            "name it (e.g. 'blur the faces')"))
+            refs.append(ref if ref.referent else ref.cannot("the last request found nothing it could "
+                                                            "mean; name it (e.g. 'blur the faces')"))
             out += ref.referent.split() or [word]
         else:
             out.append(word)
