@@ -115,9 +115,10 @@ class Conversation:
 
     # ---- a turn -------------------------------------------------------------------------------------
 
-    def turn(self, text: str, on_event: Callable[[dict], None] | None = None, run_id: str | None = None) -> Turn:
-        """Read ``text`` in this conversation, run what it asks, record it; ``on_event`` gets the Agent's
-        events (plan, step, answer...) as they happen."""
+    def turn(self, text: str, on_event: Callable[[dict], None] | None = None, run_id: str | None = None,
+             mode: str | None = None) -> Turn:
+        """Read ``text`` in this conversation, run what it asks (in ``mode``, default the Agent's), record it;
+        ``on_event`` gets the Agent's events (plan, step, answer...) as they happen."""
         follow = resolve(text, self.context())
         number = self.state.get("count", 0) + 1
         refs = tuple(r.as_dict() for r in follow.references)
@@ -131,20 +132,20 @@ class Conversation:
             self._move(follow.image)
             turn = self._shown(number, text, follow, f"now on {self.context().images[follow.image]}")
         else:
-            turn = self._run(number, text, follow, on_event, run_id or uuid.uuid4().hex)
+            turn = self._run(number, text, follow, on_event, run_id or uuid.uuid4().hex, mode)
         self.state["count"] = number
         self.state["used"] = time.time()
         self.state["turns"] = [*self.state.get("turns", []), turn.summary()]
         self.sessions.save(self.id, self.state)
         return turn
 
-    def _run(self, number: int, text: str, follow: Followup, on_event, run_id: str) -> Turn:
+    def _run(self, number: int, text: str, follow: Followup, on_event, run_id: str, mode: str | None) -> Turn:
         originals = self.context().originals
         left = self.image(originals[0] if follow.two_images else follow.image)
         right = self.image(originals[1]) if follow.two_images else None
         answer = None
         try:
-            for event in self.agent.stream(left, follow.query, right, run_id=run_id):
+            for event in self.agent.stream(left, follow.query, right, mode, run_id=run_id):
                 if event["event"] == "done":
                     answer = event["answer_object"]
                 elif on_event is not None:
