@@ -53,9 +53,7 @@ def chat(image_paths, llm_spec, as_json, approve, no_cache, planner, out_dir, se
     one request per line, from the terminal or a pipe."""
     from agent.cli import settings_of
 
-    settings = settings_of()
-    if vlm_spec:
-        settings = settings.with_(vlm=vlm_spec)
+    settings = settings_of().with_(vlm=vlm_spec) if vlm_spec else settings_of()
     sys.exit(run_chat(image_paths, llm_spec, as_json, approve, no_cache, planner, out_dir, session_id, store, quiet,
                       llm_timeout, settings=settings))
 
