@@ -24,6 +24,7 @@ from agent.planning.references import Context, Followup, resolve, subject_of
 from programs.values import Image
 
 NEEDS_CLARIFICATION = "needs_clarification"
+MAX_BACK = 50   # how many images back undo can go
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,12 @@ class Conversation:
                     image_key=entry["key"], references=tuple(r.as_dict() for r in follow.references))
 
     def _add(self, image: Image, origin) -> int:
+        """The index of ``image`` in the session: a new entry only for content it does not hold yet (the same
+        blur made again, or a photo given twice, is the image already there)."""
         key = self.images.put(image)
+        known = next((i for i, entry in enumerate(self.state["images"]) if entry["key"] == key), None)
+        if known is not None:
+            return known
         given = sum(1 for entry in self.state["images"] if entry["origin"] == "given")
         label = (f"photo {given + 1}" if origin == "given" else f"the edit of turn {origin}")
         self.state["images"].append({"key": key, "label": label, "origin": origin})
@@ -184,7 +190,7 @@ class Conversation:
 
     def _move(self, index: int) -> None:
         if index != self.state["current"]:
-            self.state["back"].append(self.state["current"])
+            self.state["back"] = [*self.state["back"], self.state["current"]][-MAX_BACK:]
             self.state["current"] = index
 
 
