@@ -144,10 +144,12 @@ class _Chat:
             said = f"? {turn.reason}"
         elif turn.answered or turn.answer_object is None:
             said = " ".join(filter(None, [safe_text(turn.answer), f"(wrote {path})" if path else ""]))
-            if turn.status == "partial":
-                said += f"\nnote: {safe_text(turn.reason)}"
+            if turn.status == "partial" and not self.as_json:
+                click.echo(f"note: {safe_text(turn.reason)}", err=True)
         elif turn.status == "unsupported":
             said = f"unsupported: {safe_text(turn.reason)}"
+        elif turn.status == "rejected":
+            said = f"not run: {safe_text(turn.answer)}"
         else:
             said = ""
             click.echo("error: " + "; ".join(safe_text(e) for e in answer.errors or [turn.status]), err=True)

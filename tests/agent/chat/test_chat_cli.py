@@ -52,3 +52,12 @@ def test_chat_needs_a_photo_or_a_session(tmp_path):
         result, _ = chat(tmp_path, ["how many dogs?"], *args)
         assert result.returncode == 2 and message in result.stderr
         assert message in json.loads(result.stdout)["errors"][0]   # --json: the failure as one JSON object
+
+
+def test_edits_wait_for_approval_read_from_the_pipe(tmp_path):
+    result, turns = chat(tmp_path, ["how many faces are there?", "blur them", "n", "blur them", "y"],
+                         str(PHOTOS / "family_dinner.jpg"), "--approve")
+    assert result.returncode == 0, result.stderr
+    assert [t["status"] for t in turns] == ["ok", "rejected", "ok"]   # the y/n lines answer, they are no turns
+    assert turns[1]["image"] is None and turns[2]["image"].endswith("turn-3.png")
+    assert result.stderr.count("The program edits the image (BLUR)") == 2
