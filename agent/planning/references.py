@@ -86,18 +86,21 @@ class Reference:
 
 @dataclass(frozen=True)
 class Followup:
-    """A request read in its conversation. ``reading``: what the planners read (references resolved; its
-    ``text`` is what was typed); ``references``: what was resolved; ``image``: the image the turn is about;
+    """A request read in its conversation. ``reading``: what the planners read (references resolved, and
+    listed in its ``references``; its ``text`` is what was typed); ``image``: the image the turn is about;
     ``two_images``: a statement about both photos; ``undo`` / ``switch``: the turn only restores the previous
     image / chooses an image; ``unresolved``: why a reference could not be resolved ('' when all were)."""
 
     reading: Reading
-    references: tuple[Reference, ...] = ()
     image: int = 0
     two_images: bool = False
     undo: bool = False
     switch: bool = False
     unresolved: str = ""
+
+    @property
+    def references(self) -> tuple[Reference, ...]:
+        return self.reading.references
 
     @property
     def query(self) -> str:
@@ -115,16 +118,16 @@ def resolve(text: str, context: Context) -> Followup:
         ref = Reference(UNDO, (0, len(body)), tuple(body))
         if context.previous is None:
             ref = ref.cannot("there is no earlier image to go back to in this conversation")
-            return Followup(reading, (ref,), context.current, unresolved=ref.unresolved)
-        return Followup(reading, (replace(ref, image=context.previous, referent=context.images[context.previous]),),
-                        context.previous, undo=True)
+            return Followup(_with(reading, ref), context.current, unresolved=ref.unresolved)
+        ref = replace(ref, image=context.previous, referent=context.images[context.previous])
+        return Followup(_with(reading, ref), context.previous, undo=True)
     found = _image_reference(body, context)
     if found is not None:
         ref, rest = found
         if ref.unresolved:
-            return Followup(reading, (ref,), context.current, unresolved=ref.unresolved)
+            return Followup(_with(reading, ref), context.current, unresolved=ref.unresolved)
         if not _content(rest, lex["ref_switch_verbs"]):
-            return Followup(reading, (ref,), ref.image, switch=True)
+            return Followup(_with(reading, ref), ref.image, switch=True)
         refs, image, body = [ref], ref.image, rest
     else:
         refs, image = [], context.current
@@ -140,11 +143,15 @@ def resolve(text: str, context: Context) -> Followup:
         refs.append(Reference(BOTH, (0, 0), (), "the two photos"))
     missing = next((r for r in refs if r.unresolved), None)
     if missing is not None:
-        return Followup(reading, tuple(refs), image, unresolved=missing.unresolved)
+        return Followup(_with(reading, *refs), image, unresolved=missing.unresolved)
     if not refs:
-        return Followup(reading, (), image)
+        return Followup(reading, image)
     resolved = read_request(" ".join(body) + ("?" if reading.act == "question" else ""))
-    return Followup(replace(resolved, text=text), tuple(refs), image, two_images=two)
+    return Followup(replace(_with(resolved, *refs), text=text), image, two_images=two)
+
+
+def _with(reading: Reading, *refs: Reference) -> Reading:
+    return replace(reading, references=tuple(refs))
 
 
 # ---- images ----------------------------------------------------------------------------------------
