@@ -31,7 +31,8 @@ PHOTOS = ROOT / "tests" / "data" / "photos"
 SCRIPT = [("how many faces are there?", "question"), ("blur them", "reference edit"), ("undo", "undo"),
           ("and dogs?", "ellipsis"), ("what about the people?", "ellipsis"), ("use the second photo", "switch"),
           ("is there a dog?", "question"), ("blur it", "reference edit"), ("go back", "undo"),
-          ("and cats?", "ellipsis"), ("use the first photo again", "switch"), ("how many people are there?", "question")]
+          ("and cats?", "ellipsis"), ("use the first photo again", "switch"),
+          ("how many people are there?", "question")]
 
 
 def rss_mb() -> float:
@@ -138,8 +139,8 @@ def main() -> None:
     report["by_kind_p50_s_warm"] = {kind: round(statistics.median([r["s"] for r in warm_rows if r["kind"] == kind]), 3)
                                     for kind in sorted({r["kind"] for r in warm_rows})}
     first = all_rows[0]
-    report["growth"] = {f"after turn {r['turn']}": {k: r[k] for k in ("rss_mb", "store_kb", "images_kb", "state_kb", "checkpoints",
-                                                                    "checkpoint_kb")}
+    kept = ("rss_mb", "store_kb", "images_kb", "state_kb", "checkpoints", "checkpoint_kb")
+    report["growth"] = {f"after turn {r['turn']}": {k: r[k] for k in kept}
                         for r in first if r["turn"] in (1, 5, 10, 20, 50, 100, 200, 300, args.turns)}
     print(json.dumps(report, indent=2))
     if args.json_path:

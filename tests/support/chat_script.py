@@ -1,6 +1,6 @@
-"""Shared by the conversation tests (CLI pipe, HTTP): the lite tier's real tools on the test photos, with a scripted planner
-(``oracle:programs.jsonl``: each resolved request's program), so a turn's answer shows what the follow-up was
-resolved to and what the tools found, not how well a small model ranks."""
+"""Shared by the conversation tests (CLI pipe, HTTP): the lite tier's real tools on the test photos, with a
+scripted planner (``oracle:programs.jsonl``: each resolved request's program), so a turn's answer shows what
+the follow-up was resolved to and what the tools found, not how well a small model ranks."""
 
 from pathlib import Path
 
