@@ -64,6 +64,8 @@ def test_a_statement_about_both_photos_is_read_as_one():
     follow = resolve("is there a dog in both photos?", Context(images=("photo 1", "photo 2"), originals=(0, 1)))
     assert follow.two_images and BOTH in [r.kind for r in follow.references]
     assert not resolve("is there a dog in both photos?", Context()).two_images   # one photo: no such statement
+    two = Context(images=("photo 1", "photo 2"), originals=(0, 1))
+    assert not resolve("are both dogs asleep?", two).two_images   # 'both' of the things in one photo
 
 
 @pytest.mark.parametrize("text, words", [
