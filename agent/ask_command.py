@@ -60,16 +60,7 @@ def _report(answer, query, mode, html_path, out_path, as_json, planner_kind: str
         write_html(answer.execution, html_path, saycan=answer.saycan, question=query, ranking=answer.ranking,
                    status=answer.status, reason=answer.reason)
     if as_json:
-        out(json.dumps({
-            "query": query, "mode": mode, "status": answer.status, "answer": answer.text or None,
-            "image": str(saved) if saved else None, "program": answer.program,
-            "llm_calls": answer.llm_calls, "prompt_tokens": answer.prompt_tokens, "from_cache": answer.from_cache,
-            "planner": planner_kind if mode == "program" else mode,
-            "candidates": list(answer.ranking),
-            "saycan": [step.summary() for step in answer.saycan.steps] if answer.saycan is not None else [],
-            "errors": list(answer.errors), "reason": answer.reason or None,
-            "unused": list(answer.coverage.get("unused", [])),
-            "steps": list(answer.steps)}, indent=2))
+        out(json.dumps(answer_json(answer, query, mode, saved, planner_kind), indent=2))
     elif answer.answered:
         out(f"wrote {saved}" if saved else safe_text(answer.text))
     if answer.status == "partial":
@@ -85,6 +76,20 @@ def _report(answer, query, mode, html_path, out_path, as_json, planner_kind: str
             click.echo(f"error: {safe_text(error)}", err=True)
         return EXIT_BAD_INPUT
     return EXIT_OK
+
+
+def answer_json(answer, query: str, mode: str, image_path, planner_kind: str) -> dict:
+    """The JSON object of ``loupe ask --json`` for ``answer`` (``image_path``: where its image was written)."""
+    return {
+        "query": query, "mode": mode, "status": answer.status, "answer": answer.text or None,
+        "image": str(Path(image_path)) if image_path is not None else None, "program": answer.program,
+        "llm_calls": answer.llm_calls, "prompt_tokens": answer.prompt_tokens, "from_cache": answer.from_cache,
+        "planner": planner_kind if mode == "program" else mode,
+        "candidates": list(answer.ranking),
+        "saycan": [step.summary() for step in answer.saycan.steps] if answer.saycan is not None else [],
+        "errors": list(answer.errors), "reason": answer.reason or None,
+        "unused": list(answer.coverage.get("unused", [])),
+        "steps": list(answer.steps)}
 
 
 def _ask_person(program: str, edits: list[str]) -> bool:

@@ -197,13 +197,16 @@ def run(program_file, image_path, right_path, as_json, html_path, out_path, time
 @click.option("--llm-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds one call to a remote LLM may take, retries and Retry-After waits included "
                    "(remote models only)  [default: 180].")
+@click.option("--vlm", "vlm_spec", default=None,
+              help="A multimodal model for open questions: ollama:MODEL | openai:MODEL | URL (docs/vlm.md).")
 def ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve, no_cache, planner,
-        quiet, llm_timeout):
+        quiet, llm_timeout, vlm_spec):
     """Answer QUERY about IMAGE, or carry out an edit, with a planned program."""
     from agent.ask_command import run_ask
 
+    settings = settings_of().with_(vlm=vlm_spec) if vlm_spec else settings_of()
     sys.exit(run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve,
-                     no_cache, quiet, llm_timeout, planner, settings=settings_of()))
+                     no_cache, quiet, llm_timeout, planner, settings=settings))
 
 
 @main.command("eval")
@@ -336,10 +339,12 @@ def models_list(as_json):
 
 
 def _add_service_commands():
+    from agent.chat_command import chat
     from agent.service.commands import mcp, serve
 
     main.add_command(serve)
     main.add_command(mcp)
+    main.add_command(chat)
 
 
 _add_service_commands()

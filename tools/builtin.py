@@ -19,7 +19,7 @@ def builtin_backends():
     from tools.backends import BackendSpec
 
     specs = [BackendSpec("PICK_TEXT", "llm", "agent.text_backend:LlmTextPicker")]
-    for module in ("tools.lite.specs", "tools.gpu.specs"):
+    for module in ("tools.lite.specs", "tools.gpu.specs", "tools.vlm"):
         try:
             specs += importlib.import_module(module).SPECS
         except ModuleNotFoundError as error:

@@ -8,7 +8,7 @@ reads the environment once (``LOUPE_*`` variables, and the few foreign ones Loup
 
 Environment -> field: ``LOUPE_BACKEND_<TOOL>=name`` -> ``backends[TOOL]``; ``LOUPE_DEVICE``,
 ``LOUPE_DTYPE``, ``LOUPE_GPU_TIER``, ``LOUPE_GPU_BUDGET_GB``, ``LOUPE_EVICT``, ``LOUPE_CACHE_DIR``,
-``LOUPE_LLM``, ``LOUPE_LLM_MODEL``, ``LOUPE_PLUGINS`` (comma-separated ``module:function``),
+``LOUPE_LLM``, ``LOUPE_LLM_MODEL``, ``LOUPE_VLM``, ``LOUPE_PLUGINS`` (comma-separated ``module:function``),
 ``LOUPE_API_TOKEN`` -> the field of that name. Every other ``LOUPE_<KEY>`` (model paths such as
 ``LOUPE_OWLV2_MODEL``, backend knobs such as ``LOUPE_YOLO_THRESHOLD``) is a backend option, looked up by
 :meth:`Settings.option` with the key's env name (:func:`env_name`: ``"owlv2.model"`` -> ``OWLV2_MODEL``).
@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     cache_dir: Path | None = None
     llm: str = "local"
     llm_model: str | None = None
+    vlm: str | None = None   # a multimodal model for VQA and CAPTION (``tools.vlm``): ollama:MODEL, openai:MODEL, URL
     plugins: Annotated[tuple[str, ...], NoDecode] = ()
     api_token: str | None = None
     openai_api_key: str | None = Field(None, validation_alias=_foreign("openai_api_key", "OPENAI_API_KEY"))

@@ -30,7 +30,7 @@ from tools.vocabulary import coco_class, group_classes, means_face, singular
 
 OPEN_QUESTION_TOOLS = frozenset({"VQA", "CAPTION", "CLASSIFY"})
 ANSWER_HINT = ("an open-question model would answer it: the GPU tier's VQA (pip install 'loupe[gpu]') or a "
-               "local multimodal model endpoint (--llm URL of an OpenAI-compatible server)")
+               "local multimodal model (--vlm ollama:llava, or the URL of an OpenAI-compatible server; docs/vlm.md)")
 DETECTOR_HINT = "the GPU tier's open-vocabulary detector (OWLv2) finds any named object (pip install 'loupe[gpu]')"
 _FUNCTION = frozenset(
     "a an the is are was were be been am there any some this that these those it its in on of to at by for from "

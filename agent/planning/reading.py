@@ -73,6 +73,7 @@ class Reading:
     dropped: tuple[str, ...] = ()
     corrections: tuple[tuple[str, str], ...] = ()
     removal: bool = False   # an edit that takes something out ('remove / erase X', 'get rid of X', 'take X out')
+    references: tuple = ()  # a follow-up's words that refer to earlier turns, resolved (agent.planning.references)
 
     @property
     def describes(self) -> bool:

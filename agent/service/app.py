@@ -5,12 +5,14 @@
 answers 202 (``awaiting_approval``) and goes on with ``POST /v1/runs/{id}/approve?program_sha256=...``
 (the approval names the exact program it approves) or ``/reject``. A request past its time limit (504),
 a rejected edit, or a client that goes away before its answer cancels its run.
+A ``session`` field makes an ask a turn of a conversation (``agent.service.sessions``: ``/v1/sessions``).
 Every refusal is JSON: ``{"error": ..., "limit": ..., "value": ...}``. OpenAPI docs at ``/docs``.
 """
 
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 import json
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from agent.service.guard import Guard
 from agent.service.limits import ServiceError, image_from_bytes, image_from_path
 from agent.service.results import png_bytes, thumbnail
 from agent.service.runs import Run, settled
+from agent.service.sessions import add_session_routes
 
 UI = Path(__file__).resolve().parent / "ui"
 
@@ -43,6 +46,7 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
     app = FastAPI(title="Loupe", version="0.1.0", lifespan=lifespan,
                   description="Ask questions about photos and edit them with checked visual programs.")
     app.state.engine = engine
+    app.state.sessions = add_session_routes(app, engine)
     _routes(app, engine)
     if mcp:  # the MCP endpoint's routes join the app's, so /mcp sits beside /v1 behind the same guard
         app.router.routes.extend(server.streamable_http_app(
@@ -96,12 +100,14 @@ def _routes(app: FastAPI, engine: Engine) -> None:
     async def ask(request: Request, query: str = Form(...), image: UploadFile | None = File(None),
                   right: UploadFile | None = File(None), image_path: str | None = Form(None),
                   right_path: str | None = Form(None), mode: str = Form("program"), llm: str | None = Form(None),
-                  require_approval: bool = Form(False)):
+                  require_approval: bool = Form(False), session: str | None = Form(None)):
         """Answer ``query`` about ``image`` (and ``right``, for statements about two images), or carry out an
-        edit. Images are uploads, or paths under the server's ``--allow-dir``."""
-        left = await _image(image, image_path, "image", config, required=True)
+        edit. Images are uploads, or paths under the server's ``--allow-dir``. ``session``: a turn of that
+        conversation (``agent.service.sessions``; ``new`` starts one), its current image used when none is sent."""
+        left = await _image(image, image_path, "image", config, required=not session)
         second = await _image(right, right_path, "right", config)
-        run = engine.submit_ask(left, query, second, mode, llm or None, require_approval, _client(request))
+        submit = partial(app.state.sessions.submit, session) if session else engine.submit_ask
+        run = submit(left, query, second, mode, llm or None, require_approval, _client(request))
         return await _respond(request, engine, run)
 
     @app.post("/v1/run")

@@ -89,8 +89,9 @@ class Engine:
     # ---- submitting --------------------------------------------------------------------------------
 
     def submit_ask(self, image, query: str, right=None, mode: str = "program", llm: str | None = None,
-                   require_approval: bool = False, client: str = "") -> Run:
-        """Admit an ask (or raise 422 / 429 / 503) and start it on a worker; returns the run at once."""
+                   require_approval: bool = False, client: str = "", work=None) -> Run:
+        """Admit an ask (or raise 422 / 429 / 503) and start it on a worker; returns the run at once.
+        ``work(run, agent, image, right)``: what the worker does (default: the ask; a session's turn)."""
         from agent.api import MAX_QUERY_CHARS, check_query
         from programs.errors import InputError
 
@@ -107,7 +108,7 @@ class Engine:
             self._check_pending_cap(client)
         run = Run(uuid.uuid4().hex, "ask", query.strip(), mode, llm or self.config.default_llm,
                   require_approval=require_approval, client=client)
-        self._start(run, self._ask, agent, image, right)
+        self._start(run, work or self._ask, agent, image, right)
         return run
 
     def _check_pending_cap(self, client: str) -> None:
