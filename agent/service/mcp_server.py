@@ -86,6 +86,7 @@ def build_mcp(engine: Engine, edits_dir: Path | None = None):
     """The MCP server over ``engine``. ``edits_dir`` (stdio): edited images are written there and results carry
     no URLs; None (HTTP): results carry the service's live ``/v1/results`` URLs."""
     from mcp.server import MCPServer
+    from mcp.server.mcpserver import Context
 
     server = MCPServer("loupe", instructions="Answer questions about photos and edit them with checked visual "
                                              "programs. Give images as a path or as base64 PNG/JPEG bytes. An edit "
@@ -126,14 +127,15 @@ def build_mcp(engine: Engine, edits_dir: Path | None = None):
     @_plain_errors
     async def ask(query: p["query"], image_path: p["image_path"] = None, image_base64: p["image_base64"] = None,
                   right_path: p["right_path"] = None, right_base64: p["right_base64"] = None,
-                  mode: p["mode"] = "program", llm: p["llm"] = default_llm, full_image: p["full_image"] = False) -> list:
+                  mode: p["mode"] = "program", llm: p["llm"] = default_llm, full_image: p["full_image"] = False,
+                  ctx: Context = None) -> list:
         """Answer a question about a photo (or a statement about two photos: give right_* too), or carry out an
         edit ("blur the faces"). Returns the answer, the program and its steps as JSON. An edit first answers
         awaiting_approval with its program: run it with decide_edit."""
         left = image_of(image_path, image_base64, "image", required=True)
         right = image_of(right_path, right_base64, "right")
-        return await finish(engine.submit_ask(left, query, right, mode, llm, require_approval=True, client="mcp"),
-                            full_image)
+        run = engine.submit_ask(left, query, right, mode, llm, require_approval=True, client=_client(ctx))
+        return await finish(run, full_image)
 
     @server.tool()
     @_plain_errors
@@ -149,7 +151,7 @@ def build_mcp(engine: Engine, edits_dir: Path | None = None):
     async def run_program(program: p["program"], image_path: p["image_path"] = None,
                           image_base64: p["image_base64"] = None, right_path: p["right_path"] = None,
                           right_base64: p["right_base64"] = None, approve_sha256: p["approve_sha256"] = None,
-                          full_image: p["full_image"] = False) -> list:
+                          full_image: p["full_image"] = False, ctx: Context = None) -> list:
         """Run a visual program or a JSON task list on a photo. Returns the result and each step as JSON. A
         program that edits answers awaiting_approval first: call again with approve_sha256 to run it."""
         from agent.service.app import program_inputs
@@ -166,7 +168,7 @@ def build_mcp(engine: Engine, edits_dir: Path | None = None):
                                         "read it and approve that one")
             return [_json(_awaiting({"program": program, "program_sha256": sha256, "edits": edits},
                                     f"call run_program again with the same program and approve_sha256={sha256!r}"))]
-        return await finish(engine.submit_program(parsed, inputs, client="mcp"), full_image)
+        return await finish(engine.submit_program(parsed, inputs, client=_client(ctx)), full_image)
 
     @server.tool()
     @_plain_errors
@@ -183,6 +185,13 @@ def build_mcp(engine: Engine, edits_dir: Path | None = None):
         return {"tools": await asyncio.to_thread(tool_rows, engine.registry)}
 
     return server
+
+
+def _client(ctx) -> str:
+    """The key of the per-client cap on runs asking for approval: the HTTP client's address, or stdio's one."""
+    request = getattr(ctx.request_context, "request", None) if ctx is not None else None
+    address = getattr(request, "client", None)
+    return f"mcp:{address.host}" if address else "mcp:stdio"
 
 
 def _awaiting(event: dict, next_step: str) -> dict:
