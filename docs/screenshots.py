@@ -1,7 +1,7 @@
 """Screenshots of the web page for docs/, taken with what a user gets: the real embedded default (the lite tier
 and the local LLM, as ``loupe serve`` starts them), not the tests' scripted planner.
 
-    python docs/screenshots.py            # writes docs/page-*.png (and docs/serve-page.png, the README's)
+    python docs/screenshots.py            # writes docs/page-*.png and docs/serve-page.png (the README's: an approved edit)
 
 Each state the browser tests assert (tests/agent/service/test_browser.py) is shown: an answer with its
 program and steps, the progress of a run, an edit waiting for approval, the edit against its photo, an earlier
@@ -76,7 +76,7 @@ def main() -> None:
         save(page, "page-progress")
         expect(page.get_by_test_id("progress")).to_contain_text("Done", timeout=SLOW)
         page.wait_for_function("document.querySelector('#steps li[data-output=BOX0] img')?.naturalWidth > 0")
-        save(page, "serve-page")
+        save(page, "page-answer")
 
         page.locator(".example-photo[data-photo='family_dinner.jpg']").click()  # an edit: approval, then the slider
         page.wait_for_function("document.getElementById('preview-image').naturalWidth > 0")
@@ -87,7 +87,7 @@ def main() -> None:
         expect(page.get_by_test_id("edited")).to_be_visible(timeout=SLOW)
         page.wait_for_function("[...document.querySelectorAll('.compare img')].every(i => i.naturalWidth > 0)")
         page.get_by_test_id("compare-slider").fill("45")
-        save(page, "page-edit-compare")
+        save(page, "serve-page")  # the README's: the web page after an approved edit
 
         page.get_by_test_id("history").locator("li", has_text="How many bicycles?").click()
         expect(answer).to_have_text("1")

@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 import sys
 
+import httpx
 import pytest
 
 from service_support import ORACLE, PHOTOS, LiveServer, make_config
@@ -145,17 +146,28 @@ def test_the_http_app_serves_the_same_tools_at_mcp(tmp_path):
     program = "BOX0=LOC(image=IMAGE,object='dog')\nANSWER0=COUNT(box=BOX0)\nFINAL_RESULT=RESULT(var=ANSWER0)"
     photo = base64.b64encode((PHOTOS / "dog.jpg").read_bytes()).decode()
 
+    person = base64.b64encode((PHOTOS / "person.jpg").read_bytes()).decode()
+
     async def session():
         async with Client(server.url + "/mcp", read_timeout_seconds=120) as client:
             tools = await client.call_tool("list_tools", {})
             ran = await client.call_tool("run_program", {"program": program, "image_base64": photo})
-            return tools, ran
+            waiting = json.loads(_texts(await client.call_tool("ask", {"query": "Blur every face",
+                                                                       "image_base64": person}))[0])
+            edited = await client.call_tool("decide_edit", {"run_id": waiting["run_id"], "approve": True,
+                                                            "program_sha256": waiting["program_sha256"]})
+            return tools, ran, edited
 
     try:
-        tools, ran = asyncio.run(session())
+        tools, ran, edited = asyncio.run(session())
+        result = json.loads(_texts(edited)[0])
+        image = httpx.get(server.url + result["image_url"])  # over HTTP the links lead to the service's files
     finally:
         server.stop()
         engine.close()
     rows = {row["name"]: row for row in json.loads(_texts(tools)[0])["tools"]}
     assert rows["LOC"]["signature"].startswith("LOC(image: Image")
     assert json.loads(_texts(ran)[0])["answer"] == 1
+    assert result["status"] == "ok" and "image_path" not in result
+    assert image.status_code == 200 and image.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [c.mime_type for c in edited.content if c.type == "image"] == ["image/jpeg"]
