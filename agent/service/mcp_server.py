@@ -120,7 +120,12 @@ def build_mcp(engine: Engine, edits_dir: Path | None = None):
         if edits_dir is not None:
             result = _without_links(result)
             if image is not None:
-                result["answer"] = result["image_path"] = str(await asyncio.to_thread(_save, image, edits_dir, run))
+                try:
+                    result["answer"] = result["image_path"] = str(await asyncio.to_thread(_save, image, edits_dir, run))
+                except OSError as error:  # the edit is not lost: it comes inline
+                    result["errors"] = [*result.get("errors", []), f"the edit could not be written to {edits_dir}: "
+                                                                   f"{error.strerror}; it is inline instead"]
+                    full_image = True
         return _content(result, image, full_image)
 
     @server.tool()

@@ -135,6 +135,34 @@ def test_an_editing_program_runs_only_with_its_own_sha256(tmp_path):
     assert [c.mime_type for c in ran.content if c.type == "image"] == ["image/jpeg", "image/png"]
 
 
+def test_an_edit_that_cannot_be_written_comes_inline(tmp_path):
+    from mcp import Client
+
+    from agent.service.engine import Engine
+    from agent.service.mcp_server import build_mcp
+
+    blocked = tmp_path / "edits"
+    blocked.write_text("a file where the edits folder would be")
+    engine = Engine(make_config(tmp_path))
+    server = build_mcp(engine, edits_dir=blocked)
+    photo = base64.b64encode((PHOTOS / "person.jpg").read_bytes()).decode()
+
+    async def session():
+        async with Client(server, read_timeout_seconds=120) as client:
+            waiting = json.loads(_texts(await client.call_tool("ask", {"query": "Blur every face",
+                                                                       "image_base64": photo}))[0])
+            return await client.call_tool("decide_edit", {"run_id": waiting["run_id"], "approve": True,
+                                                          "program_sha256": waiting["program_sha256"]})
+
+    try:
+        edited = asyncio.run(session())
+    finally:
+        engine.close()
+    result = json.loads(_texts(edited)[0])
+    assert result["status"] == "ok" and "could not be written" in result["errors"][-1]
+    assert [c.mime_type for c in edited.content if c.type == "image"] == ["image/jpeg", "image/png"]
+
+
 def test_the_http_app_serves_the_same_tools_at_mcp(tmp_path):
     from mcp import Client
 
