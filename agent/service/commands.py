@@ -5,6 +5,8 @@ environment once per process) and go down through ``ServiceConfig.settings`` to 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 _LLM_HELP = ("An LLM clients may choose (repeat for several; the first is the default): local | openai:MODEL | "
@@ -81,11 +83,22 @@ def serve(host, port, workers, max_queue, batch_window_ms, no_warm, allowed_host
 
 @click.command()
 @_common
-def mcp(**common):
-    """Serve the MCP tools (ask, run_program, check_program, list_tools) over stdio."""
+@click.option("--print-config", type=click.Choice(["claude", "cursor"]),
+              help="Print the JSON that makes Claude Desktop or Cursor start this server (with this install's "
+                   "absolute path and these options) instead of serving.")
+def mcp(print_config, **common):
+    """Serve the MCP tools (ask, decide_edit, run_program, check_program, list_tools) over stdio."""
     import contextlib
+    import json
     import sys
 
+    if print_config:
+        from agent.cli_io import out
+        from agent.service.mcp_server import CLIENTS, client_config
+
+        out(json.dumps(client_config(_given_options(click.get_current_context())), indent=2))
+        click.echo(f"Add it to the config of {CLIENTS[print_config]}.", err=True)
+        return
     from agent.service.engine import Engine
     from agent.service.mcp_server import serve_stdio
 
@@ -96,3 +109,17 @@ def mcp(**common):
 
     with released_stdout():  # the protocol needs the real fd 1 (the SDK diverts stray output itself)
         serve_stdio(engine)
+
+
+def _given_options(context: click.Context) -> list[str]:
+    """The command's options that differ from their defaults, as arguments again (folders made absolute)."""
+    args: list[str] = []
+    for param in context.command.params:
+        value = context.params.get(param.name)
+        if not isinstance(param, click.Option) or param.name == "print_config" or value == param.default:
+            continue
+        for item in value if param.multiple else [value]:
+            if param.name == "allow_dirs":
+                item = str(Path(item).resolve())
+            args += [param.opts[0]] if param.is_flag else [param.opts[0], str(item)]
+    return args

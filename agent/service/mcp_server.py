@@ -1,34 +1,99 @@
-"""The MCP server (official ``mcp`` SDK): ``ask``, ``run_program``, ``check_program``, ``list_tools``.
+"""The MCP server (official ``mcp`` SDK): ``ask``, ``decide_edit``, ``run_program``, ``check_program``,
+``list_tools``.
 
 ``loupe mcp`` serves it over stdio; ``loupe serve`` mounts the same tools at ``/mcp`` (streamable HTTP).
-Images come in as a path under ``--allow-dir`` or as base64 (PNG/JPEG bytes), and go out as image
-content next to a JSON text block (answer, program, steps). Edits run without asking: an MCP client
-asks its user before it calls a tool.
+Every parameter's type, enum and description comes from one table (``_params``), so a client's model sees
+the same words wherever a parameter appears, and the choices of ``mode`` and ``llm`` (this server's) as enums.
+
+Images come in as a path under ``--allow-dir`` or as base64 (PNG/JPEG bytes). Results are a JSON text block
+and, when the answer is an image, a small JPEG preview. Over stdio nothing serves ``/v1/results`` links, so
+the JSON has none: an edited image is written to a file (``edits_dir``) and its path given. Over HTTP the
+links are live. ``full_image=true`` adds the whole PNG inline.
+
+Approval: no edit runs on the call that asks for it. ``ask`` answers ``awaiting_approval`` with the exact
+program, its SHA-256 and the run id; the run waits (holding no worker) until ``decide_edit`` names that
+program's SHA-256 (the service's own ``Engine.decide``: a replanned program, or SayCan's next editing step, is
+a new decision with its own SHA-256). ``run_program`` with an editing program answers ``awaiting_approval``
+until the same call carries ``approve_sha256`` equal to the SHA-256 of the program text. Why two calls and not
+MCP elicitation: elicitation needs the client's support (many clients have none, and a client without it
+could never run an edit), and its answer is not tied to a program text; a tool call is, and hosts show each
+tool call, with its arguments, to their user.
 """
 
-from __future__ import annotations
 
 import asyncio
 import base64
 import binascii
 import contextlib
 import functools
+import io
 import json
+import os
+from pathlib import Path
+import sys
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from agent.service.engine import Engine
 from agent.service.limits import ServiceError, image_from_bytes, image_from_path
 from agent.service.results import png_bytes
-from agent.service.runs import settled
+from agent.service.runs import Run, program_sha256, settled
 from programs.errors import LoupeError
 
+PREVIEW_SIDE = 256   # pixels on the longest side of an edit's inline preview (a JPEG of ~10 KB)
+CLIENTS = {"claude": "Claude Desktop: claude_desktop_config.json (macOS: ~/Library/Application Support/Claude/, "
+                     "Windows: %APPDATA%\\Claude\\); restart Claude Desktop after editing it",
+           "cursor": "Cursor: ~/.cursor/mcp.json (every project) or .cursor/mcp.json in a project"}
 
-def build_mcp(engine: Engine):
+
+def _params(engine: Engine) -> dict:
+    """Each tool parameter's type (enums for the fixed choices) and description: the one place they are
+    written. ``llm``'s choices are the LLMs this server offers."""
+    from agent.graph_deps import MODES
+
+    def param(kind, description: str, choices: tuple = ()):
+        # pydantic writes a one-choice Literal as "const": the enum is spelled out for clients that read only enum
+        return Annotated[kind, Field(description=description, json_schema_extra={"enum": list(choices)} if choices
+                                     else None)]
+
+    def image(side: str, role: str):
+        return {f"{side}_path": param(str | None, f"{role}: a file under a folder the server allows (--allow-dir); "
+                                                  f"or give {side}_base64"),
+                f"{side}_base64": param(str | None, f"{role}: the PNG or JPEG file's bytes in base64")}
+
+    return {
+        "query": param(str, 'A question about the photo ("How many dogs?") or an edit ("Blur every face").'),
+        "program": param(str, "A visual program, one step per line (BOX0=LOC(image=IMAGE,object='dog')), or a "
+                              "JSON task list; list_tools gives the steps a program may call."),
+        "mode": param(Literal[MODES], "program: plan one checked program (default); tasks: a JSON task list; "
+                                      "saycan: choose one step at a time."),
+        "llm": param(Literal[engine.config.llms], "The LLM that plans (one this server offers).", engine.config.llms),
+        "full_image": param(bool, "Also return the whole edited image inline as PNG (large); by default a small "
+                                  "preview, and the edit's file path or URL."),
+        "run_id": param(str, "The run that waits for approval (the id in ask's awaiting_approval answer)."),
+        "program_sha256": param(str, "The program_sha256 of the awaiting_approval answer: the SHA-256 of the exact "
+                                     "program being approved or rejected."),
+        "approve": param(bool, "true: run the edit; false: do not run it (the run ends as rejected)."),
+        "approve_sha256": param(str | None, "To run an editing program: the program_sha256 that the first call "
+                                            "answered (the SHA-256 of exactly this program text)."),
+        **image("image", "The photo"),
+        **image("right", "A second photo, for statements about two photos"),
+    }
+
+
+def build_mcp(engine: Engine, edits_dir: Path | None = None):
+    """The MCP server over ``engine``. ``edits_dir`` (stdio): edited images are written there and results carry
+    no URLs; None (HTTP): results carry the service's live ``/v1/results`` URLs."""
     from mcp.server import MCPServer
-    from mcp.server.mcpserver.utilities.types import Image as McpImage
+    from mcp.server.mcpserver import Context
 
     server = MCPServer("loupe", instructions="Answer questions about photos and edit them with checked visual "
-                                             "programs. Give images as a path or as base64 PNG/JPEG bytes.")
+                                             "programs. Give images as a path or as base64 PNG/JPEG bytes. An edit "
+                                             "runs only after its exact program is approved (decide_edit).")
     config = engine.config
+    p = _params(engine)
+    default_llm = config.default_llm
 
     def image_of(path: str | None, data: str | None, field: str, required: bool = False):
         if data:
@@ -43,46 +108,76 @@ def build_mcp(engine: Engine):
             raise ServiceError(422, f"give {field}_path (a file under --allow-dir) or {field}_base64")
         return None
 
-    async def finish(run) -> list:
+    async def finish(run: Run, full_image: bool) -> list:
         event = await settled(run, config.request_timeout_s)
         if event is None:
             raise ServiceError(504, engine.timed_out(run)["error"])
-        result = run.result or {}
-        content: list = [json.dumps(result, indent=2, default=str)]
-        image = run.image if run.image is not None else None
-        if image is None and run.execution is not None and result.get("answer_type") == "image":
-            image = run.execution.result
-        if image is not None:
-            content.append(McpImage(data=png_bytes(image), format="png"))
-        return content
+        if event["event"] == "approval_required":
+            return [_json(_awaiting(event, f"call decide_edit with run_id={run.id!r} and program_sha256="
+                                           f"{event['program_sha256']!r} and approve=true to run it (or false)"))]
+        image = _result_image(run)
+        result = dict(run.result or {})
+        if edits_dir is not None:
+            result = _without_links(result)
+            if image is not None:
+                try:
+                    result["answer"] = result["image_path"] = str(await asyncio.to_thread(_save, image, edits_dir, run))
+                except OSError as error:  # the edit is not lost: it comes inline
+                    result["errors"] = [*result.get("errors", []), f"the edit could not be written to {edits_dir}: "
+                                                                   f"{error.strerror}; it is inline instead"]
+                    full_image = True
+        return _content(result, image, full_image)
 
     @server.tool()
     @_plain_errors
-    async def ask(query: str, image_path: str | None = None, image_base64: str | None = None,
-                  right_path: str | None = None, right_base64: str | None = None, mode: str = "program",
-                  llm: str | None = None) -> list:
+    async def ask(query: p["query"], image_path: p["image_path"] = None, image_base64: p["image_base64"] = None,
+                  right_path: p["right_path"] = None, right_base64: p["right_base64"] = None,
+                  mode: p["mode"] = "program", llm: p["llm"] = default_llm, full_image: p["full_image"] = False,
+                  ctx: Context = None) -> list:
         """Answer a question about a photo (or a statement about two photos: give right_* too), or carry out an
-        edit ("blur the faces"). Returns the answer, the program and its steps as JSON, and the edited image."""
+        edit ("blur the faces"). Returns the answer, the program and its steps as JSON. An edit first answers
+        awaiting_approval with its program: run it with decide_edit."""
         left = image_of(image_path, image_base64, "image", required=True)
         right = image_of(right_path, right_base64, "right")
-        return await finish(engine.submit_ask(left, query, right, mode, llm))
+        run = engine.submit_ask(left, query, right, mode, llm, require_approval=True, client=_client(ctx))
+        return await finish(run, full_image)
 
     @server.tool()
     @_plain_errors
-    async def run_program(program: str, image_path: str | None = None, image_base64: str | None = None,
-                          right_path: str | None = None, right_base64: str | None = None) -> list:
-        """Run a visual program (one step per line, e.g. BOX0=LOC(image=IMAGE,object='dog')) or a JSON task list
-        on a photo. Returns the result and each step as JSON, and the image when the result is one."""
+    async def decide_edit(run_id: p["run_id"], program_sha256: p["program_sha256"], approve: p["approve"],
+                          full_image: p["full_image"] = False) -> list:
+        """Approve or reject the edit program an ask waits for, named by its SHA-256. Returns the result, or
+        awaiting_approval again when a replanned program (or SayCan's next edit) needs its own approval."""
+        run = engine.decide(run_id, approve, program_sha256)
+        return await finish(run, full_image)
+
+    @server.tool()
+    @_plain_errors
+    async def run_program(program: p["program"], image_path: p["image_path"] = None,
+                          image_base64: p["image_base64"] = None, right_path: p["right_path"] = None,
+                          right_base64: p["right_base64"] = None, approve_sha256: p["approve_sha256"] = None,
+                          full_image: p["full_image"] = False, ctx: Context = None) -> list:
+        """Run a visual program or a JSON task list on a photo. Returns the result and each step as JSON. A
+        program that edits answers awaiting_approval first: call again with approve_sha256 to run it."""
         from agent.service.app import program_inputs
 
         left = image_of(image_path, image_base64, "image")
         right = image_of(right_path, right_base64, "right")
         parsed, inputs = program_inputs(engine, program, left, right)
-        return await finish(engine.submit_program(parsed, inputs))
+        names = engine.registry.names()
+        edits = [s.module for s in parsed.steps if s.module in names and engine.registry.tool_class(s.module).writes_image]
+        sha256 = program_sha256(program)
+        if edits and approve_sha256 != sha256:
+            if approve_sha256:
+                raise ServiceError(409, f"approve_sha256 names another program; this program's SHA-256 is {sha256}: "
+                                        "read it and approve that one")
+            return [_json(_awaiting({"program": program, "program_sha256": sha256, "edits": edits},
+                                    f"call run_program again with the same program and approve_sha256={sha256!r}"))]
+        return await finish(engine.submit_program(parsed, inputs, client=_client(ctx)), full_image)
 
     @server.tool()
     @_plain_errors
-    async def check_program(program: str) -> dict:
+    async def check_program(program: p["program"]) -> dict:
         """Parse and type-check a program without running it: ok, or every error with line, column and a hint."""
         return await asyncio.to_thread(engine.check, program)
 
@@ -97,6 +192,66 @@ def build_mcp(engine: Engine):
     return server
 
 
+def _client(ctx) -> str:
+    """The key of the per-client cap on runs asking for approval: the HTTP client's address, or stdio's one."""
+    request = getattr(ctx.request_context, "request", None) if ctx is not None else None
+    address = getattr(request, "client", None)
+    return f"mcp:{address.host}" if address else "mcp:stdio"
+
+
+def _awaiting(event: dict, next_step: str) -> dict:
+    """What a client reads when an edit waits for approval: the exact program, its SHA-256, what to do."""
+    keys = ("run_id", "program", "program_sha256", "edits", "expires_in_s")
+    return {"status": "awaiting_approval", **{k: event[k] for k in keys if k in event}, "next": next_step}
+
+
+def _result_image(run: Run):
+    if run.image is not None:
+        return run.image
+    if run.execution is not None and (run.result or {}).get("answer_type") == "image":
+        return run.execution.result
+    return None
+
+
+def _without_links(result: dict) -> dict:
+    """``result`` with no ``/v1/results`` URL (nothing serves them over stdio)."""
+    result = {k: v for k, v in result.items() if k not in ("image_url", "rationale_url")}
+    result["steps"] = [{k: v for k, v in step.items() if k != "thumbnail"} for step in result.get("steps", [])]
+    return result
+
+
+def _save(image, folder: Path, run: Run) -> Path:
+    """Write the edited ``image`` as a new PNG in ``folder`` (never over an existing file); its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"loupe-edit-{run.id[:12]}.png"
+    with open(path, "xb") as out:
+        out.write(png_bytes(image))
+    return path.resolve()
+
+
+def _content(result: dict, image, full_image: bool) -> list:
+    from mcp.server.mcpserver.utilities.types import Image as McpImage
+
+    content: list = [_json(result)]
+    if image is not None:
+        content.append(McpImage(data=_preview(image), format="jpeg"))
+        if full_image:
+            content.append(McpImage(data=png_bytes(image), format="png"))
+    return content
+
+
+def _preview(image) -> bytes:
+    pil = image.to_pil().convert("RGB")
+    pil.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+    buffer = io.BytesIO()
+    pil.save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def _json(value: dict) -> str:
+    return json.dumps(value, indent=2, default=str)
+
+
 def _plain_errors(tool):
     """Refusals and Loupe's own errors reach the client with their message (the SDK hides other errors')."""
     @functools.wraps(tool)
@@ -108,6 +263,26 @@ def _plain_errors(tool):
         except (ServiceError, LoupeError) as error:
             raise ToolError(str(error)) from None
     return call
+
+
+def edits_dir_of(engine: Engine) -> Path:
+    """Where ``loupe mcp`` writes edited images: ``loupe-edits`` in the first ``--allow-dir`` (a folder the
+    user opened to it, next to the photos), else in Loupe's cache folder."""
+    if engine.config.allow_dirs:
+        return engine.config.allow_dirs[0] / "loupe-edits"
+    return engine.config.settings.cache_root() / "edits"
+
+
+def client_config(args: list[str]) -> dict:
+    """The ``mcpServers`` entry that starts this install's ``loupe mcp`` with ``args`` (the same JSON in Claude
+    Desktop and Cursor): the absolute path of the ``loupe`` script beside this Python (a virtualenv's own),
+    or this Python running the CLI module when there is no such script."""
+    script = Path(sys.executable).parent / ("loupe.exe" if os.name == "nt" else "loupe")
+    if script.exists():
+        command, prefix = str(script), []
+    else:
+        command, prefix = sys.executable, ["-m", __name__.split(".service.")[0] + ".cli"]
+    return {"mcpServers": {"loupe": {"command": command, "args": [*prefix, "mcp", *args]}}}
 
 
 def mcp_lifespan(server):
@@ -133,5 +308,5 @@ def mcp_security(config):
 
 
 def serve_stdio(engine: Engine) -> None:
-    """Serve the tools over stdin/stdout until the client closes them."""
-    asyncio.run(build_mcp(engine).run_stdio_async())
+    """Serve the tools over stdin/stdout until the client closes them; edits are written to ``edits_dir_of``."""
+    asyncio.run(build_mcp(engine, edits_dir_of(engine)).run_stdio_async())

@@ -1,5 +1,6 @@
-// Loupe's web page: pick photos, ask, watch the plan and each step stream in (SSE over fetch), approve
-// edits, see and download the answer, and go back to earlier runs of this browser session.
+// Loupe's web page: pick photos (or an example), ask, watch the plan and each step stream in (SSE over fetch)
+// with a progress bar and a cancel button, approve edits, compare an edit with its photo, download it, and
+// go back to earlier runs of this browser session (history.js).
 "use strict";
 
 // A /?token= link set the token as an HttpOnly cookie (the server did, on this page load): take the token
@@ -12,26 +13,77 @@
 })();
 
 const $ = (id) => document.getElementById(id);
-const files = { image: null, right: null };
-let current = null; // the run being shown: {id, query, result}
+const files = { image: null, right: null };     // the photos the next question is about
+const previews = { image: null, right: null };  // their object URLs (the "before" of an edit)
+let current = null;  // the run being shown: {id, query, mode, photos, result, controller}
 
 function show(el, on) { el.hidden = !on; }
 function text(el, value, muted = false) { el.textContent = value; el.classList.toggle("muted", muted); }
 
-function setupDrop(name) {
-  const zone = $("drop-" + name), input = $(name), preview = $("preview-" + name);
-  const take = (file) => {
-    if (!file) return;
-    files[name] = file;
-    preview.src = URL.createObjectURL(file);
-    show(preview, true);
-    zone.querySelector(".hint").hidden = true;
+// ---- photos ---------------------------------------------------------------------------------------
+
+function dropError(name, message) { const el = $("drop-error-" + name); el.textContent = message; show(el, !!message); }
+
+function setPhoto(name, file) {
+  clearPhoto(name);
+  if (!file) return;
+  files[name] = file;
+  previews[name] = URL.createObjectURL(file);
+  const preview = $("preview-" + name), hint = $("drop-" + name).querySelector(".hint");
+  preview.onerror = () => {  // the browser cannot show it: no broken picture; the server still judges the file
+    show(preview, false);
+    show(hint, true);
+    hint.textContent = `${file.name} (no preview)`;
   };
-  input.addEventListener("change", () => take(input.files[0]));
+  preview.src = previews[name];
+  show(preview, true);
+  show(hint, false);
+  show($("remove-" + name), true);
+}
+
+function clearPhoto(name) {
+  if (previews[name]) URL.revokeObjectURL(previews[name]);
+  files[name] = previews[name] = null;
+  $(name).value = "";
+  const preview = $("preview-" + name), hint = $("drop-" + name).querySelector(".hint");
+  preview.removeAttribute("src");
+  show(preview, false);
+  hint.textContent = hint.dataset.text;
+  show(hint, true);
+  show($("remove-" + name), false);
+  dropError(name, "");
+}
+
+function setupDrop(name) {
+  const zone = $("drop-" + name), input = $(name);
+  const hint = zone.querySelector(".hint");
+  hint.dataset.text = hint.textContent;
+  input.addEventListener("change", () => setPhoto(name, input.files[0]));
   zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
   zone.addEventListener("dragleave", () => zone.classList.remove("over"));
-  zone.addEventListener("drop", (e) => { e.preventDefault(); zone.classList.remove("over"); take(e.dataTransfer.files[0]); });
+  zone.addEventListener("drop", (e) => { e.preventDefault(); zone.classList.remove("over"); setPhoto(name, e.dataTransfer.files[0]); });
+  $("remove-" + name).addEventListener("click", () => clearPhoto(name));
 }
+
+async function fileFrom(url, name) {
+  const blob = await (await fetch(url)).blob();
+  return new File([blob], name, { type: blob.type || "image/jpeg" });
+}
+
+function setupExamples() {
+  for (const button of document.querySelectorAll(".example-photo")) {
+    button.addEventListener("click", async () => {
+      setPhoto("image", await fileFrom("/ui/examples/" + button.dataset.photo, button.dataset.photo));
+      clearPhoto("right");
+      $("query").value = button.dataset.query;
+    });
+  }
+  for (const button of document.querySelectorAll(".example-query")) {
+    button.addEventListener("click", () => { $("query").value = button.textContent; $("query").focus(); });
+  }
+}
+
+// ---- the page's state -----------------------------------------------------------------------------
 
 async function loadLLMs() {
   try {
@@ -47,8 +99,22 @@ async function loadLLMs() {
 
 function showError(message) { $("error").textContent = message; show($("error"), !!message); }
 
+function progress(label, value = null, max = null) {
+  show($("progress-box"), !!label);
+  $("progress-text").textContent = label || "";
+  const bar = $("progress-bar");
+  if (max !== null) bar.max = max;
+  if (value === null) bar.removeAttribute("value"); else bar.value = value;  // no value: indeterminate
+}
+
+function busy(on) {
+  $("ask").disabled = on;
+  show($("cancel"), on);
+}
+
 function resetRun(query) {
   showError("");
+  dropError("image", ""); dropError("right", "");
   show($("approval-box"), false);
   text($("program"), "planning ...", true);
   $("program-source").textContent = "";
@@ -57,19 +123,50 @@ function resetRun(query) {
   $("answer-links").innerHTML = "";
 }
 
+// Back to "nothing asked" after a run that never started (a refused upload, an unreachable server).
+function idle() {
+  text($("program"), "The plan appears here.", true);
+  $("program-source").textContent = "";
+  text($("answer"), "No answer.", true);
+  progress("");
+  busy(false);
+}
+
 // ---- events ---------------------------------------------------------------------------------------
 
+function stepCount(program) { return program.split("\n").filter((l) => /^\s*[A-Za-z_]\w*\s*=/.test(l)).length; }
+
+function stepProgress() {
+  const total = current.steps || 0, done = $("steps").children.length;
+  if (!total) return progress(`${done} steps done`);
+  progress(done < total ? `Step ${done + 1} of ${total} running` : `${total} of ${total} steps done`, done, total);
+}
+
 const handlers = {
-  run(e) { current.id = e.id; },
-  plan(e) { text($("program"), e.program.trim()); $("program-source").textContent = e.source === "cache" ? "(from the program cache)" : "(planned by the LLM)"; },
-  check(e) { if (e.ok) text($("program"), e.program.trim()); else text($("program"), $("program").textContent + "\n\n# check: " + e.errors.join("\n# ")); },
+  run(e) { current.id = e.id; progress("Planning ..."); },
+  plan(e) {
+    text($("program"), e.program.trim());
+    const sources = { cache: "(from the program cache)", rank: "(ranked from the program library)" };
+    $("program-source").textContent = sources[e.source] || "(written by the LLM)";
+    progress("Checking the program ...");
+  },
+  check(e) {
+    if (!e.ok) return text($("program"), $("program").textContent + "\n\n# check: " + e.errors.join("\n# "));
+    text($("program"), e.program.trim());
+    current.steps = stepCount(e.program);
+    stepProgress();
+  },
   repair(e) { text($("program"), e.program.trim()); $("program-source").textContent = "(repaired)"; },
-  replan(e) { text($("program"), e.program.trim()); $("program-source").textContent = "(replanned after a failed step)"; $("steps").innerHTML = ""; },
-  step(e) { addStep(e); },
+  replan(e) {
+    text($("program"), e.program.trim()); $("program-source").textContent = "(replanned after a failed step)";
+    $("steps").innerHTML = ""; current.steps = stepCount(e.program); stepProgress();
+  },
+  step(e) { addStep(e); stepProgress(); },
   saycan(e) { addStep({ output: e.chosen, module: "SayCan", status: "ok", wall_ms: 0, value: e.candidates.slice(0, 3).map((c) => c[0]).join(" | ") }); },
   approval_required(e) {
     $("edits").textContent = e.edits.join(", ");
     show($("approval-box"), true);
+    progress("Waiting for your approval", 0, 1);
     $("approve").onclick = () => decide(e.approve_url);
     $("reject").onclick = () => decide(e.reject_url);
   },
@@ -100,22 +197,47 @@ function addStep(e) {
   old ? old.replaceWith(li) : $("steps").append(li);
 }
 
-function showResult(result) {
+// An edit over its photo: the slider uncovers the edit from the left ("before" left of it, "after" right).
+function compare(before, after) {
+  const box = document.createElement("div");
+  box.className = "compare"; box.dataset.testid = "compare";
+  box.innerHTML = `<img class="before" alt="the photo before the edit"><img class="after" alt="edited image">
+    <input type="range" min="0" max="100" value="50" aria-label="before / after" data-testid="compare-slider">
+    <span class="tag left">before</span><span class="tag right">after</span>`;
+  box.querySelector(".before").src = before;
+  const edited = box.querySelector(".after");
+  edited.src = after; edited.dataset.testid = "edited";
+  const slider = box.querySelector("input");
+  const cut = () => box.style.setProperty("--cut", slider.value + "%");
+  slider.addEventListener("input", cut);
+  cut();
+  return box;
+}
+
+function showResult(result, keep = true) {
   current.result = result;
   show($("approval-box"), false);
-  $("ask").disabled = false;
+  busy(false);
+  const total = (result.steps || []).length;
+  progress(result.status === "ok" || result.status === "partial" ? `Done: ${total} steps` : `Ended: ${result.status}`,
+    total, total || 1);
   const answer = $("answer");
   answer.innerHTML = "";
   answer.classList.remove("muted");
   if (result.status === "unsupported") {
     text(answer, `Not answered: ${result.reason || "the installed tools cannot answer this"}`, true);
   } else if (result.status !== "ok" && result.status !== "partial") {
-    text(answer, result.status === "rejected" ? "The edit was not run (rejected)." : `No answer (${result.status})`, true);
+    const ended = { rejected: "The edit was not run (rejected).", cancelled: "Cancelled." };
+    text(answer, ended[result.status] || `No answer (${result.status})`, true);
     if (result.errors && result.errors.length) showError(result.errors.join("\n"));
   } else if (result.answer_type === "image") {
-    const img = document.createElement("img");
-    img.src = result.image_url; img.alt = "edited image"; img.dataset.testid = "edited";
-    answer.append(img);
+    const before = current.photos && current.photos.image;
+    if (before) answer.append(compare(before, result.image_url));
+    else {
+      const img = document.createElement("img");
+      img.src = result.image_url; img.alt = "edited image"; img.dataset.testid = "edited";
+      answer.append(img);
+    }
   } else {
     answer.textContent = String(result.answer);
   }
@@ -135,7 +257,7 @@ function showResult(result) {
   if (result.rationale_url) link(result.rationale_url, "Visual rationale");
   if (result.steps) for (const s of result.steps) addStep(s);
   if (result.program) text($("program"), result.program.trim());
-  remember(current);
+  if (keep) remember(current);
 }
 
 // ---- asking ---------------------------------------------------------------------------------------
@@ -143,7 +265,7 @@ function showResult(result) {
 async function ask(event) {
   event.preventDefault();
   const query = $("query").value.trim();
-  if (!files.image) return showError("Pick or drop a photo first.");
+  if (!files.image) return showError("Pick or drop a photo first, or click an example.");
   if (!query) return showError("Type a question or an instruction.");
   const form = new FormData();
   form.append("image", files.image);
@@ -152,22 +274,44 @@ async function ask(event) {
   form.append("mode", $("mode").value);
   if ($("llm").value) form.append("llm", $("llm").value);
   form.append("require_approval", $("approval").checked ? "true" : "false");
-  current = { id: null, query, result: null };
+  const controller = new AbortController();
+  current = { id: null, query, mode: $("mode").value, result: null, controller,
+              files: { ...files }, photos: { image: previews.image, right: previews.right } };
   resetRun(query);
-  $("ask").disabled = true;
+  busy(true);
+  progress("Sending the photo ...");
+  const thumbnails = Promise.all([thumbnailOf(files.image), thumbnailOf(files.right)]);
+  current.thumbnails = thumbnails;
   try {
-    const response = await fetch("/v1/ask", { method: "POST", body: form, headers: { Accept: "text/event-stream" } });
-    if (!response.ok) {
-      const body = await response.json().catch(() => ({ error: response.statusText }));
-      throw new Error(body.error + (response.status === 503 ? ` (retry after ${response.headers.get("Retry-After")} s)` : ""));
-    }
+    const response = await fetch("/v1/ask", { method: "POST", body: form, signal: controller.signal,
+                                              headers: { Accept: "text/event-stream" } });
+    if (!response.ok) return refused(response);
     await readEvents(response);
   } catch (e) {
+    if (e.name === "AbortError") return;  // cancel() has said so already
     showError(String(e.message || e));
-    text($("answer"), "No answer.", true);
-  } finally {
-    $("ask").disabled = false;
+    idle();
   }
+}
+
+// A request the server refused before any run started: the message where it belongs, the page ready again.
+async function refused(response) {
+  const body = await response.json().catch(() => ({ error: response.statusText }));
+  let message = body.error || `refused (${response.status})`;
+  if (response.status === 503 || response.status === 429) message += ` (retry after ${response.headers.get("Retry-After")} s)`;
+  const field = /^right\b/.test(message) ? "right" : (/^image\b/.test(message) || response.status === 413 ? "image" : null);
+  if (field) dropError(field, message); else showError(message);
+  idle();
+}
+
+// Stop the run: the page closes its event stream, and the server cancels a run whose stream is closed.
+function cancel() {
+  if (!current || !current.controller) return;
+  current.controller.abort();
+  show($("approval-box"), false);
+  text($("answer"), "Cancelled.", true);
+  progress("Cancelled", 0, 1);
+  busy(false);
 }
 
 async function readEvents(response) {
@@ -192,36 +336,15 @@ async function readEvents(response) {
 
 async function decide(url) {
   show($("approval-box"), false);
+  progress("Running the approved edit ...");
   const response = await fetch(url, { method: "POST" });
   if (!response.ok) showError((await response.json()).error);
 }
 
-// ---- history --------------------------------------------------------------------------------------
-
-function history() { return JSON.parse(sessionStorage.getItem("loupe-history") || "[]"); }
-
-function remember(run) {
-  if (!run.id || !run.result) return;
-  const items = history().filter((h) => h.id !== run.id);
-  items.unshift({ id: run.id, query: run.query, status: run.result.status, result: run.result });
-  sessionStorage.setItem("loupe-history", JSON.stringify(items.slice(0, 30)));
-  drawHistory();
-}
-
-function drawHistory() {
-  const list = $("history");
-  list.innerHTML = "";
-  for (const item of history()) {
-    const li = document.createElement("li");
-    const answer = item.result.answer_type === "image" ? "(edited image)" : item.result.answer;
-    li.textContent = `${item.query} → ${item.status === "ok" || item.status === "partial" ? answer : item.status}`;
-    li.onclick = () => { current = { id: item.id, query: item.query }; resetRun(item.query); showResult(item.result); };
-    list.append(li);
-  }
-}
-
 setupDrop("image");
 setupDrop("right");
+setupExamples();
 $("ask-form").addEventListener("submit", ask);
+$("cancel").addEventListener("click", cancel);
 loadLLMs();
 drawHistory();

@@ -1,68 +1,94 @@
 """The web page in a real browser: Debian's headless Chromium driven by Playwright (no browser download).
 
-Flow: open the page, pick dog.jpg, ask "How many bicycles?", see the answer and a step thumbnail, and a partial answer's note; then an
-edit that waits for approval, approve it, see the edited image. Screenshots are kept as test artifacts in
-the test's temporary folder (printed with -s; ``LOUPE_SCREENSHOTS=DIR`` copies them there too).
+Each behaviour of the page is driven as a person would: pick or drop a photo (or click an example), ask,
+watch the progress, cancel, approve or reject an edit and compare it with its photo, remove a photo, go
+back to an earlier run, recover from a refused upload, and use it all at phone width. The planner is the
+scripted one (fast); ``docs/screenshots.py`` takes the same states with the real embedded default for docs/.
+Screenshots are kept in the test's temporary folder (printed with -s).
 """
 
-import os
 from pathlib import Path
 import shutil
+import time
 
+import httpx
 import pytest
 
-from service_support import PHOTOS, LiveServer, make_config
+from service_support import PHOTOS, LiveServer, make_config, registry_with_slow_loc
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
+SLOW = 60_000  # ms: a run on the lite models on a busy machine
 
 pytestmark = [pytest.mark.models, pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                                      reason="needs Debian's chromium (apt-get install chromium)")]
 
 
 @pytest.fixture
-def live(tmp_path):
+def serve(tmp_path):
+    """``serve(registry=None) -> LiveServer`` of the real app (stopped afterwards)."""
     from agent.service.app import create_app
     from agent.service.engine import Engine
 
-    engine = Engine(make_config(tmp_path))
-    server = LiveServer(create_app(engine=engine))
-    yield server
-    server.stop()
-    engine.close()
+    started = []
+
+    def start(registry=None):
+        engine = Engine(make_config(tmp_path), registry=registry)
+        server = LiveServer(create_app(engine=engine))
+        started.append((server, engine))
+        return server
+
+    yield start
+    for server, engine in started:
+        server.stop()
+        engine.close()
 
 
 @pytest.fixture
-def page(live):
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(live.url + "/")
-        yield page
+        yield browser
         browser.close()
+
+
+def _open(browser, server, width=1280, height=900):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.goto(server.url + "/")
+    return page
+
+
+@pytest.fixture
+def page(serve, browser):
+    page = _open(browser, serve())
+    yield page
+    assert page.errors == []  # no script error on the page
 
 
 def _shot(page, tmp_path, name):
     path = tmp_path / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    if os.environ.get("LOUPE_SCREENSHOTS"):
-        Path(os.environ["LOUPE_SCREENSHOTS"]).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(os.environ["LOUPE_SCREENSHOTS"]) / path.name)
     print(f"screenshot: {path}")
     return path
+
+
+def _ask(page, photo, query):
+    page.set_input_files("#image", str(PHOTOS / photo))
+    page.fill("#query", query)
+    page.click("[data-testid=ask]")
 
 
 def test_ask_about_a_photo_in_the_browser(page, tmp_path):
     from playwright.sync_api import expect
 
     expect(page.locator("#llm option")).to_have_count(1)
-    page.set_input_files("#image", str(PHOTOS / "dog.jpg"))
-    page.fill("#query", "How many bicycles?")
-    page.click("[data-testid=ask]")
-    expect(page.get_by_test_id("answer")).to_have_text("1", timeout=60_000)
+    _ask(page, "dog.jpg", "How many bicycles?")
+    expect(page.get_by_test_id("answer")).to_have_text("1", timeout=SLOW)
     expect(page.get_by_test_id("program")).to_contain_text("LOC(image=IMAGE,object='bicycle')")
     steps = page.locator("#steps li")
     expect(steps).to_have_count(3)
@@ -70,44 +96,165 @@ def test_ask_about_a_photo_in_the_browser(page, tmp_path):
     expect(thumb).to_be_visible()
     page.wait_for_function("document.querySelector('#steps li[data-output=BOX0] img').naturalWidth > 0")
     expect(page.get_by_test_id("history").locator("li")).to_contain_text(["How many bicycles? → 1"])
+    expect(page.get_by_test_id("progress")).to_contain_text("Done: 3 steps")
+    assert page.eval_on_selector("#progress-bar", "bar => bar.value === bar.max && bar.max === 3")
     assert _shot(page, tmp_path, "ask-bicycles").stat().st_size > 10_000
 
     # an answer on weak evidence says so (status partial, issue 23): the faint horse of horses.jpg
-    page.set_input_files("#image", str(PHOTOS / "horses.jpg"))
-    page.fill("#query", "How many horses?")
-    page.click("[data-testid=ask]")
-    expect(page.get_by_test_id("partial")).to_contain_text("weak evidence", timeout=60_000)
+    _ask(page, "horses.jpg", "How many horses?")
+    expect(page.get_by_test_id("partial")).to_contain_text("weak evidence", timeout=SLOW)
 
 
-def test_an_edit_waits_for_approval_in_the_browser(page, tmp_path):
+def test_an_edit_waits_for_approval_and_compares_before_and_after(page, tmp_path):
     from playwright.sync_api import expect
 
-    page.set_input_files("#image", str(PHOTOS / "person.jpg"))
-    page.fill("#query", "Blur every face")
-    page.click("[data-testid=ask]")
+    _ask(page, "person.jpg", "Blur every face")
     approval = page.get_by_test_id("approval")
-    expect(approval).to_be_visible(timeout=60_000)
+    expect(approval).to_be_visible(timeout=SLOW)
     expect(approval).to_contain_text("BLUR")
+    expect(page.get_by_test_id("progress")).to_contain_text("Waiting for your approval")
     expect(page.locator("#steps li")).to_have_count(0)  # nothing ran before the approval
     _shot(page, tmp_path, "edit-awaiting-approval")
     page.click("[data-testid=approve]")
-    edited = page.locator("[data-testid=answer] img")
-    expect(edited).to_be_visible(timeout=60_000)
-    page.wait_for_function("document.querySelector('[data-testid=answer] img').naturalWidth > 0")
+    edited = page.get_by_test_id("edited")
+    expect(edited).to_be_visible(timeout=SLOW)
+    page.wait_for_function("[...document.querySelectorAll('.compare img')].every(i => i.naturalWidth > 0)")
+    # the slider uncovers the edit: at 20 the edit shows right of 20 %, the photo left of it
+    slider = page.get_by_test_id("compare-slider")
+    slider.fill("20")
+    assert edited.evaluate("img => getComputedStyle(img).clipPath") == "inset(0px 0px 0px 20%)"
+    before = page.locator(".compare img.before")
+    assert before.get_attribute("src").startswith("blob:")  # the photo that was asked about
+    _shot(page, tmp_path, "edit-before-after")
     download_link = page.locator("a", has_text="Download the edited image")
     assert download_link.get_attribute("href").endswith("/image.png?download=true")
     with page.expect_download() as download:
         download_link.click()
     assert download.value.suggested_filename.endswith(".png")
-    _shot(page, tmp_path, "edit-approved")
 
 
-def test_a_rejected_edit_in_the_browser(page, tmp_path):
+def test_a_rejected_edit_in_the_browser(page):
     from playwright.sync_api import expect
 
-    page.set_input_files("#image", str(PHOTOS / "person.jpg"))
-    page.fill("#query", "Blur every face")
-    page.click("[data-testid=ask]")
-    expect(page.get_by_test_id("approval")).to_be_visible(timeout=60_000)
+    _ask(page, "person.jpg", "Blur every face")
+    expect(page.get_by_test_id("approval")).to_be_visible(timeout=SLOW)
     page.click("[data-testid=reject]")
-    expect(page.get_by_test_id("answer")).to_contain_text("rejected", timeout=60_000)
+    expect(page.get_by_test_id("answer")).to_contain_text("rejected", timeout=SLOW)
+
+
+def test_a_removed_photo_is_not_sent(page, tmp_path):
+    from playwright.sync_api import expect
+
+    page.set_input_files("#right", str(PHOTOS / "horses.jpg"))
+    expect(page.locator("#preview-right")).to_be_visible()
+    page.click("[data-testid=remove-right]")
+    expect(page.locator("#preview-right")).to_be_hidden()
+    expect(page.get_by_test_id("drop-right")).to_contain_text("Second photo")
+    assert page.evaluate("document.getElementById('right').value") == ""
+    page.set_input_files("#image", str(PHOTOS / "dog.jpg"))
+    page.fill("#query", "How many bicycles?")
+    page.evaluate("""() => {  // note the fields of each form the page sends
+        window.sent = []; const send = window.fetch;
+        window.fetch = (url, options) => { if (options && options.body instanceof FormData)
+            window.sent.push([...options.body.entries()].map(([k, v]) => v.name ? k + ':' + v.name : k));
+            return send(url, options); }; }""")
+    page.click("[data-testid=ask]")
+    expect(page.get_by_test_id("answer")).to_have_text("1", timeout=SLOW)
+    assert page.evaluate("window.sent") == [["image:dog.jpg", "query", "mode", "llm", "require_approval"]]
+    _shot(page, tmp_path, "photo-removed")
+
+
+def test_history_restores_its_own_photo_question_program_and_answer(page, tmp_path):
+    from playwright.sync_api import expect
+
+    _ask(page, "dog.jpg", "How many bicycles?")
+    expect(page.get_by_test_id("answer")).to_have_text("1", timeout=SLOW)
+    _ask(page, "person.jpg", "How many people?")
+    expect(page.get_by_test_id("program")).to_contain_text("object='person'", timeout=SLOW)
+    expect(page.get_by_test_id("history").locator("li")).to_have_count(2, timeout=SLOW)
+    page.get_by_test_id("history").locator("li", has_text="How many bicycles?").click()
+    expect(page.get_by_test_id("answer")).to_have_text("1")
+    expect(page.get_by_test_id("program")).to_contain_text("object='bicycle'")
+    assert page.input_value("#query") == "How many bicycles?"
+    assert page.evaluate("files.image.name") == "dog.jpg"  # the run's own photo is picked again
+    expect(page.locator("#preview-image")).to_be_visible()
+    assert page.locator("#steps li").count() == 3
+    _shot(page, tmp_path, "history-restored")
+    # after a reload only the stored thumbnail is left: it is restored as the photo
+    page.reload()
+    page.get_by_test_id("history").locator("li", has_text="How many people?").click()
+    expect(page.get_by_test_id("program")).to_contain_text("object='person'")
+    page.wait_for_function("document.getElementById('preview-image').naturalWidth > 0")
+    assert page.input_value("#query") == "How many people?"
+
+
+def test_a_refused_upload_is_shown_in_place_and_the_page_is_ready_again(page, tmp_path):
+    from playwright.sync_api import expect
+
+    page.set_input_files("#image", files=[{"name": "notes.png", "mimeType": "image/png", "buffer": b"not a photo"}])
+    expect(page.get_by_test_id("drop-image")).to_contain_text("notes.png (no preview)")  # no broken picture
+    page.fill("#query", "How many bicycles?")
+    page.click("[data-testid=ask]")
+    refusal = page.get_by_test_id("drop-error-image")
+    expect(refusal).to_contain_text("notes.png", timeout=SLOW)
+    expect(page.get_by_test_id("program")).to_have_text("The plan appears here.")
+    expect(page.get_by_test_id("ask")).to_be_enabled()
+    expect(page.get_by_test_id("cancel")).to_be_hidden()
+    expect(page.get_by_test_id("progress")).to_be_hidden()
+    _shot(page, tmp_path, "upload-refused")
+    _ask(page, "dog.jpg", "How many bicycles?")  # a good photo: the refusal goes, the answer comes
+    expect(refusal).to_be_hidden()
+    expect(page.get_by_test_id("answer")).to_have_text("1", timeout=SLOW)
+
+
+def test_progress_per_step_and_cancel(serve, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    server = serve(registry_with_slow_loc(30.0))
+    page = _open(browser, server)
+    _ask(page, "dog.jpg", "How many bicycles?")
+    progress = page.get_by_test_id("progress")
+    expect(progress).to_contain_text("Step 1 of 3 running", timeout=SLOW)
+    assert page.eval_on_selector("#progress-bar", "bar => bar.value === 0 && bar.max === 3")
+    _shot(page, tmp_path, "progress")
+    run_id = page.evaluate("current.id")
+    page.click("[data-testid=cancel]")
+    expect(page.get_by_test_id("answer")).to_have_text("Cancelled.")
+    expect(progress).to_contain_text("Cancelled")
+    expect(page.get_by_test_id("ask")).to_be_enabled()
+    expect(page.get_by_test_id("cancel")).to_be_hidden()
+    deadline = time.monotonic() + 60  # the server cancelled the run: it ends at the slow step's end, not later
+    while (status := httpx.get(f"{server.url}/v1/runs/{run_id}").json()["status"]) not in ("cancelled", "ok"):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.5)
+    assert status == "cancelled"
+    assert page.errors == []
+
+
+def test_examples_to_click(page, tmp_path):
+    from playwright.sync_api import expect
+
+    page.locator(".example-photo[data-photo='dog.jpg']").click()
+    page.wait_for_function("document.getElementById('preview-image').naturalWidth > 0")
+    assert page.input_value("#query") == "How many bicycles?"
+    page.locator(".example-query", has_text="How many horses?").click()
+    assert page.input_value("#query") == "How many horses?"
+    page.locator(".example-query", has_text="How many bicycles?").click()
+    page.click("[data-testid=ask]")
+    expect(page.get_by_test_id("answer")).to_have_text("1", timeout=SLOW)
+    _shot(page, tmp_path, "example")
+
+
+def test_usable_at_phone_width(serve, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    page = _open(browser, serve(), width=375, height=812)
+    _ask(page, "dog.jpg", "How many bicycles?")
+    expect(page.get_by_test_id("answer")).to_have_text("1", timeout=SLOW)
+    page.wait_for_function("document.querySelector('#steps li[data-output=BOX0] img').naturalWidth > 0")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling
+    for target in ("ask", "remove-image", "drop-right"):
+        box = page.get_by_test_id(target).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 375, target
+    _shot(page, tmp_path, "phone")
+    assert page.errors == []

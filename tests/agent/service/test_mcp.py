@@ -3,11 +3,15 @@ same tools mounted on the HTTP app at /mcp (streamable HTTP)."""
 
 import asyncio
 import base64
+import hashlib
 import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 import sys
 
+import httpx
 import pytest
 
 from service_support import ORACLE, PHOTOS, LiveServer, make_config
@@ -20,35 +24,143 @@ def _texts(result) -> list[str]:
     return [c.text for c in result.content if c.type == "text"]
 
 
-def test_stdio_server_lists_tools_and_answers_about_a_photo(tmp_path):
+def _printed_config(tmp_path, allowed: Path) -> dict:
+    """``loupe mcp --print-config claude`` run as a user would, with the scripted planner."""
+    command = [sys.executable, "-m", "agent.cli", "mcp", "--llm", ORACLE, "--no-cache", "--allow-dir", str(allowed),
+               "--print-config", "claude"]
+    printed = subprocess.run(command, cwd=tmp_path, env=_env(), capture_output=True, text=True, check=True)
+    assert "claude_desktop_config.json" in printed.stderr
+    return json.loads(printed.stdout)
+
+
+def _env() -> dict:
+    # the worktree's packages first (a user's install finds its own without this)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+
+
+def test_stdio_server_started_from_the_printed_config(tmp_path):
     from mcp import Client, StdioServerParameters
 
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    params = StdioServerParameters(command=sys.executable, cwd=str(tmp_path), env=env,
-                                   args=["-m", "agent.cli", "mcp", "--llm", ORACLE, "--no-cache",
-                                         "--allow-dir", str(PHOTOS)])
+    from agent.graph_deps import MODES
+
+    allowed = tmp_path / "photos"
+    shutil.copytree(PHOTOS, allowed)
+    entry = _printed_config(tmp_path, allowed)["mcpServers"]["loupe"]
+    assert Path(entry["command"]).is_absolute() and Path(entry["command"]).exists()
+    assert entry["args"][0] == "mcp" and {"--llm", ORACLE, "--allow-dir", str(allowed), "--no-cache"} <= set(entry["args"])
+    params = StdioServerParameters(command=entry["command"], args=entry["args"], cwd=str(tmp_path), env=_env())
 
     async def session():
         async with Client(params, read_timeout_seconds=300) as client:
-            names = sorted(t.name for t in (await client.list_tools()).tools)
+            listed = {t.name: t for t in (await client.list_tools()).tools}
             by_path = await client.call_tool("ask", {"query": "How many bicycles?",
-                                                     "image_path": str(PHOTOS / "dog.jpg")})
-            inline = await client.call_tool("ask", {"query": "Blur every face", "image_base64": base64.b64encode(
-                (PHOTOS / "person.jpg").read_bytes()).decode()})
+                                                     "image_path": str(allowed / "dog.jpg")})
+            photo = base64.b64encode((PHOTOS / "person.jpg").read_bytes()).decode()
+            waiting = await client.call_tool("ask", {"query": "Blur every face", "image_base64": photo})
+            pending = json.loads(_texts(waiting)[0])
+            wrong = await client.call_tool("decide_edit", {"run_id": pending["run_id"], "approve": True,
+                                                           "program_sha256": "0" * 64})
+            edited = await client.call_tool("decide_edit", {"run_id": pending["run_id"], "approve": True,
+                                                            "program_sha256": pending["program_sha256"]})
+            again = await client.call_tool("ask", {"query": "Blur every face", "image_base64": photo})
+            rejected = await client.call_tool("decide_edit", {"run_id": json.loads(_texts(again)[0])["run_id"],
+                                                              "approve": False, "program_sha256": pending["program_sha256"]})
             outside = await client.call_tool("ask", {"query": "How many horses?", "image_path": "/etc/passwd"})
+            bad_mode = await client.call_tool("ask", {"query": "How many horses?", "mode": "fast",
+                                                      "image_path": str(allowed / "horses.jpg")})
             checked = await client.call_tool("check_program", {"program": "X=LOCATE(image=IMAGE)"})
-            return names, by_path, inline, outside, checked
+            return listed, by_path, waiting, wrong, edited, rejected, outside, bad_mode, checked
 
-    names, by_path, inline, outside, checked = asyncio.run(session())
-    assert names == ["ask", "check_program", "list_tools", "run_program"]
+    listed, by_path, waiting, wrong, edited, rejected, outside, bad_mode, checked = asyncio.run(session())
+    assert sorted(listed) == ["ask", "check_program", "decide_edit", "list_tools", "run_program"]
+    for tool in listed.values():  # every parameter described, the fixed choices as enums
+        assert all(prop.get("description") for prop in tool.input_schema["properties"].values()), tool.name
+    schema = listed["ask"].input_schema["properties"]
+    assert schema["mode"]["enum"] == list(MODES)
+    assert schema["llm"]["enum"] == [ORACLE] and schema["llm"]["default"] == ORACLE
+
     answer = json.loads(_texts(by_path)[0])
     assert not by_path.is_error and answer["answer"] == "1" and "LOC(image=IMAGE,object='bicycle')" in answer["program"]
-    images = [c for c in inline.content if c.type == "image"]
-    assert len(images) == 1 and images[0].mime_type == "image/png"
-    assert base64.b64decode(images[0].data)[:8] == b"\x89PNG\r\n\x1a\n"
-    assert json.loads(_texts(inline)[0])["answer_type"] == "image"
+    assert "/v1/results" not in _texts(by_path)[0]  # nothing serves those links over stdio
+
+    pending = json.loads(_texts(waiting)[0])
+    assert pending["status"] == "awaiting_approval" and pending["edits"] == ["BLUR"]
+    assert pending["program_sha256"] == hashlib.sha256(pending["program"].encode()).hexdigest()
+    assert not [c for c in waiting.content if c.type == "image"]  # nothing ran before the approval
+    assert wrong.is_error and pending["program_sha256"] in _texts(wrong)[0]
+
+    result = json.loads(_texts(edited)[0])
+    saved = Path(result["image_path"])
+    assert result["status"] == "ok" and saved.parent == allowed / "loupe-edits"
+    assert saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and saved.stat().st_size > 100_000
+    previews = [c for c in edited.content if c.type == "image"]
+    assert [c.mime_type for c in previews] == ["image/jpeg"] and len(previews[0].data) < 40_000
+    assert "/v1/results" not in _texts(edited)[0]
+    assert json.loads(_texts(rejected)[0])["status"] == "rejected"
     assert outside.is_error and "outside the folders" in _texts(outside)[0]
+    assert bad_mode.is_error and "program" in _texts(bad_mode)[0]
     assert "did you mean LOC" in _texts(checked)[0]
+
+
+def test_an_editing_program_runs_only_with_its_own_sha256(tmp_path):
+    from mcp import Client
+
+    from agent.service.engine import Engine
+    from agent.service.mcp_server import build_mcp
+
+    engine = Engine(make_config(tmp_path, allow_dirs=(PHOTOS,)))
+    server = build_mcp(engine, edits_dir=tmp_path / "edits")
+    program = "OBJ0=FACEDET(image=IMAGE)\nIMAGE0=BLUR(image=IMAGE,object=OBJ0)\nFINAL_RESULT=RESULT(var=IMAGE0)"
+    sha256 = hashlib.sha256(program.encode()).hexdigest()
+    other = program.replace("BLUR", "COLORPOP")
+    photo = str(PHOTOS / "person.jpg")
+
+    async def session():
+        async with Client(server, read_timeout_seconds=120) as client:
+            first = await client.call_tool("run_program", {"program": program, "image_path": photo})
+            swapped = await client.call_tool("run_program", {"program": other, "image_path": photo,
+                                                             "approve_sha256": sha256})
+            ran = await client.call_tool("run_program", {"program": program, "image_path": photo,
+                                                         "approve_sha256": sha256, "full_image": True})
+            return first, swapped, ran
+
+    try:
+        first, swapped, ran = asyncio.run(session())
+    finally:
+        engine.close()
+    assert json.loads(_texts(first)[0]) | {"next": ""} == {"status": "awaiting_approval", "program": program,
+                                                            "program_sha256": sha256, "edits": ["BLUR"], "next": ""}
+    assert swapped.is_error and "another program" in _texts(swapped)[0]
+    assert list((tmp_path / "edits").iterdir()) == [Path(json.loads(_texts(ran)[0])["image_path"])]
+    assert [c.mime_type for c in ran.content if c.type == "image"] == ["image/jpeg", "image/png"]
+
+
+def test_an_edit_that_cannot_be_written_comes_inline(tmp_path):
+    from mcp import Client
+
+    from agent.service.engine import Engine
+    from agent.service.mcp_server import build_mcp
+
+    blocked = tmp_path / "edits"
+    blocked.write_text("a file where the edits folder would be")
+    engine = Engine(make_config(tmp_path))
+    server = build_mcp(engine, edits_dir=blocked)
+    photo = base64.b64encode((PHOTOS / "person.jpg").read_bytes()).decode()
+
+    async def session():
+        async with Client(server, read_timeout_seconds=120) as client:
+            waiting = json.loads(_texts(await client.call_tool("ask", {"query": "Blur every face",
+                                                                       "image_base64": photo}))[0])
+            return await client.call_tool("decide_edit", {"run_id": waiting["run_id"], "approve": True,
+                                                          "program_sha256": waiting["program_sha256"]})
+
+    try:
+        edited = asyncio.run(session())
+    finally:
+        engine.close()
+    result = json.loads(_texts(edited)[0])
+    assert result["status"] == "ok" and "could not be written" in result["errors"][-1]
+    assert [c.mime_type for c in edited.content if c.type == "image"] == ["image/jpeg", "image/png"]
 
 
 def test_the_http_app_serves_the_same_tools_at_mcp(tmp_path):
@@ -62,17 +174,28 @@ def test_the_http_app_serves_the_same_tools_at_mcp(tmp_path):
     program = "BOX0=LOC(image=IMAGE,object='dog')\nANSWER0=COUNT(box=BOX0)\nFINAL_RESULT=RESULT(var=ANSWER0)"
     photo = base64.b64encode((PHOTOS / "dog.jpg").read_bytes()).decode()
 
+    person = base64.b64encode((PHOTOS / "person.jpg").read_bytes()).decode()
+
     async def session():
         async with Client(server.url + "/mcp", read_timeout_seconds=120) as client:
             tools = await client.call_tool("list_tools", {})
             ran = await client.call_tool("run_program", {"program": program, "image_base64": photo})
-            return tools, ran
+            waiting = json.loads(_texts(await client.call_tool("ask", {"query": "Blur every face",
+                                                                       "image_base64": person}))[0])
+            edited = await client.call_tool("decide_edit", {"run_id": waiting["run_id"], "approve": True,
+                                                            "program_sha256": waiting["program_sha256"]})
+            return tools, ran, edited
 
     try:
-        tools, ran = asyncio.run(session())
+        tools, ran, edited = asyncio.run(session())
+        result = json.loads(_texts(edited)[0])
+        image = httpx.get(server.url + result["image_url"])  # over HTTP the links lead to the service's files
     finally:
         server.stop()
         engine.close()
     rows = {row["name"]: row for row in json.loads(_texts(tools)[0])["tools"]}
     assert rows["LOC"]["signature"].startswith("LOC(image: Image")
     assert json.loads(_texts(ran)[0])["answer"] == 1
+    assert result["status"] == "ok" and "image_path" not in result
+    assert image.status_code == 200 and image.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [c.mime_type for c in edited.content if c.type == "image"] == ["image/jpeg"]
