@@ -11,9 +11,8 @@
 
 Readiness reads only the settings it is given (``ready(settings, spec)``). Otherwise ``ready`` raises
 ToolUnavailable saying why (WeightsMissing when the weights are absent), and ``auto`` falls back to the
-lite tier. ``LOUPE_GPU_TIER=off`` never picks the GPU tier automatically. The multimodal-LLM VQA
-(``vlm``) has priority -5: it sends images to a server, so it runs only when chosen
-(``LOUPE_BACKEND_VQA=vlm``).
+lite tier. ``LOUPE_GPU_TIER=off`` never picks the GPU tier automatically. A multimodal model behind an
+OpenAI-compatible server (VQA and CAPTION) is not a GPU backend: ``tools.vlm``, chosen by ``--vlm``.
 
 Importing this module loads nothing heavy (no torch, no transformers).
 """
@@ -101,7 +100,6 @@ _TABLE = [
      "~0.4 GB (ViT-B)"),
     ("VQA", "blip", "blip:BlipVqa", HF, "hub_ready", "blip_vqa.model", "Salesforce/blip-vqa-base", "", 20,
      "~0.8 GB fp16"),
-    ("VQA", "vlm", "vlm:VlmVqa", ("openai",), "", "", "", "", -5, "remote"),
     ("CAPTION", "blip", "blip:BlipCaptioner", HF, "hub_ready", "blip_caption.model",
      "Salesforce/blip-image-captioning-base", "", 20, "~0.5 GB fp16"),
     ("SELECT", "clip", "clip:ClipSelector", HF, "hub_ready", "clip.model", "openai/clip-vit-base-patch32",
@@ -114,7 +112,7 @@ _TABLE = [
 
 SPECS: list[BackendSpec] = [
     BackendSpec(tool=tool, name=name, factory=f"tools.gpu.{factory}", requires=requires, install_hint=INSTALL_HINT,
-                ready=READY + ready if ready else "tools.gpu.vlm:ready",
+                ready=READY + ready,
                 affordance=f"tools.gpu.{affordance}" if affordance else "", priority=priority,
-                gpu_recommended=name != "vlm", model_option=option, default_model=default, memory=memory)
+                gpu_recommended=True, model_option=option, default_model=default, memory=memory)
     for tool, name, factory, requires, ready, option, default, affordance, priority, memory in _TABLE]

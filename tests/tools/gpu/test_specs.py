@@ -18,7 +18,7 @@ def test_gpu_specs_are_registered_above_lite():
     names = [s.name for s in registry.context.backend_specs("LOC")]
     assert names.index("owlv2") < names.index("lite")
     vqa = [s.name for s in registry.context.backend_specs("VQA")]
-    assert vqa.index("lite") < vqa.index("vlm")  # the remote VLM is opt-in only
+    assert vqa.index("blip") < vqa.index("lite") and "multimodal" in vqa  # the remote VLM: only with --vlm
 
 
 def test_auto_falls_back_to_lite_without_weights():
