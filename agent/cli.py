@@ -158,13 +158,15 @@ def run(program_file, image_path, right_path, as_json, html_path, out_path, time
 @click.option("--llm-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds one call to a remote LLM may take, retries and Retry-After waits included "
                    "(remote models only)  [default: 180].")
+@click.option("--fps", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="For a video: frames per second to analyse  [default: chosen from the question and clip].")
 def ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve, no_cache, planner,
-        quiet, llm_timeout):
-    """Answer QUERY about IMAGE, or carry out an edit, with a planned program."""
+        quiet, llm_timeout, fps):
+    """Answer QUERY about IMAGE (or a video), or carry out an edit, with a planned program."""
     from agent.ask_command import run_ask
 
     sys.exit(run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve,
-                     no_cache, quiet, llm_timeout, planner, settings=settings_of()))
+                     no_cache, quiet, llm_timeout, planner, settings=settings_of(), fps=fps))
 
 
 @main.command("eval")

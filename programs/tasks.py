@@ -172,9 +172,12 @@ def _to_steps(tasks: dict, positions: list[Span], modules: set[str], problems: l
 
 
 def _module(task_name: str, modules: set[str]) -> tuple[str, TaskAlias] | None:
+    from programs.video_programs import VIDEO_TASK_ALIASES
+
     key = task_name.strip().lower().replace("_", "-").replace(" ", "-")
-    if key in TASK_ALIASES:
-        return TASK_ALIASES[key].module, TASK_ALIASES[key]
+    alias = TASK_ALIASES.get(key) or VIDEO_TASK_ALIASES.get(key)
+    if alias is not None:
+        return alias.module, alias
     if task_name.upper() in modules:
         return task_name.upper(), TaskAlias(task_name.upper())
     return None
@@ -187,7 +190,9 @@ def _output_name(task: dict, tid: int, modules: set[str]) -> str:
 
 def output_name(module: str, tid: int) -> str:
     """The variable a task list's task ``tid`` (of ``module``) writes, e.g. BOX0, ANSWER3, OUT4."""
-    prefix = _PREFIX.get(module, "OUT")
+    from programs.video_programs import VIDEO_PREFIX
+
+    prefix = _PREFIX.get(module) or VIDEO_PREFIX.get(module, "OUT")
     return f"{prefix}{tid}" if tid >= 0 else f"{prefix}_{-tid}"
 
 
@@ -228,6 +233,8 @@ def _step(task, names, tasks, files, span: Span, modules, problems) -> Step | No
 
 
 def _value(raw, names: dict[int, str], files: dict[str, str], referenced: set[int]):
+    from programs.video_programs import looks_like_video_file  # a named video file is the input VIDEO
+
     if isinstance(raw, str):
         match = _REFERENCE.match(raw.strip())
         if match:
@@ -236,6 +243,8 @@ def _value(raw, names: dict[int, str], files: dict[str, str], referenced: set[in
                 raise ValueError(f"{raw} refers to task {tid}, which does not exist")
             referenced.add(tid)
             return Ref(names[tid])
+        if looks_like_video_file(raw):
+            return Ref("VIDEO")
         if _looks_like_image_file(raw):
             files.setdefault(raw, raw)
             return Ref("\0file:" + raw)

@@ -21,13 +21,13 @@ import numpy as np
 
 from programs.errors import InputError
 from programs.values import Image
+from programs.video_programs import VIDEO_SUFFIXES, looks_like_video_file
 from programs.video_values import Frames, Video
 
-VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv",
-                            ".3gp", ".ts", ".ogv"})
 FRAME_MAX_SIDE = 640        # sampled frames are scaled down to this longer side: the lite detector sees 512
 DEFAULT_FPS = {"track": 4.0, "time": 2.0, "frames": 1.0}   # samples per second, by what the frames are for
-MAX_DEFAULT_FRAMES = 240    # the default sampling never analyses more frames than this (a long clip: lower rate)
+MIN_DEFAULT_FPS = {"track": 1.5, "time": 1.0, "frames": 0.2}  # below these, tracks break (BENCHMARKS.md, Video)
+MAX_DEFAULT_FRAMES = 120    # a longer clip is sampled more sparsely, down to the floor above (about 0.2 s a frame)
 MAX_FPS = 30.0
 
 
@@ -44,7 +44,7 @@ class VideoLimits:
 
 def is_video_path(path) -> bool:
     """Whether ``path`` names a video by its suffix (``.mp4``, ``.avi``, ``.mov``, ...)."""
-    return isinstance(path, (str, os.PathLike)) and Path(path).suffix.lower() in VIDEO_SUFFIXES
+    return isinstance(path, (str, os.PathLike)) and looks_like_video_file(os.fspath(path))
 
 
 def probe(path, limits: VideoLimits = VideoLimits()) -> Video:
@@ -99,11 +99,12 @@ def _check_limits(video: Video, limits: VideoLimits) -> None:
 
 def default_fps(video: Video, purpose: str = "track") -> float:
     """Samples per second for ``purpose`` (``track``: following objects; ``time``: when something is seen;
-    ``frames``: anything else), lowered so that at most ``MAX_DEFAULT_FRAMES`` frames are analysed, and
-    never above the video's own rate."""
-    wanted = DEFAULT_FPS.get(purpose, DEFAULT_FPS["frames"])
+    ``frames``: anything else), lowered so that at most ``MAX_DEFAULT_FRAMES`` frames are analysed but not
+    below ``MIN_DEFAULT_FPS`` (a long clip then takes longer), and never above the video's own rate."""
+    purpose = purpose if purpose in DEFAULT_FPS else "frames"
+    wanted = DEFAULT_FPS[purpose]
     if video.duration_s > 0:
-        wanted = min(wanted, MAX_DEFAULT_FRAMES / video.duration_s)
+        wanted = max(min(wanted, MAX_DEFAULT_FRAMES / video.duration_s), MIN_DEFAULT_FPS[purpose])
     return round(min(wanted, video.fps), 3)
 
 

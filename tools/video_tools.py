@@ -30,8 +30,8 @@ EDGE_S = 1.0             # "start"/"end": the median count over the first/last s
 
 class FramesTool(Tool):
     name = "FRAMES"
-    description = ("Samples the frames of a video, at fps frames per second (None: a rate chosen from the clip, "
-                   "at most 240 frames). The frames are decoded only while a later step reads them.")
+    description = ("Samples the frames of a video, at fps frames per second (None: a rate chosen from the clip's "
+                   "length, for tracking). The frames are decoded only while a later step reads them.")
     inputs = {"video": Param(ValueType.VIDEO, "the video"),
               "fps": Param(ValueType.NUMBER, "frames per second to sample, e.g. 2", None)}
     output = ValueType.FRAMES
@@ -39,7 +39,7 @@ class FramesTool(Tool):
     examples = ("FRAMES0=FRAMES(video=VIDEO)",)
 
     def execute(self, video, fps):
-        return frames(video, default_fps(video) if fps is None else check_fps(fps, video))
+        return frames(video, default_fps(video, "track") if fps is None else check_fps(fps, video))
 
 
 class LocFrames(Tool):

@@ -1,0 +1,97 @@
+"""``loupe ask clip.mp4 QUESTION``: a question about counts or time in a video, planned from the video library.
+
+The video is probed first (limits, corrupt files: an ``InputError`` before any model runs); the question is
+read by ``agent.planning.time_words`` into a kind (count distinct objects, count at the end, first / last
+time seen, how long in view) and an object; the library's program of that kind is filled, checked and run
+by the interpreter with the video tools added to the registry. A question the reading does not cover is
+answered ``unsupported`` with the reason. ``--json`` adds the video, the sampling rate and every track's
+times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import json
+
+import click
+
+from agent.cli_io import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNSUPPORTED, out
+from programs.render import render
+from programs.values import as_text, safe_text
+from programs.video_values import Tracks, Video
+
+_UNSUPPORTED = ("Loupe reads questions about a video that count objects (how many pass, how many at the end "
+                "or at once) or time them (when one first or last appears, how long one is in view), naming "
+                "the object; this question is not one of those")
+_SECONDS = {"FIRST_SEEN", "LAST_SEEN", "SEEN_FOR"}
+
+
+@dataclass
+class VideoAnswer:
+    """What a video question got: ``status`` ok / failed / unsupported, the answer ``text``, the ``reason``."""
+
+    status: str
+    text: str = ""
+    reason: str = ""
+    program: str = ""
+    fps: float = 0.0
+    tracks: list = field(default_factory=list)
+    steps: list = field(default_factory=list)
+
+
+def answer_video(video: Video, query: str, fps: float | None, settings) -> VideoAnswer:
+    """Plan, check and run the program for ``query`` on ``video`` (sampled at ``fps``, None: chosen from
+    the question and the clip)."""
+    from agent.planning.time_words import read_time_question, video_program
+    from programs.interpreter import Interpreter
+    from tools.registry import default_registry
+    from tools.video import check_fps, default_fps
+    from tools.video_tools import register_video_tools
+
+    reading = read_time_question(query)
+    if reading is None:
+        return VideoAnswer("unsupported", reason=_UNSUPPORTED)
+    rate = check_fps(fps, video) if fps is not None else default_fps(video, reading.purpose)
+    program = video_program(reading, rate)
+    registry = default_registry(settings)
+    register_video_tools(registry)
+    execution = Interpreter(registry).run(program, {"VIDEO": video})
+    steps = [r.summary() for r in execution.records]
+    tracks = [t.to_data() for r in execution.records if isinstance(r.value, Tracks) for t in r.value]
+    answer = VideoAnswer("ok", program=render(program), fps=rate, tracks=tracks, steps=steps)
+    failed = [r for r in execution.records if not r.ok]
+    if failed:
+        answer.status, answer.reason = "failed", failed[0].error
+        return answer
+    last = program.steps[-2].module
+    answer.text = f"{as_text(execution.result)} s" if last in _SECONDS else as_text(execution.result)
+    return answer
+
+
+def run_video_ask(path, query: str, fps: float | None, as_json: bool, *, settings) -> int:
+    """``loupe ask`` on a video file; returns the exit code."""
+    from agent.api import check_query
+    from tools.video import probe
+
+    check_query(query)
+    video = probe(path)
+    answer = answer_video(video, query, fps, settings)
+    if as_json:
+        out(json.dumps({"query": query, "status": answer.status, "answer": answer.text or None,
+                        "reason": answer.reason or None, "program": answer.program or None,
+                        "video": {"path": video.path, "width": video.width, "height": video.height,
+                                  "fps": video.fps, "frames": video.frame_count,
+                                  "duration_s": round(video.duration_s, 3), "codec": video.codec},
+                        "sampled_fps": answer.fps or None, "tracks": answer.tracks, "steps": answer.steps},
+                       indent=2))
+    elif answer.status == "ok":
+        out(safe_text(answer.text))
+    if answer.status == "unsupported":
+        if not as_json:
+            click.echo(f"unsupported: {answer.reason}", err=True)
+        return EXIT_UNSUPPORTED
+    if answer.status != "ok":
+        if not as_json:
+            click.echo(f"error: {safe_text(answer.reason)}", err=True)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
