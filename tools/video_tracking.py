@@ -30,24 +30,38 @@ def track(objects: FrameObjects, memory_s: float) -> Tracks:
     ``memory_s`` seconds ends. Track ids count from 1 in order of first appearance."""
     from trackers import BIoU, ByteTrackTracker
 
+    overlap = BIoU(buffer_ratio=buffer_for(objects.fps))
     tracker = ByteTrackTracker(lost_track_buffer=max(1, round(memory_s * 30)), frame_rate=max(objects.fps, 1e-3),
                                track_activation_threshold=START_SCORE, high_conf_det_threshold=START_SCORE,
-                               minimum_consecutive_frames=1, minimum_iou_threshold=0.1,
-                               iou=BIoU(buffer_ratio=buffer_for(objects.fps)))
+                               minimum_consecutive_frames=1, minimum_iou_threshold=0.1, iou=overlap)
     seen: dict[int, list] = {}
     best: dict[int, float] = {}
     label, sure = objects.sought, SURE_SCORE
+    unmatched: tuple[float, np.ndarray] = (0.0, np.zeros((0, 4)))
     for time, found in objects.frames:
         sure = found.sure_score or sure
         label = found.items[0].name if found.items and label == objects.sought else label
         tracked = tracker.update(_detections(found.items + found.faint))
         for box, score, tracker_id in zip(tracked.xyxy, tracked.confidence, tracked.tracker_id):
             if tracker_id >= 0:
-                seen.setdefault(int(tracker_id), []).append((time, tuple(float(v) for v in box)))
-                best[int(tracker_id)] = max(best.get(int(tracker_id), 0.0), float(score))
+                key = int(tracker_id)
+                seen.setdefault(key, _started(unmatched, box, overlap)).append((time, tuple(float(v) for v in box)))
+                best[key] = max(best.get(key, 0.0), float(score))
+        unmatched = (time, tracked.xyxy[tracked.tracker_id < 0])
     kept = sorted((boxes[0][0], key) for key, boxes in seen.items() if len(boxes) >= MIN_FRAMES and best[key] >= sure)
     return Tracks(tuple(Track(i, label, tuple(seen[key]), best[key]) for i, (_, key) in enumerate(kept, start=1)),
                   objects.duration_s, objects.sought)
+
+
+def _started(unmatched: tuple[float, np.ndarray], box: np.ndarray, overlap) -> list:
+    """A new track's first sighting: ByteTrack gives a track its id at its second frame, so the box of the
+    frame before that overlaps it most (the one it was started from) is where it was first seen."""
+    time, boxes = unmatched
+    if not len(boxes):
+        return []
+    scores = overlap.compute(np.asarray(box, dtype=float).reshape(1, 4), boxes)[0]
+    nearest = int(np.argmax(scores))
+    return [(time, tuple(float(v) for v in boxes[nearest]))] if scores[nearest] > 0 else []
 
 
 def buffer_for(fps: float) -> float:

@@ -1,0 +1,63 @@
+"""``loupe ask`` on a video, as a user meets it: real subprocesses, exit codes, one JSON object."""
+
+import json
+import os
+from pathlib import Path
+import subprocess
+import sys
+
+import pytest
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "video"
+PEOPLE = json.loads((DATA / "labels.json").read_text(encoding="utf-8"))["pedestrians.mp4"]["people"]
+
+
+def loupe(*args):
+    return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True,
+                          env=dict(os.environ), timeout=300)
+
+
+@pytest.fixture(scope="module")
+def models():
+    from tools.lite.pack import cache_dir, is_pulled
+
+    if not is_pulled(cache_dir()):
+        pytest.skip("lite model pack not installed; run `loupe models pull`")
+
+
+def test_how_many_people_walk_past_with_per_track_times(models):
+    done = loupe("ask", str(DATA / "pedestrians.mp4"), "How many people walk past?", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "ok" and abs(int(result["answer"]) - PEOPLE) <= 1
+    assert len(result["tracks"]) == int(result["answer"])
+    assert all(0 <= t["first_s"] <= t["last_s"] <= 6 and t["label"] == "person" for t in result["tracks"])
+    assert result["video"]["fps"] == 10 and result["sampled_fps"] == 4
+    assert "TRACK(objects=BOX0)" in result["program"]
+
+
+def test_the_rate_can_be_set_and_a_time_is_answered_in_seconds(models):
+    done = loupe("ask", str(DATA / "pedestrians.mp4"), "When does the first person appear?", "--fps", "2")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0 s"
+
+
+def test_a_question_the_reading_does_not_cover_is_unsupported_with_the_reason():
+    done = loupe("ask", str(DATA / "megamind.mp4"), "Describe the video.", "--json")
+    result = json.loads(done.stdout)
+    assert done.returncode == 3 and result["status"] == "unsupported"
+    assert "count objects" in result["reason"] and result["answer"] is None
+
+
+def test_a_corrupt_video_is_one_json_error_naming_the_file(tmp_path):
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"\x00not a video" * 100)
+    done = loupe("ask", str(bad), "How many people walk past?", "--json")
+    result = json.loads(done.stdout)
+    assert done.returncode == 2 and result["status"] == "error"
+    assert "broken.mp4: not a readable video" in result["errors"][0]
+
+
+def test_a_bad_rate_is_refused_before_anything_runs():
+    done = loupe("ask", str(DATA / "megamind.mp4"), "How many people walk past?", "--fps", "0")
+    assert done.returncode == 2 and "--fps" in done.stderr
