@@ -18,7 +18,7 @@ import click
 from agent.cli_io import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNSUPPORTED, out
 from programs.render import render
 from programs.values import as_text, safe_text
-from programs.video_values import Tracks, Video
+from programs.video_values import FrameObjects, Tracks, Video
 
 _UNSUPPORTED = ("Loupe reads questions about a video that count objects (how many pass, how many at the end "
                 "or at once) or time them (when one first or last appears, how long one is in view), naming "
@@ -35,6 +35,7 @@ class VideoAnswer:
     reason: str = ""
     program: str = ""
     fps: float = 0.0
+    frames: int = 0
     tracks: list = field(default_factory=list)
     steps: list = field(default_factory=list)
 
@@ -58,7 +59,8 @@ def answer_video(video: Video, query: str, fps: float | None, settings) -> Video
     execution = Interpreter(registry).run(program, {"VIDEO": video})
     steps = [r.summary() for r in execution.records]
     tracks = [t.to_data() for r in execution.records if isinstance(r.value, Tracks) for t in r.value]
-    answer = VideoAnswer("ok", program=render(program), fps=rate, tracks=tracks, steps=steps)
+    frames = sum(len(r.value) for r in execution.records if isinstance(r.value, FrameObjects))
+    answer = VideoAnswer("ok", program=render(program), fps=rate, frames=frames, tracks=tracks, steps=steps)
     failed = [r for r in execution.records if not r.ok]
     if failed:
         answer.status, answer.reason = "failed", failed[0].error
@@ -82,7 +84,8 @@ def run_video_ask(path, query: str, fps: float | None, as_json: bool, *, setting
                         "video": {"path": video.path, "width": video.width, "height": video.height,
                                   "fps": video.fps, "frames": video.frame_count,
                                   "duration_s": round(video.duration_s, 3), "codec": video.codec},
-                        "sampled_fps": answer.fps or None, "tracks": answer.tracks, "steps": answer.steps},
+                        "sampled_fps": answer.fps or None,
+                        "frames_analysed": answer.frames, "tracks": answer.tracks, "steps": answer.steps},
                        indent=2))
     elif answer.status == "ok":
         out(safe_text(answer.text))
