@@ -14,6 +14,7 @@ import av
 SOURCE = Path("/usr/share/doc/opencv-doc/examples/data")
 CUTS = {  # output name: (source file, first frame, frame count, width, height)
     "pedestrians.mp4": ("vtest.avi", 0, 60, 640, 480),
+    "pedestrians_later.mp4": ("vtest.avi", 400, 56, 640, 480),
     "megamind.mp4": ("Megamind.avi", 0, 48, 360, 264),
 }
 
