@@ -24,6 +24,7 @@ _UNSUPPORTED = ("Loupe reads questions about a video that count objects (how man
                 "or at once) or time them (when one first or last appears, how long one is in view), naming "
                 "the object; this question is not one of those")
 _SECONDS = {"FIRST_SEEN", "LAST_SEEN", "SEEN_FOR"}
+SECONDS_PER_FRAME = 2.0   # the step time limit of LOC_FRAMES per sampled frame (10x the lite detector's CPU time)
 
 
 @dataclass
@@ -44,7 +45,7 @@ def answer_video(video: Video, query: str, fps: float | None, settings) -> Video
     """Plan, check and run the program for ``query`` on ``video`` (sampled at ``fps``, None: chosen from
     the question and the clip)."""
     from agent.planning.time_words import read_time_question, video_program
-    from programs.interpreter import Interpreter
+    from programs.interpreter import DEFAULT_STEP_TIMEOUT_S, Interpreter
     from tools.registry import default_registry
     from tools.video import check_fps, default_fps
     from tools.video_tools import register_video_tools
@@ -56,7 +57,8 @@ def answer_video(video: Video, query: str, fps: float | None, settings) -> Video
     program = video_program(reading, rate)
     registry = default_registry(settings)
     register_video_tools(registry)
-    execution = Interpreter(registry).run(program, {"VIDEO": video})
+    budget = max(DEFAULT_STEP_TIMEOUT_S, SECONDS_PER_FRAME * rate * video.duration_s)  # LOC_FRAMES: one step
+    execution = Interpreter(registry, step_timeout_s=budget).run(program, {"VIDEO": video})
     steps = [r.summary() for r in execution.records]
     tracks = [t.to_data() for r in execution.records if isinstance(r.value, Tracks) for t in r.value]
     frames = sum(len(r.value) for r in execution.records if isinstance(r.value, FrameObjects))
@@ -70,12 +72,18 @@ def answer_video(video: Video, query: str, fps: float | None, settings) -> Video
     return answer
 
 
-def run_video_ask(path, query: str, fps: float | None, as_json: bool, *, settings) -> int:
-    """``loupe ask`` on a video file; returns the exit code."""
+def run_video_ask(path, query: str, fps: float | None, as_json: bool, options: list[str] = (), *,
+                  settings) -> int:
+    """``loupe ask`` on a video file; returns the exit code. ``options``: the ``ask`` options given that a
+    video question cannot use yet (refused, naming them, before anything runs)."""
     from agent.api import check_query
+    from programs.errors import InputError
     from tools.video import probe
 
     check_query(query)
+    if options:
+        raise InputError(f"{', '.join(options)}: not supported for videos yet; a video question is read by "
+                         "Loupe's own time words (no LLM), answers in text and writes no image or HTML")
     video = probe(path)
     answer = answer_video(video, query, fps, settings)
     if as_json:

@@ -61,3 +61,11 @@ def test_a_corrupt_video_is_one_json_error_naming_the_file(tmp_path):
 def test_a_bad_rate_is_refused_before_anything_runs():
     done = loupe("ask", str(DATA / "megamind.mp4"), "How many people walk past?", "--fps", "0")
     assert done.returncode == 2 and "--fps" in done.stderr
+
+
+def test_options_a_video_cannot_use_yet_are_named_and_refused(tmp_path):
+    done = loupe("ask", str(DATA / "megamind.mp4"), "How many people walk past?", "--html", str(tmp_path / "a.html"),
+                 "--llm", "local", "--json")
+    result = json.loads(done.stdout)
+    assert done.returncode == 2 and "--html, --llm: not supported for videos yet" in result["errors"][0]
+    assert not (tmp_path / "a.html").exists()
