@@ -12,6 +12,7 @@ import os.path
 from typing import Mapping
 
 from programs.examples_library import LIBRARY_DIR, Example, load_library
+from programs.ir import Program
 from programs.tasks import TaskAlias
 from programs.values import ValueType
 
@@ -39,6 +40,11 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".m
 def looks_like_video_file(name: str) -> bool:
     """Whether ``name`` names a video file by its suffix (``clip.mp4``); in a task list it is the input VIDEO."""
     return os.path.splitext(name.strip())[1].lower() in VIDEO_SUFFIXES
+
+
+def reads_video(program: Program) -> bool:
+    """Whether a step of ``program`` reads the input VIDEO."""
+    return any(ref.name == "VIDEO" for step in program.steps for ref in step.refs())
 
 
 def load_video_library() -> list[Example]:

@@ -69,3 +69,30 @@ def test_options_a_video_cannot_use_yet_are_named_and_refused(tmp_path):
     result = json.loads(done.stdout)
     assert done.returncode == 2 and "--html, --llm: not supported for videos yet" in result["errors"][0]
     assert not (tmp_path / "a.html").exists()
+
+
+COUNT_PROGRAM = """FRAMES0=FRAMES(video=VIDEO,fps=2)
+BOX0=LOC_FRAMES(frames=FRAMES0,object='person')
+TRACK0=TRACK(objects=BOX0)
+ANSWER0=COUNT_TRACKS(tracks=TRACK0)
+FINAL_RESULT=RESULT(var=ANSWER0)
+"""
+
+
+def test_check_accepts_a_video_program_and_names_its_input(tmp_path):
+    program = tmp_path / "count.txt"
+    program.write_text(COUNT_PROGRAM, encoding="utf-8")
+    done = loupe("check", str(program))
+    assert done.returncode == 0 and "reads VIDEO" in done.stdout
+    program.write_text(COUNT_PROGRAM.replace("tracks=TRACK0", "tracks=BOX0"), encoding="utf-8")
+    done = loupe("check", str(program))
+    assert done.returncode == 2 and "COUNT_TRACKS argument tracks must be Tracks, but BOX0 is FrameObjects" in done.stderr
+
+
+def test_run_takes_a_video_as_its_input(models, tmp_path):
+    program = tmp_path / "count.txt"
+    program.write_text(COUNT_PROGRAM, encoding="utf-8")
+    done = loupe("run", str(program), "--image", str(DATA / "pedestrians.mp4"), "--json")
+    result = json.loads(done.stdout)
+    assert done.returncode == 0 and abs(result["answer"] - PEOPLE) <= 1
+    assert [s["module"] for s in result["steps"]] == ["FRAMES", "LOC_FRAMES", "TRACK", "COUNT_TRACKS", "RESULT"]
