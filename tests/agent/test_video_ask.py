@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from programs.video_programs import load_video_library
+
 DATA = Path(__file__).resolve().parents[1] / "data" / "video"
 PEOPLE = json.loads((DATA / "labels.json").read_text(encoding="utf-8"))["pedestrians.mp4"]["people"]
 
@@ -71,12 +73,7 @@ def test_options_a_video_cannot_use_yet_are_named_and_refused(tmp_path):
     assert not (tmp_path / "a.html").exists()
 
 
-COUNT_PROGRAM = """FRAMES0=FRAMES(video=VIDEO,fps=2)
-BOX0=LOC_FRAMES(frames=FRAMES0,object='person')
-TRACK0=TRACK(objects=BOX0)
-ANSWER0=COUNT_TRACKS(tracks=TRACK0)
-FINAL_RESULT=RESULT(var=ANSWER0)
-"""
+COUNT_PROGRAM = next(e.program for e in load_video_library() if e.id == "video-count-crossing-people")
 
 
 def test_check_accepts_a_video_program_and_names_its_input(tmp_path):
