@@ -17,6 +17,7 @@ import click
 
 from agent.cli_io import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNSUPPORTED, out
 from programs.render import render
+from programs.trace import Execution
 from programs.values import as_text, safe_text
 from programs.video_values import FrameObjects, Tracks, Video
 
@@ -39,6 +40,7 @@ class VideoAnswer:
     frames: int = 0
     tracks: list = field(default_factory=list)
     steps: list = field(default_factory=list)
+    execution: Execution | None = None
 
 
 def answer_video(video: Video, query: str, fps: float | None, settings) -> VideoAnswer:
@@ -62,7 +64,8 @@ def answer_video(video: Video, query: str, fps: float | None, settings) -> Video
     steps = [r.summary() for r in execution.records]
     tracks = [t.to_data() for r in execution.records if isinstance(r.value, Tracks) for t in r.value]
     frames = sum(len(r.value) for r in execution.records if isinstance(r.value, FrameObjects))
-    answer = VideoAnswer("ok", program=render(program), fps=rate, frames=frames, tracks=tracks, steps=steps)
+    answer = VideoAnswer("ok", program=render(program), fps=rate, frames=frames, tracks=tracks, steps=steps,
+                         execution=execution)
     failed = [r for r in execution.records if not r.ok]
     if failed:
         answer.status, answer.reason = "failed", failed[0].error
@@ -72,20 +75,25 @@ def answer_video(video: Video, query: str, fps: float | None, settings) -> Video
     return answer
 
 
-def run_video_ask(path, query: str, fps: float | None, as_json: bool, options: list[str] = (), *,
+def run_video_ask(path, query: str, fps: float | None, as_json: bool, html_path=None, options: list[str] = (), *,
                   settings) -> int:
-    """``loupe ask`` on a video file; returns the exit code. ``options``: the ``ask`` options given that a
-    video question cannot use yet (refused, naming them, before anything runs)."""
+    """``loupe ask`` on a video file; returns the exit code. ``html_path``: where to write the rationale page
+    (``agent.video_rationale``); ``options``: the ``ask`` options given that a video question cannot use yet
+    (refused, naming them, before anything runs)."""
     from agent.api import check_query
+    from agent.run_command import check_output_paths
     from programs.errors import InputError
     from tools.video import probe
 
     check_query(query)
+    check_output_paths(None, html_path)
     if options:
         raise InputError(f"{', '.join(options)}: not supported for videos yet; a video question is read by "
-                         "Loupe's own time words (no LLM), answers in text and writes no image or HTML")
+                         "Loupe's own time words (no LLM) and answers in text (no edited image yet)")
     video = probe(path)
     answer = answer_video(video, query, fps, settings)
+    if html_path:
+        _write_html(html_path, answer, query)
     if as_json:
         out(json.dumps({"query": query, "status": answer.status, "answer": answer.text or None,
                         "reason": answer.reason or None, "program": answer.program or None,
@@ -106,3 +114,14 @@ def run_video_ask(path, query: str, fps: float | None, as_json: bool, options: l
             click.echo(f"error: {safe_text(answer.reason)}", err=True)
         return EXIT_BAD_INPUT
     return EXIT_OK
+
+
+def _write_html(path, answer: VideoAnswer, query: str) -> None:
+    if answer.execution is None:
+        from agent.rationale import write_html
+
+        write_html(None, path, question=query, status=answer.status, reason=answer.reason)
+    else:
+        from agent.video_rationale import write_video_html
+
+        write_video_html(path, answer.execution, query, answer.status, answer.reason)

@@ -27,8 +27,9 @@ def models():
         pytest.skip("lite model pack not installed; run `loupe models pull`")
 
 
-def test_how_many_people_walk_past_with_per_track_times(models):
-    done = loupe("ask", str(DATA / "pedestrians.mp4"), "How many people walk past?", "--json")
+def test_how_many_people_walk_past_with_per_track_times(models, tmp_path):
+    page = tmp_path / "why.html"
+    done = loupe("ask", str(DATA / "pedestrians.mp4"), "How many people walk past?", "--json", "--html", str(page))
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["status"] == "ok" and abs(int(result["answer"]) - PEOPLE) <= 1
@@ -36,6 +37,8 @@ def test_how_many_people_walk_past_with_per_track_times(models):
     assert all(0 <= t["first_s"] <= t["last_s"] <= 6 and t["label"] == "person" for t in result["tracks"])
     assert result["video"]["fps"] == 10 and result["sampled_fps"] == 4
     assert "TRACK(objects=BOX0)" in result["program"]
+    html = page.read_text(encoding="utf-8")   # the strip of frames with track ids, the counts plot, the tracks
+    assert html.count("<figure") == 8 and "<polyline" in html and html.count("<tr><td>") == len(result["tracks"])
 
 
 def test_the_rate_can_be_set_and_a_time_is_answered_in_seconds(models):
@@ -66,11 +69,11 @@ def test_a_bad_rate_is_refused_before_anything_runs():
 
 
 def test_options_a_video_cannot_use_yet_are_named_and_refused(tmp_path):
-    done = loupe("ask", str(DATA / "megamind.mp4"), "How many people walk past?", "--html", str(tmp_path / "a.html"),
+    done = loupe("ask", str(DATA / "megamind.mp4"), "How many people walk past?", "--out", str(tmp_path / "a.png"),
                  "--llm", "local", "--json")
     result = json.loads(done.stdout)
-    assert done.returncode == 2 and "--html, --llm: not supported for videos yet" in result["errors"][0]
-    assert not (tmp_path / "a.html").exists()
+    assert done.returncode == 2 and "--out, --llm: not supported for videos yet" in result["errors"][0]
+    assert not (tmp_path / "a.png").exists()
 
 
 COUNT_PROGRAM = next(e.program for e in load_video_library() if e.id == "video-count-crossing-people")
