@@ -74,7 +74,7 @@ def probe(path, limits: VideoLimits = VideoLimits()) -> Video:
 
 def _metadata(name: str, container, stream) -> Video:
     if stream.codec_context is None or not stream.width or not stream.height:
-        raise InputError(f"{name}: the video stream has no decodable frames (codec {stream.codec_context.name!r})")
+        raise InputError(f"{name}: the video stream has no frames FFmpeg can decode here")
     rate = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
     if stream.duration is not None and stream.time_base is not None:
         duration = float(stream.duration * stream.time_base)
@@ -123,17 +123,23 @@ def frames(video: Video, fps: float, max_side: int = FRAME_MAX_SIDE) -> Frames:
 def sample(video: Video, fps: float, max_side: int = FRAME_MAX_SIDE) -> Iterator[tuple[float, Image]]:
     """``(time_s, Image)`` of the frames at ``fps`` per second, in order, scaled down to ``max_side``; one
     decoded frame in memory at a time. A frame is taken when its presentation time reaches the next sample
-    time. Raises ``InputError`` when decoding fails part-way (the message gives the time)."""
+    time. Raises ``InputError`` when decoding fails part-way (the message gives the time) or the frames run on
+    far past the duration the file declares (its limits were checked on that)."""
     import av
 
     width, height = _scaled(video.width, video.height, max_side)
     step, next_time, time = 1.0 / fps, 0.0, 0.0
+    declared = video.duration_s or VideoLimits().max_duration_s
+    longest = declared * 1.5 + 2.0   # the limits were checked on what the file declares
     try:
         with av.open(video.path) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             for index, frame in enumerate(container.decode(stream)):
                 time = float(frame.time) if frame.time is not None else index / video.fps
+                if time > longest:
+                    raise InputError(f"{video.path}: frames go on past {time:.0f} s, well beyond the "
+                                     f"{video.duration_s:.0f} s the file declares (a damaged or disguised file)")
                 if time + 1e-6 < next_time:
                     continue
                 pixels = frame.to_ndarray(format="rgb24", width=width, height=height)

@@ -108,3 +108,10 @@ def test_a_file_without_pictures_says_so(tmp_path):
 def test_video_paths_are_told_by_their_suffix():
     assert is_video_path("clip.MP4") and is_video_path(Path("a/b.avi"))
     assert not is_video_path("photo.jpg") and not is_video_path(None)
+
+
+def test_frames_running_far_past_the_declared_length_are_refused():
+    video = probe(PEDESTRIANS)
+    lying = Video(video.path, video.width, video.height, video.fps, 2, 0.2, video.codec)   # says 0.2 s, is 6 s
+    with pytest.raises(InputError, match="well beyond the 0 s the file declares"):
+        list(sample(lying, 10.0))
