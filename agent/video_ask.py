@@ -59,6 +59,9 @@ def answer_video(video: Video, query: str, fps: float | None, settings) -> Video
     program = video_program(reading, rate)
     registry = default_registry(settings)
     register_video_tools(registry)
+    if registry.tool("LOC").affordance({"object": reading.object}) == 0.0:
+        return VideoAnswer("unsupported", program=render(program), fps=rate,
+                           reason=f"the installed detector cannot look for {reading.object!r} (see `loupe models list`)")
     budget = max(DEFAULT_STEP_TIMEOUT_S, SECONDS_PER_FRAME * rate * video.duration_s)  # LOC_FRAMES: one step
     execution = Interpreter(registry, step_timeout_s=budget).run(program, {"VIDEO": video})
     steps = [r.summary() for r in execution.records]
@@ -67,6 +70,10 @@ def answer_video(video: Video, query: str, fps: float | None, settings) -> Video
     answer = VideoAnswer("ok", program=render(program), fps=rate, frames=frames, tracks=tracks, steps=steps,
                          execution=execution)
     failed = [r for r in execution.records if not r.ok]
+    tracked = next((r.value for r in execution.records if isinstance(r.value, Tracks)), None)
+    if failed and failed[0].module in _SECONDS and tracked is not None and not len(tracked):
+        answer.text = f"never: no {reading.object} was seen in the {video.duration_s:.1f} s video"
+        return answer
     if failed:
         answer.status, answer.reason = "failed", failed[0].error
         return answer

@@ -147,9 +147,12 @@ class LastSeen(_OverTracks):
 
 class SeenFor(_OverTracks):
     name = "SEEN_FOR"
-    description = ("How many seconds at least one tracked object is in view (the union of the tracks' times), "
-                   "for 'how long' questions.")
+    description = ("How many seconds at least one tracked object is in view (the union of the tracks' times; 0 "
+                   "when none is), for 'how long' questions.")
     examples = ("ANSWER0=SEEN_FOR(tracks=TRACK0)",)
+
+    def execute(self, tracks):
+        return self.seconds(tracks.items) if len(tracks) else 0.0   # never in view: for 0 s
 
     def seconds(self, tracks):
         spans = sorted((track.first_s, track.last_s) for track in tracks)

@@ -47,6 +47,18 @@ def test_the_rate_can_be_set_and_a_time_is_answered_in_seconds(models):
     assert done.stdout.strip() == "0 s"
 
 
+def test_something_never_seen_is_answered_never(models):
+    done = loupe("ask", str(DATA / "megamind.mp4"), "When does the zebra appear?")
+    assert done.returncode == 0 and done.stdout.strip() == "never: no zebra was seen in the 2.0 s video"
+
+
+def test_an_object_the_detector_cannot_look_for_is_unsupported():
+    done = loupe("ask", str(DATA / "megamind.mp4"), "When do the glasses appear?", "--json")
+    result = json.loads(done.stdout)
+    assert done.returncode == 3 and result["status"] == "unsupported"
+    assert "cannot look for 'glasses'" in result["reason"]
+
+
 def test_a_question_the_reading_does_not_cover_is_unsupported_with_the_reason():
     done = loupe("ask", str(DATA / "megamind.mp4"), "Describe the video.", "--json")
     result = json.loads(done.stdout)

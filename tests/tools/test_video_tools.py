@@ -105,6 +105,7 @@ def test_times_of_tracks():
 def test_timing_nothing_says_what_was_not_seen():
     with pytest.raises(ToolError, match="no dog was seen in the video"):
         registry().tool("FIRST_SEEN").execute(tracks=_tracks())
+    assert registry().tool("SEEN_FOR").execute(tracks=_tracks()) == 0.0
 
 
 def test_no_frames_no_count():
