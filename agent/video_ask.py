@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 import json
+from pathlib import Path
+import shutil
 
 import click
 
@@ -22,9 +24,10 @@ from programs.values import as_text, safe_text
 from programs.video_values import FrameObjects, Tracks, Video
 
 _UNSUPPORTED = ("Loupe reads questions about a video that count objects (how many pass, how many at the end "
-                "or at once) or time them (when one first or last appears, how long one is in view), naming "
-                "the object; this question is not one of those")
+                "or at once), time them (when one first or last appears, how long one is in view) or blur them, "
+                "naming the object; this request is not one of those")
 _SECONDS = {"FIRST_SEEN", "LAST_SEEN", "SEEN_FOR"}
+DEFAULT_OUT = "edited.mp4"
 SECONDS_PER_FRAME = 2.0   # the step time limit of LOC_FRAMES per sampled frame (10x the lite detector's CPU time)
 
 
@@ -41,6 +44,7 @@ class VideoAnswer:
     tracks: list = field(default_factory=list)
     steps: list = field(default_factory=list)
     execution: Execution | None = None
+    edited: Video | None = None   # an edit's video, written to a temporary file
 
 
 def answer_video(video: Video, query: str, fps: float | None, settings) -> VideoAnswer:
@@ -77,33 +81,45 @@ def answer_video(video: Video, query: str, fps: float | None, settings) -> Video
     if failed:
         answer.status, answer.reason = "failed", failed[0].error
         return answer
+    if isinstance(execution.result, Video):
+        answer.edited = execution.result
+        return answer
     last = program.steps[-2].module
     answer.text = f"{as_text(execution.result)} s" if last in _SECONDS else as_text(execution.result)
     return answer
 
 
-def run_video_ask(path, query: str, fps: float | None, as_json: bool, html_path=None, options: list[str] = (), *,
-                  settings) -> int:
+def run_video_ask(path, query: str, fps: float | None, as_json: bool, html_path=None, out_path=None,
+                  options: list[str] = (), *, settings) -> int:
     """``loupe ask`` on a video file; returns the exit code. ``html_path``: where to write the rationale page
-    (``agent.video_rationale``); ``options``: the ``ask`` options given that a video question cannot use yet
-    (refused, naming them, before anything runs)."""
+    (``agent.video_rationale``); ``out_path``: where an edit writes its video (default ``edited.mp4``);
+    ``options``: the ``ask`` options given that a video question cannot use yet (refused, naming them, before
+    anything runs)."""
     from agent.api import check_query
     from agent.run_command import check_output_paths
     from programs.errors import InputError
-    from tools.video import probe
+    from tools.video import is_video_path, probe
 
     check_query(query)
-    check_output_paths(None, html_path)
     if options:
         raise InputError(f"{', '.join(options)}: not supported for videos yet; a video question is read by "
-                         "Loupe's own time words (no LLM) and answers in text (no edited image yet)")
+                         "Loupe's own time words (no LLM)")
+    check_output_paths(None, html_path)
+    out_path = Path(out_path or DEFAULT_OUT)
+    if not is_video_path(out_path) or not out_path.parent.is_dir():
+        raise InputError(f"--out {out_path}: an edited video is written as .mp4 into an existing folder")
     video = probe(path)
     answer = answer_video(video, query, fps, settings)
+    if answer.edited is not None:
+        shutil.move(answer.edited.path, out_path)
+        Path(answer.edited.path).parent.rmdir()   # the tool's own temporary folder, now empty
+        answer.text = f"wrote {out_path}"
     if html_path:
         _write_html(html_path, answer, query)
     if as_json:
         out(json.dumps({"query": query, "status": answer.status, "answer": answer.text or None,
                         "reason": answer.reason or None, "program": answer.program or None,
+                        "edited_video": str(out_path) if answer.edited is not None else None,
                         "video": {"path": video.path, "width": video.width, "height": video.height,
                                   "fps": video.fps, "frames": video.frame_count,
                                   "duration_s": round(video.duration_s, 3), "codec": video.codec},

@@ -198,10 +198,14 @@ class CountFrames(Tool):
         return int(round(float(np.median(counts[edge]))))
 
 
-VIDEO_TOOLS = (FramesTool, LocFrames, TrackTool, CountTracks, FirstSeen, LastSeen, SeenFor, CountFrames)
+def video_tools() -> tuple[type[Tool], ...]:
+    """Every video tool: these, and the edits (``tools.video_edits``)."""
+    from tools.video_edits import BlurFrames
+
+    return (FramesTool, LocFrames, TrackTool, CountTracks, FirstSeen, LastSeen, SeenFor, CountFrames, BlurFrames)
 
 
 def register_video_tools(registry) -> None:
     """Add the video tools to ``registry`` (the same ``register`` path a plugin uses)."""
-    for tool in VIDEO_TOOLS:
+    for tool in video_tools():
         registry.register(tool)

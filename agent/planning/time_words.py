@@ -8,8 +8,9 @@ library's example of that kind, with the object, the sampling rate and (for COUN
 (a typed substitution on the IR, never text).
 
 Kinds, tried in this order (an earlier kind's cues win: "how many ... at the end" is a count at the end):
-``seen_for`` ("how long"), ``count_end`` / ``count_start`` / ``count_max`` (per-frame counts over time),
-``last_seen`` ("leave", "last"), ``first_seen`` ("when", "appear"), ``count_tracks`` ("how many ... pass").
+``blur`` (an edit: "blur the faces"), ``seen_for`` ("how long"), ``count_end`` / ``count_start`` / ``count_max``
+(per-frame counts over time), ``count_tracks`` ("how many ... pass / appear / leave"), ``last_seen`` ("leave",
+"last"), ``first_seen`` ("when", "appear").
 """
 
 from __future__ import annotations
@@ -21,17 +22,19 @@ from agent.planning.reading import lexicon
 from programs.ir import Arg, Program, Step
 from programs.video_programs import load_video_library
 
-KINDS = ("seen_for", "count_end", "count_start", "count_max", "last_seen", "first_seen", "count_tracks")
-_MODULE = {"seen_for": "SEEN_FOR", "count_end": "COUNT_FRAMES", "count_start": "COUNT_FRAMES",
+KINDS = ("blur", "seen_for", "count_end", "count_start", "count_max", "count_tracks", "last_seen", "first_seen")
+_MODULE = {"blur": "BLUR_FRAMES", "seen_for": "SEEN_FOR", "count_end": "COUNT_FRAMES", "count_start": "COUNT_FRAMES",
            "count_max": "COUNT_FRAMES", "last_seen": "LAST_SEEN", "first_seen": "FIRST_SEEN",
            "count_tracks": "COUNT_TRACKS"}
 _AT = {"count_end": "end", "count_start": "start", "count_max": "max"}
+_TIMING = ("seen_for", "count_end", "count_start", "count_max", "last_seen", "first_seen")  # 2 fps is enough
 
 
 @dataclass(frozen=True)
 class TimeReading:
-    """``kind`` (one of ``KINDS``), ``object`` to look for (a detector name such as 'person'), ``purpose`` of
-    the frames for the default sampling rate (``track``: follow objects; ``time``: see when)."""
+    """``kind`` (one of ``KINDS``), ``object`` to look for (a detector name such as 'person', 'face'),
+    ``purpose`` of the frames for the default sampling rate (``track``: follow or cover objects as they move;
+    ``time``: see when)."""
 
     kind: str
     object: str
@@ -44,10 +47,11 @@ def read_time_question(query: str) -> TimeReading | None:
     words = tokens(query)
     kind = next((k for k in KINDS if _has_cue(words, cues[k])), None)
     single = {phrase for k in KINDS for phrase in cues[k] if " " not in phrase}   # 'leave' is no object's name
-    objects = read_query(" ".join(w for w in words if w not in single)).objects
-    if kind is None or not objects:
+    named = [m for m in read_query(" ".join(w for w in words if w not in single)).mentions
+             if m.kind in ("object", "face") and not m.negated]   # 'number' of ... is no text to read
+    if kind is None or not named:
         return None
-    return TimeReading(kind, objects[0].name, "track" if kind == "count_tracks" else "time")
+    return TimeReading(kind, named[0].name, "time" if kind in _TIMING else "track")
 
 
 def _has_cue(words: list[str], phrases: list[str]) -> bool:

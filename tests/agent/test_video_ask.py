@@ -47,6 +47,17 @@ def test_the_rate_can_be_set_and_a_time_is_answered_in_seconds(models):
     assert done.stdout.strip() == "0 s"
 
 
+def test_blurring_the_faces_writes_a_video_at_the_same_rate(models, tmp_path):
+    target = tmp_path / "blurred.mp4"
+    done = loupe("ask", str(DATA / "megamind.mp4"), "Blur every face", "--out", str(target), "--json")
+    result = json.loads(done.stdout)
+    assert done.returncode == 0 and result["edited_video"] == str(target)
+    from tools.video import probe
+
+    written, source = probe(target), probe(DATA / "megamind.mp4")
+    assert (written.frame_count, written.width, written.fps) == (source.frame_count, source.width, source.fps)
+
+
 def test_something_never_seen_is_answered_never(models):
     done = loupe("ask", str(DATA / "megamind.mp4"), "When does the zebra appear?")
     assert done.returncode == 0 and done.stdout.strip() == "never: no zebra was seen in the 2.0 s video"
@@ -81,11 +92,13 @@ def test_a_bad_rate_is_refused_before_anything_runs():
 
 
 def test_options_a_video_cannot_use_yet_are_named_and_refused(tmp_path):
-    done = loupe("ask", str(DATA / "megamind.mp4"), "How many people walk past?", "--out", str(tmp_path / "a.png"),
+    done = loupe("ask", str(DATA / "megamind.mp4"), "How many people walk past?", "--out", str(tmp_path / "a.png"), "--approve",
                  "--llm", "local", "--json")
     result = json.loads(done.stdout)
-    assert done.returncode == 2 and "--out, --llm: not supported for videos yet" in result["errors"][0]
+    assert done.returncode == 2 and "--llm: not supported for videos yet" in result["errors"][0]
     assert not (tmp_path / "a.png").exists()
+    done = loupe("ask", str(DATA / "megamind.mp4"), "Blur every face", "--out", str(tmp_path / "a.png"))
+    assert done.returncode == 2 and "a.png: an edited video is written as .mp4" in done.stderr
 
 
 COUNT_PROGRAM = next(e.program for e in load_video_library() if e.id == "video-count-crossing-people")

@@ -44,7 +44,7 @@ def test_a_counting_program_checks_with_its_types(video_registry):
 
 def test_every_video_library_program_checks(video_registry):
     examples = load_video_library()
-    assert {e.kind for e in examples} == {"video_counting", "video_time"}
+    assert {e.kind for e in examples} == {"video_counting", "video_edits", "video_time"}
     for example in examples:
         checked(example.program, video_registry)
 
