@@ -19,10 +19,19 @@ DEFAULT_OUT = "edited.png"
 
 
 def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve, no_cache,
-            quiet, llm_timeout=None, planner: str = "auto", *, settings) -> int:
+            quiet, llm_timeout=None, planner: str = "auto", *, settings, fps: float | None = None) -> int:
     """``loupe ask``; returns the exit code. ``llm_timeout``: seconds one remote LLM call may take in all;
-    ``planner``: auto, rank or generate; ``settings``: what the command line read (``agent.cli.settings_of``)."""
+    ``planner``: auto, rank or generate; ``settings``: what the command line read (``agent.cli.settings_of``);
+    ``fps``: frames per second to sample when ``image_path`` is a video (``agent.video_ask``)."""
     from agent.api import Agent, check_query
+    from tools.video import is_video_path
+
+    if is_video_path(image_path):
+        from agent.video_ask import run_video_ask
+
+        unused = {"--right": right_path, "--approve": approve, "--mode": mode != "program", "--llm": llm_spec}
+        return run_video_ask(image_path, query, fps, as_json, html_path, out_path,
+                             [k for k, v in unused.items() if v], settings=settings)
 
     check_query(query)
     check_output_paths(out_path, html_path)

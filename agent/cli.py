@@ -127,9 +127,16 @@ def check(program_file, as_json):
     from programs.render import render
     from tools.registry import default_registry
 
+    from programs.checker import DEFAULT_INPUTS
+    from programs.video_programs import VIDEO_INPUTS, reads_video
+    from tools.video_tools import register_video_tools
+
     registry = default_registry(settings_of())
     try:
-        checked = check_program(_read_program(program_file, registry), registry)
+        program = _read_program(program_file, registry)
+        if reads_video(program):  # the video tools join only where a video is the input
+            register_video_tools(registry)
+        checked = check_program(program, registry, {**DEFAULT_INPUTS, **VIDEO_INPUTS})
     except ProgramError as error:
         if as_json:
             shown = error.diagnostics[:MAX_SHOWN_ERRORS]
@@ -147,7 +154,7 @@ def check(program_file, as_json):
 
 @main.command()
 @click.argument("program_file", type=click.Path(dir_okay=False))
-@click.option("--image", "image_path", help="The image, IMAGE (LEFT when --right is given).")
+@click.option("--image", "image_path", help="The image, IMAGE (LEFT when --right is given), or a video, VIDEO.")
 @click.option("--right", "right_path", help="The second image, RIGHT, for two-image statements.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer and trace as JSON.")
 @click.option("--html", "html_path", help="Write the visual rationale to this HTML file.")
@@ -161,8 +168,13 @@ def run(program_file, image_path, right_path, as_json, html_path, out_path, time
     from programs.trace import Status
     from tools.registry import default_registry
 
+    from tools.video import is_video_path
+    from tools.video_tools import register_video_tools
+
     check_output_paths(out_path, html_path)
     registry = default_registry(settings_of())
+    if is_video_path(image_path):  # the video tools join only where a video is the input
+        register_video_tools(registry)
     program = _read_program(program_file, registry)
     inputs = inputs_for(program, image_path, right_path, Path(program_file).parent)
     execution = Interpreter(registry, step_timeout_s=timeout).run(program, inputs)
@@ -199,14 +211,16 @@ def run(program_file, image_path, right_path, as_json, html_path, out_path, time
                    "(remote models only)  [default: 180].")
 @click.option("--vlm", "vlm_spec", default=None,
               help="A multimodal model for open questions: ollama:MODEL | openai:MODEL | URL (docs/vlm.md).")
+@click.option("--fps", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="For a video: frames per second to analyse  [default: chosen from the question and clip].")
 def ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve, no_cache, planner,
-        quiet, llm_timeout, vlm_spec):
-    """Answer QUERY about IMAGE, or carry out an edit, with a planned program."""
+        quiet, llm_timeout, vlm_spec, fps):
+    """Answer QUERY about IMAGE (or a video), or carry out an edit, with a planned program."""
     from agent.ask_command import run_ask
 
     settings = settings_of().with_(vlm=vlm_spec) if vlm_spec else settings_of()
     sys.exit(run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, as_json, approve,
-                     no_cache, quiet, llm_timeout, planner, settings=settings))
+                     no_cache, quiet, llm_timeout, planner, settings=settings, fps=fps))
 
 
 @main.command("eval")

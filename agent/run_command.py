@@ -17,12 +17,15 @@ from programs.values import as_text, safe_text, type_of
 
 
 def inputs_for(program: Program, image_path: str | None, right_path: str | None, base: Path) -> dict:
-    """Named inputs: ``--image`` is IMAGE (and LEFT when ``--right`` is given); a task list's own files,
-    which must lie in ``base`` (the task list's folder)."""
+    """Named inputs: ``--image`` is IMAGE (and LEFT when ``--right`` is given), or VIDEO for a video file; a
+    task list's own files, which must lie in ``base`` (the task list's folder)."""
     from programs.images import confined_path, load_image
+    from tools.video import is_video_path, probe
 
     inputs: dict = {}
-    if image_path:
+    if image_path and is_video_path(image_path):
+        inputs["VIDEO"] = probe(image_path)
+    elif image_path:
         image = load_image(image_path)
         inputs["IMAGE"] = image
         inputs["LEFT"] = image

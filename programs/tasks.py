@@ -189,9 +189,12 @@ def _leaves_note(leaves: list[Step], names: dict[int, str]) -> str:
 
 
 def _module(task_name: str, modules: set[str]) -> tuple[str, TaskAlias] | None:
+    from programs.video_programs import VIDEO_TASK_ALIASES
+
     key = task_name.strip().lower().replace("_", "-").replace(" ", "-")
-    if key in TASK_ALIASES:
-        return TASK_ALIASES[key].module, TASK_ALIASES[key]
+    alias = TASK_ALIASES.get(key) or VIDEO_TASK_ALIASES.get(key)
+    if alias is not None:
+        return alias.module, alias
     module = MODULE_ALIASES.get(task_name.upper(), task_name.upper())
     if module in modules:
         return module, TaskAlias(module)
@@ -205,7 +208,9 @@ def _output_name(task: dict, tid: int, modules: set[str]) -> str:
 
 def output_name(module: str, tid: int) -> str:
     """The variable a task list's task ``tid`` (of ``module``) writes, e.g. BOX0, ANSWER3, OUT4."""
-    prefix = _PREFIX.get(module, "OUT")
+    from programs.video_programs import VIDEO_PREFIX
+
+    prefix = _PREFIX.get(module) or VIDEO_PREFIX.get(module, "OUT")
     return f"{prefix}{tid}" if tid >= 0 else f"{prefix}_{-tid}"
 
 
@@ -246,6 +251,8 @@ def _step(task, names, tasks, files, span: Span, modules, problems) -> Step | No
 
 
 def _value(raw, names: dict[int, str], files: dict[str, str], referenced: set[int]):
+    from programs.video_programs import looks_like_video_file  # a named video file is the input VIDEO
+
     if isinstance(raw, str):
         match = _REFERENCE.match(raw.strip())
         if match:
@@ -256,6 +263,8 @@ def _value(raw, names: dict[int, str], files: dict[str, str], referenced: set[in
             return Ref(names[tid])
         if _LIKE_REFERENCE.search(raw):
             raise ValueError(f"{raw!r:.60} is not a reference to a task's output; {_reference_meant(raw)}")
+        if looks_like_video_file(raw):
+            return Ref("VIDEO")
         if _looks_like_image_file(raw):
             files.setdefault(raw, raw)
             return Ref("\0file:" + raw)

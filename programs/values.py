@@ -7,6 +7,7 @@
   gave the same object, ``(label, score)`` best first (a horse also scored as a sheep).
 * ``Objects`` — an immutable sequence of ``Obj`` found in one image of size ``(width, height)``.
 * Number, Text, Bool, TextList are plain ``int | float``, ``str``, ``bool``, ``tuple[str, ...]``.
+* Video, Frames, FrameObjects, Tracks: the values of programs over videos (``programs.video_values``).
 
 ``ValueType`` names these kinds for tool signatures and the static checker.
 """
@@ -29,6 +30,11 @@ class ValueType(enum.Enum):
     TEXT_LIST = "TextList"
     NONE = "None"
     ANY = "Any"
+    # videos (``programs.video_values``)
+    VIDEO = "Video"
+    FRAMES = "Frames"
+    FRAME_OBJECTS = "FrameObjects"
+    TRACKS = "Tracks"
 
     def accepts(self, other: "ValueType") -> bool:
         """Whether a value of type ``other`` may be passed where ``self`` is declared."""
@@ -297,7 +303,10 @@ def type_of(value) -> ValueType:
         return ValueType.NONE
     if isinstance(value, (tuple, list)) and all(isinstance(v, str) for v in value):
         return ValueType.TEXT_LIST
-    return ValueType.ANY
+    from programs.video_values import video_type_name
+
+    name = video_type_name(value)
+    return ValueType(name) if name else ValueType.ANY
 
 
 def as_text(value) -> str:
@@ -312,7 +321,9 @@ def as_text(value) -> str:
         if len(value) and all(o.text for o in value):  # OCR lines read as the text, in reading order
             return " ".join(o.text for o in value)
         return ", ".join(value.labels)
-    return str(value)
+    from programs.video_values import video_text
+
+    return video_text(value) or str(value)
 
 
 def safe_text(text: str) -> str:

@@ -1,0 +1,150 @@
+"""``loupe ask clip.mp4 QUESTION``: a question about counts or time in a video, planned from the video library.
+
+The video is probed first (limits, corrupt files: an ``InputError`` before any model runs); the question is
+read by ``agent.planning.time_words`` into a kind (count distinct objects, count at the end, first / last
+time seen, how long in view) and an object; the library's program of that kind is filled, checked and run
+by the interpreter with the video tools added to the registry. A question the reading does not cover is
+answered ``unsupported`` with the reason. ``--json`` adds the video, the sampling rate and every track's
+times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import json
+from pathlib import Path
+import shutil
+
+import click
+
+from agent.cli_io import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNSUPPORTED, out
+from programs.render import render
+from programs.trace import Execution
+from programs.values import as_text, safe_text
+from programs.video_values import FrameObjects, Tracks, Video
+
+_UNSUPPORTED = ("Loupe reads questions about a video that count objects (how many pass, how many at the end "
+                "or at once), time them (when one first or last appears, how long one is in view) or blur them, "
+                "naming the object; this request is not one of those")
+_SECONDS = {"FIRST_SEEN", "LAST_SEEN", "SEEN_FOR"}
+DEFAULT_OUT = "edited.mp4"
+SECONDS_PER_FRAME = 2.0   # the step time limit of LOC_FRAMES per sampled frame (10x the lite detector's CPU time)
+
+
+@dataclass
+class VideoAnswer:
+    """What a video question got: ``status`` ok / failed / unsupported, the answer ``text``, the ``reason``."""
+
+    status: str
+    text: str = ""
+    reason: str = ""
+    program: str = ""
+    fps: float = 0.0
+    frames: int = 0
+    tracks: list = field(default_factory=list)
+    steps: list = field(default_factory=list)
+    execution: Execution | None = None
+    edited: Video | None = None   # an edit's video, written to a temporary file
+
+
+def answer_video(video: Video, query: str, fps: float | None, settings) -> VideoAnswer:
+    """Plan, check and run the program for ``query`` on ``video`` (sampled at ``fps``, None: chosen from
+    the question and the clip)."""
+    from agent.planning.time_words import read_time_question, video_program
+    from programs.interpreter import DEFAULT_STEP_TIMEOUT_S, Interpreter
+    from tools.registry import default_registry
+    from tools.video import check_fps, default_fps
+    from tools.video_tools import register_video_tools
+
+    reading = read_time_question(query)
+    if reading is None:
+        return VideoAnswer("unsupported", reason=_UNSUPPORTED)
+    rate = check_fps(fps, video) if fps is not None else default_fps(video, reading.purpose)
+    program = video_program(reading, rate)
+    registry = default_registry(settings)
+    register_video_tools(registry)
+    if registry.tool("LOC").affordance({"object": reading.object}) == 0.0:
+        return VideoAnswer("unsupported", program=render(program), fps=rate,
+                           reason=f"the installed detector cannot look for {reading.object!r} (see `loupe models list`)")
+    budget = max(DEFAULT_STEP_TIMEOUT_S, SECONDS_PER_FRAME * rate * video.duration_s)  # LOC_FRAMES: one step
+    execution = Interpreter(registry, step_timeout_s=budget).run(program, {"VIDEO": video})
+    steps = [r.summary() for r in execution.records]
+    tracks = [t.to_data() for r in execution.records if isinstance(r.value, Tracks) for t in r.value]
+    frames = sum(len(r.value) for r in execution.records if isinstance(r.value, FrameObjects))
+    answer = VideoAnswer("ok", program=render(program), fps=rate, frames=frames, tracks=tracks, steps=steps,
+                         execution=execution)
+    failed = [r for r in execution.records if not r.ok]
+    tracked = next((r.value for r in execution.records if isinstance(r.value, Tracks)), None)
+    if failed and failed[0].module in _SECONDS and tracked is not None and not len(tracked):
+        answer.text = f"never: no {reading.object} was seen in the {video.duration_s:.1f} s video"
+        return answer
+    if failed:
+        answer.status, answer.reason = "failed", failed[0].error
+        return answer
+    if isinstance(execution.result, Video):
+        answer.edited = execution.result
+        return answer
+    last = program.steps[-2].module
+    answer.text = f"{as_text(execution.result)} s" if last in _SECONDS else as_text(execution.result)
+    return answer
+
+
+def run_video_ask(path, query: str, fps: float | None, as_json: bool, html_path=None, out_path=None,
+                  options: list[str] = (), *, settings) -> int:
+    """``loupe ask`` on a video file; returns the exit code. ``html_path``: where to write the rationale page
+    (``agent.video_rationale``); ``out_path``: where an edit writes its video (default ``edited.mp4``);
+    ``options``: the ``ask`` options given that a video question cannot use yet (refused, naming them, before
+    anything runs)."""
+    from agent.api import check_query
+    from agent.run_command import check_output_paths
+    from programs.errors import InputError
+    from tools.video import is_video_path, probe
+
+    check_query(query)
+    if options:
+        raise InputError(f"{', '.join(options)}: not supported for videos yet; a video question is read by "
+                         "Loupe's own time words (no LLM)")
+    check_output_paths(None, html_path)
+    out_path = Path(out_path or DEFAULT_OUT)
+    if not is_video_path(out_path) or not out_path.parent.is_dir():
+        raise InputError(f"--out {out_path}: an edited video is written as .mp4 into an existing folder")
+    video = probe(path)
+    answer = answer_video(video, query, fps, settings)
+    if answer.edited is not None:
+        shutil.move(answer.edited.path, out_path)
+        Path(answer.edited.path).parent.rmdir()   # the tool's own temporary folder, now empty
+        answer.text = f"wrote {out_path}"
+    if html_path:
+        _write_html(html_path, answer, query)
+    if as_json:
+        out(json.dumps({"query": query, "status": answer.status, "answer": answer.text or None,
+                        "reason": answer.reason or None, "program": answer.program or None,
+                        "edited_video": str(out_path) if answer.edited is not None else None,
+                        "video": {"path": video.path, "width": video.width, "height": video.height,
+                                  "fps": video.fps, "frames": video.frame_count,
+                                  "duration_s": round(video.duration_s, 3), "codec": video.codec},
+                        "sampled_fps": answer.fps or None,
+                        "frames_analysed": answer.frames, "tracks": answer.tracks, "steps": answer.steps},
+                       indent=2))
+    elif answer.status == "ok":
+        out(safe_text(answer.text))
+    if answer.status == "unsupported":
+        if not as_json:
+            click.echo(f"unsupported: {answer.reason}", err=True)
+        return EXIT_UNSUPPORTED
+    if answer.status != "ok":
+        if not as_json:
+            click.echo(f"error: {safe_text(answer.reason)}", err=True)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def _write_html(path, answer: VideoAnswer, query: str) -> None:
+    if answer.execution is None:
+        from agent.rationale import write_html
+
+        write_html(None, path, question=query, status=answer.status, reason=answer.reason)
+    else:
+        from agent.video_rationale import write_video_html
+
+        write_video_html(path, answer.execution, query, answer.status, answer.reason)
