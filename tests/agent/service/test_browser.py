@@ -140,6 +140,12 @@ def test_a_rejected_edit_in_the_browser(page):
     expect(page.get_by_test_id("approval")).to_be_visible(timeout=SLOW)
     page.click("[data-testid=reject]")
     expect(page.get_by_test_id("answer")).to_contain_text("rejected", timeout=SLOW)
+    turn = page.get_by_test_id("turn")
+    expect(turn).to_have_attribute("data-status", "rejected")
+    expect(turn.get_by_test_id("turn-answer")).to_have_text("The edit was not run (rejected).")
+    page.set_input_files("#image", str(PHOTOS / "dog.jpg"))  # other photos: a new conversation
+    expect(turn).to_have_count(0)
+    assert page.evaluate("conversation") is None
 
 
 def test_a_removed_photo_is_not_sent(page, tmp_path):
