@@ -1,6 +1,10 @@
 """The MCP server (official ``mcp`` SDK): ``ask``, ``decide_edit``, ``run_program``, ``check_program``,
 ``list_tools``.
 
+``ask`` with ``session`` holds a conversation (``agent.service.sessions``, shared with HTTP's ``/v1/ask``):
+``new`` starts one on the photos given, the result carries its id, and a follow-up with that id ("blur
+them", "undo", "and cats?") is about the session's current image and what its last turn found.
+
 ``loupe mcp`` serves it over stdio; ``loupe serve`` mounts the same tools at ``/mcp`` (streamable HTTP).
 Every parameter's type, enum and description comes from one table (``_params``), so a client's model sees
 the same words wherever a parameter appears, and the choices of ``mode`` and ``llm`` (this server's) as enums.
@@ -39,6 +43,7 @@ from agent.service.engine import Engine
 from agent.service.limits import ServiceError, image_from_bytes, image_from_path
 from agent.service.results import png_bytes
 from agent.service.runs import Run, program_sha256, settled
+from agent.service.sessions import sessions_of
 from programs.errors import LoupeError
 
 PREVIEW_SIDE = 256   # pixels on the longest side of an edit's inline preview (a JPEG of ~10 KB)
@@ -75,6 +80,10 @@ def _params(engine: Engine) -> dict:
         "program_sha256": param(str, "The program_sha256 of the awaiting_approval answer: the SHA-256 of the exact "
                                      "program being approved or rejected."),
         "approve": param(bool, "true: run the edit; false: do not run it (the run ends as rejected)."),
+        "session": param(str | None, "To hold a conversation: 'new' starts one on the photo(s) given and the result "
+                                     "carries its id as session; give that id with each follow-up (\"blur them\", "
+                                     "\"undo\", \"and cats?\"), which is then about the conversation's current image "
+                                     "(send no photo). Omitted: a single question, remembered by nothing."),
         "approve_sha256": param(str | None, "To run an editing program: the program_sha256 that the first call "
                                             "answered (the SHA-256 of exactly this program text)."),
         **image("image", "The photo"),
@@ -133,13 +142,16 @@ def build_mcp(engine: Engine, edits_dir: Path | None = None):
     async def ask(query: p["query"], image_path: p["image_path"] = None, image_base64: p["image_base64"] = None,
                   right_path: p["right_path"] = None, right_base64: p["right_base64"] = None,
                   mode: p["mode"] = "program", llm: p["llm"] = default_llm, full_image: p["full_image"] = False,
-                  ctx: Context = None) -> list:
+                  session: p["session"] = None, ctx: Context = None) -> list:
         """Answer a question about a photo (or a statement about two photos: give right_* too), or carry out an
         edit ("blur the faces"). Returns the answer, the program and its steps as JSON. An edit first answers
-        awaiting_approval with its program: run it with decide_edit."""
-        left = image_of(image_path, image_base64, "image", required=True)
+        awaiting_approval with its program: run it with decide_edit. With session, a turn of a conversation:
+        a follow-up may say "them", "it", "undo", "the first photo"; a reference it cannot resolve answers
+        status needs_clarification with the question in reason."""
+        left = image_of(image_path, image_base64, "image", required=not session)
         right = image_of(right_path, right_base64, "right")
-        run = engine.submit_ask(left, query, right, mode, llm, require_approval=True, client=_client(ctx))
+        submit = functools.partial(sessions_of(engine).submit, session) if session else engine.submit_ask
+        run = submit(left, query, right, mode, llm, True, _client(ctx))
         return await finish(run, full_image)
 
     @server.tool()
@@ -214,8 +226,8 @@ def _result_image(run: Run):
 
 
 def _without_links(result: dict) -> dict:
-    """``result`` with no ``/v1/results`` URL (nothing serves them over stdio)."""
-    result = {k: v for k, v in result.items() if k not in ("image_url", "rationale_url")}
+    """``result`` with no ``/v1/results`` or ``/v1/sessions`` URL (nothing serves them over stdio)."""
+    result = {k: v for k, v in result.items() if k not in ("image_url", "rationale_url", "session_url")}
     result["steps"] = [{k: v for k, v in step.items() if k != "thumbnail"} for step in result.get("steps", [])]
     return result
 

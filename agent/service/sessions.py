@@ -22,6 +22,7 @@ import re
 import threading
 import time
 import uuid
+import weakref
 
 from fastapi import FastAPI
 from fastapi.responses import Response
@@ -34,6 +35,7 @@ from agent.service.results import ask_result, png_bytes, public_event
 
 MAX_SESSIONS = 200
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_guard = threading.Lock()
 
 
 class Sessions:
@@ -142,9 +144,21 @@ class Sessions:
             return self._locks.setdefault(session, threading.Lock())
 
 
+_of_engine: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def sessions_of(engine) -> Sessions:
+    """The one ``Sessions`` of ``engine``: HTTP's ``/v1/ask`` and MCP's ``ask`` share it (and its per-session
+    locks), so a conversation goes on from either."""
+    with _guard:
+        if engine not in _of_engine:
+            _of_engine[engine] = Sessions(engine)
+        return _of_engine[engine]
+
+
 def add_session_routes(app: FastAPI, engine) -> Sessions:
     """The ``/v1/sessions`` routes; returns the ``Sessions`` that ``/v1/ask`` hands session turns to."""
-    sessions = Sessions(engine)
+    sessions = sessions_of(engine)
 
     @app.get("/v1/sessions")
     async def list_sessions():

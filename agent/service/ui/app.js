@@ -1,6 +1,7 @@
 // Loupe's web page: pick photos (or an example), ask, watch the plan and each step stream in (SSE over fetch)
-// with a progress bar and a cancel button, approve edits, compare an edit with its photo, download it, and
-// go back to earlier runs of this browser session (history.js).
+// with a progress bar and a cancel button, approve edits, compare an edit with its photo, download it, ask
+// follow-ups in a conversation (conversation.js), and go back to earlier runs of this browser session
+// (history.js).
 "use strict";
 
 // A /?token= link set the token as an HttpOnly cookie (the server did, on this page load): take the token
@@ -26,6 +27,7 @@ function dropError(name, message) { const el = $("drop-error-" + name); el.textC
 
 function setPhoto(name, file) {
   clearPhoto(name);
+  newConversation();  // a conversation is about its photos: others start a new one
   if (!file) return;
   files[name] = file;
   previews[name] = URL.createObjectURL(file);
@@ -62,7 +64,7 @@ function setupDrop(name) {
   zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
   zone.addEventListener("dragleave", () => zone.classList.remove("over"));
   zone.addEventListener("drop", (e) => { e.preventDefault(); zone.classList.remove("over"); setPhoto(name, e.dataTransfer.files[0]); });
-  $("remove-" + name).addEventListener("click", () => clearPhoto(name));
+  $("remove-" + name).addEventListener("click", () => { clearPhoto(name); newConversation(); });
 }
 
 async function fileFrom(url, name) {
@@ -109,6 +111,7 @@ function progress(label, value = null, max = null) {
 
 function busy(on) {
   $("ask").disabled = on;
+  $("new-conversation").disabled = on;
   show($("cancel"), on);
 }
 
@@ -130,6 +133,15 @@ function idle() {
   text($("answer"), "No answer.", true);
   progress("");
   busy(false);
+  if (current) dropTurn(current.turn);
+}
+
+// Why a run has no answer, in words (a status other than ok and partial).
+function outcome(result) {
+  const ended = { rejected: "The edit was not run (rejected).", cancelled: "Cancelled.",
+                  needs_clarification: "Loupe asks: " + result.reason,
+                  unsupported: `Not answered: ${result.reason || "the installed tools cannot answer this"}` };
+  return ended[result.status] || `No answer (${result.status})`;
 }
 
 // ---- events ---------------------------------------------------------------------------------------
@@ -224,12 +236,16 @@ function showResult(result, keep = true) {
   const answer = $("answer");
   answer.innerHTML = "";
   answer.classList.remove("muted");
-  if (result.status === "unsupported") {
-    text(answer, `Not answered: ${result.reason || "the installed tools cannot answer this"}`, true);
+  if (result.status === "needs_clarification") {
+    text(answer, outcome(result));  // the question a follow-up must answer: not greyed out
   } else if (result.status !== "ok" && result.status !== "partial") {
-    const ended = { rejected: "The edit was not run (rejected).", cancelled: "Cancelled." };
-    text(answer, ended[result.status] || `No answer (${result.status})`, true);
-    if (result.errors && result.errors.length) showError(result.errors.join("\n"));
+    text(answer, outcome(result), true);
+    if (result.status !== "unsupported" && result.errors && result.errors.length) showError(result.errors.join("\n"));
+  } else if (result.answer_type === "image" && result.said) {  // undo, or a switch of photo: no edit to compare
+    const said = document.createElement("p"), img = document.createElement("img");
+    said.className = "said"; said.textContent = result.said;
+    img.src = result.image_url; img.alt = result.said; img.dataset.testid = "shown";
+    answer.append(said, img);
   } else if (result.answer_type === "image") {
     const before = current.photos && current.photos.image;
     if (before) answer.append(compare(before, result.image_url));
@@ -257,7 +273,8 @@ function showResult(result, keep = true) {
   if (result.rationale_url) link(result.rationale_url, "Visual rationale");
   if (result.steps) for (const s of result.steps) addStep(s);
   if (result.program) text($("program"), result.program.trim());
-  if (keep) remember(current);
+  else if (!total) text($("program"), "No program: this turn ran none.", true);
+  if (keep) { remember(current); settleTurn(current.turn, result); }
 }
 
 // ---- asking ---------------------------------------------------------------------------------------
@@ -265,19 +282,23 @@ function showResult(result, keep = true) {
 async function ask(event) {
   event.preventDefault();
   const query = $("query").value.trim();
-  if (!files.image) return showError("Pick or drop a photo first, or click an example.");
+  if (!files.image && !conversation) return showError("Pick or drop a photo first, or click an example.");
   if (!query) return showError("Type a question or an instruction.");
   const form = new FormData();
-  form.append("image", files.image);
-  if (files.right) form.append("right", files.right);
+  if (!conversation) {  // the first turn sends the photos; a follow-up is about the session's current image
+    form.append("image", files.image);
+    if (files.right) form.append("right", files.right);
+  }
   form.append("query", query);
   form.append("mode", $("mode").value);
   if ($("llm").value) form.append("llm", $("llm").value);
   form.append("require_approval", $("approval").checked ? "true" : "false");
+  form.append("session", conversation ? conversation.id : "new");
   const controller = new AbortController();
-  current = { id: null, query, mode: $("mode").value, result: null, controller,
-              files: { ...files }, photos: { image: previews.image, right: previews.right } };
+  current = { id: null, query, mode: $("mode").value, result: null, controller, files: { ...files },
+              photos: { image: conversation ? conversation.now.url : previews.image, right: previews.right } };
   resetRun(query);
+  current.turn = startTurn(query);
   busy(true);
   progress("Sending the photo ...");
   const thumbnails = Promise.all([thumbnailOf(files.image), thumbnailOf(files.right)]);
@@ -302,6 +323,7 @@ async function refused(response) {
   const field = /^right\b/.test(message) ? "right" : (/^image\b/.test(message) || response.status === 413 ? "image" : null);
   if (field) dropError(field, message); else showError(message);
   idle();
+  if (response.status === 404 && conversation) newConversation();  // the session expired: the next question starts one
 }
 
 // Stop the run: the page closes its event stream, and the server cancels a run whose stream is closed.
@@ -310,6 +332,7 @@ function cancel() {
   current.controller.abort();
   show($("approval-box"), false);
   text($("answer"), "Cancelled.", true);
+  dropTurn(current.turn, "Cancelled.");
   progress("Cancelled", 0, 1);
   busy(false);
 }
@@ -346,5 +369,7 @@ setupDrop("right");
 setupExamples();
 $("ask-form").addEventListener("submit", ask);
 $("cancel").addEventListener("click", cancel);
+$("new-conversation").addEventListener("click", () => { newConversation(); $("query").focus(); });
+loadConversation();
 loadLLMs();
 drawHistory();

@@ -46,7 +46,7 @@ function drawHistory(active = null) {
       img.src = item.photos.image; img.alt = ""; img.className = "history-thumb";
       li.append(img);
     }
-    const answer = item.result.answer_type === "image" ? "(edited image)" : item.result.answer;
+    const answer = item.result.answer_type === "image" ? (item.result.said || "(edited image)") : item.result.answer;
     const label = document.createElement("span");
     label.textContent = `${item.query} → ${item.status === "ok" || item.status === "partial" ? answer : item.status}`;
     li.append(label);

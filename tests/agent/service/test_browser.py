@@ -33,8 +33,8 @@ def serve(tmp_path):
 
     started = []
 
-    def start(registry=None):
-        engine = Engine(make_config(tmp_path), registry=registry)
+    def start(registry=None, **options):
+        engine = Engine(make_config(tmp_path, **options), registry=registry)
         server = LiveServer(create_app(engine=engine))
         started.append((server, engine))
         return server
@@ -140,6 +140,12 @@ def test_a_rejected_edit_in_the_browser(page):
     expect(page.get_by_test_id("approval")).to_be_visible(timeout=SLOW)
     page.click("[data-testid=reject]")
     expect(page.get_by_test_id("answer")).to_contain_text("rejected", timeout=SLOW)
+    turn = page.get_by_test_id("turn")
+    expect(turn).to_have_attribute("data-status", "rejected")
+    expect(turn.get_by_test_id("turn-answer")).to_have_text("The edit was not run (rejected).")
+    page.set_input_files("#image", str(PHOTOS / "dog.jpg"))  # other photos: a new conversation
+    expect(turn).to_have_count(0)
+    assert page.evaluate("conversation") is None
 
 
 def test_a_removed_photo_is_not_sent(page, tmp_path):
@@ -160,7 +166,7 @@ def test_a_removed_photo_is_not_sent(page, tmp_path):
             return send(url, options); }; }""")
     page.click("[data-testid=ask]")
     expect(page.get_by_test_id("answer")).to_have_text("1", timeout=SLOW)
-    assert page.evaluate("window.sent") == [["image:dog.jpg", "query", "mode", "llm", "require_approval"]]
+    assert page.evaluate("window.sent") == [["image:dog.jpg", "query", "mode", "llm", "require_approval", "session"]]
     _shot(page, tmp_path, "photo-removed")
 
 
@@ -253,8 +259,96 @@ def test_usable_at_phone_width(serve, browser, tmp_path):
     expect(page.get_by_test_id("answer")).to_have_text("1", timeout=SLOW)
     page.wait_for_function("document.querySelector('#steps li[data-output=BOX0] img').naturalWidth > 0")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling
-    for target in ("ask", "remove-image", "drop-right"):
+    page.fill("#query", "undo")  # a follow-up with nothing to undo: the question back, in the conversation
+    page.click("[data-testid=ask]")
+    expect(page.get_by_test_id("turn").nth(1)).to_have_attribute("data-status", "needs_clarification", timeout=SLOW)
+    expect(page.get_by_test_id("answer")).to_contain_text("Loupe asks:")
+    page.wait_for_function("[...document.querySelectorAll('.turn img')].every(i => i.naturalWidth > 0)")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling
+    for target in ("ask", "remove-image", "drop-right", "new-conversation", "conversation"):
         box = page.get_by_test_id(target).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 375, target
     _shot(page, tmp_path, "phone")
+    assert page.errors == []
+
+
+def test_a_scripted_conversation_in_the_browser(serve, browser, tmp_path):
+    """The conversation of chat_script (questions, edits approved on the page, 'blur them', undo, a switch of
+    photo, statements about both photos, an unresolved 'them'), typed on the page: each turn's answer, what
+    it was read as, and the image it shows, checked as over the CLI pipe and HTTP."""
+    import io
+
+    import numpy as np
+    from PIL import Image as PILImage
+    from playwright.sync_api import expect
+
+    from chat_script import ORACLE as CHAT_ORACLE, SCRIPT, check_images
+
+    server = serve(llms=(CHAT_ORACLE,))
+    page = _open(browser, server)
+    page.set_input_files("#image", str(PHOTOS / "family_dinner.jpg"))
+    page.set_input_files("#right", str(PHOTOS / "dog.jpg"))
+    turns = page.get_by_test_id("turn")
+    for index, (typed, read, status, answer) in enumerate(SCRIPT):
+        page.fill("#query", typed)
+        page.click("[data-testid=ask]")
+        if answer is None and status == "ok":  # an edit: approved on the page, then compared with its photo
+            expect(page.get_by_test_id("approval")).to_be_visible(timeout=SLOW)
+            page.click("[data-testid=approve]")
+        turn = turns.nth(index)
+        expect(turn).to_have_attribute("data-turn", str(index + 1), timeout=SLOW)
+        expect(turn).to_have_attribute("data-status", status)
+        page.wait_for_function(f"[...document.querySelectorAll('.turn')[{index}].querySelectorAll('img')]"
+                               ".some(i => i.naturalWidth > 0)")
+        reply = turn.get_by_test_id("turn-answer")
+        if status == "needs_clarification":
+            expect(reply).to_have_text("Loupe asks: which thing does 'them' mean? the last request found nothing "
+                                       "it could mean; name it (e.g. 'blur the faces')")
+            expect(page.get_by_test_id("answer")).to_contain_text("Loupe asks: which thing does 'them' mean?")
+        elif answer is None:
+            expect(reply).to_have_text("edited the photo")
+            assert page.locator(".compare img.before").get_attribute("src").startswith("/v1/sessions/")
+        elif status == "partial":
+            expect(reply).to_contain_text(f"{answer} (partial: weak evidence")
+        else:
+            expect(reply).to_have_text(answer)
+        if read.rstrip("?") != typed.rstrip("?"):
+            expect(turn.locator(".read")).to_have_text(f"(read as “{read}”)")
+    _shot(page, tmp_path, "conversation")
+
+    def keys(index):
+        return [img.get_attribute("data-key") for img in turns.nth(index).locator("img").all()]
+
+    def made(index):
+        img = turns.nth(index).locator("img.made")
+        if not img.count():
+            return None
+        png = httpx.get(server.url + img.get_attribute("src"))
+        return np.asarray(PILImage.open(io.BytesIO(png.content)).convert("RGB"))
+
+    check_images(list(range(len(SCRIPT))), made)
+    first, second, blurred = keys(0)[0], keys(4)[0], keys(7)[0]
+    # each question shows the image it was about: the first photo, then the second, both for a statement
+    # about both photos, and the blurred dog while 'them' is asked about
+    assert [keys(i) for i in (0, 2, 3, 5, 10)] == [[first], [first], [first], [second], [second]]
+    assert keys(6) == keys(8) == [first, second] and keys(9) == [blurred] and len({first, second, blurred}) == 3
+    assert page.get_by_test_id("history").locator("li").count() == len(SCRIPT)
+
+    page.reload()  # the conversation is kept over a reload, and goes on
+    expect(turns).to_have_count(len(SCRIPT))
+    page.fill("#query", "and dogs?")
+    page.click("[data-testid=ask]")
+    expect(turns.nth(len(SCRIPT))).to_have_attribute("data-status", "partial", timeout=SLOW)
+    expect(turns.nth(len(SCRIPT)).locator(".read")).to_have_text("(read as “is there a dog in both photos”)")
+    session = page.evaluate("conversation.id")
+
+    page.click("[data-testid=new-conversation]")  # starts over: the old session is deleted, the photo sent again
+    expect(turns).to_have_count(0)
+    page.set_input_files("#image", str(PHOTOS / "family_dinner.jpg"))
+    page.fill("#query", "how many faces are there?")
+    page.click("[data-testid=ask]")
+    expect(turns.nth(0)).to_have_attribute("data-turn", "1", timeout=SLOW)
+    expect(turns.nth(0).get_by_test_id("turn-answer")).to_have_text("8")
+    listed = [s["id"] for s in httpx.get(server.url + "/v1/sessions").json()["sessions"]]
+    assert listed == [page.evaluate("conversation.id")] and session not in listed
     assert page.errors == []

@@ -184,12 +184,16 @@ def test_the_http_app_serves_the_same_tools_at_mcp(tmp_path):
                                                                        "image_base64": person}))[0])
             edited = await client.call_tool("decide_edit", {"run_id": waiting["run_id"], "approve": True,
                                                             "program_sha256": waiting["program_sha256"]})
-            return tools, ran, edited
+            turn = await client.call_tool("ask", {"query": "How many bicycles?", "image_base64": photo,
+                                                  "session": "from-mcp"})
+            return tools, ran, edited, json.loads(_texts(turn)[0])
 
     try:
-        tools, ran, edited = asyncio.run(session())
+        tools, ran, edited, turn = asyncio.run(session())
         result = json.loads(_texts(edited)[0])
         image = httpx.get(server.url + result["image_url"])  # over HTTP the links lead to the service's files
+        # the MCP turn's session is the HTTP API's: it goes on over /v1/ask
+        follow = httpx.post(server.url + "/v1/ask", data={"query": "and horses?", "session": "from-mcp"}, timeout=120)
     finally:
         server.stop()
         engine.close()
@@ -199,3 +203,53 @@ def test_the_http_app_serves_the_same_tools_at_mcp(tmp_path):
     assert result["status"] == "ok" and "image_path" not in result
     assert image.status_code == 200 and image.content[:8] == b"\x89PNG\r\n\x1a\n"
     assert [c.mime_type for c in edited.content if c.type == "image"] == ["image/jpeg"]
+    assert (turn["answer"], turn["session_url"]) == ("1", "/v1/sessions/from-mcp")
+    assert follow.json()["turn"] == 2 and follow.json()["resolved_query"] == "how many horses"
+
+
+def test_a_conversation_through_the_ask_tool(tmp_path):
+    """A conversation held by an assistant: 'new' starts a session on the photo and its id comes back; 'blur
+    them' then resolves to the faces the first turn found (approved by its program's SHA-256 as any edit),
+    'undo' restores the photo exactly, and an unresolved 'them' is asked about, never guessed."""
+    import numpy as np
+
+    from mcp import Client
+
+    from agent.service.engine import Engine
+    from agent.service.mcp_server import build_mcp
+    from chat_script import ORACLE as CHAT_ORACLE, changed, pixels
+
+    engine = Engine(make_config(tmp_path, llms=(CHAT_ORACLE,), allow_dirs=(PHOTOS,)))
+    server = build_mcp(engine, edits_dir=tmp_path / "edits")
+    photo = str(PHOTOS / "family_dinner.jpg")
+
+    async def conversation():
+        async with Client(server, read_timeout_seconds=120) as client:
+            async def ask(query, **more):
+                return json.loads(_texts(await client.call_tool("ask", {"query": query, **more}))[0])
+
+            first = await ask("how many faces are there?", image_path=photo, session="new")
+            session = first["session"]
+            waiting = await ask("blur them", session=session)
+            blurred = json.loads(_texts(await client.call_tool("decide_edit", {
+                "run_id": waiting["run_id"], "approve": True, "program_sha256": waiting["program_sha256"]}))[0])
+            undone = await ask("undo", session=session)
+            faces = await ask("how many faces are there?", session=session)
+            unknown = await client.call_tool("ask", {"query": "blur them", "session": "never-started"})
+            return first, waiting, blurred, undone, faces, unknown
+
+    try:
+        first, waiting, blurred, undone, faces, unknown = asyncio.run(conversation())
+    finally:
+        engine.close()
+    assert (first["status"], first["answer"], first["turn"], len(first["session"])) == ("ok", "8", 1, 32)
+    assert waiting["status"] == "awaiting_approval" and "BLUR(image=IMAGE,object=OBJ0)" in waiting["program"]
+    assert (blurred["session"], blurred["turn"], blurred["resolved_query"]) == (first["session"], 2, "blur the faces")
+    assert blurred["references"][0] | {"image": None} == {"kind": "objects", "words": "them", "referent": "the faces",
+                                                          "image": None, "unresolved": None}
+    original = pixels(PHOTOS / "family_dinner.jpg")
+    assert changed(pixels(blurred["image_path"]), original) > 0.01 and "session_url" not in blurred
+    assert (undone["turn"], undone["said"]) == (3, "back to photo 1")
+    assert np.array_equal(pixels(undone["image_path"]), original)
+    assert (faces["turn"], faces["answer"]) == (4, "8")  # asked on the photo undo went back to
+    assert unknown.is_error and "send an image to start it" in _texts(unknown)[0]
