@@ -104,8 +104,9 @@ class Followup:
 
     @property
     def query(self) -> str:
-        """The request as the planners read it."""
-        return self.reading.clause
+        """The request the planners get: as typed when it refers to nothing earlier (so a planner, the cache
+        and a text target such as quoted words see what the user wrote), else the resolved clause."""
+        return self.reading.clause if self.reading.references else self.reading.text
 
 
 def resolve(text: str, context: Context) -> Followup:

@@ -11,15 +11,15 @@ TESTS = Path(__file__).resolve().parents[1]
 PHOTOS = TESTS / "data" / "photos"
 ORACLE = f"oracle:{TESTS / 'agent' / 'chat' / 'programs.jsonl'}"
 
-#: (typed, what the planner reads, status, answer) of the scripted conversation on family_dinner.jpg (8 faces,
+#: (typed, what the planner reads: as typed unless it refers to an earlier turn, status, answer) of the scripted conversation on family_dinner.jpg (8 faces,
 #: no dog) and dog.jpg (a dog, a bicycle, a truck); answer None: the turn's result is an image
 SCRIPT = [
-    ("how many faces are there?", "how many faces are there", "ok", "8"),
+    ("how many faces are there?", "how many faces are there?", "ok", "8"),
     ("blur them", "blur the faces", "ok", None),
     ("undo", "undo", "ok", "back to photo 1"),
     ("and dogs?", "how many dogs are there", "ok", "0"),
     ("use the second photo", "use the second photo", "ok", "now on photo 2"),
-    ("is there a dog?", "is there a dog", "partial", "yes"),
+    ("is there a dog?", "is there a dog?", "partial", "yes"),
     ("is there a dog in both photos?", "is there a dog in both photos", "partial", "no"),
     ("blur it", "blur the dog", "ok", None),
     ("what about cats?", "is there a cat in both photos", "ok", "no"),
