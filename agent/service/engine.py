@@ -13,7 +13,9 @@ LangGraph's and the interpreter's threads (SayCan's node included) inherit; with
 
 Cancellation: ``cancel`` (a request past its limit, a disconnected client, a rejected edit) makes the
 run's next tool call or LLM call raise ``RunCancelled`` (``Run.check``), so its worker is free after the
-step that is running.
+step that is running. The run is its LLM calls' budget too (``agent.llm.base.within``): a planner call
+made for it stops at the request's time limit, retries included, and checks for cancellation between
+tries and between the embedded model's forwards.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import time
 import uuid
 
 from agent.graph_deps import MODES
+from agent.llm.base import within
 from agent.service.batching import Coalescer, CoalescingRegistry
 from agent.service.config import ServiceConfig
 from agent.service.limits import Admission, ServiceError
@@ -126,6 +129,7 @@ class Engine:
 
     def _start(self, run: Run, work, *args) -> None:
         self.admission.admit()
+        run.limit(self.config.request_timeout_s)
         self.runs.add(run)
         self.pool.submit(self._work, run, work, *args)
 
@@ -144,6 +148,7 @@ class Engine:
         if sha256 and sha256.lower() != pending.sha256:
             raise ServiceError(409, f"run {run_id} waits for approval of another program "
                                     f"(program_sha256 {pending.sha256}); read it and decide on that one")
+        run.limit(self.config.request_timeout_s)  # the deciding request's own time limit, from now
         if run.decide(approved, pending.sha256) is None:
             raise ServiceError(409, f"run {run_id} is not waiting for approval (it is {run.status})")
         return run
@@ -161,6 +166,10 @@ class Engine:
     # ---- working (on a worker thread) --------------------------------------------------------------
 
     def _work(self, run: Run, work, *args) -> None:
+        with within(run):  # the run's LLM calls keep to its time limit and stop when it is cancelled
+            self._work_within(run, work, *args)
+
+    def _work_within(self, run: Run, work, *args) -> None:
         token = _CURRENT.set(run)  # the approval gate and the cancellation checks find the run here
         try:
             self._take_slot(run)  # a queued run waits here for a worker (a cancelled one gives up)

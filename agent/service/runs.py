@@ -9,6 +9,10 @@ replanned program, or SayCan's next editing step, is a new ``Approval`` that wai
 a decision names the program it approves, and one for another program is refused. ``Run.cancel`` (a
 request past its limit, a disconnected client, a rejected edit) is seen by the run between steps and LLM
 calls (``RunCancelled``) and wakes a pending approval.
+
+A run is also the LLM layer's ``Budget`` (``agent.llm.base.within``): ``remaining()`` is what is left of
+its request's time limit (``deadline``), ``check()`` its cancellation, so an LLM call made for the run
+(its tries, its waits, the embedded model's decoding) ends within the request's limit.
 """
 
 from __future__ import annotations
@@ -82,6 +86,7 @@ class Run:
     cancelled: threading.Event = field(default_factory=threading.Event)
     cancel_status: str = ""               # timed_out | cancelled | rejected: what the run ends as
     cancel_reason: str = ""
+    deadline: float | None = None         # time.monotonic() when the request's time limit passes
     holds_slot: bool = False              # (the engine's) whether it holds a worker slot now
     slot_since: float = 0.0
     work_s: float = 0.0                   # time spent holding a worker slot (approval waits excluded)
@@ -165,6 +170,14 @@ class Run:
         """Raise ``RunCancelled`` when the run was cancelled (called between steps and LLM calls)."""
         if self.cancelled.is_set():
             raise RunCancelled(self.cancel_reason)
+
+    def limit(self, seconds: float) -> None:
+        """The request's time limit runs from now (at admission, and again once an edit is approved)."""
+        self.deadline = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        """Seconds left of the request's time limit (``inf`` when none was set)."""
+        return float("inf") if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
 
 class RunStore:

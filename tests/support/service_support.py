@@ -1,6 +1,8 @@
-"""Shared by the service tests: the scripted planner's programs, the test photos, a config maker, a slow LOC."""
+"""Shared by the service tests: the scripted planner's programs, the test photos, a config maker, a slow LOC,
+a live server and a wait for a condition."""
 
 from pathlib import Path
+import time
 
 TESTS = Path(__file__).resolve().parents[1]
 PHOTOS = TESTS / "data" / "photos"
@@ -63,3 +65,13 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(10)
+
+
+def until(condition, timeout: float = 10.0) -> bool:
+    """Whether ``condition()`` came true within ``timeout`` seconds (polled every 20 ms)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True

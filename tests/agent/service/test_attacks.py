@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from service_support import ORACLE, LiveServer, make_config, photo, registry_with_slow_loc
+from service_support import ORACLE, LiveServer, make_config, photo, registry_with_slow_loc, until
 
 pytestmark = pytest.mark.models
 
@@ -23,15 +23,6 @@ FAILING_EDIT = ("OBJ0=LOC(image=IMAGE,object='boom')\nIMAGE0=BLUR(image=IMAGE,ob
 OTHER_EDIT = ("OBJ0=LOC(image=IMAGE,object='tie')\nIMAGE0=BLUR(image=IMAGE,object=OBJ0)\n"
               "FINAL_RESULT=RESULT(var=IMAGE0)\n")
 FACES = "person.jpg"  # one face
-
-
-def _until(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def _oracle():
@@ -135,7 +126,7 @@ def test_a_request_past_its_limit_stops_its_run(make_client):
     response = client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("dog.jpg")})
     assert response.status_code == 504
     run = client.engine.run(response.json()["id"])
-    assert _until(lambda: run.finished is not None, 10)
+    assert until(lambda: run.finished is not None, 10)
     assert run.status == "timed_out" and "BOX0" in run.records and "ANSWER0" not in run.records  # COUNT never ran
     assert client.engine.running == 0 and client.engine.admission.admitted == 0
 
@@ -159,10 +150,10 @@ def test_pending_approvals_are_capped_per_client_and_expire(make_client):
     assert first.status_code == second.status_code == 202
     assert third.status_code == 429 and third.json()["limit"] == "max_pending_approvals_per_client"
     run = client.engine.run(first.json()["id"])
-    assert _until(lambda: run.finished is not None, 10)
+    assert until(lambda: run.finished is not None, 10)
     assert run.status == "rejected" and "expired" in " ".join(run.result["errors"])
     assert client.post(first.json()["approve_url"]).status_code == 409  # expired: nothing to approve
-    assert _until(lambda: client.engine.awaiting == 0, 10)
+    assert until(lambda: client.engine.awaiting == 0, 10)
     assert ask().status_code == 202  # room again
 
 
@@ -208,7 +199,7 @@ def test_a_client_that_disconnects_while_its_edit_waits_cancels_the_run(live):
                     break
     # the stream is closed: nobody is there to approve
     run = server.engine.run(run_id)
-    assert _until(lambda: run.finished is not None, 10), run.status
+    assert until(lambda: run.finished is not None, 10), run.status
     assert run.status == "cancelled" and server.engine.awaiting == 0 and server.engine.admission.admitted == 0
 
 
@@ -223,8 +214,8 @@ def test_a_client_that_disconnects_before_its_answer_cancels_the_run(live):
             f"\r\nContent-Length: {len(body)}\r\n\r\n").encode()
     with socket.create_connection((host, int(port))) as connection:
         connection.sendall(head + body)
-        assert _until(lambda: server.engine.running == 1, 10)
-    assert _until(lambda: server.engine.running == 0 and server.engine.admission.admitted == 0, 10)
+        assert until(lambda: server.engine.running == 1, 10)
+    assert until(lambda: server.engine.running == 0 and server.engine.admission.admitted == 0, 10)
     run = next(r for r in server.engine.runs._runs.values())
     assert run.status == "cancelled" and "ANSWER0" not in run.records
 
