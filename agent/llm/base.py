@@ -185,7 +185,9 @@ def retry(call: Callable[[], Any], *, attempts: int, backoff: float, max_backoff
     between tries, or the error's ``retry_after`` when the server asked for longer. After ``attempts``
     tries, or when the next wait would pass ``deadline`` (its own time or the caller's budget), the last
     error is raised saying so (still marked ``retryable``: the failure was transient, the caller may try
-    again later). Before each try the caller's budget is checked (``Deadline.check``).
+    again later). Before each try the caller's budget is checked (``Deadline.check``); when the caller's
+    limit is what stops the retries, the rest of it is waited out and checked once more, so that a caller
+    whose check raises at its limit (the service ends the run ``timed_out``) sees its own exception.
     """
     deadline = deadline or Deadline(None)
     for attempt in range(attempts):
@@ -204,6 +206,9 @@ def retry(call: Callable[[], Any], *, attempts: int, backoff: float, max_backoff
             if error.retry_after is not None and error.retry_after > delay:
                 delay = error.retry_after
             if delay >= deadline.remaining():
+                if deadline.budget is not None and deadline.remaining() < deadline.own_remaining():
+                    sleep(deadline.remaining())  # the caller's limit binds: the caller says what that means
+                    deadline.check()
                 asked = " (the server asked to wait {:g} s)".format(delay) if delay == error.retry_after else ""
                 raise _gave_up(error, f"gave up after {attempt + 1} attempt(s): {deadline.describe()} "
                                       f"would pass before the next try{asked}") from error

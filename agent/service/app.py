@@ -231,7 +231,7 @@ async def _respond(request: Request, engine: Engine, run: Run, skip: int = 0):
         engine.cancel(run, "cancelled", "the client disconnected before the answer")
         return JSONResponse({"error": "the client disconnected", "id": run.id}, status_code=499)
     event = waiting.result()
-    if event is None:
+    if event is None or run.status == "timed_out":  # past the limit: here, or seen by the run itself first
         return JSONResponse(engine.timed_out(run), status_code=504)
     if event["event"] == "approval_required":
         return JSONResponse({"id": run.id, "status": "awaiting_approval", **event}, status_code=202)

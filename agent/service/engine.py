@@ -32,7 +32,7 @@ from agent.service.batching import Coalescer, CoalescingRegistry
 from agent.service.config import ServiceConfig
 from agent.service.limits import Admission, ServiceError
 from agent.service.results import ask_result, program_result, public_event
-from agent.service.runs import Run, RunCancelled, RunStore
+from agent.service.runs import Run, RunCancelled, RunStore, time_limit_message
 from programs.errors import LoupeError, ProgramError
 from programs.trace import StepRecord
 
@@ -332,7 +332,7 @@ class Engine:
 
     def timed_out(self, run: Run) -> dict:
         """Cancel ``run``, past its time limit (it stops at its next step or LLM call); the error body."""
-        message = f"the request ran past its time limit of {self.config.request_timeout_s:g} s"
+        message = time_limit_message(self.config.request_timeout_s)
         run.cancel("timed_out", message)
         return {"error": message, "limit": "request_timeout_s", "value": self.config.request_timeout_s,
                 "id": run.id}

@@ -39,6 +39,10 @@ class RunCancelled(BaseException):
     """
 
 
+def time_limit_message(seconds: float) -> str:
+    return f"the request ran past its time limit of {seconds:g} s"
+
+
 def program_sha256(program: str) -> str:
     return hashlib.sha256(program.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -87,6 +91,7 @@ class Run:
     cancel_status: str = ""               # timed_out | cancelled | rejected: what the run ends as
     cancel_reason: str = ""
     deadline: float | None = None         # time.monotonic() when the request's time limit passes
+    limit_s: float = 0.0                  # that limit, in seconds
     holds_slot: bool = False              # (the engine's) whether it holds a worker slot now
     slot_since: float = 0.0
     work_s: float = 0.0                   # time spent holding a worker slot (approval waits excluded)
@@ -167,13 +172,17 @@ class Run:
         return True
 
     def check(self) -> None:
-        """Raise ``RunCancelled`` when the run was cancelled (called between steps and LLM calls)."""
+        """Raise ``RunCancelled`` when the run was cancelled or its request's time limit has passed (then
+        it ends ``timed_out``, whether or not a client is still waiting); called between steps, LLM calls
+        and tries, and while queued."""
+        if self.remaining() <= 0:
+            self.cancel("timed_out", time_limit_message(self.limit_s))
         if self.cancelled.is_set():
             raise RunCancelled(self.cancel_reason)
 
     def limit(self, seconds: float) -> None:
-        """The request's time limit runs from now (at admission, and again once an edit is approved)."""
-        self.deadline = time.monotonic() + seconds
+        """The request's time limit runs from now (at admission, and again once an edit is decided)."""
+        self.limit_s, self.deadline = seconds, time.monotonic() + seconds
 
     def remaining(self) -> float:
         """Seconds left of the request's time limit (``inf`` when none was set)."""

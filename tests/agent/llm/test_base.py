@@ -96,7 +96,8 @@ def test_retries_stop_when_the_callers_time_limit_would_pass():
     with within(budget), pytest.raises(LLMError, match="gave up after 3 attempt.*the request's time limit would "
                                                        "pass before the next try"):
         retry(transient(calls), attempts=10, backoff=1.0, sleep=sleep, deadline=Deadline(180))
-    assert sleeps == [1.0, 2.0] and len(calls) == 3  # the next wait (4 s) is past what is left (0.5 s)
+    assert sleeps == [1.0, 2.0, 0.5] and len(calls) == 3  # the next wait (4 s) is past what is left: the rest
+    assert budget.checks == 4                                # of it waited out, and the caller asked again
     assert Deadline(180).budget is None               # outside ``within`` no budget applies
 
 
