@@ -86,6 +86,7 @@ class Client:
         import httpx
 
         self.index, self.url, self.expected = index, url, expected
+        self.photos = sorted({name for name, _ in expected})
         self.random = random.Random(seed * 1000 + index)
         transport = httpx.HTTPTransport(local_address=f"127.0.0.{2 + index}")
         self.http = httpx.Client(base_url=url, transport=transport, timeout=300)
@@ -110,7 +111,7 @@ class Client:
     # ---- the kinds of work -------------------------------------------------------------------------
 
     def _photo(self, name: str | None = None):
-        name = name or self.random.choice(PHOTO_NAMES)
+        name = name or self.random.choice(self.photos)
         return name, {"image": (name, (PHOTOS / name).read_bytes(), "image/jpeg")}
 
     def _busy(self, response) -> bool:
@@ -263,13 +264,13 @@ class Memory:
         return min(self.samples, key=lambda s: abs(s[0] - seconds))[1]
 
 
-def reference(url: str) -> dict:
+def reference(url: str, photos=PHOTO_NAMES) -> dict:
     """Each (photo, question)'s answer, asked alone before the soak."""
     import httpx
 
     expected = {}
     with httpx.Client(base_url=url, timeout=300) as http:
-        for name in PHOTO_NAMES:
+        for name in photos:
             for question in (q for q in QUESTIONS if q != EDIT):
                 for _ in range(3):  # a first call of a model may be slow on a busy machine: try again
                     response = http.post("/v1/ask", data={"query": question},
@@ -302,14 +303,16 @@ def settle(url: str, clients: list[Client], wait_s: float) -> dict:
     return {"health": health, "unended": unended}
 
 
-def soak(seconds: float, clients: int, timeout_s: float = 30.0, seed: int = 0, sample_s: float = 5.0) -> dict:
-    """Run the soak; returns the counts, the problems, the end state and the RSS samples."""
+def soak(seconds: float, clients: int, timeout_s: float = 30.0, seed: int = 0, sample_s: float = 5.0,
+         photos=PHOTO_NAMES) -> dict:
+    """Run the soak; returns the counts, the problems, the end state and the RSS samples. ``photos``:
+    those the questions are asked about (the edits use person.jpg, the EVAL runs dog.jpg)."""
     from concurrent.futures import ThreadPoolExecutor
 
     llm = scripted_llm()
     server = Server(["--timeout", str(timeout_s), "--approval-timeout", "600"], llm=llm.url)
     try:
-        expected = reference(server.url)
+        expected = reference(server.url, photos)
         memory = Memory(server, sample_s)
         team = [Client(i, server.url, expected, seed) for i in range(clients)]
         started = time.monotonic()
