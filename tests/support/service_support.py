@@ -5,6 +5,7 @@ from pathlib import Path
 import time
 
 TESTS = Path(__file__).resolve().parents[1]
+BENCH = TESTS.parent / "bench"
 PHOTOS = TESTS / "data" / "photos"
 ORACLE = f"oracle:{TESTS / 'agent' / 'service' / 'programs.jsonl'}"
 
@@ -75,3 +76,13 @@ def until(condition, timeout: float = 10.0) -> bool:
             return False
         time.sleep(0.02)
     return True
+
+
+def load_bench(name: str):
+    """The module of ``bench/<name>.py`` (bench scripts are files, not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

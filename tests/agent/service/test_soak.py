@@ -3,24 +3,15 @@ BENCHMARKS.md): a few clients for a few seconds of every kind of work (questions
 EVAL runs over per-request numbers, approved and rejected edits, disconnects, requests past the time
 limit); nothing lost or mixed up, every run ended as it should, no worker held at the end."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
+from service_support import load_bench
+
 pytestmark = pytest.mark.models
-BENCH = Path(__file__).resolve().parents[3] / "bench" / "bench_soak.py"
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_soak", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_a_short_soak_loses_and_mixes_up_nothing_and_frees_every_worker():
-    bench = _bench()
+    bench = load_bench("bench_soak")
     report = bench.soak(seconds=12, clients=len(bench.KINDS), timeout_s=6, sample_s=2,
                         photos=("dog.jpg", "horses.jpg"))
     outcomes = report["outcomes"]
