@@ -23,8 +23,10 @@ loops until the time is up over a seeded mix of:
 
 A 503 (busy) or 429 is counted and retried after its ``Retry-After``; a 504 of an ordinary request (the
 machine too busy to answer it in time) is counted ``timed_out`` and its run must end so; anything else
-unexpected is ``lost``. At the end: every recorded run is terminal, ``/v1/health`` shows no run working, admitted or
-waiting for approval, and the server's RSS at start, middle and end (sampled every 5 s).
+unexpected is ``lost``. Each run a client leaves (a disconnect, a 504) is followed at once until it ends
+as it should (the server keeps only its last 200 finished runs). At the end ``/v1/health`` must show no
+run working, admitted or waiting for approval; the server's RSS and the number of runs it keeps are
+sampled every 5 s (start, middle, end).
 """
 
 from __future__ import annotations
@@ -82,17 +84,17 @@ def scripted_llm():
 class Client:
     """One soak client: its own connection from its own loopback address, a seeded mix of work."""
 
-    def __init__(self, index: int, url: str, expected: dict, seed: int):
+    def __init__(self, index: int, url: str, expected: dict, seed: int, timeout_s: float):
         import httpx
 
-        self.index, self.url, self.expected = index, url, expected
+        self.index, self.url, self.expected, self.timeout_s = index, url, expected, timeout_s
         self.photos = sorted({name for name, _ in expected})
         self.random = random.Random(seed * 1000 + index)
         transport = httpx.HTTPTransport(local_address=f"127.0.0.{2 + index}")
         self.http = httpx.Client(base_url=url, transport=transport, timeout=300)
         self.counts: Counter = Counter()
         self.problems: list[str] = []
-        self.ended: list[tuple[str, str, tuple]] = []  # (kind, run id, statuses it may end as)
+        self.ends: Counter = Counter()  # how the runs it left (disconnects, 504s) ended
         self.nonce = 0
 
     def loop(self, until: float) -> None:
@@ -121,11 +123,26 @@ class Client:
             return True
         return False
 
+    def _ended(self, kind: str, run_id: str, allowed: tuple) -> None:
+        """Wait (up to the time limit and 15 s) for a run this client left to end, as one of ``allowed``.
+        Checked at once: the server keeps only its last 200 finished runs."""
+        deadline = time.monotonic() + self.timeout_s + 15
+        while True:
+            status = self.http.get(f"/v1/runs/{run_id}").json().get("status")
+            if status in allowed:
+                self.ends[status] += 1
+                return
+            if status in TERMINAL or status is None or time.monotonic() > deadline:
+                self.ends["unended" if status not in TERMINAL else "other"] += 1
+                self.problems.append(f"{kind} {run_id}: ended {status!r}, expected one of {allowed}")
+                return
+            time.sleep(0.5)
+
     def _unexpected(self, kind: str, response) -> str:
         """A 504 (the server's documented answer past its limit; the run must then end ``timed_out``), or
         a lost request."""
         if response.status_code == 504 and response.json().get("limit") == "request_timeout_s":
-            self.ended.append((kind, response.json()["id"], ("timed_out",)))
+            self._ended(kind, response.json()["id"], ("timed_out",))
             return "timed_out"
         self.problems.append(f"{kind}: HTTP {response.status_code}: {response.text[:200]} {response.json().get('errors') if response.status_code == 200 else ''}")
         return "lost"
@@ -225,7 +242,7 @@ class Client:
         if run_id is None:
             self.problems.append(f"disconnect: HTTP {stream.status_code} and no run event")
             return "lost"
-        self.ended.append(("disconnect", run_id, TERMINAL))
+        self._ended("disconnect", run_id, TERMINAL)
         return "ok"
 
     def timeout(self) -> str:
@@ -236,12 +253,12 @@ class Client:
         body = response.json()
         if response.status_code != 504 or body.get("limit") != "request_timeout_s":
             return self._unexpected("timeout", response)
-        self.ended.append(("timeout", body["id"], ("timed_out",)))
+        self._ended("timeout", body["id"], ("timed_out",))
         return "ok"
 
 
 class Memory:
-    """The server's RSS every ``every`` seconds: (seconds since start, MB)."""
+    """The server's RSS every ``every`` seconds: (seconds since start, MB, finished runs it keeps)."""
 
     def __init__(self, server: Server, every: float = 5.0):
         self.server, self.every, self.samples = server, every, []
@@ -252,7 +269,8 @@ class Memory:
 
     def _sample(self):
         while True:
-            self.samples.append((round(time.monotonic() - self._start, 1), round(self.server.rss_mb(), 1)))
+            kept = self.server.health()["results_kept"]
+            self.samples.append((round(time.monotonic() - self._start, 1), round(self.server.rss_mb(), 1), kept))
             if self._stop.wait(self.every):
                 return
 
@@ -282,25 +300,17 @@ def reference(url: str, photos=PHOTO_NAMES) -> dict:
     return expected
 
 
-def settle(url: str, clients: list[Client], wait_s: float) -> dict:
-    """After the load: wait (up to ``wait_s``) until nothing works; the runs that did not end; health."""
+def settle(url: str, wait_s: float) -> dict:
+    """After the load: wait (up to ``wait_s``) until nothing works; the server's health then."""
     import httpx
 
     deadline = time.monotonic() + wait_s
-    health = {}
-    while time.monotonic() < deadline:
+    while True:
         health = httpx.get(url + "/v1/health", timeout=10).json()
-        if health["running"] == health["admitted"] == health["awaiting_approval"] == 0:
-            break
+        if health["running"] == health["admitted"] == health["awaiting_approval"] == 0 or \
+                time.monotonic() > deadline:
+            return {"health": health}
         time.sleep(1.0)
-    unended = []
-    with httpx.Client(base_url=url, timeout=30) as http:
-        for client in clients:
-            for kind, run_id, allowed in client.ended:
-                status = http.get(f"/v1/runs/{run_id}").json().get("status")
-                if status not in allowed:
-                    unended.append(f"{kind} {run_id}: {status}")
-    return {"health": health, "unended": unended}
 
 
 def soak(seconds: float, clients: int, timeout_s: float = 30.0, seed: int = 0, sample_s: float = 5.0,
@@ -314,12 +324,12 @@ def soak(seconds: float, clients: int, timeout_s: float = 30.0, seed: int = 0, s
     try:
         expected = reference(server.url, photos)
         memory = Memory(server, sample_s)
-        team = [Client(i, server.url, expected, seed) for i in range(clients)]
+        team = [Client(i, server.url, expected, seed, timeout_s) for i in range(clients)]
         started = time.monotonic()
         with ThreadPoolExecutor(clients) as pool:
             list(pool.map(lambda c: c.loop(started + seconds), team))
         load_s = time.monotonic() - started
-        end = settle(server.url, team, timeout_s + 30)
+        end = settle(server.url, timeout_s + 30)
         memory.stop()
     finally:
         server.stop()
@@ -328,15 +338,17 @@ def soak(seconds: float, clients: int, timeout_s: float = 30.0, seed: int = 0, s
     counts: Counter = Counter()
     for client in team:
         counts.update(client.counts)
-    outcomes = Counter()
+    outcomes, ends = Counter(), Counter()
     for (_, outcome), n in counts.items():
         outcomes[outcome] += n
+    for client in team:
+        ends.update(client.ends)
     return {"seconds": round(load_s, 1), "clients": clients, "timeout_s": timeout_s,
             "operations": sum(counts.values()), "outcomes": dict(outcomes),
             "by_kind": {kind: {o: n for (k, o), n in sorted(counts.items()) if k == kind} for kind in KINDS},
-            "problems": [p for c in team for p in c.problems][:50], **end,
+            "left_runs_ended": dict(ends), "problems": [p for c in team for p in c.problems][:50], **end,
             "rss_mb": {"start": memory.samples[0][1], "middle": memory.at(load_s / 2), "end": memory.samples[-1][1],
-                       "peak": max(mb for _, mb in memory.samples)},
+                       "peak": max(mb for _, mb, _ in memory.samples)},
             "rss_samples": memory.samples, "expected_answers": {f"{p} | {q}": a for (p, q), a in expected.items()}}
 
 
@@ -356,7 +368,7 @@ def main() -> None:
     o, h, rss = report["outcomes"], report["health"], report["rss_mb"]
     print(f"\n{report['operations']} operations from {report['clients']} clients in {report['seconds']} s: "
           f"ok {o.get('ok', 0)}, busy {o.get('busy', 0)}, lost {o.get('lost', 0)}, wrong {o.get('wrong', 0)}, "
-          f"mixed up {o.get('mixed_up', 0)}; runs not ended {len(report['unended'])}; at the end running "
+          f"mixed up {o.get('mixed_up', 0)}; runs left by their clients ended {report['left_runs_ended']}; at the end running "
           f"{h.get('running')}, admitted {h.get('admitted')}, awaiting approval {h.get('awaiting_approval')}; "
           f"RSS MB start {rss['start']}, middle {rss['middle']}, end {rss['end']}, peak {rss['peak']}")
 

@@ -226,12 +226,14 @@ class LLM:
     """A language model. Subclasses implement ``_complete`` (and ``_score`` when they can score).
 
     Capability flags: ``supports_constraints`` (``prefix_ok`` is honoured), ``scoring_method``
-    (``"kv-cache"``, ``"echo-logprobs"``, ``"multiple-choice"``, or None when ``score`` is unsupported).
+    (``"kv-cache"``, ``"echo-logprobs"``, ``"multiple-choice"``, or None when ``score`` is unsupported),
+    ``thread_safe`` (calls from several threads may run at once; a caller serves the others one at a time).
     """
 
     provider: str = "base"
     supports_constraints: bool = False
     scoring_method: str | None = None
+    thread_safe: bool = False
 
     def __init__(self, model: str):
         self._model = model

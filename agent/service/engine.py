@@ -21,6 +21,7 @@ tries and between the embedded model's forwards.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 import contextvars
 import threading
 import time
@@ -65,7 +66,6 @@ class Engine:
     def agent(self, spec: str | None = None):
         """The warm Agent for ``spec`` (one of the offered LLMs; 422 otherwise), built on first use."""
         from agent.api import Agent
-        from agent.evaluation.systems import _Serialized
 
         spec = spec or self.config.default_llm
         if spec not in self.config.llms:
@@ -73,7 +73,7 @@ class Engine:
                                "llms", len(self.config.llms))
         with self._lock:
             if spec not in self._agents:
-                llm = _Cancellable(_Serialized(self._make_llm(spec)))  # one LLM call at a time; checks the run
+                llm = _RunLLM(self._make_llm(spec))  # checks the run; one call at a time unless thread-safe
                 agent = Agent(llm=llm, registry=self.registry, settings=self.config.settings,
                               use_cache=self.config.use_cache,
                               cache_path=self.config.cache_path,
@@ -364,19 +364,37 @@ def _check_current() -> None:
         run.check()
 
 
-class _Cancellable:
-    """Forwards to an LLM; each completion or scoring call first checks that its run goes on."""
+class _RunLLM:
+    """Forwards to an LLM for the runs. Each completion or scoring call first checks that its run goes on.
+    An LLM that is not ``thread_safe`` (``agent.llm.base.LLM``'s flag; the embedded model, the oracle) gets
+    one call at a time, and a run waiting for its turn gives up at its cancellation or its time limit
+    (checked every 0.1 s) instead of waiting out another run's long call; a thread-safe one (a remote
+    server) takes the runs' calls at once, so one slow remote call holds up no other run's planning."""
 
     _CALLS = ("complete", "score", "score_split", "score_tree")
 
     def __init__(self, llm):
         self._llm = llm
+        self._lock = None if getattr(llm, "thread_safe", False) else threading.Lock()
 
     def __getattr__(self, name):
         value = getattr(self._llm, name)
         if name in self._CALLS and callable(value):
             def call(*args, **kwargs):
-                _check_current()
-                return value(*args, **kwargs)
+                with self._turn():
+                    return value(*args, **kwargs)
             return call
         return value
+
+    @contextmanager
+    def _turn(self):
+        _check_current()
+        if self._lock is None:
+            yield
+            return
+        while not self._lock.acquire(timeout=0.1):
+            _check_current()
+        try:
+            yield
+        finally:
+            self._lock.release()

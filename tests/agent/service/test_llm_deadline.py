@@ -2,6 +2,7 @@
 127.0.0.1 that hangs, or that keeps asking to retry, holds no worker past the limit, and makes no
 further try once the run is cancelled."""
 
+import json
 import time
 
 import pytest
@@ -65,3 +66,45 @@ def test_a_cancelled_run_makes_no_further_llm_try(make_client, server):
     tries = len(server.posted("/chat/completions"))
     time.sleep(0.8)
     assert len(server.posted("/chat/completions")) == tries and run.status == "cancelled"
+
+
+def _image():
+    from programs.images import decode_image
+
+    return decode_image(photo("dog.jpg")[1], "dog.jpg", 40.0)
+
+
+SLOW = "Describe this photo at great length."
+PROGRAM = "BOX0=LOC(image=IMAGE,object='dog')\nANSWER0=COUNT(box=BOX0)\nFINAL_RESULT=RESULT(var=ANSWER0)"
+
+
+def test_a_slow_remote_call_holds_up_no_other_requests_planning(make_client, server):
+    from openai_server import chat
+
+    server.route("/chat/completions", lambda body: HANG if SLOW in json.dumps(body) else chat(PROGRAM))
+    client = make_client(registry=registry_with_slow_loc(), llm_factory=_remote(server), request_timeout_s=20.0)
+    slow = client.engine.submit_ask(_image(), SLOW)
+    assert until(lambda: len(server.posted("/chat/completions")) == 1, 10)
+    quick = client.post("/v1/ask", data={"query": QUESTION}, files={"image": photo("dog.jpg")})
+    assert quick.status_code == 200 and quick.json()["program"].strip() == PROGRAM, quick.text
+    assert slow.finished is None  # still waiting for its LLM, which held up nobody else
+    client.engine.cancel(slow, "cancelled", "the test is over")
+
+
+def test_a_run_waiting_for_a_serial_llm_gives_up_when_cancelled(make_client, server):
+    server.always("/chat/completions", HANG)
+
+    def serial(spec):
+        llm = _remote(server)(spec)
+        llm.thread_safe = False  # as the embedded model: one call at a time
+        return llm
+
+    client = make_client(registry=registry_with_slow_loc(), llm_factory=serial, request_timeout_s=20.0)
+    first = client.engine.submit_ask(_image(), SLOW)
+    assert until(lambda: len(server.posted("/chat/completions")) == 1, 10)
+    second = client.engine.submit_ask(_image(), QUESTION)  # waits for the first's call to end
+    time.sleep(0.5)
+    client.engine.cancel(second, "cancelled", "the client disconnected before the answer")
+    assert until(lambda: second.finished is not None, 5) and second.status == "cancelled"
+    assert first.finished is None and len(server.posted("/chat/completions")) == 1  # it never got its turn
+    client.engine.cancel(first, "cancelled", "the test is over")
