@@ -66,6 +66,7 @@ class Engine:
     def agent(self, spec: str | None = None):
         """The warm Agent for ``spec`` (one of the offered LLMs; 422 otherwise), built on first use."""
         from agent.api import Agent
+        from agent.evaluation.systems import _Serialized
 
         spec = spec or self.config.default_llm
         if spec not in self.config.llms:
@@ -73,7 +74,10 @@ class Engine:
                                "llms", len(self.config.llms))
         with self._lock:
             if spec not in self._agents:
-                llm = _RunLLM(self._make_llm(spec))  # checks the run; one call at a time unless thread-safe
+                llm = self._make_llm(spec)
+                if not getattr(llm, "thread_safe", False):
+                    llm = _Serialized(llm)  # the evaluation's one-at-a-time wrapper (its interface, too)
+                llm = _RunLLM(llm)  # checks the run; its own turns unless the LLM is thread-safe
                 agent = Agent(llm=llm, registry=self.registry, settings=self.config.settings,
                               use_cache=self.config.use_cache,
                               cache_path=self.config.cache_path,
@@ -374,7 +378,7 @@ class _RunLLM:
     _CALLS = ("complete", "score", "score_split", "score_tree")
 
     def __init__(self, llm):
-        self._llm = llm
+        self._llm = llm  # a thread-safe LLM, or one behind _Serialized (which says it is not)
         self._lock = None if getattr(llm, "thread_safe", False) else threading.Lock()
 
     def __getattr__(self, name):
