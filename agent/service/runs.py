@@ -216,12 +216,15 @@ class RunStore:
             return sum(1 for run in self._runs.values() if predicate(run))
 
     def _expire(self) -> None:
+        """Drop runs finished more than ``ttl_s`` ago, then the longest finished while more than
+        ``max_runs`` are kept (by finishing time, not by start: a run that worked or waited long is kept as
+        long as any other after it finishes, not dropped the moment it does)."""
         now = time.time()
         for run_id in [i for i, r in self._runs.items() if r.finished and now - r.finished > self.ttl_s]:
             del self._runs[run_id]
-        finished = [i for i, r in self._runs.items() if r.finished]
-        while len(self._runs) > self.max_runs and finished:
-            del self._runs[finished.pop(0)]
+        finished = sorted((r.finished, i) for i, r in self._runs.items() if r.finished)
+        for _, run_id in finished[:max(0, len(self._runs) - self.max_runs)]:
+            del self._runs[run_id]
 
 
 def step_thumbnail(record: StepRecord) -> Image | None:

@@ -267,6 +267,19 @@ def test_a_client_that_disconnects_before_its_answer_cancels_the_run(live):
     assert run.status == "cancelled" and "ANSWER0" not in run.records
 
 
+def test_a_long_run_is_kept_as_long_as_others_after_it_finishes():
+    """The soak found it: kept runs were dropped in the order they started, so a run that took long (a
+    504, an edit approved after minutes) lost its results the moment it finished when the store was full."""
+    from agent.service.runs import Run, RunStore
+
+    store = RunStore(ttl_s=3600, max_runs=3)
+    runs = [store.add(Run(f"r{i}", "ask")) for i in range(4)]
+    for index, run in enumerate(runs[1:] + runs[:1]):  # the first to start finishes last
+        run.finished = time.time() + index
+    assert store.get("r0") is runs[0]                   # kept: it finished last
+    assert store.get("r1") is None and store.get("r2") is runs[2]  # the first to finish went
+
+
 def test_retry_after_is_computed_from_the_queue():
     from agent.service.limits import Admission, ServiceError
 
