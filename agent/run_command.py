@@ -56,9 +56,14 @@ def check_output_paths(out_path=None, html_path=None) -> None:
 
 
 def _check_writable(option: str, path: Path) -> None:
+    """Refuse what the end of a run could not write: a folder, a missing or read-only folder, and files
+    that take no report (devices such as /dev/full, pipes, the kernel's /proc and /sys files), which
+    ``os.access`` calls writable (always, for root)."""
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         problem = "is a folder; give a file name"
+    elif path.exists() and (not path.is_file() or _on_kernel_fs(path)):
+        problem = "is not a regular file (a device, a pipe or a kernel file); give a file name"
     elif not folder.is_dir():
         problem = f"the folder {folder} does not exist"
     elif not os.access(path if path.exists() else folder, os.W_OK):
@@ -66,6 +71,12 @@ def _check_writable(option: str, path: Path) -> None:
     else:
         return
     raise InputError(f"{option} {path}: {problem}")
+
+
+def _on_kernel_fs(path: Path) -> bool:
+    """Whether ``path`` lies on the file system of /proc or /sys (the kernel's, where writes fail)."""
+    device = path.stat().st_dev
+    return any(os.path.isdir(root) and os.stat(root).st_dev == device for root in ("/proc", "/sys"))
 
 
 def save_edit(image, out_path: str | None, default: Path) -> Path:

@@ -89,14 +89,14 @@ def summary(run: dict) -> dict:
 class Server:
     """``python -m agent.cli serve`` in a subprocess; ``rss_mb()`` its resident memory."""
 
-    def __init__(self, extra: list[str]):
+    def __init__(self, extra: list[str], llm: str = f"oracle:{ORACLE}"):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         self.process = subprocess.Popen([sys.executable, "-m", "agent.cli", "serve", "--port", str(port),
-                                         "--llm", f"oracle:{ORACLE}", "--no-cache", *extra], env=env, cwd=ROOT)
+                                         "--llm", llm, "--no-cache", *extra], env=env, cwd=ROOT)
         self._wait()
 
     def _wait(self):

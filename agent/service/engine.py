@@ -13,23 +13,27 @@ LangGraph's and the interpreter's threads (SayCan's node included) inherit; with
 
 Cancellation: ``cancel`` (a request past its limit, a disconnected client, a rejected edit) makes the
 run's next tool call or LLM call raise ``RunCancelled`` (``Run.check``), so its worker is free after the
-step that is running.
+step that is running. The run is its LLM calls' budget too (``agent.llm.base.within``): a planner call
+made for it stops at the request's time limit, retries included, and checks for cancellation between
+tries and between the embedded model's forwards.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 import contextvars
 import threading
 import time
 import uuid
 
 from agent.graph_deps import MODES
+from agent.llm.base import within
 from agent.service.batching import Coalescer, CoalescingRegistry
 from agent.service.config import ServiceConfig
 from agent.service.limits import Admission, ServiceError
 from agent.service.results import ask_result, program_result, public_event
-from agent.service.runs import Run, RunCancelled, RunStore
+from agent.service.runs import Run, RunCancelled, RunStore, time_limit_message
 from programs.errors import LoupeError, ProgramError
 from programs.trace import StepRecord
 
@@ -70,7 +74,10 @@ class Engine:
                                "llms", len(self.config.llms))
         with self._lock:
             if spec not in self._agents:
-                llm = _Cancellable(_Serialized(self._make_llm(spec)))  # one LLM call at a time; checks the run
+                llm = self._make_llm(spec)
+                if not getattr(llm, "thread_safe", False):
+                    llm = _Serialized(llm)  # the evaluation's one-at-a-time wrapper (its interface, too)
+                llm = _RunLLM(llm)  # checks the run; its own turns unless the LLM is thread-safe
                 agent = Agent(llm=llm, registry=self.registry, settings=self.config.settings,
                               use_cache=self.config.use_cache,
                               cache_path=self.config.cache_path,
@@ -127,6 +134,7 @@ class Engine:
 
     def _start(self, run: Run, work, *args) -> None:
         self.admission.admit()
+        run.limit(self.config.request_timeout_s)
         self.runs.add(run)
         self.pool.submit(self._work, run, work, *args)
 
@@ -145,6 +153,7 @@ class Engine:
         if sha256 and sha256.lower() != pending.sha256:
             raise ServiceError(409, f"run {run_id} waits for approval of another program "
                                     f"(program_sha256 {pending.sha256}); read it and decide on that one")
+        run.limit(self.config.request_timeout_s)  # the deciding request's own time limit, from now
         if run.decide(approved, pending.sha256) is None:
             raise ServiceError(409, f"run {run_id} is not waiting for approval (it is {run.status})")
         return run
@@ -162,6 +171,10 @@ class Engine:
     # ---- working (on a worker thread) --------------------------------------------------------------
 
     def _work(self, run: Run, work, *args) -> None:
+        with within(run):  # the run's LLM calls keep to its time limit and stop when it is cancelled
+            self._work_within(run, work, *args)
+
+    def _work_within(self, run: Run, work, *args) -> None:
         token = _CURRENT.set(run)  # the approval gate and the cancellation checks find the run here
         try:
             self._take_slot(run)  # a queued run waits here for a worker (a cancelled one gives up)
@@ -324,7 +337,7 @@ class Engine:
 
     def timed_out(self, run: Run) -> dict:
         """Cancel ``run``, past its time limit (it stops at its next step or LLM call); the error body."""
-        message = f"the request ran past its time limit of {self.config.request_timeout_s:g} s"
+        message = time_limit_message(self.config.request_timeout_s)
         run.cancel("timed_out", message)
         return {"error": message, "limit": "request_timeout_s", "value": self.config.request_timeout_s,
                 "id": run.id}
@@ -356,19 +369,37 @@ def _check_current() -> None:
         run.check()
 
 
-class _Cancellable:
-    """Forwards to an LLM; each completion or scoring call first checks that its run goes on."""
+class _RunLLM:
+    """Forwards to an LLM for the runs. Each completion or scoring call first checks that its run goes on.
+    An LLM that is not ``thread_safe`` (``agent.llm.base.LLM``'s flag; the embedded model, the oracle) gets
+    one call at a time, and a run waiting for its turn gives up at its cancellation or its time limit
+    (checked every 0.1 s) instead of waiting out another run's long call; a thread-safe one (a remote
+    server) takes the runs' calls at once, so one slow remote call holds up no other run's planning."""
 
     _CALLS = ("complete", "score", "score_split", "score_tree")
 
     def __init__(self, llm):
-        self._llm = llm
+        self._llm = llm  # a thread-safe LLM, or one behind _Serialized (which says it is not)
+        self._lock = None if getattr(llm, "thread_safe", False) else threading.Lock()
 
     def __getattr__(self, name):
         value = getattr(self._llm, name)
         if name in self._CALLS and callable(value):
             def call(*args, **kwargs):
-                _check_current()
-                return value(*args, **kwargs)
+                with self._turn():
+                    return value(*args, **kwargs)
             return call
         return value
+
+    @contextmanager
+    def _turn(self):
+        _check_current()
+        if self._lock is None:
+            yield
+            return
+        while not self._lock.acquire(timeout=0.1):
+            _check_current()
+        try:
+            yield
+        finally:
+            self._lock.release()

@@ -9,6 +9,10 @@ replanned program, or SayCan's next editing step, is a new ``Approval`` that wai
 a decision names the program it approves, and one for another program is refused. ``Run.cancel`` (a
 request past its limit, a disconnected client, a rejected edit) is seen by the run between steps and LLM
 calls (``RunCancelled``) and wakes a pending approval.
+
+A run is also the LLM layer's ``Budget`` (``agent.llm.base.within``): ``remaining()`` is what is left of
+its request's time limit (``deadline``), ``check()`` its cancellation, so an LLM call made for the run
+(its tries, its waits, the embedded model's decoding) ends within the request's limit.
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ class RunCancelled(BaseException):
     A ``BaseException``, like ``asyncio.CancelledError``: the agent's and the interpreter's ``except
     Exception`` handlers (a crashed step, a failed LLM call) must not turn it into a step failure and go on.
     """
+
+
+def time_limit_message(seconds: float) -> str:
+    return f"the request ran past its time limit of {seconds:g} s"
 
 
 def program_sha256(program: str) -> str:
@@ -82,6 +90,8 @@ class Run:
     cancelled: threading.Event = field(default_factory=threading.Event)
     cancel_status: str = ""               # timed_out | cancelled | rejected: what the run ends as
     cancel_reason: str = ""
+    deadline: float | None = None         # time.monotonic() when the request's time limit passes
+    limit_s: float = 0.0                  # that limit, in seconds
     holds_slot: bool = False              # (the engine's) whether it holds a worker slot now
     slot_since: float = 0.0
     work_s: float = 0.0                   # time spent holding a worker slot (approval waits excluded)
@@ -162,9 +172,21 @@ class Run:
         return True
 
     def check(self) -> None:
-        """Raise ``RunCancelled`` when the run was cancelled (called between steps and LLM calls)."""
+        """Raise ``RunCancelled`` when the run was cancelled or its request's time limit has passed (then
+        it ends ``timed_out``, whether or not a client is still waiting); called between steps, LLM calls
+        and tries, and while queued."""
+        if self.remaining() <= 0:
+            self.cancel("timed_out", time_limit_message(self.limit_s))
         if self.cancelled.is_set():
             raise RunCancelled(self.cancel_reason)
+
+    def limit(self, seconds: float) -> None:
+        """The request's time limit runs from now (at admission, and again once an edit is decided)."""
+        self.limit_s, self.deadline = seconds, time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        """Seconds left of the request's time limit (``inf`` when none was set)."""
+        return float("inf") if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
 
 class RunStore:
@@ -194,12 +216,15 @@ class RunStore:
             return sum(1 for run in self._runs.values() if predicate(run))
 
     def _expire(self) -> None:
+        """Drop runs finished more than ``ttl_s`` ago, then the longest finished while more than
+        ``max_runs`` are kept (by finishing time, not by start: a run that worked or waited long is kept as
+        long as any other after it finishes, not dropped the moment it does)."""
         now = time.time()
         for run_id in [i for i, r in self._runs.items() if r.finished and now - r.finished > self.ttl_s]:
             del self._runs[run_id]
-        finished = [i for i, r in self._runs.items() if r.finished]
-        while len(self._runs) > self.max_runs and finished:
-            del self._runs[finished.pop(0)]
+        finished = sorted((r.finished, i) for i, r in self._runs.items() if r.finished)
+        for _, run_id in finished[:max(0, len(self._runs) - self.max_runs)]:
+            del self._runs[run_id]
 
 
 def step_thumbnail(record: StepRecord) -> Image | None:

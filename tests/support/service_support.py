@@ -1,8 +1,11 @@
-"""Shared by the service tests: the scripted planner's programs, the test photos, a config maker, a slow LOC."""
+"""Shared by the service tests: the scripted planner's programs, the test photos, a config maker, a slow LOC,
+a live server and a wait for a condition."""
 
 from pathlib import Path
+import time
 
 TESTS = Path(__file__).resolve().parents[1]
+BENCH = TESTS.parent / "bench"
 PHOTOS = TESTS / "data" / "photos"
 ORACLE = f"oracle:{TESTS / 'agent' / 'service' / 'programs.jsonl'}"
 
@@ -63,3 +66,23 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(10)
+
+
+def until(condition, timeout: float = 10.0) -> bool:
+    """Whether ``condition()`` came true within ``timeout`` seconds (polled every 20 ms)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def load_bench(name: str):
+    """The module of ``bench/<name>.py`` (bench scripts are files, not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from agent.llm import LLM, Completion, LLMError, make_llm, register_provider
-from agent.llm.base import FLOOR_LOGPROB, choice_labels, choice_scores, cut_at_stop, retry
+from agent.llm.base import FLOOR_LOGPROB, Deadline, choice_labels, choice_scores, cut_at_stop, retry, within
 from agent.llm.factory import PROVIDERS
 from tools.settings import Settings
 
@@ -59,6 +59,72 @@ def test_retry_jitter_stays_within_half_to_full_delay():
     assert len(sleeps) == 3  # one wait between each of the 4 attempts
     assert all(d / 2 <= s <= d for s, d in zip(sleeps, [1.0, 2.0, 4.0]))
     assert sleeps != [1.0, 2.0, 4.0]  # jittered, not the plain doubling
+
+
+class Budget:
+    """A caller's budget on a fake clock: ``left`` seconds; ``cancel()`` makes ``check`` raise."""
+
+    class Gone(BaseException):
+        pass
+
+    def __init__(self, left: float):
+        self.left, self.cancelled, self.checks = left, False, 0
+
+    def remaining(self) -> float:
+        return max(0.0, self.left)
+
+    def check(self) -> None:
+        self.checks += 1
+        if self.cancelled:
+            raise Budget.Gone()
+
+
+def transient(calls):
+    def fail():
+        calls.append(1)
+        raise LLMError("busy", retryable=True)
+    return fail
+
+
+def test_retries_stop_when_the_callers_time_limit_would_pass():
+    budget, calls, sleeps = Budget(3.5), [], []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        budget.left -= seconds
+
+    with within(budget), pytest.raises(LLMError, match="gave up after 3 attempt.*the request's time limit would "
+                                                       "pass before the next try"):
+        retry(transient(calls), attempts=10, backoff=1.0, sleep=sleep, deadline=Deadline(180))
+    assert sleeps == [1.0, 2.0, 0.5] and len(calls) == 3  # the next wait (4 s) is past what is left: the rest
+    assert budget.checks == 4                                # of it waited out, and the caller asked again
+    assert Deadline(180).budget is None               # outside ``within`` no budget applies
+
+
+def test_a_cancelled_caller_makes_no_further_try():
+    budget, calls = Budget(60.0), []
+    with within(budget), pytest.raises(Budget.Gone):
+        retry(transient(calls), attempts=10, backoff=1.0, sleep=lambda s: setattr(budget, "cancelled", True),
+              deadline=Deadline(180))
+    assert len(calls) == 1 and budget.checks == 2
+
+
+def test_no_try_starts_after_the_callers_time_is_up():
+    calls = []
+    with within(Budget(0.0)), pytest.raises(LLMError, match="stopped: the request's time limit passed") as info:
+        retry(transient(calls), attempts=3, backoff=0.0, deadline=Deadline(180))
+    assert calls == [] and not info.value.retryable
+
+
+def test_within_reaches_threads_that_copy_the_context():
+    import contextvars
+
+    budget, seen = Budget(5.0), []
+    with within(budget):
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(lambda: seen.append(Deadline(9).budget),))
+        thread.start()
+        thread.join()
+    assert seen == [budget] and Deadline(9).remaining() == pytest.approx(9, abs=0.5)
 
 
 @pytest.mark.parametrize("count, labels", [(3, ["1", "2", "3"]), (10, list("ABCDEFGHIJ"))])

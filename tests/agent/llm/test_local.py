@@ -119,3 +119,33 @@ def test_score_split_gives_the_head_and_the_tail_given_the_head_in_one_pass(llm)
     assert [head for head, _, _ in split] == pytest.approx(llm.score(prompt, [h for h, _ in pairs]), abs=1e-3)
     assert all(tail < 0 and n > 0 for _, tail, n in split)
     assert split[0][1] > split[1][1]   # the question is likelier after the program that counts horses
+
+
+class _Budget:
+    """A caller's budget: ``left`` seconds; cancelled after ``checks`` checks (``None``: never)."""
+
+    def __init__(self, left: float, checks: int | None = None):
+        self.left, self.checks = left, checks
+
+    def remaining(self) -> float:
+        return self.left
+
+    def check(self) -> None:
+        if self.checks is not None:
+            self.checks -= 1
+            if self.checks < 0:
+                raise KeyboardInterrupt("cancelled")  # any BaseException the caller chooses
+
+
+def test_decoding_stops_at_the_callers_time_limit_and_on_cancellation(llm):
+    from agent.llm.base import within
+
+    prompt = "Count from one to fifty in words, separated by commas."
+    with within(_Budget(0.0)), pytest.raises(LLMError, match="stopped: the request's time limit passed"):
+        llm.complete(prompt, max_tokens=64)
+    with within(_Budget(60.0, checks=5)), pytest.raises(KeyboardInterrupt):
+        llm.complete(prompt, max_tokens=64)  # stops between forwards, well before 64 tokens
+    calls = llm.usage.calls
+    whole = llm.complete(prompt, max_tokens=24)  # the model's cache is left consistent: the same reply as
+    assert whole.completion_tokens > 5 and llm.usage.calls == calls + 1
+    assert make_llm("local", settings=Settings.from_env()).complete(prompt, max_tokens=24).text == whole.text

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from service_support import ORACLE, LiveServer, make_config, photo, registry_with_slow_loc
+from service_support import ORACLE, LiveServer, make_config, photo, registry_with_slow_loc, until
 
 pytestmark = pytest.mark.models
 
@@ -23,15 +23,6 @@ FAILING_EDIT = ("OBJ0=LOC(image=IMAGE,object='boom')\nIMAGE0=BLUR(image=IMAGE,ob
 OTHER_EDIT = ("OBJ0=LOC(image=IMAGE,object='tie')\nIMAGE0=BLUR(image=IMAGE,object=OBJ0)\n"
               "FINAL_RESULT=RESULT(var=IMAGE0)\n")
 FACES = "person.jpg"  # one face
-
-
-def _until(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def _oracle():
@@ -128,6 +119,43 @@ def test_saycan_asks_before_each_editing_step(make_client):
     assert sum(1 for r in run.saycan.execution.records if r.module == "BLUR") == 1  # only the approved one ran
 
 
+class _Named(_Sequence):
+    """A scripted planner that names itself: provider ``test``, model ``name``; it always plans ``program``."""
+
+    def __init__(self, name, program):
+        super().__init__([program])
+        self.provider, self.model = "test", name
+
+
+def test_the_program_cache_keeps_each_llms_programs_apart(tmp_path):
+    """One client's model must never answer another's request from the cache, nor after a restart."""
+    from fastapi.testclient import TestClient
+
+    from agent.service.app import create_app
+    from agent.service.engine import Engine
+
+    plain = "BOX0=LOC(image=IMAGE,object='bicycle')\nANSWER0=COUNT(box=BOX0)\nFINAL_RESULT=RESULT(var=ANSWER0)\n"
+    other = plain.replace("FINAL_RESULT=RESULT(var=ANSWER0)", 'ANSWER1=EVAL(expr="{ANSWER0} * 1")\n'
+                                                             "FINAL_RESULT=RESULT(var=ANSWER1)")
+    planners = {"local-one": plain, "remote-two": other}
+
+    def ask(llm: str) -> dict:
+        engine = Engine(make_config(tmp_path, llms=tuple(planners), use_cache=True),
+                        llm_factory=lambda spec: _Named(spec, planners[spec]))
+        with TestClient(create_app(engine=engine, mcp=False), base_url="http://127.0.0.1:8765") as client:
+            body = client.post("/v1/ask", data={"query": HORSES, "llm": llm}, files={"image": photo("dog.jpg")}).json()
+        engine.close()  # each ask is a fresh server on the same cache file: a restart
+        assert body["status"] == "ok", body
+        return body
+
+    first = ask("local-one")
+    assert not first["usage"]["from_cache"] and "EVAL" not in first["program"]
+    second = ask("remote-two")  # the same question, another model: planned anew, by that model
+    assert not second["usage"]["from_cache"] and "EVAL" in second["program"]
+    assert ask("local-one")["usage"]["from_cache"] and "EVAL" not in ask("local-one")["program"]
+    assert "EVAL" in ask("remote-two")["program"]
+
+
 # ---- cancellation and workers ------------------------------------------------------------------------
 
 def test_a_request_past_its_limit_stops_its_run(make_client):
@@ -135,9 +163,19 @@ def test_a_request_past_its_limit_stops_its_run(make_client):
     response = client.post("/v1/ask", data={"query": HORSES}, files={"image": photo("dog.jpg")})
     assert response.status_code == 504
     run = client.engine.run(response.json()["id"])
-    assert _until(lambda: run.finished is not None, 10)
+    assert until(lambda: run.finished is not None, 10)
     assert run.status == "timed_out" and "BOX0" in run.records and "ANSWER0" not in run.records  # COUNT never ran
     assert client.engine.running == 0 and client.engine.admission.admitted == 0
+
+
+def test_a_run_past_its_limit_ends_with_no_client_waiting(make_client):
+    from programs.images import decode_image
+
+    client = make_client(registry=registry_with_slow_loc(1.0), request_timeout_s=0.3)
+    run = client.engine.submit_ask(decode_image(photo("dog.jpg")[1], "dog.jpg", 40.0), HORSES)  # nobody waits
+    assert until(lambda: run.finished is not None, 10)
+    assert run.status == "timed_out" and "ANSWER0" not in run.records  # stopped at its next step
+    assert "time limit of 0.3 s" in run.result["errors"][-1] and client.engine.running == 0
 
 
 def test_waiting_for_approval_holds_no_worker(make_client):
@@ -159,10 +197,10 @@ def test_pending_approvals_are_capped_per_client_and_expire(make_client):
     assert first.status_code == second.status_code == 202
     assert third.status_code == 429 and third.json()["limit"] == "max_pending_approvals_per_client"
     run = client.engine.run(first.json()["id"])
-    assert _until(lambda: run.finished is not None, 10)
+    assert until(lambda: run.finished is not None, 10)
     assert run.status == "rejected" and "expired" in " ".join(run.result["errors"])
     assert client.post(first.json()["approve_url"]).status_code == 409  # expired: nothing to approve
-    assert _until(lambda: client.engine.awaiting == 0, 10)
+    assert until(lambda: client.engine.awaiting == 0, 10)
     assert ask().status_code == 202  # room again
 
 
@@ -208,7 +246,7 @@ def test_a_client_that_disconnects_while_its_edit_waits_cancels_the_run(live):
                     break
     # the stream is closed: nobody is there to approve
     run = server.engine.run(run_id)
-    assert _until(lambda: run.finished is not None, 10), run.status
+    assert until(lambda: run.finished is not None, 10), run.status
     assert run.status == "cancelled" and server.engine.awaiting == 0 and server.engine.admission.admitted == 0
 
 
@@ -223,10 +261,23 @@ def test_a_client_that_disconnects_before_its_answer_cancels_the_run(live):
             f"\r\nContent-Length: {len(body)}\r\n\r\n").encode()
     with socket.create_connection((host, int(port))) as connection:
         connection.sendall(head + body)
-        assert _until(lambda: server.engine.running == 1, 10)
-    assert _until(lambda: server.engine.running == 0 and server.engine.admission.admitted == 0, 10)
+        assert until(lambda: server.engine.running == 1, 10)
+    assert until(lambda: server.engine.running == 0 and server.engine.admission.admitted == 0, 10)
     run = next(r for r in server.engine.runs._runs.values())
     assert run.status == "cancelled" and "ANSWER0" not in run.records
+
+
+def test_a_long_run_is_kept_as_long_as_others_after_it_finishes():
+    """The soak found it: kept runs were dropped in the order they started, so a run that took long (a
+    504, an edit approved after minutes) lost its results the moment it finished when the store was full."""
+    from agent.service.runs import Run, RunStore
+
+    store = RunStore(ttl_s=3600, max_runs=3)
+    runs = [store.add(Run(f"r{i}", "ask")) for i in range(4)]
+    for index, run in enumerate(runs[1:] + runs[:1]):  # the first to start finishes last
+        run.finished = time.time() + index
+    assert store.get("r0") is runs[0]                   # kept: it finished last
+    assert store.get("r1") is None and store.get("r2") is runs[2]  # the first to finish went
 
 
 def test_retry_after_is_computed_from_the_queue():
@@ -373,7 +424,24 @@ def test_refusals_have_the_json_error_shape(make_client):
     assert wrong.status_code == 405 and "error" in wrong.json()
     fields = {f"f{i}": "x" for i in range(1100)}  # past the multipart parser's field limit
     many = client.post("/v1/ask", data={"query": HORSES, **fields}, files={"image": photo("dog.jpg")})
-    assert many.status_code == 400 and "error" in many.json() and "detail" not in many.json()
+    assert many.status_code == 400 and many.json()["limit"] == "max_form_parts" and "detail" not in many.json()
+    huge = client.post("/v1/check", data={"program": "x" * (1024 * 1024 + 1)})  # a text field past 1 MB
+    assert huge.status_code == 413 and huge.json()["limit"] == "max_form_field_bytes"
+    broken = client.post("/v1/ask", content=b"--b\r\nx", headers={"Content-Type": "multipart/form-data"})
+    assert broken.status_code == 400 and broken.json() == {"error": "bad request: Missing boundary in multipart."}
+    as_json = client.post("/v1/ask", json={"query": HORSES})  # not a form
+    assert as_json.status_code == 422 and set(as_json.json()) == {"error"}
+
+
+def test_a_crash_in_a_handler_answers_500_in_the_json_shape(make_client):
+    from fastapi.testclient import TestClient
+
+    client = make_client()
+    client.engine.health = lambda: 1 / 0  # a bug
+    crashing = TestClient(client.app, base_url="http://127.0.0.1:8765", raise_server_exceptions=False)
+    response = crashing.get("/v1/health")
+    assert response.status_code == 500
+    assert response.json() == {"error": "internal error: ZeroDivisionError: division by zero"}
 
 
 def test_the_token_moves_to_an_httponly_cookie(make_client):

@@ -3,29 +3,18 @@ questions; every answer equals its own (photo, question)'s answer given one at a
 the tool calls of different requests were merged into shared batches. (Speed lives in
 bench/bench_service.py, not here.)"""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-from service_support import LiveServer, make_config
+from service_support import LiveServer, load_bench, make_config
 
 pytestmark = pytest.mark.models
-BENCH = Path(__file__).resolve().parents[3] / "bench" / "bench_service.py"
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_service", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_concurrent_clients_get_their_own_answers_and_share_batches(tmp_path):
     from agent.service.app import create_app
     from agent.service.engine import Engine
 
-    bench = _bench()
+    bench = load_bench("bench_service")
     engine = Engine(make_config(tmp_path, llms=(f"oracle:{bench.ORACLE}",), batch_window_s=0.05))
     server = LiveServer(create_app(engine=engine))
     try:
