@@ -11,7 +11,9 @@ program that will answer it, whichever planner made it (ranked, generated, cache
 - ``unsupported`` says why the tools cannot answer at all: a step the installed tier cannot run (a tool's
   affordance of 0 for its arguments), a program whose answer is of another kind than the question asks (a
   caption or a count for 'what breed is the dog?'), a question about a property of one thing ('is the man
-  smiling?') whose property no step checks, or an edit request answered with no edit.
+  smiling?') whose property no step checks, an edit request answered with no edit, or, where these rules are
+  not sure (a word no rule maps onto a tool) and the installed VQA cannot take the question as asked, a
+  question whose meaning is closer to what only an open-question model answers (``agent.planning.scope``).
 
 The agent turns these into the run's status: ``unsupported`` (nothing run, the reason and what would
 answer), ``partial`` (the answer, and what of the request it did not use), or ``ok``.
@@ -24,7 +26,8 @@ from dataclasses import dataclass
 
 from agent.planning.query_facts import NEGATIONS, NUMBER_WORDS, TEXT_WORDS, lookup
 from agent.planning.reading import COLOURS, Reading, lexicon
-from programs.ir import Program, Ref
+from agent.planning.scope import judge
+from programs.ir import Arg, Program, Ref, Step
 from programs.values import ValueType
 from tools.vocabulary import coco_class, group_classes, means_face, singular
 
@@ -47,6 +50,7 @@ _SPATIAL = frozenset({"left", "right", "top", "bottom", "upper", "lower", "above
                       "underneath", "middle", "centre", "center", "front", "behind", "beside", "next", "between"})
 _LOCATIVE = frozenset({"on", "in", "at", "near", "by", "beside", "inside", "across", "along", "around", "onto",
                        "into", "within", "over", "through", "against"})
+_UNSURE = frozenset({"predicate", "text"})   # content words no rule maps onto a tool for sure
 _NUMBER_WORDS = {word: value for word, value in NUMBER_WORDS.items() if value is not None}
 _TYPE_OF_RESULT = {"COUNT": "number", "OCR": "text", "PICK_TEXT": "text", "VQA": "text", "CAPTION": "caption",
                    "CLASSIFY": "text", "LIST": "text"}
@@ -68,6 +72,13 @@ class InstalledTools:
         if key not in self._judged:
             self._judged[key] = self.registry.tool(step.module).affordance(literals)
         return self._judged[key]
+
+    def answers_open(self, question: str) -> bool:
+        """Whether the installed VQA answers ``question`` as asked (the GPU tier's, or a question the lite
+        tier's patterns read): then no question is beyond the tier."""
+        if "VQA" not in self.registry:
+            return False
+        return self.affordance(Step("ANSWER0", "VQA", (Arg("image", Ref("IMAGE")), Arg("question", question)))) > 0
 
     def returns_image(self, module: str) -> bool:
         """Whether the module's output is an image (an edit, a crop)."""
@@ -273,13 +284,20 @@ def assess(reading: Reading, program: Program, tools: InstalledTools) -> Coverag
         return Coverage(unsupported="the installed tools cannot answer this kind of question (only counts and "
                                     "yes/no about the objects they find); " + ANSWER_HINT)
     unused, changing, objects_used = [], [], 0
-    for _, word, kind in content_words(reading):
+    kinds = content_words(reading)
+    for _, word, kind in kinds:
         if _word_used(word, words, modules, exprs, reading):
             objects_used += kind == "object"
             continue
         unused.append(word)
         if kind != "setting":
             changing.append(word)
+    if reading.act == "question" and (unused or any(kind in _UNSURE for _, _, kind in kinds)) \
+            and not tools.answers_open(reading.clause):
+        judged = judge(reading.clause)   # the rules are not sure: compare the meaning with the tier's scope
+        if judged is not None and judged.is_beyond():
+            return Coverage(tuple(unused), tuple(changing), f"the installed tools cannot tell {judged.says}; "
+                            + ANSWER_HINT)
     if changing and wanted == "yesno" and objects_used <= 1 and _about_one_thing(reading):
         return Coverage(tuple(unused), tuple(changing),
                         "the installed tools cannot check " + ", ".join(repr(w) for w in changing) +
