@@ -9,6 +9,9 @@ the curated library and the program cache's learned programs) in every typed way
     prior      = structure (what of the question it leaves unused, what it assumes that the question does
                  not say) + W_RETRIEVAL x similarity of the question to the sketch's instructions
                  + log(affordance) (the tools' own judgement of the filled arguments, as SayCan)
+                 + W_INTENT x (meaning similarity of the main clause to the sketch's instructions, sentence
+                   embeddings, ``agent.planning.embeddings``; only between close contenders, relative to the
+                   closest, so the model loads only where the rules leave the choice open)
     total      = prior + W_LM x (length-normalised log p(program | question)
                                  + length-normalised log p(question | program))
 
@@ -29,6 +32,7 @@ from typing import Mapping, Sequence
 from agent.llm.base import split_scores
 from agent.planning.planner import Draft, ProgramPlanner, input_types
 from agent.planning.coverage import InstalledTools
+from agent.planning.embeddings import embed
 from agent.planning.reading import read_request
 from agent.planning.query_facts import COLOURS, NEGATIONS, read_query
 from agent.planning.rank_replan import choose
@@ -42,6 +46,7 @@ from tools.replace import is_removal
 from tools.vocabulary import singular
 
 W_RETRIEVAL = 3.0
+W_INTENT = 2.0
 W_LM = 1.0
 W_AFFORDANCE = 0.5
 AFFORDANCE_FLOOR = 0.05
@@ -62,21 +67,23 @@ class Ranked:
     structure: float
     retrieval: float
     affordance: float
+    intent: float = 0.0   # W_INTENT's similarity, relative to the closest contender (<= 0); 0 when not judged
     lm_direct: float | None = None
     lm_channel: float | None = None
     total: float = 0.0
     values: tuple = ()
     ir: Program | None = field(default=None, compare=False, repr=False)
+    instructions: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def prior(self) -> float:
-        return self.structure + W_RETRIEVAL * self.retrieval + \
+        return self.structure + W_RETRIEVAL * self.retrieval + W_INTENT * self.intent + \
             W_AFFORDANCE * math.log(max(self.affordance, AFFORDANCE_FLOOR))
 
     def as_dict(self) -> dict:
         return {"program": self.program, "gist": self.gist, "sketch": self.sketch,
                 "structure": round(self.structure, 3), "retrieval": round(self.retrieval, 3),
-                "affordance": round(self.affordance, 3),
+                "affordance": round(self.affordance, 3), "intent": round(self.intent, 3),
                 "lm_direct": None if self.lm_direct is None else round(self.lm_direct, 3),
                 "lm_channel": None if self.lm_channel is None else round(self.lm_channel, 3),
                 "total": round(self.total, 3)}
@@ -117,14 +124,15 @@ class RankPlanner(ProgramPlanner):
                     continue
                 text = program.source
                 candidate = Ranked(text, gist_of(text), (sketch.ids or sketch.instructions)[0], structure,
-                                   retrieval, 1.0, values=filled.values, ir=program)
+                                   retrieval, 1.0, values=filled.values, ir=program,
+                                   instructions=tuple(sketch.instructions))
                 if text not in found or candidate.prior > found[text].prior:  # the sketch that fits it best
                     found[text] = candidate
         ranked = sorted(found.values(), key=lambda r: -r.prior)[: self.max_candidates]
         ranked = [r for r in (self._checked(r, two_images) for r in ranked) if r is not None]
         if answer_type(facts) == "image":
             ranked = self._within_edits(ranked)
-        ranked = sorted(ranked, key=lambda r: -r.prior)[: self.max_candidates]
+        ranked = self._with_intent(reading.clause, sorted(ranked, key=lambda r: -r.prior)[: self.max_candidates])
         return self._with_lm(query, ranked) if lm else [replace(r, total=r.prior) for r in ranked]
 
     def draft(self, query: str, two_images: bool = False) -> Draft:
@@ -201,11 +209,32 @@ class RankPlanner(ProgramPlanner):
         return [replace(r, affordance=r.affordance / best[made] if best[made] > 0 else 1.0)
                 for r, made in zip(ranked, edits)]
 
-    def _with_lm(self, query: str, ranked: list[Ranked]) -> list[Ranked]:
-        if not ranked:
+    def _with_intent(self, clause: str, ranked: list[Ranked]) -> list[Ranked]:
+        """The close contenders (those the LM pass would weigh) scored by how near the clause's meaning is to
+        their sketches' instructions; the others take the lowest contender's score. Unchanged when one
+        candidate stands alone or the embedding model is not installed."""
+        close = self._close(ranked)
+        if len(close) < 2 or W_INTENT == 0:
             return ranked
+        vector = embed(clause)
+        if vector is None:
+            return ranked
+        near = {r.program: max((float(embed(text) @ vector) for text in r.instructions), default=0.0)
+                for r in close}
+        top = max(near.values())
+        floor = min(near.values()) - top
+        out = [replace(r, intent=near[r.program] - top if r.program in near else floor) for r in ranked]
+        return sorted(out, key=lambda r: -r.prior)
+
+    def _close(self, ranked: list[Ranked]) -> list[Ranked]:
+        """The candidates within ``lm_margin`` of the best prior (at most ``lm_top``)."""
+        if not ranked:
+            return []
         best = ranked[0].prior
-        close = [r for r in ranked[: self.lm_top] if r.prior >= best - self.lm_margin]
+        return [r for r in ranked[: self.lm_top] if r.prior >= best - self.lm_margin]
+
+    def _with_lm(self, query: str, ranked: list[Ranked]) -> list[Ranked]:
+        close = self._close(ranked)
         if len(close) < 2 or getattr(self.llm, "scoring_method", None) is None:
             return [replace(r, total=r.prior) for r in ranked]
         question = " ".join(query.split())
