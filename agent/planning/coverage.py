@@ -35,21 +35,10 @@ OPEN_QUESTION_TOOLS = frozenset({"VQA", "CAPTION", "CLASSIFY"})
 ANSWER_HINT = ("an open-question model would answer it: the GPU tier's VQA (pip install 'loupe[gpu]') or a "
                "local multimodal model endpoint (--llm URL of an OpenAI-compatible server)")
 DETECTOR_HINT = "the GPU tier's open-vocabulary detector (OWLv2) finds any named object (pip install 'loupe[gpu]')"
-_FUNCTION = frozenset(
-    "a an the is are was were be been am there any some this that these those it its in on of to at by for from "
-    "with into onto over in inside outside around how what which who whom whose where when why does do did can "
-    "could would should will shall may might must you me i we us my our your his her their them they he she "
-    "please count many much number more most fewer less least than same as exactly precisely total all each "
-    "every both either only just also one ones image images photo photos picture pictures pic pics shot scene "
-    "frame and or but so then if whether not no none nor else here just currently anywhere somewhere visible "
-    "to".split())
-_COMPARATIVE = frozenset({"more", "fewer", "less", "least", "most", "than", "over", "under", "above", "below",
-                          "exactly", "same", "equal", "outnumber", "outnumbers", "total", "together", "combined",
-                          "altogether", "difference"})
-_SPATIAL = frozenset({"left", "right", "top", "bottom", "upper", "lower", "above", "below", "under", "beneath",
-                      "underneath", "middle", "centre", "center", "front", "behind", "beside", "next", "between"})
-_LOCATIVE = frozenset({"on", "in", "at", "near", "by", "beside", "inside", "across", "along", "around", "onto",
-                       "into", "within", "over", "through", "against"})
+_FUNCTION = frozenset(lexicon()["coverage_function_words"])   # words that name nothing the program must use
+_COMPARATIVE = frozenset(lexicon()["comparison_words"])
+_SPATIAL = frozenset(lexicon()["spatial_words"])
+_LOCATIVE = frozenset(lexicon()["place_prepositions"])
 _UNSURE = frozenset({"predicate", "text"})   # content words no rule maps onto a tool for sure
 _NUMBER_WORDS = {word: value for word, value in NUMBER_WORDS.items() if value is not None}
 _TYPE_OF_RESULT = {"COUNT": "number", "OCR": "text", "PICK_TEXT": "text", "VQA": "text", "CAPTION": "caption",
@@ -239,9 +228,6 @@ def _multiword_positions(words) -> dict[int, str]:
                 taken.update({i: "" for i in span})
                 taken[start] = found[0]
     return taken
-
-
-_AUXILIARIES = frozenset({"is", "are", "was", "were", "be", "been", "being", "look", "looks", "seem", "seems"})
 
 
 def _pronoun_one(words, index) -> bool:
