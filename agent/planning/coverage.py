@@ -255,7 +255,7 @@ def assess(reading: Reading, program: Program, tools: InstalledTools) -> Coverag
         if step.module in OPEN_QUESTION_TOOLS and tools.affordance(step) <= 0.0:
             # a question only an open-question model answers; a phrase the detector or SELECT cannot
             # ground is left to the run, whose failure the planner replans (a simpler phrase, the head noun)
-            return Coverage(unsupported=_cannot(step))
+            return Coverage(unsupported=_beyond(reading) or _cannot(step))
     produced = result_type(program, tools.returns_image)
     wanted = reading.answer
     if wanted == "image" and produced != "image":
@@ -264,11 +264,11 @@ def assess(reading: Reading, program: Program, tools: InstalledTools) -> Coverag
     if wanted != "image" and produced == "image" and asks:
         return Coverage(unsupported="the request asks a question, but the only program found edits the photo")
     if "CAPTION" in modules and not reading.describes:
-        return Coverage(unsupported="the installed tools cannot answer this question (a caption of the photo "
-                                    "would not answer it); " + ANSWER_HINT)
+        return Coverage(unsupported=_beyond(reading) or "the installed tools cannot answer this question (a caption "
+                                    "of the photo would not answer it); " + ANSWER_HINT)
     if wanted in ("text", "colour", "choice") and produced in ("number", "yesno"):
-        return Coverage(unsupported="the installed tools cannot answer this kind of question (only counts and "
-                                    "yes/no about the objects they find); " + ANSWER_HINT)
+        return Coverage(unsupported=_beyond(reading) or "the installed tools cannot answer this kind of question "
+                                    "(only counts and yes/no about the objects they find); " + ANSWER_HINT)
     unused, changing, objects_used = [], [], 0
     kinds = content_words(reading)
     for _, word, kind in kinds:
@@ -280,15 +280,23 @@ def assess(reading: Reading, program: Program, tools: InstalledTools) -> Coverag
             changing.append(word)
     if reading.act == "question" and (unused or any(kind in _UNSURE for _, _, kind in kinds)) \
             and not tools.answers_open(reading.clause):
-        judged = judge(reading.clause)   # the rules are not sure: compare the meaning with the tier's scope
-        if judged is not None and judged.is_beyond():
-            return Coverage(tuple(unused), tuple(changing), f"the installed tools cannot tell {judged.says}; "
-                            + ANSWER_HINT)
+        beyond = _beyond(reading)   # the rules are not sure: compare the meaning with the tier's scope
+        if beyond:
+            return Coverage(tuple(unused), tuple(changing), beyond)
     if changing and wanted == "yesno" and objects_used <= 1 and _about_one_thing(reading):
         return Coverage(tuple(unused), tuple(changing),
                         "the installed tools cannot check " + ", ".join(repr(w) for w in changing) +
                         " about it; " + ANSWER_HINT)
     return Coverage(tuple(unused), tuple(changing))
+
+
+def _beyond(reading: Reading) -> str:
+    """The refusal of a question whose meaning lies beyond the tier (``agent.planning.scope``: what it asks
+    about, and what would answer), or '' when it does not or no embedding model is installed."""
+    judged = judge(reading.clause) if reading.act == "question" else None
+    if judged is None or not judged.is_beyond():
+        return ""
+    return f"the installed tools cannot tell {judged.says}; " + ANSWER_HINT
 
 
 def _about_one_thing(reading: Reading) -> bool:
