@@ -16,8 +16,8 @@ the curated library and the program cache's learned programs) in every typed way
                                  + length-normalised log p(question | program))
 
 The LM terms come from one batched scoring pass (``LLM.score_split``) over the candidates whose prior is
-within ``lm_margin`` of the best (at most ``lm_top``; none when one candidate stands alone); a replan weighs those
-within ``REPLAN_MARGIN``. The margin is narrow (0.5) because the intent term separates most contenders: on our dev
+within ``lm_margin`` of the best (at most ``lm_top``; none when one candidate stands alone); a replan and SayCan's
+skill prior weigh those within ``WIDE_MARGIN``. The margin is narrow (0.5) because the intent term separates most contenders: on our dev
 set the ranked programs equal the oracle's 33 of 39 times with it against 29 with the LM over a 2.5 margin, with
 3 LM passes instead of 26 (BENCHMARKS.md). When no
 candidate fills, or the best total is under ``threshold``, the planner generates a program as
@@ -50,7 +50,7 @@ from tools.vocabulary import singular
 
 W_RETRIEVAL = 3.0
 W_INTENT = 2.0
-REPLAN_MARGIN = 2.5   # after a failure the LM weighs more contenders: a replan is rare and its cost paid once
+WIDE_MARGIN = 2.5   # a replan and SayCan's skill prior weigh more contenders with the LM: their cost is paid rarely
 W_LM = 1.0
 W_AFFORDANCE = 0.5
 AFFORDANCE_FLOOR = 0.05
@@ -160,7 +160,7 @@ class RankPlanner(ProgramPlanner):
         ``ProgramPlanner`` does."""
         if not draft.prompt.startswith(RANK_HEADER):
             return super().replan(draft, failed, query, two_images)
-        ranked = self.rank(query, two_images, margin=max(self.lm_margin, REPLAN_MARGIN))
+        ranked = self.rank(query, two_images, margin=max(self.lm_margin, WIDE_MARGIN))
         floor = self.threshold if failed else max((ranked[0].total if ranked else 0.0) - self.lm_margin,
                                                   self.threshold)
         writes = self._writes_image
