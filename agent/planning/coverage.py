@@ -12,7 +12,8 @@ program that will answer it, whichever planner made it (ranked, generated, cache
   affordance of 0 for its arguments), a program whose answer is of another kind than the question asks (a
   caption or a count for 'what breed is the dog?'), a question about a property of one thing ('is the man
   smiling?') whose property no step checks, an edit request answered with no edit, or, where these rules are
-  not sure (a word no rule maps onto a tool) and the installed VQA cannot take the question as asked, a
+  not sure (a word no rule maps onto a tool; not a question about text the program reads) and the installed
+  VQA cannot take the question as asked, a
   question whose meaning is closer to what only an open-question model answers (``agent.planning.scope``).
 
 The agent turns these into the run's status: ``unsupported`` (nothing run, the reason and what would
@@ -39,7 +40,8 @@ _FUNCTION = frozenset(lexicon()["coverage_function_words"])   # words that name 
 _COMPARATIVE = frozenset(lexicon()["comparison_words"])
 _SPATIAL = frozenset(lexicon()["spatial_words"])
 _LOCATIVE = frozenset(lexicon()["place_prepositions"])
-_UNSURE = frozenset({"predicate", "text"})   # content words no rule maps onto a tool for sure
+_UNSURE = frozenset({"predicate", "text"})   # content words no rule maps onto a tool for sure (a text word is
+#   sure when the program reads text: what is written answers a question about a name, a time or a brand)
 _NUMBER_WORDS = {word: value for word, value in NUMBER_WORDS.items() if value is not None}
 _TYPE_OF_RESULT = {"COUNT": "number", "OCR": "text", "PICK_TEXT": "text", "VQA": "text", "CAPTION": "caption",
                    "CLASSIFY": "text", "LIST": "text"}
@@ -278,7 +280,8 @@ def assess(reading: Reading, program: Program, tools: InstalledTools) -> Coverag
         unused.append(word)
         if kind != "setting":
             changing.append(word)
-    if reading.act == "question" and (unused or any(kind in _UNSURE for _, _, kind in kinds)) \
+    reads = bool({"OCR", "PICK_TEXT"} & modules) and any(kind == "text" for _, _, kind in kinds)
+    if reading.act == "question" and not reads and (unused or any(kind in _UNSURE for _, _, kind in kinds)) \
             and not tools.answers_open(reading.clause):
         beyond = _beyond(reading)   # the rules are not sure: compare the meaning with the tier's scope
         if beyond:

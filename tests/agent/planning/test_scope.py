@@ -119,3 +119,20 @@ def test_the_cli_json_answers_a_question_in_scope():
     code, shown = _ask_json("horses.jpg", "Would you mind counting the horses?")
     assert code == 0
     assert shown["status"] in ("ok", "partial") and shown["answer"].isdigit()
+
+
+@pytest.mark.parametrize("question", ["what company name is written on the van", "what time does the station clock show",
+                                      "which brand is printed on the mug"])
+def test_a_question_about_text_the_program_reads_is_not_refused(question):
+    """A name, a time or a brand asked of text the program reads (OCR) is answered by what is written."""
+    from agent.planning.coverage import InstalledTools, assess
+    from programs.parser import parse_program
+    from tools.registry import default_registry
+    from tools.settings import Settings
+
+    program = parse_program("BOX0=LOC(image=IMAGE,object='truck')\nIMAGE0=CROP(image=IMAGE,box=BOX0)\n"
+                            "TEXT0=OCR(image=IMAGE0)\nFINAL_RESULT=RESULT(var=TEXT0)")
+    tools = InstalledTools(default_registry(Settings.from_env(), plugins=False))
+    assert assess(read_request(question), program, tools).status != "unsupported"
+    caption = parse_program("ANSWER0=CAPTION(image=IMAGE)\nFINAL_RESULT=RESULT(var=ANSWER0)")
+    assert assess(read_request("what is the woman carrying"), caption, tools).status == "unsupported"
