@@ -1,5 +1,5 @@
 """Questions beyond the lite tier (what someone is doing, a breed, a feeling, the weather, what someone holds or
-wears, a brand, an age, who someone is, why something happened) come back ``unsupported`` with the reason and
+wears, an age, who someone is, why something happened) come back ``unsupported`` with the reason and
 what would answer, through the Python API and ``loupe ask --json``; questions the tier answers do not. The
 wordings are our own, on the shipped test photos, and differ from the scope descriptions and the calibration
 phrasings. Needs the lite pack and the embedded LLM (`loupe models pull`) and the embedding model."""
@@ -42,7 +42,7 @@ BEYOND = [
     ("family_dinner.jpg", "what is the girl holding"),
     ("family_dinner.jpg", "does the food taste good?"),
     ("family_dinner.jpg", "How does the mom feel?"),
-    ("skateboarder.jpg", "what brand is his skateboard"),
+    ("skateboarder.jpg", "how old is the skater?"),
     ("skateboarder.jpg", "whats the skateboarder wearing"),
     ("skateboarder.jpg", "is he a professional?"),
     ("dog.jpg", "What kind of dog is that?"),
