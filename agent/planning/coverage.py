@@ -11,7 +11,10 @@ program that will answer it, whichever planner made it (ranked, generated, cache
 - ``unsupported`` says why the tools cannot answer at all: a step the installed tier cannot run (a tool's
   affordance of 0 for its arguments), a program whose answer is of another kind than the question asks (a
   caption or a count for 'what breed is the dog?'), a question about a property of one thing ('is the man
-  smiling?') whose property no step checks, or an edit request answered with no edit.
+  smiling?') whose property no step checks, an edit request answered with no edit, or, where these rules are
+  not sure (a word no rule maps onto a tool; not a question about text the program reads) and the installed
+  VQA cannot take the question as asked, a
+  question whose meaning is closer to what only an open-question model answers (``agent.planning.scope``).
 
 The agent turns these into the run's status: ``unsupported`` (nothing run, the reason and what would
 answer), ``partial`` (the answer, and what of the request it did not use), or ``ok``.
@@ -24,7 +27,8 @@ from dataclasses import dataclass
 
 from agent.planning.query_facts import NEGATIONS, NUMBER_WORDS, TEXT_WORDS, lookup
 from agent.planning.reading import COLOURS, Reading, lexicon
-from programs.ir import Program, Ref
+from agent.planning.scope import judge
+from programs.ir import Arg, Program, Ref, Step
 from programs.values import ValueType
 from tools.vocabulary import coco_class, group_classes, means_face, singular
 
@@ -32,21 +36,12 @@ OPEN_QUESTION_TOOLS = frozenset({"VQA", "CAPTION", "CLASSIFY"})
 ANSWER_HINT = ("an open-question model would answer it: the GPU tier's VQA (pip install 'loupe[gpu]') or a "
                "local multimodal model (--vlm ollama:llava, or the URL of an OpenAI-compatible server; docs/vlm.md)")
 DETECTOR_HINT = "the GPU tier's open-vocabulary detector (OWLv2) finds any named object (pip install 'loupe[gpu]')"
-_FUNCTION = frozenset(
-    "a an the is are was were be been am there any some this that these those it its in on of to at by for from "
-    "with into onto over in inside outside around how what which who whom whose where when why does do did can "
-    "could would should will shall may might must you me i we us my our your his her their them they he she "
-    "please count many much number more most fewer less least than same as exactly precisely total all each "
-    "every both either only just also one ones image images photo photos picture pictures pic pics shot scene "
-    "frame and or but so then if whether not no none nor else here just currently anywhere somewhere visible "
-    "to".split())
-_COMPARATIVE = frozenset({"more", "fewer", "less", "least", "most", "than", "over", "under", "above", "below",
-                          "exactly", "same", "equal", "outnumber", "outnumbers", "total", "together", "combined",
-                          "altogether", "difference"})
-_SPATIAL = frozenset({"left", "right", "top", "bottom", "upper", "lower", "above", "below", "under", "beneath",
-                      "underneath", "middle", "centre", "center", "front", "behind", "beside", "next", "between"})
-_LOCATIVE = frozenset({"on", "in", "at", "near", "by", "beside", "inside", "across", "along", "around", "onto",
-                       "into", "within", "over", "through", "against"})
+_FUNCTION = frozenset(lexicon()["coverage_function_words"])   # words that name nothing the program must use
+_COMPARATIVE = frozenset(lexicon()["comparison_words"])
+_SPATIAL = frozenset(lexicon()["spatial_words"])
+_LOCATIVE = frozenset(lexicon()["place_prepositions"])
+_UNSURE = frozenset({"predicate", "text"})   # content words no rule maps onto a tool for sure (a text word is
+#   sure when the program reads text: what is written answers a question about a name, a time or a brand)
 _NUMBER_WORDS = {word: value for word, value in NUMBER_WORDS.items() if value is not None}
 _TYPE_OF_RESULT = {"COUNT": "number", "OCR": "text", "PICK_TEXT": "text", "VQA": "text", "CAPTION": "caption",
                    "CLASSIFY": "text", "LIST": "text"}
@@ -68,6 +63,13 @@ class InstalledTools:
         if key not in self._judged:
             self._judged[key] = self.registry.tool(step.module).affordance(literals)
         return self._judged[key]
+
+    def answers_open(self, question: str) -> bool:
+        """Whether the installed VQA answers ``question`` as asked (the GPU tier's, or a question the lite
+        tier's patterns read): then no question is beyond the tier."""
+        if "VQA" not in self.registry:
+            return False
+        return self.affordance(Step("ANSWER0", "VQA", (Arg("image", Ref("IMAGE")), Arg("question", question)))) > 0
 
     def returns_image(self, module: str) -> bool:
         """Whether the module's output is an image (an edit, a crop)."""
@@ -230,9 +232,6 @@ def _multiword_positions(words) -> dict[int, str]:
     return taken
 
 
-_AUXILIARIES = frozenset({"is", "are", "was", "were", "be", "been", "being", "look", "looks", "seem", "seems"})
-
-
 def _pronoun_one(words, index) -> bool:
     return words[index] == "one" and (index == 0 or words[index - 1] in ("the", "this", "that", "which", "each",
                                                                          "every", "no", "any", "other"))
@@ -258,7 +257,7 @@ def assess(reading: Reading, program: Program, tools: InstalledTools) -> Coverag
         if step.module in OPEN_QUESTION_TOOLS and tools.affordance(step) <= 0.0:
             # a question only an open-question model answers; a phrase the detector or SELECT cannot
             # ground is left to the run, whose failure the planner replans (a simpler phrase, the head noun)
-            return Coverage(unsupported=_cannot(step))
+            return Coverage(unsupported=_beyond(reading) or _cannot(step))
     produced = result_type(program, tools.returns_image)
     wanted = reading.answer
     if wanted == "image" and produced != "image":
@@ -267,24 +266,40 @@ def assess(reading: Reading, program: Program, tools: InstalledTools) -> Coverag
     if wanted != "image" and produced == "image" and asks:
         return Coverage(unsupported="the request asks a question, but the only program found edits the photo")
     if "CAPTION" in modules and not reading.describes:
-        return Coverage(unsupported="the installed tools cannot answer this question (a caption of the photo "
-                                    "would not answer it); " + ANSWER_HINT)
+        return Coverage(unsupported=_beyond(reading) or "the installed tools cannot answer this question (a caption "
+                                    "of the photo would not answer it); " + ANSWER_HINT)
     if wanted in ("text", "colour", "choice") and produced in ("number", "yesno"):
-        return Coverage(unsupported="the installed tools cannot answer this kind of question (only counts and "
-                                    "yes/no about the objects they find); " + ANSWER_HINT)
+        return Coverage(unsupported=_beyond(reading) or "the installed tools cannot answer this kind of question "
+                                    "(only counts and yes/no about the objects they find); " + ANSWER_HINT)
     unused, changing, objects_used = [], [], 0
-    for _, word, kind in content_words(reading):
+    kinds = content_words(reading)
+    for _, word, kind in kinds:
         if _word_used(word, words, modules, exprs, reading):
             objects_used += kind == "object"
             continue
         unused.append(word)
         if kind != "setting":
             changing.append(word)
+    reads = bool({"OCR", "PICK_TEXT"} & modules) and any(kind == "text" for _, _, kind in kinds)
+    if reading.act == "question" and not reads and (unused or any(kind in _UNSURE for _, _, kind in kinds)) \
+            and not tools.answers_open(reading.clause):
+        beyond = _beyond(reading)   # the rules are not sure: compare the meaning with the tier's scope
+        if beyond:
+            return Coverage(tuple(unused), tuple(changing), beyond)
     if changing and wanted == "yesno" and objects_used <= 1 and _about_one_thing(reading):
         return Coverage(tuple(unused), tuple(changing),
                         "the installed tools cannot check " + ", ".join(repr(w) for w in changing) +
                         " about it; " + ANSWER_HINT)
     return Coverage(tuple(unused), tuple(changing))
+
+
+def _beyond(reading: Reading) -> str:
+    """The refusal of a question whose meaning lies beyond the tier (``agent.planning.scope``: what it asks
+    about, and what would answer), or '' when it does not or no embedding model is installed."""
+    judged = judge(reading.clause) if reading.act == "question" else None
+    if judged is None or not judged.is_beyond():
+        return ""
+    return f"the installed tools cannot tell {judged.says}; " + ANSWER_HINT
 
 
 def _about_one_thing(reading: Reading) -> bool:

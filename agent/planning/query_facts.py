@@ -6,7 +6,8 @@ An object mention never takes in "and", "or", "not", "than", "but", "no": those 
 mentions and set their polarity (a negation covers the mentions after it up to "and"/"but"/","; "or"
 and "nor" keep it). A vocabulary noun followed by an unknown noun is a compound ("dog legs"), not the
 vocabulary noun. Numbers come in digits or words ("three", "a dozen"); "one of" and "two images" are
-not numbers. Comparatives keep their order: "more X than Y" is ``>`` with X first.
+not numbers. Comparatives keep their order: "more X than Y" is ``>`` with X first. The words (numbers,
+synonyms, negations, comparatives, relations...) are data in ``lexicon.json``, shared with the reading.
 """
 
 from __future__ import annotations
@@ -14,59 +15,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from agent.planning.reading import COLOURS
+from agent.planning.reading import COLOURS, lexicon
 from tools.vocabulary import exact_class, means_face, normalize, singular
 
-NUMBER_WORDS = {"zero": 0, "no": None, "one": 1, "single": 1, "two": 2, "pair": 2, "three": 3, "four": 4,
-                "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
-                "twelve": 12, "dozen": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "twenty": 20}
-PERSON_WORDS = {"anyone", "anybody", "someone", "somebody", "everyone", "everybody", "cyclist", "biker",
-                "tennis player", "player", "athlete", "pedestrians", "passenger", "passengers", "worker",
-                "crowd", "kids", "folks", "skater", "snowboarder", "batter", "catcher", "teenager"}
-EXTRA_SYNONYMS = {"telly": "tv", "tv screen": "tv", "armchair": "chair", "stool": "chair", "puppies": "dog",
-                  "hound": "dog", "kittens": "cat", "moggy": "cat", "automobiles": "car", "cars": "car",
-                  "glass of wine": "wine glass", "wineglasses": "wine glass", "sofa bed": "couch",
-                  "doughnuts": "donut", "mobile phones": "cell phone", "handset": "cell phone",
-                  "zebras": "zebra", "giraffes": "giraffe", "elephants": "elephant", "cellphones": "cell phone"}
-TEXT_WORDS = {"text", "sign", "signs", "word", "words", "writing", "written", "say", "says", "read", "label",
-              "title", "name", "names", "letters", "caption", "slogan", "banner", "printed", "time", "number",
-              "plate", "logo", "brand", "headline", "advertised", "advert", "advertisement", "poster", "billboard",
-              "menu", "spell", "spelled", "spelt", "displayed", "inscription"}
-IMAGE_WORDS = {"image", "images", "photo", "photos", "picture", "pictures", "pic", "pics", "shot", "shots",
-               "frame", "scene", "one", "ones", "side", "half"}
-NEGATIONS = {"no", "not", "none", "neither", "nor", "without", "never", "except", "nobody", "nothing", "isn",
-             "aren", "doesn", "don", "didn", "wasn", "weren", "nowhere"}
-BOUNDARIES = {"and", "but", "while", "whereas", "though", "although", "than", "as", ","}
-_FUNCTION = set("a an the is are was were be been there any some this that these those it its in on of to at "
-                "by for from with into onto over under above below behind near next beside between inside "
-                "outside around how many much what which who whom whose where when why does do did can could "
-                "you see me please tell count number total all each every both either only just also "
-                "more most fewer less least than same as exactly precisely than visible shown showing "
-                "show shows contain contains containing have has having get there's here their they them "
-                "your my our his her left right top bottom middle side half up down out off together "
-                "altogether combined sum standing sitting lying playing holding wearing first second third other "
-                "last same different single one ones anywhere somewhere everywhere nearby far near "
-                "currently".split())
-_RELATIONS = (("left of", "CROP_LEFTOF"), ("right of", "CROP_RIGHTOF"), ("above", "CROP_ABOVE"),
-              ("on top of", "CROP_ABOVE"), ("below", "CROP_BELOW"),
-              ("under", "CROP_BELOW"), ("underneath", "CROP_BELOW"), ("beneath", "CROP_BELOW"))
-_COMPARATIVES = (  # (words, op, takes a number right after)
-    ("at least", ">=", True), ("no fewer than", ">=", True), ("no less than", ">=", True),
-    ("at most", "<=", True), ("no more than", "<=", True), ("up to", "<=", True),
-    ("more than", ">", True), ("over", ">", True), ("greater than", ">", True), ("above", ">", True),
-    ("fewer than", "<", True), ("less than", "<", True), ("under", "<", True), ("below", "<", True),
-    ("exactly", "==", True), ("precisely", "==", True), ("just", "==", True), ("only", "==", True),
-    ("as many", "==", False), ("same number", "==", False), ("equal number", "==", False),
-    ("how many more", "-", False), ("how many fewer", "-", False), ("difference", "-", False),
-    ("more", ">", False), ("fewer", "<", False), ("less", "<", False), ("outnumber", ">", False),
-    ("in total", "+", False), ("total", "+", False), ("altogether", "+", False), ("together", "+", False),
-    ("combined", "+", False), ("sum", "+", False), ("overall", "+", False), ("apart from", "-", False),
-    ("besides", "-", False), ("other than", "-", False), ("not counting", "-", False), ("except", "-", False))
-_TRAILING_FILLERS = {"please", "instead", "now", "colour", "color", "coloured", "colored", "one", ","}
-_TO_COLOUR = {"to", "into", "in", "a", "an", "be", "all", "completely", "entirely"}
-RECOLOUR_VERBS = {"make", "turn", "paint", "colour", "color", "recolour", "recolor", "dye", "tint", "change"}
-_LOCATIVE = {"on", "in", "at", "near", "by", "beside", "inside", "under", "behind", "across", "along",
-             "around", "onto", "into", "from", "within", "over"}
+_LEX = lexicon()   # the words live in lexicon.json (data, one source for planning): here as sets and tuples
+NUMBER_WORDS: dict[str, int | None] = _LEX["number_words"]
+PERSON_WORDS = frozenset(_LEX["person_words"])
+EXTRA_SYNONYMS: dict[str, str] = _LEX["synonyms"]
+TEXT_WORDS = frozenset(_LEX["text_words"])
+IMAGE_WORDS = frozenset(_LEX["image_words"])
+NEGATIONS = frozenset(_LEX["negations"])
+BOUNDARIES = frozenset(_LEX["boundaries"])
+_FUNCTION = frozenset(_LEX["query_function_words"])
+_RELATIONS = tuple((cue, module) for cue, module in _LEX["relations"])
+_COMPARATIVES = tuple((cue, op, numeric) for cue, op, numeric in _LEX["comparatives"])  # (words, op, a number follows)
+_TRAILING_FILLERS = frozenset(_LEX["trailing_fillers"])
+_TO_COLOUR = frozenset(_LEX["to_colour"])
+RECOLOUR_VERBS = frozenset(_LEX["recolour_verbs"])
+_LOCATIVE = frozenset(_LEX["locatives"])
 _TOKEN = re.compile(r"[a-z0-9]+|,")
 
 
@@ -217,8 +183,7 @@ def _mentions(words: list[str]) -> list[Mention]:
     return sorted(found, key=lambda m: m.start)
 
 
-_DETERMINERS = {"a", "an", "the", "any", "some", "no", "every", "each", "many", "more", "fewer", "both", "two",
-                "three", "four", "five", "several"}
+_DETERMINERS = frozenset(_LEX["determiners"])
 
 
 def _unknown_nouns(words: list[str], taken: set[int]) -> list[Mention]:
@@ -237,9 +202,7 @@ def _unknown_nouns(words: list[str], taken: set[int]) -> list[Mention]:
     return found
 
 
-_VERBS = set("appear sit stand lie run play show have look seem walk eat hold wear ride fly swim jump sleep "
-             "drive park wait rest graze face carry chase cross climb hang lean perch read say stay watch "
-             "contain include feature depict need want go come get make keep turn pop".split())
+_VERBS = frozenset(_LEX["verbs"])
 
 
 def _is_verb(word: str) -> bool:
@@ -254,7 +217,7 @@ def _is_noun(word: str) -> bool:
         and word not in ("or", "nor", "t", "s")
 
 
-_MODIFIER_START = {"in", "on", "with", "wearing", "holding", "at", "near", "by", "behind", "next"}
+_MODIFIER_START = frozenset(_LEX["modifier_starts"])
 
 
 def _phrase(words: list[str], start: int, end: int) -> str:

@@ -119,8 +119,9 @@ def known_words() -> frozenset:
             continue
         items = value.items() if isinstance(value, dict) else value
         for item in items:
-            for part in (item if isinstance(item, tuple) else (item,)):
-                found |= set(str(part).split())
+            for part in (item if isinstance(item, (tuple, list)) else (item,)):
+                if isinstance(part, str):   # not an operator's flag or a number's value
+                    found |= set(part.split())
     return frozenset(found)
 
 

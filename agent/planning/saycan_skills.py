@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
+from agent.planning.rank_planner import WIDE_MARGIN
 from programs.ir import Step
 
 TOP_PROGRAMS = 8        # filled programs kept as skill sources (best priors first)
@@ -52,13 +53,14 @@ class SketchSkills:
 
     @classmethod
     def for_query(cls, ranker, query: str, two_images: bool, lm: bool = True) -> SketchSkills:
-        """From ``ranker.rank(query, two_images, lm=lm)`` (``RankPlanner``: each candidate's ``ir`` is its
+        """From ``ranker.rank(query, two_images, lm=lm)`` over the wide margin (``RankPlanner``: each candidate's ``ir`` is its
         checked program); no sources when the ranker has none or fails (SayCan then scores generic
         candidates only). ``llm_calls``: 1 when the ranking ran its LM pass, else 0."""
         from programs.render import render_step
 
         try:
-            ranked = ranker.rank(query, two_images, lm=lm) if ranker is not None else []
+            ranked = ranker.rank(query, two_images, lm=lm, margin=max(ranker.lm_margin, WIDE_MARGIN)) \
+                if ranker is not None else []
         except Exception:  # noqa: BLE001 - the skill prior is a help, never a reason to fail the run
             ranked = []
         if not ranked:
