@@ -29,9 +29,10 @@ def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, 
     if is_video_path(image_path):
         from agent.video_ask import run_video_ask
 
-        unused = {"--right": right_path, "--approve": approve, "--mode": mode != "program", "--llm": llm_spec}
+        unused = {"--right": right_path, "--mode": mode != "program", "--llm": llm_spec}
         return run_video_ask(image_path, query, fps, as_json, html_path, out_path,
-                             [k for k, v in unused.items() if v], settings=settings)
+                             [k for k, v in unused.items() if v], _ask_person if approve else None,
+                             settings=settings)
 
     check_query(query)
     check_output_paths(out_path, html_path)

@@ -159,7 +159,7 @@ def check(program_file, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print the answer and trace as JSON.")
 @click.option("--html", "html_path", help="Write the visual rationale to this HTML file.")
 @click.option("--out", "out_path", help="Where to write an edited image (default: <program>-result.png, or "
-                                         "<program>-result-1.png ... when that exists).")
+                                         "<program>-result-1.png ... when that exists; .mp4 for a video).")
 @click.option("--timeout", default=300.0, show_default=True, help="Time limit of one step, in seconds.")
 def run(program_file, image_path, right_path, as_json, html_path, out_path, timeout):
     """Run PROGRAM_FILE on an image and print the answer (or write the edited image)."""
@@ -171,7 +171,7 @@ def run(program_file, image_path, right_path, as_json, html_path, out_path, time
     from tools.video import is_video_path
     from tools.video_tools import register_video_tools
 
-    check_output_paths(out_path, html_path)
+    check_output_paths(out_path, html_path, video=is_video_path(image_path))
     registry = default_registry(settings_of())
     if is_video_path(image_path):  # the video tools join only where a video is the input
         register_video_tools(registry)
