@@ -261,8 +261,8 @@ def eval_command(questions, images_dir, mode, llm_spec, workers, out_dir, baseli
 @main.command()
 @click.argument("task")
 @click.option("--images", "images_dir", required=True, type=click.Path(file_okay=False, exists=True),
-              help="Folder of images to run the task on.")
-@click.option("--out", "out_dir", required=True, help="Folder for results.csv and edited images.")
+              help="Folder of images and/or videos to run the task on.")
+@click.option("--out", "out_dir", required=True, help="Folder for results.csv and edited images and videos.")
 @click.option("--llm", "llm_spec", default=None, help="Planner for an instruction (default: $LOUPE_LLM or local).")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True)
 @click.option("--workers", default=1, show_default=True, help="Chunks run in parallel.")
@@ -272,7 +272,7 @@ def eval_command(questions, images_dir, mode, llm_spec, workers, out_dir, baseli
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def batch(task, images_dir, out_dir, llm_spec, engine, workers, chunk_size, baseline, limit, as_json, quiet):
-    """Run TASK (an instruction, or a program file) on every image in a folder; resumable."""
+    """Run TASK (an instruction, or a program file) on every image and video in a folder; resumable."""
     from agent.batch import run_batch
     from agent.llm.factory import resolve_llm_spec
 

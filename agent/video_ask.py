@@ -48,31 +48,29 @@ class VideoAnswer:
 
 
 def answer_video(video: Video, query: str, fps: float | None, settings,
-                 approve: Callable[[str, list[str]], bool] | None = None) -> VideoAnswer:
+                 approve: Callable[[str, list[str]], bool] | None = None, registry=None) -> VideoAnswer:
     """Plan, check and run the program for ``query`` on ``video`` (sampled at ``fps``, None: chosen from
     the question and the clip). ``approve``: asked with ``(program, edits)`` before a program that writes a
-    video runs, as for image edits; a no is status ``rejected`` and nothing runs."""
+    video runs, as for image edits; a no is status ``rejected`` and nothing runs. ``registry``: one with the
+    video tools already in it (``loupe batch`` keeps its models loaded across videos); None: the default
+    registry under ``settings``, with the video tools added."""
     from agent.planning.time_words import read_time_question, video_program
-    from programs.interpreter import DEFAULT_STEP_TIMEOUT_S, Interpreter
-    from tools.registry import default_registry
+    from programs.interpreter import Interpreter
     from tools.video import check_fps, default_fps
-    from tools.video_tools import register_video_tools
 
     reading = read_time_question(query)
     if reading is None:
         return VideoAnswer("unsupported", reason=_UNSUPPORTED)
     rate = check_fps(fps, video) if fps is not None else default_fps(video, reading.purpose)
     program = video_program(reading, rate)
-    registry = default_registry(settings)
-    register_video_tools(registry)
+    registry = registry if registry is not None else video_registry(settings)
     if registry.tool("LOC").affordance({"object": reading.object}) == 0.0:
         return VideoAnswer("unsupported", program=render(program), fps=rate,
                            reason=f"the installed detector cannot look for {reading.object!r} (see `loupe models list`)")
     edits = [s.module for s in program.steps if registry.tool_class(s.module).writes_image]
     if edits and approve is not None and not approve(render(program), edits):
         return VideoAnswer("rejected", program=render(program), fps=rate, reason="the edit was not approved")
-    budget = max(DEFAULT_STEP_TIMEOUT_S, SECONDS_PER_FRAME * rate * video.duration_s)  # LOC_FRAMES: one step
-    execution = Interpreter(registry, step_timeout_s=budget).run(program, {"VIDEO": video})
+    execution = Interpreter(registry, step_timeout_s=step_budget(video, rate)).run(program, {"VIDEO": video})
     steps = [r.summary() for r in execution.records]
     tracks = [t.to_data() for r in execution.records if isinstance(r.value, Tracks) for t in r.value]
     frames = sum(len(r.value) for r in execution.records if isinstance(r.value, FrameObjects))
@@ -92,6 +90,23 @@ def answer_video(video: Video, query: str, fps: float | None, settings,
     last = program.steps[-2].module
     answer.text = f"{as_text(execution.result)} s" if last in _SECONDS else as_text(execution.result)
     return answer
+
+
+def video_registry(settings):
+    """The default registry under ``settings`` with the video tools added (only where a video is the input)."""
+    from tools.registry import default_registry
+    from tools.video_tools import register_video_tools
+
+    registry = default_registry(settings)
+    register_video_tools(registry)
+    return registry
+
+
+def step_budget(video: Video, fps: float) -> float:
+    """Seconds one step may take on ``video`` sampled at ``fps``: LOC_FRAMES is one step over every frame."""
+    from programs.interpreter import DEFAULT_STEP_TIMEOUT_S
+
+    return max(DEFAULT_STEP_TIMEOUT_S, SECONDS_PER_FRAME * fps * video.duration_s)
 
 
 def run_video_ask(path, query: str, fps: float | None, as_json: bool, html_path=None, out_path=None,
