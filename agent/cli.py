@@ -293,11 +293,14 @@ def batch(task, images_dir, out_dir, llm_spec, engine, workers, chunk_size, base
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the tools as JSON.")
 def tools(as_json):
-    """List the tools, their signatures and the backends installed here."""
+    """List the tools, their signatures and the backends installed here (the video tools last: they apply to
+    videos only)."""
     from tools.tool_table import tool_rows
     from tools.registry import default_registry
+    from tools.video_listing import video_tool_rows
 
-    rows = tool_rows(default_registry(settings_of()))
+    registry = default_registry(settings_of())
+    rows = tool_rows(registry) + video_tool_rows(registry)
     if as_json:
         out(json.dumps({"tools": rows}, indent=2))  # one JSON object, like every --json
         return
@@ -307,7 +310,8 @@ def tools(as_json):
                               for b in row["backends"])
         else:
             state = "no model needed" if not row["needs_model"] else "no backend installed"
-        out(f"{row['signature']}\n    {row['description']}\n    backends: {state}")
+        note = f"\n    applies to: {row['applies_to']} (a video file as the input)" if row.get("applies_to") else ""
+        out(f"{row['signature']}\n    {row['description']}\n    backends: {state}{note}")
 
 
 @main.group()
@@ -341,14 +345,17 @@ def models_list(as_json):
     from tools.registry import default_registry
 
     from tools.tool_table import backend_rows
+    from tools.video_listing import video_backend_rows
 
-    rows = backend_rows(default_registry(settings_of()))
+    registry = default_registry(settings_of())
+    rows = backend_rows(registry) + video_backend_rows(registry)
     if as_json:
         out(json.dumps({"backends": rows}, indent=2))  # one JSON object, like every --json
         return
     for row in rows:
         state = "ready" if row["available"] else f"missing: {row['reason']}"
         extra = f" [weights: {row['weights']}, memory: {row['memory']}]" if row["memory"] else ""
+        extra += f" (applies to {row['applies_to']})" if row.get("applies_to") else ""
         out(f"{row['tool']:<10} {row['backend']:<15} {state}{extra}")
 
 
