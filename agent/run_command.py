@@ -87,17 +87,19 @@ def save_edit(image, out_path: str | None, default: Path) -> Path:
 
 def save_video_edit(video, out_path: str | None, default: Path) -> Path:
     """Move an edit's video (``Video``, written by the tool into a temporary folder of its own, which goes
-    too) to ``out_path``, else to a free name from ``default``, as ``save_edit`` does for images."""
+    too) to ``out_path``, else to a free name from ``default``, as ``save_edit`` does for images. A video
+    that no edit wrote (a program that returns its input VIDEO) is copied, never moved."""
     import shutil
 
-    written = Path(video.path)
-    if out_path:
-        shutil.move(written, out_path)
-        target = Path(out_path)
-    else:
-        target = _to_free_name(default, lambda path, file: None)   # claimed empty, then replaced by the move
+    from tools.video_edits import written_by_an_edit
+
+    written, edited = Path(video.path), written_by_an_edit(video)
+    target = Path(out_path) if out_path else _to_free_name(default, lambda path, file: None)  # claimed, empty
+    if edited:
         shutil.move(written, target)
-    shutil.rmtree(written.parent, ignore_errors=True)
+        shutil.rmtree(written.parent, ignore_errors=True)
+    else:
+        shutil.copyfile(written, target)
     return target
 
 

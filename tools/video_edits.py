@@ -27,6 +27,8 @@ from tools.bgblur import BLUR_FRACTION
 from tools.blur import Blur
 from tools.imageops import composite, feather, feather_radius, gaussian_blur, greyscale, objects_mask
 
+EDIT_FOLDER_PREFIX = "loupe-video-"   # an edit's temporary folder (see written_by_an_edit)
+
 
 class BlurFrames(Tool):
     name = "BLUR_FRAMES"
@@ -103,7 +105,14 @@ class BgBlurFrames(_KeepTracked):
 
 def _temporary_target() -> str:
     """Where an edit writes its video: a file in a new temporary folder, which the front end moves."""
-    return str(Path(tempfile.mkdtemp(prefix="loupe-video-")) / "edited.mp4")
+    return str(Path(tempfile.mkdtemp(prefix=EDIT_FOLDER_PREFIX)) / "edited.mp4")
+
+
+def written_by_an_edit(video: Video) -> bool:
+    """Whether ``video`` is an edit's output in its own temporary folder (a front end may move it and remove
+    the folder), rather than, say, the input video a program returned as it was."""
+    folder = Path(video.path).resolve().parent
+    return folder.name.startswith(EDIT_FOLDER_PREFIX) and folder.parent == Path(tempfile.gettempdir()).resolve()
 
 
 def tracked_at(tracks: Tracks, time: float, size: tuple[int, int]) -> Objects:

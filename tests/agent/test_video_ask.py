@@ -160,3 +160,13 @@ def test_run_writes_an_edited_video_to_out_or_a_free_name_and_says_which(models,
     assert probe(result["image"]).frame_count == probe(DATA / "megamind.mp4").frame_count
     done = loupe("run", str(program), "--image", str(DATA / "megamind.mp4"), "--out", str(tmp_path / "x.png"))
     assert done.returncode == 2 and "an edited video is written as .mp4" in done.stderr
+
+
+def test_run_copies_a_video_a_program_returns_unedited_and_leaves_the_input(tmp_path):
+    program = tmp_path / "same.txt"
+    program.write_text("FINAL_RESULT=RESULT(var=VIDEO)\n", encoding="utf-8")
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes((DATA / "megamind.mp4").read_bytes())
+    done = loupe("run", str(program), "--image", str(clip), "--out", str(tmp_path / "copy.mp4"))
+    assert done.returncode == 0, done.stderr
+    assert clip.read_bytes() == (tmp_path / "copy.mp4").read_bytes() == (DATA / "megamind.mp4").read_bytes()

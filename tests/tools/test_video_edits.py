@@ -122,3 +122,12 @@ def test_keeping_a_tracked_object_changes_only_the_rest_of_each_frame(tmp_path, 
 def test_nothing_tracked_is_an_error_naming_what():
     with pytest.raises(ToolError, match="no dog was tracked in the video; nothing to keep in colour"):
         ColorPopFrames(ToolContext()).execute(video=probe(MEGAMIND), tracks=Tracks((), 2.0, "dog", (180, 132)))
+
+
+def test_only_an_edit_s_own_video_counts_as_written_by_an_edit(tmp_path):
+    from tools.video_edits import written_by_an_edit
+
+    video = probe(MEGAMIND)
+    blurred = BlurFrames(ToolContext()).execute(video=video, objects=FrameObjects(
+        ((0.0, Objects((Obj(BOX, "face", 0.9),), (180, 132))),), 1.0, 2.0, "face"))
+    assert written_by_an_edit(blurred) and not written_by_an_edit(video)
