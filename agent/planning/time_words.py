@@ -8,7 +8,7 @@ library's example of that kind, with the object, the sampling rate and (for COUN
 (a typed substitution on the IR, never text).
 
 Kinds, tried in this order (an earlier kind's cues win: "how many ... at the end" is a count at the end):
-``bgblur`` (an edit: "blur the background behind the person"), ``colorpop`` ("keep the dog in colour"),
+``bgblur`` (an edit: "bokeh behind the people"), ``colorpop`` ("colour splash the dog"),
 ``blur`` ("blur the faces"), ``seen_for`` ("how long"), ``count_end`` / ``count_start`` / ``count_max``
 (per-frame counts over time), ``count_tracks`` ("how many ... pass / appear / leave"), ``last_seen`` ("leave",
 "last"), ``first_seen`` ("when", "appear").

@@ -68,7 +68,7 @@ def test_a_video_edit_not_approved_runs_nothing_and_says_so(models, tmp_path):
 
 def test_an_approved_colour_pop_takes_a_free_name_and_keeps_the_rate(models, tmp_path):
     (tmp_path / "edited.mp4").write_bytes(b"an earlier edit, kept")
-    done = loupe("ask", str(DATA / "pedestrians.mp4"), "Keep the people in colour and the rest black and white",
+    done = loupe("ask", str(DATA / "pedestrians.mp4"), "Colour splash the pedestrians",
                  "--approve", typed="y\n", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "wrote edited-1.mp4" and "COLORPOP_FRAMES(video=VIDEO,tracks=TRACK0)" in done.stderr
