@@ -284,7 +284,7 @@ def batch(task, images_dir, out_dir, llm_spec, engine, workers, chunk_size, base
         out(json.dumps(summary, indent=2))
         return
     out(f"{summary['ran']} run, {summary['skipped']} already done, {summary['ok']} ok; "
-        f"{summary['throughput_items_per_s']:.2f} images/s; results in {Path(out_dir) / 'results.csv'}")
+        f"{summary['throughput_items_per_s']:.2f} files/s; results in {Path(out_dir) / 'results.csv'}")
     if summary.get("speedup"):
         out(f"visprog baseline: {summary['baseline']['throughput_items_per_s']:.2f} images/s; "
             f"speedup {summary['speedup']:.2f}x")

@@ -2,8 +2,8 @@
 
 The video tools join a registry only where a video is the input (image planners never see them), so the
 listings add them here, each row with ``applies_to: "videos"``. LOC_FRAMES runs LOC's backends on every
-sampled frame, so it lists those that can run here; FRAMES and TRACK list the libraries they need (PyAV, ``trackers``), which
-are not model backends but can be missing all the same.
+sampled frame, so it lists those that can run here; FRAMES and TRACK list the libraries they need (PyAV,
+``trackers``), which are not model backends but can be missing all the same.
 """
 
 from __future__ import annotations

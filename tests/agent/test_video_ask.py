@@ -62,7 +62,7 @@ def test_a_video_edit_not_approved_runs_nothing_and_says_so(models, tmp_path):
     target = tmp_path / "blurred.mp4"
     done = loupe("ask", str(DATA / "megamind.mp4"), "Blur every face", "--approve", "--out", str(target), typed="n\n")
     assert done.returncode == 2 and not target.exists()
-    assert "The program edits the image (BLUR_FRAMES)" in done.stderr and "BLUR_FRAMES(video=VIDEO" in done.stderr
+    assert "The program edits the video (BLUR_FRAMES)" in done.stderr and "BLUR_FRAMES(video=VIDEO" in done.stderr
     assert "error: the edit was not approved" in done.stderr
 
 

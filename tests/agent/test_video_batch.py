@@ -53,7 +53,8 @@ def test_an_instruction_over_a_mixed_folder_plans_once_for_the_images_and_reads_
     walkers = table["pedestrians.mp4"]
     assert walkers["status"] == "ok" and abs(int(walkers["answer"]) - LABELS["pedestrians.mp4"]["people"]) <= 1
     assert table["person.jpg"]["status"] == "ok" and int(table["person.jpg"]["answer"]) >= 1
-    assert table["broken.mp4"]["status"] == "failed" and "broken.mp4: not a readable video" in table["broken.mp4"]["errors"]
+    broken = table["broken.mp4"]
+    assert broken["status"] == "failed" and "broken.mp4: not a readable video" in broken["errors"]
 
 
 def test_a_video_edit_program_writes_each_video_and_refuses_the_images(models, tmp_path):
