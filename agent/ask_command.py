@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 import json
 from pathlib import Path
 import sys
@@ -29,9 +30,10 @@ def run_ask(image_path, query, right_path, mode, llm_spec, html_path, out_path, 
     if is_video_path(image_path):
         from agent.video_ask import run_video_ask
 
-        unused = {"--right": right_path, "--approve": approve, "--mode": mode != "program", "--llm": llm_spec}
+        unused = {"--right": right_path, "--mode": mode != "program", "--llm": llm_spec}
+        ask = partial(_ask_person, what="video") if approve else None
         return run_video_ask(image_path, query, fps, as_json, html_path, out_path,
-                             [k for k, v in unused.items() if v], settings=settings)
+                             [k for k, v in unused.items() if v], ask, settings=settings)
 
     check_query(query)
     check_output_paths(out_path, html_path)
@@ -101,10 +103,11 @@ def answer_json(answer, query: str, mode: str, image_path, planner_kind: str) ->
         "steps": list(answer.steps)}
 
 
-def _ask_person(program: str, edits: list[str]) -> bool:
-    """Show the edit and ask; from a terminal with a prompt, else one y/n line read from stdin per decision (a
-    replanned program asked about again reads the next line). No line left rejects the edit, and says so."""
-    click.echo(f"The program edits the image ({', '.join(edits)}):\n{program}", err=True)
+def _ask_person(program: str, edits: list[str], what: str = "image") -> bool:
+    """Show the edit (of the ``what``: image or video) and ask; from a terminal with a prompt, else one y/n line
+    read from stdin per decision (a replanned program asked about again reads the next line). No line left
+    rejects the edit, and says so."""
+    click.echo(f"The program edits the {what} ({', '.join(edits)}):\n{program}", err=True)
     if sys.stdin is not None and sys.stdin.isatty():
         return click.confirm("Run it?", default=False, err=True)
     line = sys.stdin.readline() if sys.stdin is not None else ""

@@ -1,11 +1,12 @@
-"""``run_batch``: one task over a folder of images ("count the people", "blur every face", a program
-file), writing ``results.csv`` and the edited images into ``out_dir``.
+"""``run_batch``: one task over a folder of images and videos ("count the people", "blur every face", a
+program file), writing ``results.csv`` and the edited images and videos into ``out_dir``.
 
 The instruction is planned once (the Agent's program planner) and the program is reused for every
 image; images go to the interpreter in chunks (``Interpreter.run_many``), so one tool's calls across
 the chunk's images run as one batch. A run can be resumed: rows already in ``results.csv`` (with their
 output image, when they have one) are skipped. ``baseline="visprog"`` runs the same images
 VisProg-style afterwards (one planning call per image, steps one by one) into ``out_dir/baseline``.
+Videos are run one at a time (``agent.video_batch``), in the same chunks and engines as the images.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class BatchSpec:
     llm: Any = None           # visprog with an instruction: plans again for every image
     instruction: str = ""
     settings: Settings | None = None  # what the entry point read (None: the defaults, nothing read)
+    video_instruction: str = ""       # an instruction read for each video (no program file): agent.video_ask
+    videos: bool = False              # the folder has videos: the workers' registries get the video tools
 
     def build(self):
         return BatchWorker(self)
@@ -54,11 +57,33 @@ class BatchWorker:
 
             self.planner = make_planners(make_model(spec.llm, spec.settings), self.registry)["program"]
             self.planner.max_repairs = 0
+        self.reads_video = False
+        if spec.videos:
+            from programs.parser import parse_program
+            from programs.video_programs import reads_video
+            from tools.video_tools import register_video_tools
+
+            register_video_tools(self.registry)
+            self.reads_video = bool(spec.program) and reads_video(parse_program(spec.program))
         warm_up(self.registry)
 
     def __call__(self, files: list[str]) -> list[dict]:
+        from agent.video_batch import is_video_name, video_row, wrong_input_row
+
+        images = [name for name in files if not is_video_name(name)]
+        if self.reads_video:
+            done = [wrong_input_row(self._row(name, None, 0.0, 0), name, True) for name in images]
+        else:
+            done = self._image_rows(images)
+        done += [video_row(self.registry, self.spec, name, self.reads_video) for name in files if is_video_name(name)]
+        rows = {row["file"]: row for row in done}
+        return [rows[name] for name in files]
+
+    def _image_rows(self, files: list[str]) -> list[dict]:
         from programs.images import load_image
 
+        if not files:
+            return []
         images = [load_image(Path(self.spec.images_dir) / name) for name in files]
         started = time.perf_counter()
         if self.spec.system == "loupe":
@@ -118,8 +143,12 @@ def plan_once(task: str, registry, llm, settings: Settings) -> str:
     from programs.render import render
 
     path = Path(task)
-    if path.suffix in (".txt", ".json") and path.is_file():
-        return render(check(load_program(path.read_text(encoding="utf-8"), registry.names()), registry).program)
+    if is_program_file(task):   # a video program reads VIDEO (the registry then has the video tools)
+        from programs.checker import DEFAULT_INPUTS
+        from programs.video_programs import VIDEO_INPUTS
+
+        program = load_program(path.read_text(encoding="utf-8"), registry.names())
+        return render(check(program, registry, {**DEFAULT_INPUTS, **VIDEO_INPUTS}).program)
     from agent.evaluation.systems import make_model
 
     plan = make_planners(make_model(llm, settings), registry)["program"].plan(task)
@@ -127,6 +156,11 @@ def plan_once(task: str, registry, llm, settings: Settings) -> str:
         raise ProgramError.at(f"could not plan {task!r}: {plan.error}",
                               suggestion="rephrase the instruction or give a program file")
     return plan.program_text
+
+
+def is_program_file(task: str) -> bool:
+    """Whether ``task`` names a program file (VisProg text or a JSON task list) rather than an instruction."""
+    return Path(task).suffix in (".txt", ".json") and Path(task).is_file()
 
 
 def finished_rows(out: Path) -> dict[str, dict]:
@@ -143,28 +177,39 @@ def run_batch(task: str, images_dir: str | Path, out_dir: str | Path, llm: Any =
               engine: str = "local", workers: int = 1, chunk_size: int = 8, baseline: str | None = None,
               limit: int | None = None, progress: bool = True, engine_options: dict | None = None, *,
               settings: Settings) -> dict:
-    """Run ``task`` over every image in ``images_dir``; returns a summary (also in ``summary.json``).
+    """Run ``task`` over every image and video in ``images_dir``; returns a summary (also in ``summary.json``).
+    An instruction is planned once for the images; each video reads it itself (``agent.video_batch``).
     ``settings``: what the entry point read (``loupe batch``: ``Settings.from_env()``)."""
     from agent.engines import make_engine
     from agent.evaluation.systems import make_registry
+    from agent.video_batch import is_video_name
 
     out, folder = Path(out_dir), Path(images_dir)
     out.mkdir(parents=True, exist_ok=True)
     if not folder.is_dir():
-        raise ProgramError.at(f"{folder} is not a folder of images")
-    files = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit or None]
-    program = _program(task, out, make_registry(registry, settings), llm, settings)
-    instruction = "" if Path(task).is_file() else task
-    spec = BatchSpec(program, str(folder), str(out), registry, settings=settings)
-    summary = {"task": task, "program": program, "images": len(files), "engine": engine, "workers": workers,
+        raise ProgramError.at(f"{folder} is not a folder of images or videos")
+    files = sorted(p.name for p in folder.iterdir()
+                   if p.suffix.lower() in IMAGE_SUFFIXES or is_video_name(p.name))[:limit or None]
+    images = [name for name in files if not is_video_name(name)]
+    planning = make_registry(registry, settings)
+    if is_program_file(task) and len(images) < len(files):
+        from tools.video_tools import register_video_tools
+
+        register_video_tools(planning)   # the program may read VIDEO; no LLM plans with this registry
+    program = _program(task, out, planning, llm, settings) if images or is_program_file(task) else ""
+    instruction = "" if is_program_file(task) else task
+    spec = BatchSpec(program, str(folder), str(out), registry, settings=settings, video_instruction=instruction,
+                     videos=len(images) < len(files))
+    summary = {"task": task, "program": program, "images": len(images), "videos": len(files) - len(images),
+               "engine": engine, "workers": workers,
                **_run(spec, files, out, make_engine(engine, workers, **(engine_options or {})), chunk_size,
                       "batch", progress)}
-    if baseline:
+    if baseline:   # the VisProg-style baseline is for images
         base_out = out / "baseline"
         base_out.mkdir(exist_ok=True)
         base_spec = BatchSpec(program, str(folder), str(base_out), registry, "visprog", llm, instruction,
                               settings=settings)
-        summary["baseline"] = _run(base_spec, files, base_out, make_engine("local", 1), 1, "visprog baseline",
+        summary["baseline"] = _run(base_spec, images, base_out, make_engine("local", 1), 1, "visprog baseline",
                                    progress)
         base, ours = summary["baseline"]["throughput_items_per_s"], summary["throughput_items_per_s"]
         summary["speedup"] = round(ours / base, 3) if base and ours else None

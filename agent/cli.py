@@ -159,7 +159,7 @@ def check(program_file, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print the answer and trace as JSON.")
 @click.option("--html", "html_path", help="Write the visual rationale to this HTML file.")
 @click.option("--out", "out_path", help="Where to write an edited image (default: <program>-result.png, or "
-                                         "<program>-result-1.png ... when that exists).")
+                                         "<program>-result-1.png ... when that exists; .mp4 for a video).")
 @click.option("--timeout", default=300.0, show_default=True, help="Time limit of one step, in seconds.")
 def run(program_file, image_path, right_path, as_json, html_path, out_path, timeout):
     """Run PROGRAM_FILE on an image and print the answer (or write the edited image)."""
@@ -171,7 +171,7 @@ def run(program_file, image_path, right_path, as_json, html_path, out_path, time
     from tools.video import is_video_path
     from tools.video_tools import register_video_tools
 
-    check_output_paths(out_path, html_path)
+    check_output_paths(out_path, html_path, video=is_video_path(image_path))
     registry = default_registry(settings_of())
     if is_video_path(image_path):  # the video tools join only where a video is the input
         register_video_tools(registry)
@@ -261,8 +261,8 @@ def eval_command(questions, images_dir, mode, llm_spec, workers, out_dir, baseli
 @main.command()
 @click.argument("task")
 @click.option("--images", "images_dir", required=True, type=click.Path(file_okay=False, exists=True),
-              help="Folder of images to run the task on.")
-@click.option("--out", "out_dir", required=True, help="Folder for results.csv and edited images.")
+              help="Folder of images and/or videos to run the task on.")
+@click.option("--out", "out_dir", required=True, help="Folder for results.csv and edited images and videos.")
 @click.option("--llm", "llm_spec", default=None, help="Planner for an instruction (default: $LOUPE_LLM or local).")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True)
 @click.option("--workers", default=1, show_default=True, help="Chunks run in parallel.")
@@ -272,7 +272,7 @@ def eval_command(questions, images_dir, mode, llm_spec, workers, out_dir, baseli
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def batch(task, images_dir, out_dir, llm_spec, engine, workers, chunk_size, baseline, limit, as_json, quiet):
-    """Run TASK (an instruction, or a program file) on every image in a folder; resumable."""
+    """Run TASK (an instruction, or a program file) on every image and video in a folder; resumable."""
     from agent.batch import run_batch
     from agent.llm.factory import resolve_llm_spec
 
@@ -284,7 +284,7 @@ def batch(task, images_dir, out_dir, llm_spec, engine, workers, chunk_size, base
         out(json.dumps(summary, indent=2))
         return
     out(f"{summary['ran']} run, {summary['skipped']} already done, {summary['ok']} ok; "
-        f"{summary['throughput_items_per_s']:.2f} images/s; results in {Path(out_dir) / 'results.csv'}")
+        f"{summary['throughput_items_per_s']:.2f} files/s; results in {Path(out_dir) / 'results.csv'}")
     if summary.get("speedup"):
         out(f"visprog baseline: {summary['baseline']['throughput_items_per_s']:.2f} images/s; "
             f"speedup {summary['speedup']:.2f}x")
@@ -293,11 +293,14 @@ def batch(task, images_dir, out_dir, llm_spec, engine, workers, chunk_size, base
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the tools as JSON.")
 def tools(as_json):
-    """List the tools, their signatures and the backends installed here."""
+    """List the tools, their signatures and the backends installed here (the video tools last: they apply to
+    videos only)."""
     from tools.tool_table import tool_rows
     from tools.registry import default_registry
+    from tools.video_listing import video_tool_rows
 
-    rows = tool_rows(default_registry(settings_of()))
+    registry = default_registry(settings_of())
+    rows = tool_rows(registry) + video_tool_rows(registry)
     if as_json:
         out(json.dumps({"tools": rows}, indent=2))  # one JSON object, like every --json
         return
@@ -307,7 +310,8 @@ def tools(as_json):
                               for b in row["backends"])
         else:
             state = "no model needed" if not row["needs_model"] else "no backend installed"
-        out(f"{row['signature']}\n    {row['description']}\n    backends: {state}")
+        note = f"\n    applies to: {row['applies_to']} (a video file as the input)" if row.get("applies_to") else ""
+        out(f"{row['signature']}\n    {row['description']}\n    backends: {state}{note}")
 
 
 @main.group()
@@ -341,14 +345,17 @@ def models_list(as_json):
     from tools.registry import default_registry
 
     from tools.tool_table import backend_rows
+    from tools.video_listing import video_backend_rows
 
-    rows = backend_rows(default_registry(settings_of()))
+    registry = default_registry(settings_of())
+    rows = backend_rows(registry) + video_backend_rows(registry)
     if as_json:
         out(json.dumps({"backends": rows}, indent=2))  # one JSON object, like every --json
         return
     for row in rows:
         state = "ready" if row["available"] else f"missing: {row['reason']}"
         extra = f" [weights: {row['weights']}, memory: {row['memory']}]" if row["memory"] else ""
+        extra += f" (applies to {row['applies_to']})" if row.get("applies_to") else ""
         out(f"{row['tool']:<10} {row['backend']:<15} {state}{extra}")
 
 

@@ -39,10 +39,14 @@ def inputs_for(program: Program, image_path: str | None, right_path: str | None,
     return inputs
 
 
-def check_output_paths(out_path=None, html_path=None) -> None:
-    """Before a run: ``--out`` must be writable with an image format PIL can save (by its suffix),
-    ``--html`` writable; else an InputError naming the option, the path and why."""
-    if out_path:
+def check_output_paths(out_path=None, html_path=None, video: bool = False) -> None:
+    """Before a run: ``--out`` must be writable with an image format PIL can save (by its suffix), or, for a
+    ``video`` input, as an .mp4; ``--html`` writable; else an InputError naming the option, the path and why."""
+    if out_path and video:
+        _check_writable("--out", Path(out_path))
+        if Path(out_path).suffix.lower() != ".mp4":
+            raise InputError(f"--out {out_path}: an edited video is written as .mp4 (H.264); give a .mp4 name")
+    elif out_path:
         from PIL import Image as PILImage
 
         _check_writable("--out", Path(out_path))
@@ -89,11 +93,35 @@ def save_edit(image, out_path: str | None, default: Path) -> Path:
     if out_path:
         picture.save(out_path)
         return Path(out_path)
+    return _to_free_name(default, lambda path, file: picture.save(file, format=_format_of(path)))
+
+
+def save_video_edit(video, out_path: str | None, default: Path) -> Path:
+    """Move an edit's video (``Video``, written by the tool into a temporary folder of its own, which goes
+    too) to ``out_path``, else to a free name from ``default``, as ``save_edit`` does for images. A video
+    that no edit wrote (a program that returns its input VIDEO) is copied, never moved."""
+    import shutil
+
+    from tools.video_edits import written_by_an_edit
+
+    written, edited = Path(video.path), written_by_an_edit(video)
+    target = Path(out_path) if out_path else _to_free_name(default, lambda path, file: None)  # claimed, empty
+    if edited:
+        shutil.move(written, target)
+        shutil.rmtree(written.parent, ignore_errors=True)
+    else:
+        shutil.copyfile(written, target)
+    return target
+
+
+def _to_free_name(default: Path, write) -> Path:
+    """The first of ``default``, ``<stem>-1<suffix>``, ... that does not exist, created exclusively and filled
+    by ``write(path, file)``."""
     for n in range(10_000):
         path = default if n == 0 else default.with_name(f"{default.stem}-{n}{default.suffix}")
         try:
             with path.open("xb") as file:
-                picture.save(file, format=_format_of(path))
+                write(path, file)
             return path
         except FileExistsError:
             continue
@@ -111,17 +139,21 @@ def report(execution: Execution, as_json: bool, html_path, out_path: str | None,
            notes: tuple[str, ...] = ()) -> int:
     """Print the answer (or save the edited image: to ``out_path``, else a free name from ``default_out``, see
     ``save_edit``), write the rationale; return the exit code. ``notes``: the program's (``--json``'s ``notes``)."""
+    from programs.video_values import Video
+
     result = execution.result
     saved = None
     if execution.image is not None and execution.ok:
         saved = save_edit(execution.image, out_path, default_out)
+    elif isinstance(result, Video) and execution.ok:   # an edited video, in the tool's temporary folder
+        saved = save_video_edit(result, out_path, default_out.with_suffix(".mp4"))
     if html_path:
         from agent.rationale import write_html
 
         write_html(execution, html_path)
     if as_json:
         out(json.dumps({
-            "ok": execution.ok, "answer": None if execution.image is not None else _jsonable(result),
+            "ok": execution.ok, "answer": None if saved else _jsonable(result),
             "result_type": str(type_of(result)) if execution.ok else None,
             "image": str(saved) if saved else None, "wall_ms": round(execution.wall_s * 1000, 2),
             "steps": execution.steps(), "errors": execution.errors, "notes": list(notes)}, indent=2))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import json
 from pathlib import Path
-import shutil
+from typing import Callable
 
 import click
 
@@ -47,27 +47,30 @@ class VideoAnswer:
     edited: Video | None = None   # an edit's video, written to a temporary file
 
 
-def answer_video(video: Video, query: str, fps: float | None, settings) -> VideoAnswer:
+def answer_video(video: Video, query: str, fps: float | None, settings,
+                 approve: Callable[[str, list[str]], bool] | None = None, registry=None) -> VideoAnswer:
     """Plan, check and run the program for ``query`` on ``video`` (sampled at ``fps``, None: chosen from
-    the question and the clip)."""
+    the question and the clip). ``approve``: asked with ``(program, edits)`` before a program that writes a
+    video runs, as for image edits; a no is status ``rejected`` and nothing runs. ``registry``: one with the
+    video tools already in it (``loupe batch`` keeps its models loaded across videos); None: the default
+    registry under ``settings``, with the video tools added."""
     from agent.planning.time_words import read_time_question, video_program
-    from programs.interpreter import DEFAULT_STEP_TIMEOUT_S, Interpreter
-    from tools.registry import default_registry
+    from programs.interpreter import Interpreter
     from tools.video import check_fps, default_fps
-    from tools.video_tools import register_video_tools
 
     reading = read_time_question(query)
     if reading is None:
         return VideoAnswer("unsupported", reason=_UNSUPPORTED)
     rate = check_fps(fps, video) if fps is not None else default_fps(video, reading.purpose)
     program = video_program(reading, rate)
-    registry = default_registry(settings)
-    register_video_tools(registry)
+    registry = registry if registry is not None else video_registry(settings)
     if registry.tool("LOC").affordance({"object": reading.object}) == 0.0:
         return VideoAnswer("unsupported", program=render(program), fps=rate,
                            reason=f"the installed detector cannot look for {reading.object!r} (see `loupe models list`)")
-    budget = max(DEFAULT_STEP_TIMEOUT_S, SECONDS_PER_FRAME * rate * video.duration_s)  # LOC_FRAMES: one step
-    execution = Interpreter(registry, step_timeout_s=budget).run(program, {"VIDEO": video})
+    edits = [s.module for s in program.steps if registry.tool_class(s.module).writes_image]
+    if edits and approve is not None and not approve(render(program), edits):
+        return VideoAnswer("rejected", program=render(program), fps=rate, reason="the edit was not approved")
+    execution = Interpreter(registry, step_timeout_s=step_budget(video, rate)).run(program, {"VIDEO": video})
     steps = [r.summary() for r in execution.records]
     tracks = [t.to_data() for r in execution.records if isinstance(r.value, Tracks) for t in r.value]
     frames = sum(len(r.value) for r in execution.records if isinstance(r.value, FrameObjects))
@@ -89,37 +92,53 @@ def answer_video(video: Video, query: str, fps: float | None, settings) -> Video
     return answer
 
 
+def video_registry(settings):
+    """The default registry under ``settings`` with the video tools added (only where a video is the input)."""
+    from tools.registry import default_registry
+    from tools.video_tools import register_video_tools
+
+    registry = default_registry(settings)
+    register_video_tools(registry)
+    return registry
+
+
+def step_budget(video: Video, fps: float) -> float:
+    """Seconds one step may take on ``video`` sampled at ``fps``: LOC_FRAMES is one step over every frame."""
+    from programs.interpreter import DEFAULT_STEP_TIMEOUT_S
+
+    return max(DEFAULT_STEP_TIMEOUT_S, SECONDS_PER_FRAME * fps * video.duration_s)
+
+
 def run_video_ask(path, query: str, fps: float | None, as_json: bool, html_path=None, out_path=None,
-                  options: list[str] = (), *, settings) -> int:
+                  options: list[str] = (), approve: Callable[[str, list[str]], bool] | None = None, *,
+                  settings) -> int:
     """``loupe ask`` on a video file; returns the exit code. ``html_path``: where to write the rationale page
-    (``agent.video_rationale``); ``out_path``: where an edit writes its video (default ``edited.mp4``);
-    ``options``: the ``ask`` options given that a video question cannot use yet (refused, naming them, before
-    anything runs)."""
+    (``agent.video_rationale``); ``out_path``: where an edit writes its video (default ``edited.mp4``, or
+    ``edited-1.mp4`` ... when that exists, as for images); ``options``: the ``ask`` options given that a
+    video question cannot use yet (refused, naming them, before anything runs); ``approve``: see
+    ``answer_video``."""
     from agent.api import check_query
-    from agent.run_command import check_output_paths
+    from agent.run_command import check_output_paths, save_video_edit
     from programs.errors import InputError
-    from tools.video import is_video_path, probe
+    from tools.video import probe
 
     check_query(query)
     if options:
         raise InputError(f"{', '.join(options)}: not supported for videos yet; a video question is read by "
                          "Loupe's own time words (no LLM)")
-    check_output_paths(None, html_path)
-    out_path = Path(out_path or DEFAULT_OUT)
-    if not is_video_path(out_path) or not out_path.parent.is_dir():
-        raise InputError(f"--out {out_path}: an edited video is written as .mp4 into an existing folder")
+    check_output_paths(out_path, html_path, video=True)
     video = probe(path)
-    answer = answer_video(video, query, fps, settings)
+    answer = answer_video(video, query, fps, settings, approve)
+    saved = None
     if answer.edited is not None:
-        shutil.move(answer.edited.path, out_path)
-        Path(answer.edited.path).parent.rmdir()   # the tool's own temporary folder, now empty
-        answer.text = f"wrote {out_path}"
+        saved = save_video_edit(answer.edited, out_path, Path(DEFAULT_OUT))
+        answer.text = f"wrote {saved}"
     if html_path:
         _write_html(html_path, answer, query)
     if as_json:
         out(json.dumps({"query": query, "status": answer.status, "answer": answer.text or None,
                         "reason": answer.reason or None, "program": answer.program or None,
-                        "edited_video": str(out_path) if answer.edited is not None else None,
+                        "edited_video": str(saved) if saved is not None else None,
                         "video": {"path": video.path, "width": video.width, "height": video.height,
                                   "fps": video.fps, "frames": video.frame_count,
                                   "duration_s": round(video.duration_s, 3), "codec": video.codec},

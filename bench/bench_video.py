@@ -1,7 +1,7 @@
 """Video questions on the CPU: frames analysed per second, wall time of a counting question on a one-minute
 720p clip, and peak memory on a 20 s and a 60 s clip (flat if the decoding streams).
 
-    python3 bench/bench_video.py [--seconds 20 60] [--fps N]     # needs `loupe models pull`
+    python3 bench/bench_video.py [--seconds 20 60] [--fps N] [--question Q]   # needs `loupe models pull`
 
 The clips are made once (into the user cache's ``bench-video`` folder) from Debian opencv-doc's vtest.avi
 (768x576, 10 fps, 79.5 s): scaled to 1280x720 and written at 30 fps (each source frame three times), H.264,
@@ -57,15 +57,21 @@ def make_clip(seconds: int, folder: Path) -> Path:
     return target
 
 
-def measure_one(path: str, fps: float | None) -> dict:
-    """Ask the question on one clip in this process; its times, frame count and peak memory."""
+def measure_one(path: str, fps: float | None, question: str = QUESTION) -> dict:
+    """Ask ``question`` on one clip in this process; its times, frame count and peak memory (an edit's video
+    is written to a temporary folder and removed)."""
+    import shutil
+
     from agent.video_ask import answer_video
     from tools.settings import Settings
     from tools.video import probe
 
     start, cpu = time.perf_counter(), time.process_time()
-    answer = answer_video(probe(path), QUESTION, fps, Settings.from_env())
+    answer = answer_video(probe(path), question, fps, Settings.from_env())
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    if answer.edited is not None:
+        shutil.rmtree(Path(answer.edited.path).parent)
+        answer.text = f"edited: {answer.edited.frame_count} frames at {answer.edited.fps:g} fps"
     loc = next(step for step in answer.steps if step["module"] == "LOC_FRAMES")
     frames = answer.frames
     return {"clip": Path(path).name, "status": answer.status, "answer": answer.text, "sampled_fps": answer.fps,
@@ -78,10 +84,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, nargs="+", default=[20, 60])
     parser.add_argument("--fps", type=float, default=None, help="sampling rate (default: chosen by the clip)")
+    parser.add_argument("--question", default=QUESTION, help="what to ask (an edit too, e.g. a colour pop)")
     parser.add_argument("--one", help=argparse.SUPPRESS)   # the child process: measure this clip
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure_one(args.one, args.fps)))
+        print(json.dumps(measure_one(args.one, args.fps, args.question)))
         return
     from tools.lite.pack import cache_dir
 
@@ -89,7 +96,8 @@ def main() -> None:
     print(json.dumps({"load_average_1min": round(os.getloadavg()[0], 2), "cpus": os.cpu_count()}))
     for seconds in args.seconds:
         clip = make_clip(seconds, folder)
-        command = [sys.executable, __file__, "--one", str(clip)] + (["--fps", str(args.fps)] if args.fps else [])
+        command = [sys.executable, __file__, "--one", str(clip), "--question", args.question]
+        command += ["--fps", str(args.fps)] if args.fps else []
         done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
         print(done.stdout.strip().splitlines()[-1])
 

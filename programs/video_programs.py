@@ -3,7 +3,7 @@ video program library (``programs/library/video``, apart from the image library 
 never retrieve a program over frames).
 
 The modules themselves (FRAMES, LOC_FRAMES, TRACK, COUNT_TRACKS, FIRST_SEEN, LAST_SEEN, SEEN_FOR,
-COUNT_FRAMES, BLUR_FRAMES) are tools (``tools.video_tools``); the values they pass are in ``programs.video_values``.
+COUNT_FRAMES, BLUR_FRAMES, COLORPOP_FRAMES, BGBLUR_FRAMES) are tools (``tools.video_tools``); the values they pass are in ``programs.video_values``.
 """
 
 from __future__ import annotations
@@ -31,10 +31,12 @@ VIDEO_TASK_ALIASES: dict[str, TaskAlias] = {
     "visible-duration": TaskAlias("SEEN_FOR", _TRACKS_IN),
     "frame-object-counting": TaskAlias("COUNT_FRAMES", {"video": "objects", "image": "objects", "text": "at"}),
     "video-object-blur": TaskAlias("BLUR_FRAMES", {"image": "video", "box": "objects", "object": "objects"}),
+    "video-color-pop": TaskAlias("COLORPOP_FRAMES", {"image": "video", "box": "tracks", "object": "tracks"}),
+    "video-background-blur": TaskAlias("BGBLUR_FRAMES", {"image": "video", "box": "tracks", "object": "tracks"}),
 }
 VIDEO_PREFIX = {"FRAMES": "FRAMES", "LOC_FRAMES": "BOX", "TRACK": "TRACK", "COUNT_TRACKS": "ANSWER",
                 "FIRST_SEEN": "ANSWER", "LAST_SEEN": "ANSWER", "SEEN_FOR": "ANSWER", "COUNT_FRAMES": "ANSWER",
-                "BLUR_FRAMES": "VIDEO"}
+                "BLUR_FRAMES": "VIDEO", "COLORPOP_FRAMES": "VIDEO", "BGBLUR_FRAMES": "VIDEO"}
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv",
                             ".3gp", ".ts", ".ogv"})
 

@@ -12,6 +12,7 @@ Times are seconds from the start of the video; boxes are ``(x1, y1, x2, y2)`` pi
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 import math
 from typing import Callable, Iterator
@@ -103,6 +104,21 @@ class Track:
     def last_s(self) -> float:
         return self.seen[-1][0]
 
+    def box_at(self, time: float) -> tuple[float, float, float, float] | None:
+        """Where the object is at ``time``: between two sightings, the box moved linearly from one to the next;
+        within half the track's mean gap between sightings before its first or after its last, that sighting's
+        box (a sample stands for the frames around it); otherwise None (not in view)."""
+        times = [t for t, _ in self.seen]
+        margin = (times[-1] - times[0]) / (len(times) - 1) / 2 if len(times) > 1 else 0.25
+        if time < times[0] - margin or time > times[-1] + margin:
+            return None
+        after = bisect_right(times, time)
+        if after == 0 or after == len(times):
+            return self.seen[0 if after == 0 else -1][1]
+        (t0, b0), (t1, b1) = self.seen[after - 1], self.seen[after]
+        share = (time - t0) / (t1 - t0) if t1 > t0 else 0.0
+        return tuple(a + (b - a) * share for a, b in zip(b0, b1))
+
     def to_data(self) -> dict:
         return {"id": self.id, "label": self.label, "first_s": round(self.first_s, 2),
                 "last_s": round(self.last_s, 2), "frames": len(self.seen),
@@ -111,11 +127,13 @@ class Track:
 
 @dataclass(frozen=True)
 class Tracks:
-    """The distinct objects followed through a video (``items``, by first appearance)."""
+    """The distinct objects followed through a video (``items``, by first appearance); ``frame_size`` is the
+    ``(width, height)`` of the sampled frames their boxes are in (``(0, 0)``: not known)."""
 
     items: tuple[Track, ...]
     duration_s: float
     sought: str = ""
+    frame_size: tuple[int, int] = (0, 0)
 
     def __len__(self) -> int:
         return len(self.items)

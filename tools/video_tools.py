@@ -200,9 +200,10 @@ class CountFrames(Tool):
 
 def video_tools() -> tuple[type[Tool], ...]:
     """Every video tool: these, and the edits (``tools.video_edits``)."""
-    from tools.video_edits import BlurFrames
+    from tools.video_edits import BgBlurFrames, BlurFrames, ColorPopFrames
 
-    return (FramesTool, LocFrames, TrackTool, CountTracks, FirstSeen, LastSeen, SeenFor, CountFrames, BlurFrames)
+    return (FramesTool, LocFrames, TrackTool, CountTracks, FirstSeen, LastSeen, SeenFor, CountFrames, BlurFrames,
+            ColorPopFrames, BgBlurFrames)
 
 
 def register_video_tools(registry) -> None:

@@ -49,8 +49,9 @@ def track(objects: FrameObjects, memory_s: float) -> Tracks:
                 best[key] = max(best.get(key, 0.0), float(score))
         unmatched = (time, tracked.xyxy[tracked.tracker_id < 0])
     kept = sorted((boxes[0][0], key) for key, boxes in seen.items() if len(boxes) >= MIN_FRAMES and best[key] >= sure)
+    size = next((found.image_size for _, found in objects.frames), (0, 0))
     return Tracks(tuple(Track(i, label, tuple(seen[key]), best[key]) for i, (_, key) in enumerate(kept, start=1)),
-                  objects.duration_s, objects.sought)
+                  objects.duration_s, objects.sought, size)
 
 
 def _started(unmatched: tuple[float, np.ndarray], box: np.ndarray, overlap) -> list:

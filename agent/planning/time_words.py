@@ -8,7 +8,8 @@ library's example of that kind, with the object, the sampling rate and (for COUN
 (a typed substitution on the IR, never text).
 
 Kinds, tried in this order (an earlier kind's cues win: "how many ... at the end" is a count at the end):
-``blur`` (an edit: "blur the faces"), ``seen_for`` ("how long"), ``count_end`` / ``count_start`` / ``count_max``
+``bgblur`` (an edit: "bokeh behind the people"), ``colorpop`` ("colour splash the dog"),
+``blur`` ("blur the faces"), ``seen_for`` ("how long"), ``count_end`` / ``count_start`` / ``count_max``
 (per-frame counts over time), ``count_tracks`` ("how many ... pass / appear / leave"), ``last_seen`` ("leave",
 "last"), ``first_seen`` ("when", "appear").
 """
@@ -22,11 +23,12 @@ from agent.planning.reading import lexicon
 from programs.ir import Arg, Program, Step
 from programs.video_programs import load_video_library
 
-KINDS = ("blur", "seen_for", "count_end", "count_start", "count_max", "count_tracks", "last_seen", "first_seen")
-_MODULE = {"blur": "BLUR_FRAMES", "seen_for": "SEEN_FOR", "count_end": "COUNT_FRAMES", "count_start": "COUNT_FRAMES",
+KINDS = ("bgblur", "colorpop", "blur", "seen_for", "count_end", "count_start", "count_max", "count_tracks", "last_seen", "first_seen")
+_MODULE = {"bgblur": "BGBLUR_FRAMES", "colorpop": "COLORPOP_FRAMES", "blur": "BLUR_FRAMES", "seen_for": "SEEN_FOR", "count_end": "COUNT_FRAMES", "count_start": "COUNT_FRAMES",
            "count_max": "COUNT_FRAMES", "last_seen": "LAST_SEEN", "first_seen": "FIRST_SEEN",
            "count_tracks": "COUNT_TRACKS"}
 _AT = {"count_end": "end", "count_start": "start", "count_max": "max"}
+_KEEPING = ("bgblur", "colorpop")   # edits that keep the object named and change the rest
 _TIMING = ("seen_for", "count_end", "count_start", "count_max", "last_seen", "first_seen")  # 2 fps is enough
 
 
@@ -47,8 +49,10 @@ def read_time_question(query: str) -> TimeReading | None:
     words = tokens(query)
     kind = next((k for k in KINDS if _has_cue(words, cues[k])), None)
     single = {phrase for k in KINDS for phrase in cues[k] if " " not in phrase}   # 'leave' is no object's name
+    if kind in _KEEPING:   # 'the background' of 'blur the background' is no object's name either
+        single |= {word for phrase in cues[kind] if _has_cue(words, [phrase]) for word in phrase.split()}
     named = [m for m in read_query(" ".join(w for w in words if w not in single)).mentions
-             if m.kind in ("object", "face") and not m.negated]   # 'number' of ... is no text to read
+             if m.kind in ("object", "face") and (not m.negated or kind in _KEEPING)]   # 'all but the dog'
     if kind is None or not named:
         return None
     return TimeReading(kind, named[0].name, "time" if kind in _TIMING else "track")

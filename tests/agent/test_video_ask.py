@@ -14,9 +14,9 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "video"
 PEOPLE = json.loads((DATA / "labels.json").read_text(encoding="utf-8"))["pedestrians.mp4"]["people"]
 
 
-def loupe(*args):
+def loupe(*args, typed=None, cwd=None):
     return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True,
-                          env=dict(os.environ), timeout=300)
+                          env=dict(os.environ), timeout=300, input=typed, cwd=cwd)
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,27 @@ def test_blurring_the_faces_writes_a_video_at_the_same_rate(models, tmp_path):
     assert (written.frame_count, written.width, written.fps) == (source.frame_count, source.width, source.fps)
 
 
+def test_a_video_edit_not_approved_runs_nothing_and_says_so(models, tmp_path):
+    target = tmp_path / "blurred.mp4"
+    done = loupe("ask", str(DATA / "megamind.mp4"), "Blur every face", "--approve", "--out", str(target), typed="n\n")
+    assert done.returncode == 2 and not target.exists()
+    assert "The program edits the video (BLUR_FRAMES)" in done.stderr and "BLUR_FRAMES(video=VIDEO" in done.stderr
+    assert "error: the edit was not approved" in done.stderr
+
+
+def test_an_approved_colour_pop_takes_a_free_name_and_keeps_the_rate(models, tmp_path):
+    (tmp_path / "edited.mp4").write_bytes(b"an earlier edit, kept")
+    done = loupe("ask", str(DATA / "pedestrians.mp4"), "Colour splash the pedestrians",
+                 "--approve", typed="y\n", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "wrote edited-1.mp4" and "COLORPOP_FRAMES(video=VIDEO,tracks=TRACK0)" in done.stderr
+    assert (tmp_path / "edited.mp4").read_bytes() == b"an earlier edit, kept"
+    from tools.video import probe
+
+    written, source = probe(tmp_path / "edited-1.mp4"), probe(DATA / "pedestrians.mp4")
+    assert (written.frame_count, written.width, written.fps) == (source.frame_count, source.width, source.fps)
+
+
 def test_something_never_seen_is_answered_never(models):
     done = loupe("ask", str(DATA / "megamind.mp4"), "When does the zebra appear?")
     assert done.returncode == 0 and done.stdout.strip() == "never: no zebra was seen in the 2.0 s video"
@@ -92,7 +113,7 @@ def test_a_bad_rate_is_refused_before_anything_runs():
 
 
 def test_options_a_video_cannot_use_yet_are_named_and_refused(tmp_path):
-    done = loupe("ask", str(DATA / "megamind.mp4"), "How many people walk past?", "--out", str(tmp_path / "a.png"), "--approve",
+    done = loupe("ask", str(DATA / "megamind.mp4"), "How many people walk past?", "--out", str(tmp_path / "a.png"),
                  "--llm", "local", "--json")
     result = json.loads(done.stdout)
     assert done.returncode == 2 and "--llm: not supported for videos yet" in result["errors"][0]
@@ -121,3 +142,31 @@ def test_run_takes_a_video_as_its_input(models, tmp_path):
     result = json.loads(done.stdout)
     assert done.returncode == 0 and abs(result["answer"] - PEOPLE) <= 1
     assert [s["module"] for s in result["steps"]] == ["FRAMES", "LOC_FRAMES", "TRACK", "COUNT_TRACKS", "RESULT"]
+
+
+def test_run_writes_an_edited_video_to_out_or_a_free_name_and_says_which(models, tmp_path):
+    program = tmp_path / "blur.txt"
+    program.write_text(next(e.program for e in load_video_library() if e.id == "video-blur-faces"), encoding="utf-8")
+    target = tmp_path / "mine.mp4"
+    done = loupe("run", str(program), "--image", str(DATA / "megamind.mp4"), "--out", str(target))
+    assert done.returncode == 0 and done.stdout.strip() == f"wrote {target}" and target.exists()
+    (tmp_path / "blur-result.mp4").write_bytes(b"kept")
+    done = loupe("run", str(program), "--image", str(DATA / "megamind.mp4"), "--json")
+    result = json.loads(done.stdout)
+    assert done.returncode == 0 and result["image"] == str(tmp_path / "blur-result-1.mp4") and result["answer"] is None
+    assert (tmp_path / "blur-result.mp4").read_bytes() == b"kept"
+    from tools.video import probe
+
+    assert probe(result["image"]).frame_count == probe(DATA / "megamind.mp4").frame_count
+    done = loupe("run", str(program), "--image", str(DATA / "megamind.mp4"), "--out", str(tmp_path / "x.png"))
+    assert done.returncode == 2 and "an edited video is written as .mp4" in done.stderr
+
+
+def test_run_copies_a_video_a_program_returns_unedited_and_leaves_the_input(tmp_path):
+    program = tmp_path / "same.txt"
+    program.write_text("FINAL_RESULT=RESULT(var=VIDEO)\n", encoding="utf-8")
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes((DATA / "megamind.mp4").read_bytes())
+    done = loupe("run", str(program), "--image", str(clip), "--out", str(tmp_path / "copy.mp4"))
+    assert done.returncode == 0, done.stderr
+    assert clip.read_bytes() == (tmp_path / "copy.mp4").read_bytes() == (DATA / "megamind.mp4").read_bytes()

@@ -28,6 +28,19 @@ def test_questions_without_an_object_or_a_time_are_not_read(question):
     assert read_time_question(question) is None
 
 
+@pytest.mark.parametrize("request_, kind, thing", [
+    ("Colour splash the dog", "colorpop", "dog"),
+    ("Everything in black and white except the car", "colorpop", "car"),   # the car named is the one kept
+    ("Bokeh behind the people", "bgblur", "person"),
+    ("Blur the background, not the horse", "bgblur", "horse"),              # 'background' is no object
+    ("Blur every face", "blur", "face"),
+    ("When does the grey car appear?", "first_seen", "car"),                # a colour is no edit
+])
+def test_edits_that_keep_an_object_are_read_with_the_object_kept(request_, kind, thing):
+    reading = read_time_question(request_)
+    assert (reading.kind, reading.object, reading.purpose) == (kind, thing, "track" if kind != "first_seen" else "time")
+
+
 def test_the_program_is_the_library_program_with_the_object_and_rate_put_in():
     program = video_program(TimeReading("count_end", "dog", "time"), 2.5)
     assert render(program) == ("FRAMES0=FRAMES(video=VIDEO,fps=2.5)\n"
