@@ -91,10 +91,10 @@ def main() -> None:
 
     import httpx
 
-    from agent.service.app import create_app
-    from agent.service.config import ServiceConfig
-    from agent.service.engine import Engine
-    from tools.settings import Settings
+    from loupe.agent.service.app import create_app
+    from loupe.agent.service.config import ServiceConfig
+    from loupe.agent.service.engine import Engine
+    from loupe.tools.settings import Settings
 
     folder = Path(tempfile.mkdtemp(prefix="loupe-bench-chat-"))
     # finished runs keep their executions for clients (max_results); few here, so that what grows is the sessions'

@@ -17,15 +17,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from programs.checker import check  # noqa: E402
-from programs.interpreter import Interpreter  # noqa: E402
-from programs.parser import parse_program  # noqa: E402
-from programs.values import Image, Obj, Objects, ValueType  # noqa: E402
-from tools.base import Param, Tool  # noqa: E402
-from tools.count import Count  # noqa: E402
-from tools.evaluate import Eval  # noqa: E402
-from tools.registry import ToolRegistry  # noqa: E402
-from tools.result import Result  # noqa: E402
+from loupe.programs.checker import check  # noqa: E402
+from loupe.programs.interpreter import Interpreter  # noqa: E402
+from loupe.programs.parser import parse_program  # noqa: E402
+from loupe.programs.values import Image, Obj, Objects, ValueType  # noqa: E402
+from loupe.tools.base import Param, Tool  # noqa: E402
+from loupe.tools.count import Count  # noqa: E402
+from loupe.tools.evaluate import Eval  # noqa: E402
+from loupe.tools.registry import ToolRegistry  # noqa: E402
+from loupe.tools.result import Result  # noqa: E402
 
 
 class InstantLoc(Tool):

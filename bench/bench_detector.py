@@ -25,15 +25,15 @@ import time
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.evaluation.matching import answer_matches  # noqa: E402
-from programs.interpreter import Interpreter  # noqa: E402
-from programs.values import Image, as_text  # noqa: E402
-from tools.lite.detector import tile_boxes  # noqa: E402
-from tools.lite.fusion import DetectorOptions, FusedDetector, fuse  # noqa: E402
-from tools.lite.vision import lite_vision  # noqa: E402
-from tools.lite.vocabulary import labelled_as  # noqa: E402
-from tools.registry import default_registry  # noqa: E402
-from tools.settings import Settings  # noqa: E402
+from loupe.agent.evaluation.matching import answer_matches  # noqa: E402
+from loupe.programs.interpreter import Interpreter  # noqa: E402
+from loupe.programs.values import Image, as_text  # noqa: E402
+from loupe.tools.lite.detector import tile_boxes  # noqa: E402
+from loupe.tools.lite.fusion import DetectorOptions, FusedDetector, fuse  # noqa: E402
+from loupe.tools.lite.vision import lite_vision  # noqa: E402
+from loupe.tools.lite.vocabulary import labelled_as  # noqa: E402
+from loupe.tools.registry import default_registry  # noqa: E402
+from loupe.tools.settings import Settings  # noqa: E402
 
 PHOTOS = Path(__file__).resolve().parents[1] / "tests" / "data" / "photos"
 DEFAULT = DetectorOptions()

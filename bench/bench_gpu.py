@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "tools" / "gpu")]
 
 import gpu_tiny  # noqa: E402  (offline tokenizers and tiny models)
-from programs.values import Image, Obj, Objects  # noqa: E402
-from tools.context import ToolContext  # noqa: E402
-from tools.settings import Settings  # noqa: E402
+from loupe.programs.values import Image, Obj, Objects  # noqa: E402
+from loupe.tools.context import ToolContext  # noqa: E402
+from loupe.tools.settings import Settings  # noqa: E402
 
 
 def save_full(kind: str, folder: Path) -> Path:
@@ -106,9 +106,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
-    from tools.gpu.blip import BlipCaptioner, BlipVqa
-    from tools.gpu.clip import ClipClassifier, ClipSelector
-    from tools.gpu.owlv2 import Owlv2Locator
+    from loupe.tools.gpu.blip import BlipCaptioner, BlipVqa
+    from loupe.tools.gpu.clip import ClipClassifier, ClipSelector
+    from loupe.tools.gpu.owlv2 import Owlv2Locator
 
     work = Path(tempfile.mkdtemp(prefix="loupe-bench-"))
     options = {"owlv2.threshold": 0.5}

@@ -22,8 +22,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "support")]
 
 def retrieval_ms(runs: int) -> list[float]:
     """Mean ms per query of 200 queries, once per run (index built and warmed first)."""
-    from agent.planning.retrieval import ExampleRetriever
-    from programs.examples_library import load_library
+    from loupe.agent.planning.retrieval import ExampleRetriever
+    from loupe.programs.examples_library import load_library
 
     retriever = ExampleRetriever(load_library())
     retriever.top("warm up")
@@ -39,8 +39,8 @@ def retrieval_ms(runs: int) -> list[float]:
 
 def llm_timeout_s(runs: int) -> list[float]:
     """Wall seconds until a never-in-time server gives up: 2 attempts x 0.2 s timeout."""
-    from agent.llm import LLMError
-    from agent.llm.openai_provider import OpenAICompatible
+    from loupe.agent.llm import LLMError
+    from loupe.agent.llm.openai_provider import OpenAICompatible
     from openai_server import ScriptedServer, chat
 
     server = ScriptedServer()

@@ -19,17 +19,17 @@ def photos():
     from PIL import Image as PILImage
     from skimage import data
 
-    from programs.values import Image
+    from loupe.programs.values import Image
 
     files = sorted((ROOT / "tests" / "data" / "photos").glob("*.jpg"))
     return [Image.from_pil(PILImage.open(f), f.name) for f in files] + [Image(data.astronaut(), "astronaut")]
 
 
 def wrappers(device: str):
-    from tools.lite.detector import CenterNetDetector
-    from tools.lite.faces import FaceDetector
-    from tools.lite.ocr import TextReader
-    from tools.lite.person_seg import PersonSegmenter
+    from loupe.tools.lite.detector import CenterNetDetector
+    from loupe.tools.lite.faces import FaceDetector
+    from loupe.tools.lite.ocr import TextReader
+    from loupe.tools.lite.person_seg import PersonSegmenter
 
     return [
         ("CenterNet detector (512x512)", CenterNetDetector(device), "detect"),

@@ -15,7 +15,7 @@ import re
 import statistics
 import tempfile
 import time
-from tools.settings import Settings
+from loupe.tools.settings import Settings
 
 EXAMPLE = ("Question: Is the {o} left of the cup?\nProgram:\nBOX0=LOC(image=IMAGE,object='{o}')\n"
            "BOX1=LOC(image=IMAGE,object='cup')\nANSWER0=EVAL(expr=\"'yes' if {{BOX0}} < {{BOX1}} else 'no'\")\n"
@@ -49,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.fresh_cache:
         os.environ["LOUPE_CACHE_DIR"] = tempfile.mkdtemp(prefix="loupe-bench-")
-    from agent.llm import make_llm
+    from loupe.agent.llm import make_llm
 
     llm = make_llm("local", settings=Settings.from_env(), threads=args.threads).load()
     print(f"torch threads during calls: {args.threads}")

@@ -31,10 +31,10 @@ async def measure(client, photo: str, full_image: bool) -> tuple[int, str]:
 def main() -> None:
     from mcp import Client
 
-    from agent.service.config import ServiceConfig
-    from agent.service.engine import Engine
-    from agent.service.mcp_server import build_mcp
-    from tools.settings import Settings
+    from loupe.agent.service.config import ServiceConfig
+    from loupe.agent.service.engine import Engine
+    from loupe.agent.service.mcp_server import build_mcp
+    from loupe.tools.settings import Settings
 
     oracle = f"oracle:{ROOT / 'tests' / 'agent' / 'service' / 'programs.jsonl'}"
     engine = Engine(ServiceConfig(llms=(oracle,), use_cache=False, settings=Settings.from_env()))

@@ -47,7 +47,7 @@ def run_evals(args, modes: list[str]) -> dict[str, dict]:
     subset = out / "questions.jsonl"
     subset.write_text("\n".join(lite_items(Path(args.questions), args.every)) + "\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = {mode: subprocess.Popen([sys.executable, "-m", "agent.cli", "eval", str(subset), "--images", args.images,
+    procs = {mode: subprocess.Popen([sys.executable, "-m", "loupe.agent.cli", "eval", str(subset), "--images", args.images,
                                      "--mode", mode, "--llm", "local", "--out", str(out / mode), "--quiet"],
                                     cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
              for mode in modes}
@@ -63,7 +63,7 @@ def cold_ask(mode: str, question: str, python: str = sys.executable) -> tuple[fl
     """One `loupe ask` process: (wall s, CPU s, answer, LLM passes)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run([python, "-m", "agent.cli", "ask", str(DOG), question, "--mode", mode, "--no-cache",
+    done = subprocess.run([python, "-m", "loupe.agent.cli", "ask", str(DOG), question, "--mode", mode, "--no-cache",
                            "--json"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -2,7 +2,7 @@
 
 Runs each item's correct program (``--programs``, rows ``{"id", "program"}`` with ``'{QUESTION}'``) once
 to get the text OCR hands to PICK_TEXT (saved in ``--cache``, so later runs skip the vision models),
-then picks the answer with each of ``agent.text_backend.SCORINGS`` ("prior": no model; "likelihood"
+then picks the answer with each of ``loupe.agent.text_backend.SCORINGS`` ("prior": no model; "likelihood"
 and "pmi": the embedded SmolLM2) and prints per-item picks and accuracy per method. Accuracy only:
 no latency is taken here.
 
@@ -16,19 +16,19 @@ import argparse
 import json
 from pathlib import Path
 
-from agent.evaluation.matching import answer_matches
-from agent.text_backend import SCORINGS, pick
-from programs.values import Obj, Objects
-from tools.settings import Settings
+from loupe.agent.evaluation.matching import answer_matches
+from loupe.agent.text_backend import SCORINGS, pick
+from loupe.programs.values import Obj, Objects
+from loupe.tools.settings import Settings
 
 
 def ocr_texts(items, programs: dict, images: Path) -> dict:
     """Item id -> the last OCR step's lines ``{"size": [w, h], "lines": [[x1, y1, x2, y2, score, text]]}``."""
     from PIL import Image as PILImage
 
-    from programs.interpreter import Interpreter
-    from programs.values import Image
-    from tools.registry import default_registry
+    from loupe.programs.interpreter import Interpreter
+    from loupe.programs.values import Image
+    from loupe.tools.registry import default_registry
 
     interpreter = Interpreter(default_registry(Settings.from_env(), plugins=False))
     found = {}
@@ -68,7 +68,7 @@ def main(argv=None) -> None:
         texts.update(ocr_texts(missing, programs, Path(args.images)))
         if cache:
             cache.write_text(json.dumps(texts, indent=1))
-    from agent.llm.local import LocalLM
+    from loupe.agent.llm.local import LocalLM
 
     llm = LocalLM()
     scorings = args.scorings.split(",")

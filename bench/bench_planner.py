@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tools.settings import Settings  # noqa: E402
+from loupe.tools.settings import Settings  # noqa: E402
 
 
 def main() -> None:
@@ -31,15 +31,15 @@ def main() -> None:
                         help="program mode: rank typed candidates (the embedded default) or generate")
     args = parser.parse_args()
 
-    from agent.llm import make_llm
-    from agent.planning.planner import ProgramPlanner, TaskPlanner
-    from agent.planning.retrieval import ExampleRetriever
-    from programs.examples_library import load_library
-    from tools.registry import default_registry
+    from loupe.agent.llm import make_llm
+    from loupe.agent.planning.planner import ProgramPlanner, TaskPlanner
+    from loupe.agent.planning.retrieval import ExampleRetriever
+    from loupe.programs.examples_library import load_library
+    from loupe.tools.registry import default_registry
 
     registry, llm, library = default_registry(Settings.from_env(), plugins=False), make_llm("local", settings=Settings.from_env()), load_library()
     if args.mode == "program" and args.planner == "rank":
-        from agent.planning.rank_planner import RankPlanner
+        from loupe.agent.planning.rank_planner import RankPlanner
 
         planner = RankPlanner(llm, registry, ExampleRetriever(library), examples_k=args.examples)
     elif args.mode == "program":

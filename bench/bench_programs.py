@@ -18,11 +18,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from programs.images import load_image  # noqa: E402
-from programs.interpreter import Interpreter  # noqa: E402
-from programs.values import Image  # noqa: E402
-from tools.registry import default_registry  # noqa: E402
-from tools.settings import Settings  # noqa: E402
+from loupe.programs.images import load_image  # noqa: E402
+from loupe.programs.interpreter import Interpreter  # noqa: E402
+from loupe.programs.values import Image  # noqa: E402
+from loupe.tools.registry import default_registry  # noqa: E402
+from loupe.tools.settings import Settings  # noqa: E402
 
 RUNS = 10
 PROGRAMS = {

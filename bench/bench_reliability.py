@@ -26,14 +26,14 @@ SUPPORT = ROOT / "tests" / "support"
 sys.path[:0] = [str(ROOT), str(SUPPORT)]
 
 from openai_server import HANG, ScriptedServer, chat, error_body  # noqa: E402
-from tools.settings import Settings  # noqa: E402
+from loupe.tools.settings import Settings  # noqa: E402
 
 PROGRAM = "BOX0=LOC(image=IMAGE,object='tie')\nANSWER0=COUNT(box=BOX0)\nFINAL_RESULT=RESULT(var=ANSWER0)"
 
 
 def eval_growth() -> tuple[float, str]:
-    from programs.interpreter import Interpreter
-    from tools.registry import default_registry
+    from loupe.programs.interpreter import Interpreter
+    from loupe.tools.registry import default_registry
 
     big = "9" * 399
     lines = [f"N0=EVAL(expr='{big}')"] + [f"N{i}=EVAL(expr='{{N{i - 1}}}" + f" * {{N{i - 1}}}" * 150 + "')"
@@ -46,16 +46,16 @@ def eval_growth() -> tuple[float, str]:
 def cli_ask(url: str, photo: Path, question: str = "How many ties are there?", *extra) -> tuple[float, int, str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(SUPPORT)]), "LOUPE_PLUGINS": "cli_plugin:setup"}
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "agent.cli", "ask", str(photo), question, "--llm", url,
+    result = subprocess.run([sys.executable, "-m", "loupe.agent.cli", "ask", str(photo), question, "--llm", url,
                              "--no-cache", "--quiet", *extra], capture_output=True, text=True, env=env, timeout=600)
     line = (result.stderr.strip().splitlines() or [result.stdout.strip()])[-1]
     return time.perf_counter() - start, result.returncode, line[:90]
 
 
 def leftover_folders(photo: Path, runs: int = 20) -> tuple[float, int]:
-    from agent.api import Agent
+    from loupe.agent.api import Agent
     from fake_llm import FakeLLM
-    from tools.registry import default_registry
+    from loupe.tools.registry import default_registry
     from cli_plugin import InstantLoc
 
     pop = "BOX0=LOC(image=IMAGE,object='tie')\nIMAGE0=COLORPOP(image=IMAGE,object=BOX0)\nR=RESULT(var=IMAGE0)"

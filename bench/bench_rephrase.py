@@ -114,8 +114,8 @@ def main() -> int:
     parser.add_argument("--planner-llm", default="local")
     parser.add_argument("--only", default="canonical,rephrased,oracle")
     args = parser.parse_args()
-    from agent.evaluation.harness import run_eval
-    from tools.settings import Settings
+    from loupe.agent.evaluation.harness import run_eval
+    from loupe.tools.settings import Settings
 
     settings = Settings.from_env()   # this script is an entry point: the settings are read once, here
 

@@ -2,7 +2,7 @@
 
     python3 bench/bench_service.py [--requests 200] [--clients 50]      # needs `loupe models pull`
 
-Starts ``python -m agent.cli serve`` on 127.0.0.1 (a free port) with a scripted planner
+Starts ``python -m loupe.agent.cli serve`` on 127.0.0.1 (a free port) with a scripted planner
 (``oracle:bench/service_programs.jsonl``: the planner's speed is not what is measured here), then sends
 REQUESTS asks over a few photos and questions: first one at a time, then from CLIENTS concurrent
 clients. Every answer must equal the one-at-a-time answer of its own (photo, question), and every
@@ -87,7 +87,7 @@ def summary(run: dict) -> dict:
 
 
 class Server:
-    """``python -m agent.cli serve`` in a subprocess; ``rss_mb()`` its resident memory."""
+    """``python -m loupe.agent.cli serve`` in a subprocess; ``rss_mb()`` its resident memory."""
 
     def __init__(self, extra: list[str], llm: str = f"oracle:{ORACLE}"):
         with socket.socket() as probe:
@@ -95,7 +95,7 @@ class Server:
             port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.process = subprocess.Popen([sys.executable, "-m", "agent.cli", "serve", "--port", str(port),
+        self.process = subprocess.Popen([sys.executable, "-m", "loupe.agent.cli", "serve", "--port", str(port),
                                          "--llm", llm, "--no-cache", *extra], env=env, cwd=ROOT)
         self._wait()
 

@@ -3,7 +3,7 @@ at the end, the server's memory flat.
 
     python3 bench/bench_soak.py [--minutes 10] [--clients 50] [--timeout 30]   # needs `loupe models pull`
 
-Starts ``python -m agent.cli serve`` (uvicorn, the lite vision tier) on 127.0.0.1 with a scripted planner:
+Starts ``python -m loupe.agent.cli serve`` (uvicorn, the lite vision tier) on 127.0.0.1 with a scripted planner:
 a loopback OpenAI-compatible server (``tests/support/openai_server.py``) that answers each known question's
 program at once and never answers the "slow" question (so that request runs into the server's time
 limit; the planner's speed is not what is measured here, the embedded LLM would make 2 cores the limit).

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import torch
 
-from tools.lite.detector import OUTPUTS as CENTERNET_OUTPUTS
-from tools.lite.tfjs import GraphModel
+from loupe.tools.lite.detector import OUTPUTS as CENTERNET_OUTPUTS
+from loupe.tools.lite.tfjs import GraphModel
 
 DEFAULT_MODELS = ["centernet", "blazeface", "blazeface-front", "selfie", "meet", "nanodet"]
 READ_OUTPUTS = {"centernet": list(CENTERNET_OUTPUTS)}

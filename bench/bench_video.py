@@ -6,7 +6,7 @@
 The clips are made once (into the user cache's ``bench-video`` folder) from Debian opencv-doc's vtest.avi
 (768x576, 10 fps, 79.5 s): scaled to 1280x720 and written at 30 fps (each source frame three times), H.264,
 so that decoding costs what a real 720p/30 clip costs. Each clip is then asked "How many people walk past?"
-in a fresh process (``agent.video_ask.answer_video``, default sampling unless ``--fps``), which reports its
+in a fresh process (``loupe.agent.video_ask.answer_video``, default sampling unless ``--fps``), which reports its
 wall time (probe, models loaded, frames decoded and analysed, tracking), LOC_FRAMES' wall time and frame
 count, its CPU seconds (``process_time``: what a shared machine's load does not inflate) and its peak resident
 memory (``ru_maxrss``, models included). The machine's load average is printed first.
@@ -62,9 +62,9 @@ def measure_one(path: str, fps: float | None, question: str = QUESTION) -> dict:
     is written to a temporary folder and removed)."""
     import shutil
 
-    from agent.video_ask import answer_video
-    from tools.settings import Settings
-    from tools.video import probe
+    from loupe.agent.video_ask import answer_video
+    from loupe.tools.settings import Settings
+    from loupe.tools.video import probe
 
     start, cpu = time.perf_counter(), time.process_time()
     answer = answer_video(probe(path), question, fps, Settings.from_env())
@@ -90,7 +90,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure_one(args.one, args.fps, args.question)))
         return
-    from tools.lite.pack import cache_dir
+    from loupe.tools.lite.pack import cache_dir
 
     folder = cache_dir() / "bench-video"
     print(json.dumps({"load_average_1min": round(os.getloadavg()[0], 2), "cpus": os.cpu_count()}))

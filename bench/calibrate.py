@@ -87,14 +87,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from programs.values import Obj, Objects  # noqa: E402
-from tools.coco import COCO_CLASSES  # noqa: E402
-from tools.lite import faces as face_rules  # noqa: E402
-from tools.lite import ocr as ocr_rules  # noqa: E402
-from tools.lite.colors import color_word, dominant_color, object_region  # noqa: E402
-from tools.lite.detector import non_max_suppression  # noqa: E402
-from tools.lite.fusion import FLOOR, NMS_IOU, DetectorOptions, Settled, fuse, settle  # noqa: E402
-from tools.text_candidates import reading_order  # noqa: E402
+from loupe.programs.values import Obj, Objects  # noqa: E402
+from loupe.tools.coco import COCO_CLASSES  # noqa: E402
+from loupe.tools.lite import faces as face_rules  # noqa: E402
+from loupe.tools.lite import ocr as ocr_rules  # noqa: E402
+from loupe.tools.lite.colors import color_word, dominant_color, object_region  # noqa: E402
+from loupe.tools.lite.detector import non_max_suppression  # noqa: E402
+from loupe.tools.lite.fusion import FLOOR, NMS_IOU, DetectorOptions, Settled, fuse, settle  # noqa: E402
+from loupe.tools.text_candidates import reading_order  # noqa: E402
 
 CALIBRATION = ROOT / "bench" / "calibration"
 LABELS = CALIBRATION / "labels.jsonl"
@@ -182,7 +182,7 @@ def make_split(images, seed: int = SEED) -> dict:
 
 def load_photo(image: str):
     """The ``Image`` a label's ``image`` names (loaded as the agent loads files: EXIF upright, RGB)."""
-    from programs.images import load_image, to_image
+    from loupe.programs.images import load_image, to_image
 
     prefix, _, name = image.partition(":")
     if prefix == "skimage":
@@ -214,10 +214,10 @@ class Models:
     """The lite models, loaded once, on the CPU (one process)."""
 
     def __init__(self, device: str = "cpu"):
-        from tools.lite.detector import CenterNetDetector
-        from tools.lite.faces import FaceDetector
-        from tools.lite.nanodet import NanoDetDetector
-        from tools.lite.ocr import TextReader
+        from loupe.tools.lite.detector import CenterNetDetector
+        from loupe.tools.lite.faces import FaceDetector
+        from loupe.tools.lite.nanodet import NanoDetDetector
+        from loupe.tools.lite.ocr import TextReader
 
         self.centernet = CenterNetDetector(device)
         self.nanodet = NanoDetDetector(device)
@@ -336,7 +336,7 @@ class FaceSettings:
 
 @dataclass(frozen=True)
 class OcrSettings:
-    """The constants of ``tools/lite/ocr.py``: the retry rule and the confidence floors."""
+    """The constants of ``loupe/tools/lite/ocr.py``: the retry rule and the confidence floors."""
 
     retries: bool = True
     confident: float = ocr_rules.CONFIDENT
@@ -951,9 +951,9 @@ def band_section(study: Study, point: Point, accuracy: float) -> tuple[list[str]
 
 def verify(rows: list[dict], replay: Replay, limit: int, log=print) -> None:
     """Compare the replay at the tools' current settings with the tools themselves on ``limit`` photos."""
-    from tools.lite.fusion import FusedDetector
-    from tools.lite.faces import FaceDetector, faces_on_people, WEAK_FACE
-    from tools.lite.ocr import TextReader
+    from loupe.tools.lite.fusion import FusedDetector
+    from loupe.tools.lite.faces import FaceDetector, faces_on_people, WEAK_FACE
+    from loupe.tools.lite.ocr import TextReader
 
     detector, faces, reader = FusedDetector("cpu"), FaceDetector("cpu"), TextReader("cpu")
     same = {"objects": 0, "faces": 0, "ocr": 0}

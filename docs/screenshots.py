@@ -31,10 +31,10 @@ def start_server():
     port in a thread; returns its URL."""
     import uvicorn
 
-    from agent.service.app import create_app
-    from agent.service.config import ServiceConfig
-    from agent.service.engine import Engine
-    from tools.settings import Settings
+    from loupe.agent.service.app import create_app
+    from loupe.agent.service.config import ServiceConfig
+    from loupe.agent.service.engine import Engine
+    from loupe.tools.settings import Settings
 
     engine = Engine(ServiceConfig.from_options(Settings.from_env(), use_cache=False))
     print(f"warming up {engine.config.default_llm} and the lite models ...", file=sys.stderr)

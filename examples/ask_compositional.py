@@ -8,7 +8,7 @@ SPEC: local (default), openai:MODEL, a server URL, or oracle:PROGRAMS.jsonl (can
 import argparse
 from pathlib import Path
 
-from agent.api import Agent
+from loupe.agent.api import Agent
 
 HERE = Path(__file__).parent
 

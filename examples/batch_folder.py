@@ -7,8 +7,8 @@ TASK is an instruction ("count the people", planned once) or a program file.
 
 import argparse
 
-from agent.batch import run_batch
-from tools.settings import Settings
+from loupe.agent.batch import run_batch
+from loupe.tools.settings import Settings
 
 parser = argparse.ArgumentParser()
 parser.add_argument("task")

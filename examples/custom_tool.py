@@ -10,8 +10,8 @@ import sys
 
 import numpy as np
 
-from programs.values import ValueType
-from tools.base import Param, Tool
+from loupe.programs.values import ValueType
+from loupe.tools.base import Param, Tool
 
 
 class Brightness(Tool):
@@ -34,10 +34,10 @@ ANSWER1=EVAL(expr="'bright' if {ANSWER0} > 100 else 'dark'")
 FINAL_RESULT=RESULT(var=ANSWER1)"""
 
 if __name__ == "__main__":
-    from programs.images import load_image
-    from programs.interpreter import Interpreter
-    from tools.registry import default_registry
-    from tools.settings import Settings
+    from loupe.programs.images import load_image
+    from loupe.programs.interpreter import Interpreter
+    from loupe.tools.registry import default_registry
+    from loupe.tools.settings import Settings
 
     registry = default_registry(Settings.from_env())  # this script is an entry point: it reads the settings
     setup(registry)

@@ -5,12 +5,12 @@
 
 import argparse
 
-from programs import load_program
-from programs.images import load_image
-from programs.interpreter import Interpreter
-from agent.rationale import write_html
-from tools.registry import default_registry
-from tools.settings import Settings
+from loupe.programs import load_program
+from loupe.programs.images import load_image
+from loupe.programs.interpreter import Interpreter
+from loupe.agent.rationale import write_html
+from loupe.tools.registry import default_registry
+from loupe.tools.settings import Settings
 
 parser = argparse.ArgumentParser()
 parser.add_argument("program")

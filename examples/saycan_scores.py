@@ -5,7 +5,7 @@
 
 import argparse
 
-from agent.api import Agent
+from loupe.agent.api import Agent
 
 parser = argparse.ArgumentParser()
 parser.add_argument("image")

@@ -31,7 +31,7 @@ _require_models = False
 def pytest_configure(config):
     """Point every HOME-level folder at a new folder of this run (before any test module is imported)."""
     global _run_root, _require_models
-    from tools.lite.pack import cache_dir
+    from loupe.tools.lite.pack import cache_dir
 
     real_cache = cache_dir()  # where the user's pulled models are (LOUPE_CACHE_DIR or the user cache)
     _require_models = os.environ.get("LOUPE_REQUIRE_MODELS", "") not in ("", "0")
@@ -85,7 +85,7 @@ def _pinned_environment(monkeypatch):
 
 @pytest.fixture
 def small_image():
-    from programs.values import Image
+    from loupe.programs.values import Image
 
     pixels = np.zeros((60, 80, 3), dtype=np.uint8)
     pixels[10:30, 20:50] = (200, 30, 30)

@@ -14,7 +14,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from agent.cli import main
+from loupe.agent.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -26,8 +26,8 @@ COMMAND = re.compile(r"\bloupe ((?:models )?[a-z]+)\b([^`\n]*)")
 
 
 def _models_pulled() -> bool:
-    from agent.llm.embedded import gguf_path
-    from tools.lite.pack import is_pulled
+    from loupe.agent.llm.embedded import gguf_path
+    from loupe.tools.lite.pack import is_pulled
 
     return is_pulled() and gguf_path().is_file()
 
@@ -135,7 +135,7 @@ def test_the_lite_table_has_answers_and_refusals():
 
 @pytest.fixture(scope="module")
 def agent():
-    from agent.api import Agent
+    from loupe.agent.api import Agent
 
     with Agent(llm="local") as running:
         yield running
@@ -148,7 +148,7 @@ def test_the_lite_table_is_what_loupe_says(row, agent):
     answer = agent.ask(photos[0], row.request, right=photos[1] if len(photos) > 1 else None)
     assert answer.status == row.status, (answer.status, answer.text, answer.reason, answer.errors)
     if "an edited image" in row.says:
-        from programs.images import load_image
+        from loupe.programs.images import load_image
 
         assert answer.image is not None and answer.image.size == load_image(photos[0]).size
     elif row.status in ("ok", "partial"):

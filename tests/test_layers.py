@@ -30,14 +30,14 @@ def test_the_contracts_hold():
 
 def test_a_broken_contract_fails(tmp_path):
     """The same contracts on a small tree where the language imports a tool and the GPU tier a lite module."""
-    files = {"programs/__init__.py": "", "programs/values.py": "import tools.base\n",
-             "agent/__init__.py": "", "agent/api.py": "import tools.base\n",
-             "tools/__init__.py": "", "tools/base.py": "import programs\n",
-             "tools/lite/__init__.py": "", "tools/lite/coco.py": "",
-             "tools/gpu/__init__.py": "", "tools/gpu/yolo.py": "import tools.lite.coco\n"}
+    files = {"loupe/__init__.py": "", "loupe/programs/__init__.py": "", "loupe/programs/values.py": "import loupe.tools.base\n",
+             "loupe/agent/__init__.py": "", "loupe/agent/api.py": "import loupe.tools.base\n",
+             "loupe/tools/__init__.py": "", "loupe/tools/base.py": "import loupe.programs\n",
+             "loupe/tools/lite/__init__.py": "", "loupe/tools/lite/coco.py": "",
+             "loupe/tools/gpu/__init__.py": "", "loupe/tools/gpu/yolo.py": "import loupe.tools.lite.coco\n"}
     shared = ("backends", "context", "settings", "registry", "model_tool", "model_manager", "weights",
               "tool_table", "devices", "coco", "vocabulary", "loc", "replace", "imageops", "drawing")
-    files.update({f"tools/{name}.py": "" for name in shared})
+    files.update({f"loupe/tools/{name}.py": "" for name in shared})
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
@@ -46,8 +46,8 @@ def test_a_broken_contract_fails(tmp_path):
     (tmp_path / "pyproject.toml").write_text(_section(ROOT / "pyproject.toml"))
     result = lint(tmp_path)
     assert result.returncode != 0
-    assert "2 broken" in result.stdout and "programs.values -> tools.base" in result.stdout
-    assert "tools.gpu.yolo -> tools.lite.coco" in result.stdout
+    assert "2 broken" in result.stdout and "loupe.programs.values -> loupe.tools.base" in result.stdout
+    assert "loupe.tools.gpu.yolo -> loupe.tools.lite.coco" in result.stdout
 
 
 def _section(path: Path) -> str:

@@ -1,4 +1,4 @@
-"""Choose the margin of ``agent.planning.scope`` on our own calibration phrasings
+"""Choose the margin of ``loupe.agent.planning.scope`` on our own calibration phrasings
 (``bench/rephrase/intent_calibration.jsonl``: requests the lite tier answers and requests it cannot, in our own
 words and objects; never the held-out rephrasings or a benchmark question).
 
@@ -7,7 +7,7 @@ words and objects; never the held-out rephrasings or a benchmark question).
 Each phrasing is read (``read_request``) and judged; the margin kept is the one with the fewest errors when a
 false refusal (an answerable request refused) counts three times a missed one (a refusal is final, while a
 missed out-of-scope question is still caught by the coverage rules). The margin is chosen on the even rows and
-reported on the odd rows too, then on all rows; set ``MARGIN`` in agent/planning/scope.py to the printed value.
+reported on the odd rows too, then on all rows; set ``MARGIN`` in loupe/agent/planning/scope.py to the printed value.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ FALSE_REFUSAL_COST = 3.0
 
 
 def _judged() -> list[tuple[float, bool, str]]:
-    from agent.planning.reading import read_request
-    from agent.planning.scope import judge
+    from loupe.agent.planning.reading import read_request
+    from loupe.agent.planning.scope import judge
 
     rows = [json.loads(line) for line in CALIBRATION.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [(judge(read_request(r["text"]).clause).margin, r["scope"] == "beyond", r["text"]) for r in rows]

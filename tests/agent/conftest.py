@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from fakes import InstantLoc
-from programs.values import Image
-from tools.registry import default_registry
-from tools.settings import Settings
+from loupe.programs.values import Image
+from loupe.tools.registry import default_registry
+from loupe.tools.settings import Settings
 
 
 @pytest.fixture

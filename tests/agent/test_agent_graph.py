@@ -5,11 +5,11 @@ import pytest
 
 from fake_llm import FakeLLM
 from fakes import InstantLoc
-from programs.values import Image
-from programs.errors import ToolUnavailable
-from tools.registry import default_registry
-from tools.replace import Replace
-from tools.settings import Settings
+from loupe.programs.values import Image
+from loupe.programs.errors import ToolUnavailable
+from loupe.tools.registry import default_registry
+from loupe.tools.replace import Replace
+from loupe.tools.settings import Settings
 
 GOOD = """BOX0=LOC(image=IMAGE,object='tie')
 ANSWER0=COUNT(box=BOX0)
@@ -17,7 +17,7 @@ FINAL_RESULT=RESULT(var=ANSWER0)"""
 
 
 def make_agent(registry, llm, tmp_path, **kwargs):
-    from agent.api import Agent
+    from loupe.agent.api import Agent
 
     kwargs.setdefault("use_cache", False)
     return Agent(llm=llm, registry=registry, cache_path=tmp_path / "cache.sqlite", **kwargs)
@@ -140,7 +140,7 @@ def test_graph_shape_is_pinned_by_its_mermaid_drawing(registry, tmp_path):
 
 
 def test_saycan_rationale_lists_every_candidates_scores(registry, photo, tmp_path):
-    from agent.rationale import render_html
+    from loupe.agent.rationale import render_html
 
     llm = FakeLLM(scorer=lambda prompt, c: -len(c))  # prefers the shortest step: RESULT comes late
     answer = make_agent(registry, llm, tmp_path, mode="saycan").ask(photo, "how many ties")
@@ -225,8 +225,8 @@ def test_saycan_without_approval_runs_edits_unasked(registry, photo, tmp_path):
 
 
 def test_a_question_over_the_length_limit_is_refused_before_any_llm_call(registry, photo, tmp_path):
-    from agent.api import MAX_QUERY_CHARS
-    from programs.errors import InputError
+    from loupe.agent.api import MAX_QUERY_CHARS
+    from loupe.programs.errors import InputError
 
     llm = FakeLLM()
     with pytest.raises(InputError, match=f"{MAX_QUERY_CHARS + 1:,} characters long; the limit is"):
@@ -254,8 +254,8 @@ def test_without_a_checkpoint_no_image_is_written(registry, photo, tmp_path):
 
 
 def test_a_corrupt_program_cache_warns_and_the_question_is_still_answered(registry, photo, tmp_path):
-    from agent.api import Agent
-    from agent.graph_deps import CacheWarning
+    from loupe.agent.api import Agent
+    from loupe.agent.graph_deps import CacheWarning
 
     broken = tmp_path / "cache.sqlite"
     broken.write_bytes(b"this is not an SQLite database" * 100)
@@ -310,7 +310,7 @@ def test_two_agents_with_different_llms_keep_their_own_list_backend(registry, ph
 def test_the_state_carries_the_checked_program_and_the_steps_as_plain_data(registry, photo, tmp_path, monkeypatch):
     import json
 
-    import programs.interpreter as interpreter
+    import loupe.programs.interpreter as interpreter
 
     def again(*args, **kwargs):
         raise AssertionError("the interpreter parsed or checked the program again")

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image as PILImage
 
-from agent.cli import main
+from loupe.agent.cli import main
 
 IDENTITY = "R=RESULT(var=IMAGE)\n"  # the decoded input image itself, written with --out
 

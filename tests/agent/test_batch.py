@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from fake_llm import FakeLLM
-from tools.settings import Settings
+from loupe.tools.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "evaluation"))  # standins:registry
 
-from agent.batch import run_batch  # noqa: E402
+from loupe.agent.batch import run_batch  # noqa: E402
 
 COUNT_CATS = "BOX0=LOC(image=IMAGE,object='cat')\nANSWER0=COUNT(box=BOX0)\nR=RESULT(var=ANSWER0)\n"
 BLUR_FACES = "OBJ0=FACEDET(image=IMAGE)\nIMAGE0=BLUR(image=IMAGE,object=OBJ0)\nR=RESULT(var=IMAGE0)\n"
@@ -57,7 +57,7 @@ def test_edits_are_written_and_a_killed_run_resumes(folder, tmp_path):
     class Killed(Exception):
         pass
 
-    from agent.engines.local import LocalEngine
+    from loupe.agent.engines.local import LocalEngine
 
     class DiesAfterOneChunk(LocalEngine):
         def map(self, spec, payloads, on_result=None, on_start=None):
@@ -67,7 +67,7 @@ def test_edits_are_written_and_a_killed_run_resumes(folder, tmp_path):
 
             return super().map(spec, payloads, stop_after_first, on_start)
 
-    import agent.engines as engines
+    import loupe.agent.engines as engines
 
     original = engines.make_engine
     engines.make_engine = lambda name="local", workers=1, **o: DiesAfterOneChunk(workers)

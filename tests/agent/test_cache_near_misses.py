@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from agent.planning.program_cache import ProgramCache
-from programs.examples_library import load_library
-from programs.parser import parse_program
-from tools.registry import default_registry
-from tools.settings import Settings
+from loupe.agent.planning.program_cache import ProgramCache
+from loupe.programs.examples_library import load_library
+from loupe.programs.parser import parse_program
+from loupe.tools.registry import default_registry
+from loupe.tools.settings import Settings
 
 COUNT_DOGS = "BOX0=LOC(image=IMAGE,object='dogs')\nANSWER0=COUNT(box=BOX0)\nFINAL_RESULT=RESULT(var=ANSWER0)\n"
 

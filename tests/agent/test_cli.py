@@ -26,7 +26,7 @@ def loupe(*args, plugin=True, cwd=None):
     env["PYTHONPATH"] = os.pathsep.join([str(SUPPORT), env.get("PYTHONPATH", "")])
     if plugin:
         env["LOUPE_PLUGINS"] = "cli_plugin:setup"
-    return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "loupe.agent.cli", *args], capture_output=True, text=True, env=env,
                           cwd=cwd, timeout=120)
 
 
@@ -152,7 +152,7 @@ def test_models_list_json_is_one_object_naming_every_backend():
 
 
 def test_an_edit_of_an_object_not_found_fails_and_json_says_what_was_missing(tmp_path):
-    from tools.lite.pack import is_pulled
+    from loupe.tools.lite.pack import is_pulled
 
     if not is_pulled():
         pytest.skip("lite model pack not installed; run `loupe models pull`")

@@ -16,7 +16,7 @@ pytest.importorskip("openai")
 
 from click.testing import CliRunner  # noqa: E402
 
-from agent.cli import main  # noqa: E402
+from loupe.agent.cli import main  # noqa: E402
 from openai_server import chat, no_llm_env, server  # noqa: E402,F401  (fixtures)
 
 SUPPORT = Path(__file__).resolve().parent.parent / "support"
@@ -98,7 +98,7 @@ def test_run_without_out_never_overwrites_the_result_file(photo, tmp_path):
 def test_help_goes_to_stdout(command):
     """As a real process: the help of the group and of every subcommand on stdout, nothing on stderr."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SUPPORT), os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run([sys.executable, "-m", "agent.cli", *command, "--help"], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "loupe.agent.cli", *command, "--help"], capture_output=True,
                             text=True, env=env, timeout=120)
     assert result.returncode == 0 and result.stderr == ""
     assert result.stdout.startswith("Usage: ") and " ".join(command) in result.stdout.splitlines()[0]
@@ -146,7 +146,7 @@ def test_a_missing_extra_names_what_to_install(blocked, command, says):
 
 
 def test_a_missing_module_no_extra_declares_is_still_an_internal_error():
-    from agent.cli_io import missing_extra
+    from loupe.agent.cli_io import missing_extra
 
     assert missing_extra(ModuleNotFoundError("No module named 'nowhere'", name="nowhere")) is None
     assert "'.[serve]'" in missing_extra(ModuleNotFoundError("No module named 'uvicorn'", name="uvicorn"))

@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from agent.planning.constraints import ProgramPrefix, output_name_ok, query_phrases
-from agent.planning.json_constraints import TaskListPrefix, task_bound
-from programs.tasks import TASK_ALIASES
-from tools.registry import default_registry
-from tools.settings import Settings
+from loupe.agent.planning.constraints import ProgramPrefix, output_name_ok, query_phrases
+from loupe.agent.planning.json_constraints import TaskListPrefix, task_bound
+from loupe.programs.tasks import TASK_ALIASES
+from loupe.tools.registry import default_registry
+from loupe.tools.settings import Settings
 
 PROGRAM = """BOX0=LOC(image=IMAGE,object='dogs')
 ANSWER0=COUNT(box=BOX0)
@@ -109,7 +109,7 @@ def greedy(prefix_ok, chunks, max_steps: int = 5000) -> str:
 def always_another_task(task_name: str):
     """A scorer that always prefers one more task of ``task_name`` over closing the list, and when a
     task would repeat an earlier one, an extra argument over anything else."""
-    from agent.planning.json_constraints import _ARG_NAMES
+    from loupe.agent.planning.json_constraints import _ARG_NAMES
 
     start = f'{{"task": "{task_name}", "id": '
     chunks = ["[" + start, ", " + start] + [str(i) for i in range(10)] + \

@@ -20,7 +20,7 @@ def fresh_env(home: Path, **extra) -> dict:
 
 
 def loupe(env, *args):
-    return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "loupe.agent.cli", *args], capture_output=True, text=True, env=env,
                           cwd=ROOT, timeout=180)
 
 

@@ -23,7 +23,7 @@ pytest.importorskip("openai")
 
 from click.testing import CliRunner  # noqa: E402
 
-from agent.cli import main  # noqa: E402
+from loupe.agent.cli import main  # noqa: E402
 from openai_server import HANG, RESET, chat, error_body, no_llm_env, server  # noqa: E402,F401  (fixtures)
 
 PROGRAM = "BOX0=LOC(image=IMAGE,object='tie')\nANSWER0=COUNT(box=BOX0)\nFINAL_RESULT=RESULT(var=ANSWER0)"
@@ -130,7 +130,7 @@ def test_a_server_that_never_answers_as_a_real_process(server, photo):
     server.always("/chat/completions", HANG)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SUPPORT), os.environ.get("PYTHONPATH", "")]),
            "LOUPE_PLUGINS": "cli_plugin:setup"}
-    result = subprocess.run([sys.executable, "-m", "agent.cli", "ask", str(photo), "How many ties are there?",
+    result = subprocess.run([sys.executable, "-m", "loupe.agent.cli", "ask", str(photo), "How many ties are there?",
                              "--llm", server.url, "--no-cache", "--json", "--llm-timeout", "2"],
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr
@@ -177,7 +177,7 @@ def test_a_question_too_long_fails_before_any_llm_call(server, photo):
 
 
 def test_a_corrupt_program_cache_file_warns_and_ask_still_answers(server, photo, tmp_path, monkeypatch):
-    from agent.graph_deps import CacheWarning
+    from loupe.agent.graph_deps import CacheWarning
 
     monkeypatch.setenv("LOUPE_CACHE_DIR", str(tmp_path))
     (tmp_path / "program_cache.sqlite").write_bytes(b"\x00garbage, not SQLite" * 64)

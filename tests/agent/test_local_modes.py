@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from programs.images import load_image
-from tools.settings import Settings
+from loupe.programs.images import load_image
+from loupe.tools.settings import Settings
 
 PHOTOS = Path(__file__).parents[1] / "data" / "photos"
 
 
 def _ready() -> bool:
-    from agent.llm.embedded import gguf_path
-    from tools.lite.pack import is_pulled
+    from loupe.agent.llm.embedded import gguf_path
+    from loupe.tools.lite.pack import is_pulled
 
     return is_pulled() and gguf_path().is_file()
 
@@ -27,13 +27,13 @@ pytestmark = pytest.mark.skipif(not _ready(), reason="models not installed; run 
 
 @pytest.fixture(scope="module")
 def llm():
-    from agent.llm import make_llm
+    from loupe.agent.llm import make_llm
 
     return make_llm("local", settings=Settings.from_env())
 
 
 def agent(llm, mode):
-    from agent.api import Agent
+    from loupe.agent.api import Agent
 
     return Agent(llm=llm, mode=mode, use_cache=False)
 
@@ -60,10 +60,10 @@ def test_saycan_mode_chooses_loc_count_result(llm):
 
 
 def test_task_mode_output_is_always_a_well_formed_task_list(llm):
-    from agent.planning.planner import TaskPlanner
-    from agent.planning.retrieval import ExampleRetriever
-    from programs.examples_library import load_library
-    from tools.registry import default_registry
+    from loupe.agent.planning.planner import TaskPlanner
+    from loupe.agent.planning.retrieval import ExampleRetriever
+    from loupe.programs.examples_library import load_library
+    from loupe.tools.registry import default_registry
 
     registry = default_registry(Settings.from_env(), plugins=False)
     planner = TaskPlanner(llm, registry, ExampleRetriever([e for e in load_library() if e.tasks]), examples_k=3,
@@ -78,9 +78,9 @@ def test_task_mode_output_is_always_a_well_formed_task_list(llm):
 
 
 def test_tree_scoring_gives_the_scores_of_one_by_one_scoring(llm):
-    from agent.planning import prompts
-    from agent.planning.retrieval import ExampleRetriever
-    from programs.examples_library import load_library
+    from loupe.agent.planning import prompts
+    from loupe.agent.planning.retrieval import ExampleRetriever
+    from loupe.programs.examples_library import load_library
 
     query = "Is there a bicycle or a car next to the dog?"
     prompt = prompts.saycan_prompt(ExampleRetriever(load_library()).top(query, k=4), query,
@@ -114,7 +114,7 @@ def test_saycan_answers_the_dog_questions(llm, query, expected):
 
 
 def test_tasks_mode_is_the_program_plan_as_a_task_list_and_counts_the_dog(llm):
-    from programs.task_render import program_to_tasks_json
+    from loupe.programs.task_render import program_to_tasks_json
 
     query = "How many dogs are there?"
     tasks_agent = agent(llm, "tasks")

@@ -8,12 +8,12 @@ import numpy as np
 
 from fake_llm import FakeLLM
 from fakes import InstantLoc
-from programs.checker import check
-from programs.parser import parse_program
-from programs.task_render import program_to_tasks_json
-from programs.values import Image
-from tools.registry import default_registry
-from tools.settings import Settings
+from loupe.programs.checker import check
+from loupe.programs.parser import parse_program
+from loupe.programs.task_render import program_to_tasks_json
+from loupe.programs.values import Image
+from loupe.tools.registry import default_registry
+from loupe.tools.settings import Settings
 
 TWO_THINGS = """BOX0=LOC(image=IMAGE,object='tie')
 BOX1=LOC(image=IMAGE,object='glasses')
@@ -39,7 +39,7 @@ class EmbeddedFake(FakeLLM):
 
 
 def make_agent(registry, llm, tmp_path, mode, planner="auto"):
-    from agent.api import Agent
+    from loupe.agent.api import Agent
 
     return Agent(llm=llm, registry=registry, cache_path=tmp_path / "cache.sqlite", use_cache=False, mode=mode,
                  planner=planner)
@@ -58,7 +58,7 @@ def test_tasks_mode_with_the_embedded_model_is_the_rendered_program_plan(registr
 
 
 def test_tasks_mode_with_other_models_still_generates_json(registry, photo, tmp_path):
-    from agent.planning.planner import TaskPlanner
+    from loupe.agent.planning.planner import TaskPlanner
 
     planner = make_agent(registry, FakeLLM(), tmp_path, "tasks").deps.planner("tasks")
     assert isinstance(planner, TaskPlanner) and not planner.via_program_planner()
@@ -84,8 +84,8 @@ def test_saycan_prunes_zero_affordance_and_scores_each_step_in_one_call(registry
     assert not any("FACEDET" in c for c in scored)
     # FACEDET is not scored: no filled program for the question uses it, and its affordance is 0 here
     assert any(text == "OBJ0=FACEDET(image=IMAGE)" for text, _ in run.steps[0].pruned)
-    from agent.planning.saycan import prune
-    from programs.parser import parse_program as parse
+    from loupe.agent.planning.saycan import prune
+    from loupe.programs.parser import parse_program as parse
 
     facedet = parse("OBJ0=FACEDET(image=IMAGE)").steps[0]
     assert prune([facedet], registry, {"IMAGE": photo}, [], {"IMAGE": photo})[2] == \
@@ -97,7 +97,7 @@ def test_saycan_prunes_zero_affordance_and_scores_each_step_in_one_call(registry
 
 
 def test_rationale_lists_what_saycan_did_not_score(registry, photo, tmp_path, monkeypatch):
-    from agent.rationale import render_html
+    from loupe.agent.rationale import render_html
 
     monkeypatch.setattr(type(registry.tool("FACEDET")), "affordance", lambda self, args: 0.0)
     llm = EmbeddedFake(scorer=lambda prompt, c: 0.0 if "LOC" in c or "COUNT" in c or "RESULT" in c else -9.0)
@@ -108,8 +108,8 @@ def test_rationale_lists_what_saycan_did_not_score(registry, photo, tmp_path, mo
 
 
 def test_saycan_eval_must_use_every_count_not_used_yet():
-    from agent.planning.saycan import prune
-    from programs.values import Obj, Objects
+    from loupe.agent.planning.saycan import prune
+    from loupe.programs.values import Obj, Objects
 
     registry = default_registry(Settings.from_env(), plugins=False)
     photo = Image(np.zeros((8, 8, 3), np.uint8), "p")
@@ -117,7 +117,7 @@ def test_saycan_eval_must_use_every_count_not_used_yet():
               "BOX1": Objects((), (8, 8)), "ANSWER0": 1, "ANSWER1": 0}
     lines = ["BOX0=LOC(image=IMAGE,object='a')", "BOX1=LOC(image=IMAGE,object='b')",
              "ANSWER0=COUNT(box=BOX0)", "ANSWER1=COUNT(box=BOX1)"]
-    from agent.planning.candidates import candidates
+    from loupe.agent.planning.candidates import candidates
 
     options = [s for s in candidates(registry, values, "Is there a or b?", set()) if s.module == "EVAL"]
     kept, _, pruned = prune(options, registry, values, lines, {"IMAGE": photo}, question=True)
@@ -128,7 +128,7 @@ def test_saycan_eval_must_use_every_count_not_used_yet():
 def test_tasks_mode_replans_through_the_ranking_planner(registry, tmp_path):
     """One IR, two surfaces: after a failed step, the task list is program mode's ranked next candidate
     (not the same plan again), rendered."""
-    from agent.planning.planner import Draft
+    from loupe.agent.planning.planner import Draft
 
     agent = make_agent(registry, EmbeddedFake(scorer=lambda prompt, continuation: 0.0), tmp_path, "tasks")
     tasks, program = agent.deps.planner("tasks"), agent.deps.planner("program")

@@ -3,14 +3,14 @@ returns scripted completions: program, task and SayCan modes, and the retry path
 
 import numpy as np
 import pytest
-from tools.settings import Settings
+from loupe.tools.settings import Settings
 
 pytest.importorskip("openai")
 
 from fakes import SlowLoc  # noqa: E402
 from openai_server import chat, echo, error_body, server  # noqa: E402,F401  (server is a fixture)
-from programs.values import Image  # noqa: E402
-from tools.registry import default_registry  # noqa: E402
+from loupe.programs.values import Image  # noqa: E402
+from loupe.tools.registry import default_registry  # noqa: E402
 
 PROGRAM = "BOX0=LOC(image=IMAGE,object='tie')\nANSWER0=COUNT(box=BOX0)\nFINAL_RESULT=RESULT(var=ANSWER0)"
 
@@ -25,7 +25,7 @@ def agent_for(tmp_path, monkeypatch):
         monkeypatch.delenv(key, raising=False)
 
     def make(url, mode="program"):
-        from agent.api import Agent
+        from loupe.agent.api import Agent
 
         registry = default_registry(Settings.from_env(), plugins=False)
         registry.register(InstantLoc)

@@ -7,11 +7,11 @@ import threading
 
 import pytest
 
-from agent.planning.program_cache import ProgramCache, default_cache_path, toolset_key
-from programs.errors import ProgramError
-from programs.parser import parse_program
-from tools.registry import ToolRegistry, default_registry
-from tools.settings import Settings
+from loupe.agent.planning.program_cache import ProgramCache, default_cache_path, toolset_key
+from loupe.programs.errors import ProgramError
+from loupe.programs.parser import parse_program
+from loupe.tools.registry import ToolRegistry, default_registry
+from loupe.tools.settings import Settings
 
 COUNT = "BOX0=LOC(image=IMAGE,object='horses')\nANSWER0=COUNT(box=BOX0)\nFINAL_RESULT=RESULT(var=ANSWER0)\n"
 COLORPOP = ("OBJ0=SEG(image=IMAGE)\nOBJ1=SELECT(image=IMAGE,object=OBJ0,query='red bus',category=None)\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.planning.query_facts import read_query, typed_shape
+from loupe.agent.planning.query_facts import read_query, typed_shape
 
 
 def _objects(query, two_images=False):

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from agent.planning.rank_planner import RankPlanner, gist_of
-from agent.planning.retrieval import ExampleRetriever
-from agent.planning.planner import ranks_by_default
-from programs.examples_library import load_library
-from programs.parser import parse_program
+from loupe.agent.planning.rank_planner import RankPlanner, gist_of
+from loupe.agent.planning.retrieval import ExampleRetriever
+from loupe.agent.planning.planner import ranks_by_default
+from loupe.programs.examples_library import load_library
+from loupe.programs.parser import parse_program
 from tests.support.fake_llm import FakeLLM
-from tools.registry import default_registry
-from tools.settings import Settings
+from loupe.tools.registry import default_registry
+from loupe.tools.settings import Settings
+from loupe.tools.install import pip_extra
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +110,7 @@ def test_generation_is_the_fallback_when_no_sketch_fits(registry, retriever):
 
 
 def test_the_planner_kind_follows_the_model():
-    from agent.llm.local import LocalLM
+    from loupe.agent.llm.local import LocalLM
 
     assert ranks_by_default(LocalLM())
     assert not ranks_by_default(FakeLLM())
@@ -122,7 +123,7 @@ def test_filled_programs_are_checked_as_they_are_not_rendered_and_parsed_again(r
         raise AssertionError("a filled program was parsed again")
 
     monkeypatch.setattr(planner, "parse", parse)
-    monkeypatch.setattr("agent.planning.rank_replan.parse_program", parse)
+    monkeypatch.setattr("loupe.agent.planning.rank_replan.parse_program", parse)
     ranked = planner.rank("How many dogs are there?", lm=False)
     assert ranked and all(r.ir is not None and r.program == r.ir.source for r in ranked)
     assert parse_program(ranked[0].program) == ranked[0].ir   # the text, for the LM and callers, is the same program
@@ -145,7 +146,7 @@ def test_a_failed_ranked_program_is_replaced_by_the_next_close_candidate(registr
 
 
 def test_a_replan_never_repeats_the_step_that_failed(registry, retriever):
-    from agent.planning.rank_replan import Blame, blamed, repeats
+    from loupe.agent.planning.rank_replan import Blame, blamed, repeats
 
     planner = _planner(registry, retriever, lm_margin=0.0)
     query = "What does the label on the bottle say?"
@@ -164,7 +165,7 @@ def test_a_replan_never_repeats_the_step_that_failed(registry, retriever):
 def test_the_failed_step_is_found_by_its_record_not_by_reading_the_message(registry, retriever):
     """The record says which step failed (its output): a message naming no line, or another line, does not
     move the blame; the first failed step (by line) is the one blamed."""
-    from agent.planning.rank_replan import Blame, blamed
+    from loupe.agent.planning.rank_replan import Blame, blamed
 
     program = ("BOX0=LOC(image=IMAGE,object='bottle')\nIMAGE0=CROP(image=IMAGE,box=BOX0)\n"
                "TEXT0=OCR(image=IMAGE0)\nFINAL_RESULT=RESULT(var=TEXT0)")
@@ -177,7 +178,7 @@ def test_the_failed_step_is_found_by_its_record_not_by_reading_the_message(regis
 SELECT_REFUSED = ("SELECT: the lite tier cannot judge the query {!r}: it understands COCO "
                   "object names (person, car, dog, ...), colour and position words ('red bus', 'left dog')")
 CANNOT_PAINT = ("REPLACE: the lite tier cannot paint {!r}; it removes objects (prompt '' "
-                "or 'nothing'); the GPU tier's Stable Diffusion inpainting paints any prompt: pip install 'loupe[gpu]'")
+                "or 'nothing'); the GPU tier's Stable Diffusion inpainting paints any prompt: " + pip_extra("gpu"))
 
 
 def _select_refused(phrase):
@@ -219,7 +220,7 @@ def test_an_edit_nothing_else_would_make_is_not_replanned(registry, retriever):
 
 
 def test_a_sub_phrase_with_another_literal_dropped_is_no_simplification():
-    from agent.planning.rank_replan import blamed
+    from loupe.agent.planning.rank_replan import blamed
 
     failed = ("OBJ0=SEG(image=IMAGE)\nOBJ1=SELECT(image=IMAGE,object=OBJ0,query='truck at the kerb',category='truck')"
               "\nFINAL_RESULT=RESULT(var=OBJ1)")

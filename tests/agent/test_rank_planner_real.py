@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from programs.images import load_image
-from programs.parser import parse_program
-from tools.settings import Settings
+from loupe.programs.images import load_image
+from loupe.programs.parser import parse_program
+from loupe.tools.settings import Settings
 
 PHOTOS = Path(__file__).parents[1] / "data" / "photos"
 
 
 def _ready() -> bool:
-    from agent.llm.embedded import gguf_path
-    from tools.lite.pack import is_pulled
+    from loupe.agent.llm.embedded import gguf_path
+    from loupe.tools.lite.pack import is_pulled
 
     return is_pulled() and gguf_path().is_file()
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(not _ready(), reason="models not installed; run 
 
 @pytest.fixture(scope="module")
 def agent():
-    from agent.api import Agent
+    from loupe.agent.api import Agent
 
     return Agent(llm="local", use_cache=False)   # --planner auto: ranks with the local model
 
@@ -58,9 +58,9 @@ def test_counting_on_a_real_photo(agent):
 
 def _replanned(answer) -> tuple[str, str]:
     """The first planned and the replanned program of an answer, as VisProg text (a task list read back)."""
-    from programs.render import render
-    from programs.tasks import parse_tasks
-    from tools.registry import default_registry
+    from loupe.programs.render import render
+    from loupe.programs.tasks import parse_tasks
+    from loupe.tools.registry import default_registry
 
     programs = [e for e in answer.events if e["event"] in ("plan", "replan")]
     assert [e["event"] for e in programs] == ["plan", "replan"], programs
@@ -74,7 +74,7 @@ def _replanned(answer) -> tuple[str, str]:
 def test_after_a_crop_of_nothing_both_modes_read_the_whole_photo(mode):
     """No truck in the parking meter photo: the ranked crop-then-read program fails, and the replan of either
     mode (tasks mode through the same ranking planner) reads the whole photo and finds the meter's text."""
-    from agent.api import Agent
+    from loupe.agent.api import Agent
 
     answer = Agent(llm="local", use_cache=False, mode=mode).ask(
         load_image(PHOTOS / "parking_meter.jpg"), "What does the sign on the truck say?")
@@ -90,7 +90,7 @@ def test_a_refused_selection_is_replanned_as_the_same_edit_of_its_head_noun(mode
     (SELECT 'bicycle', REPLACE 'a scooter'), and the lite REPLACE's refusal to paint, naming the GPU
     tier, is the answer, never another kind of program (a crop or a tag of the bicycle). (The pickup truck this
     test used is below the calibrated counting threshold since issue 23.)"""
-    from agent.api import Agent
+    from loupe.agent.api import Agent
 
     answer = Agent(llm="local", use_cache=False, mode=mode).ask(
         load_image(PHOTOS / "dog.jpg"), "Turn the bicycle by the fence into a scooter.")
@@ -100,4 +100,4 @@ def test_a_refused_selection_is_replanned_as_the_same_edit_of_its_head_noun(mode
     assert [s.module for s in steps] == ["SEG", "SELECT", "REPLACE", "RESULT"]
     assert steps[1].arg("query") == "bicycle" and steps[2].arg("prompt") == "a scooter"
     assert answer.status == "failed" and len(answer.errors) == 1
-    assert "cannot paint 'a scooter'" in answer.errors[0] and "loupe[gpu]" in answer.errors[0]
+    assert "cannot paint 'a scooter'" in answer.errors[0] and "[gpu]'" in answer.errors[0]

@@ -4,10 +4,10 @@ import re
 import numpy as np
 import pytest
 
-from programs.parser import parse_program
-from agent.rationale import render_html, write_html
-from programs.trace import Execution, Status, StepRecord
-from programs.values import Image, Obj, Objects
+from loupe.programs.parser import parse_program
+from loupe.agent.rationale import render_html, write_html
+from loupe.programs.trace import Execution, Status, StepRecord
+from loupe.programs.values import Image, Obj, Objects
 
 PROGRAM = """BOX0=LOC(image=IMAGE,object='<b>tie</b>')
 IMAGE0=CROP(image=IMAGE,box=BOX0)
@@ -102,15 +102,15 @@ def test_write_html_writes_a_utf8_file(photo, tmp_path):
 
 def test_a_real_run_of_edit_tools_renders(photo):
     """End to end: the interpreter runs FACEDET (a stand-in), EMOJI, TAG and CROP; the page shows them."""
-    from programs.errors import ProgramError
-    from programs.interpreter import Interpreter
-    from programs.values import ValueType
-    from tools.base import Param, Tool
-    from tools.crop import Crop
-    from tools.emoji import Emoji
-    from tools.registry import ToolRegistry
-    from tools.result import Result
-    from tools.tag import Tag
+    from loupe.programs.errors import ProgramError
+    from loupe.programs.interpreter import Interpreter
+    from loupe.programs.values import ValueType
+    from loupe.tools.base import Param, Tool
+    from loupe.tools.crop import Crop
+    from loupe.tools.emoji import Emoji
+    from loupe.tools.registry import ToolRegistry
+    from loupe.tools.result import Result
+    from loupe.tools.tag import Tag
 
     class FixedFaces(Tool):
         name = "FACEDET"
@@ -144,10 +144,10 @@ def test_the_question_asked_is_shown_first_and_escaped(photo):
 
 
 def test_ranked_candidates_are_listed_with_their_scores_and_escaped():
-    from programs.parser import parse_program as _parse
+    from loupe.programs.parser import parse_program as _parse
 
     program = _parse("BOX0=LOC(image=IMAGE,object='dog')\nFINAL_RESULT=RESULT(var=BOX0)")
-    from programs.trace import Execution
+    from loupe.programs.trace import Execution
 
     ranking = ({"program": "BOX0=LOC(image=IMAGE,object='<dog>')", "structure": -0.5, "lm_direct": None,
                 "total": 1.25}, {"program": "B=LOC(image=IMAGE,object='cat')", "structure": -2.0,
@@ -158,8 +158,8 @@ def test_ranked_candidates_are_listed_with_their_scores_and_escaped():
 
 
 def test_the_language_page_lists_objects_and_takes_sections_from_above(photo):
-    """``programs.rationale`` knows no drawing and no planner: objects are listed, sections come in."""
-    from programs.rationale import render_page
+    """``loupe.programs.rationale`` knows no drawing and no planner: objects are listed, sections come in."""
+    from loupe.programs.rationale import render_page
 
     page = render_page(run_of(photo), sections=[("Notes <from above>", "<p>fine</p>")])
     loc_section = page[page.index('id="step-0"'):page.index('id="step-1"')]

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agent.planning.retrieval import ExampleRetriever, _document
-from agent.planning.retrieval_tfidf import TfidfView, char_wb_ngrams, word_ngrams
-from programs.examples_library import Example, load_library
+from loupe.agent.planning.retrieval import ExampleRetriever, _document
+from loupe.agent.planning.retrieval_tfidf import TfidfView, char_wb_ngrams, word_ngrams
+from loupe.programs.examples_library import Example, load_library
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ scripted LLM and a stand-in LOC."""
 from __future__ import annotations
 
 from fakes import SlowLoc
-from programs.values import Obj, Objects
+from loupe.programs.values import Obj, Objects
 from tests.support.fake_llm import FakeLLM
-from tools.count import Count
-from tools.settings import Settings
+from loupe.tools.count import Count
+from loupe.tools.settings import Settings
 
 QUESTION = "Are there both a kite and a surfboard?"  # written for this test, not a benchmark question
 
@@ -35,8 +35,8 @@ class FaintSurfboardLoc(SlowLoc):
 
 
 def test_saycan_counts_faint_objects_where_its_eval_only_tests_for_zero(photo, tmp_path):
-    from agent.api import Agent
-    from tools.registry import default_registry
+    from loupe.agent.api import Agent
+    from loupe.tools.registry import default_registry
 
     registry = default_registry(Settings.from_env(), plugins=False)
     registry.register(FaintSurfboardLoc)

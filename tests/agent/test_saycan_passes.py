@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from agent.planning.saycan import LLM_RATIO_CAP, SayCanPlanner
-from programs.parser import parse_program
-from programs.trace import Status, StepRecord
+from loupe.agent.planning.saycan import LLM_RATIO_CAP, SayCanPlanner
+from loupe.programs.parser import parse_program
+from loupe.programs.trace import Status, StepRecord
 from tests.support.fake_llm import FakeLLM
-from tools.settings import Settings
+from loupe.tools.settings import Settings
 
 QUESTION = "Are there both a kite and a surfboard?"  # written for this test, not a benchmark question
 
@@ -32,7 +32,7 @@ def step_calls(monkeypatch):
 
 
 def _ask(registry, photo, tmp_path):
-    from agent.api import Agent
+    from loupe.agent.api import Agent
 
     llm = FakeLLM(scorer=lambda prompt, continuation: -1.0)   # every candidate equally likely
     agent = Agent(llm=llm, registry=registry, cache_path=tmp_path / "c.sqlite", use_cache=False, mode="saycan")
@@ -40,7 +40,7 @@ def _ask(registry, photo, tmp_path):
 
 
 def test_a_step_the_prior_decides_gets_no_llm_pass_and_the_trace_says_so(registry, photo, tmp_path, step_calls):
-    from agent.rationale import render_html
+    from loupe.agent.rationale import render_html
 
     answer = _ask(registry, photo, tmp_path)
     assert answer.ok and answer.text == "no", answer.errors
@@ -121,9 +121,9 @@ def test_a_forced_winner_runs_without_an_llm_pass(registry):
 
 
 def test_the_best_filled_programs_first_step_is_warmed_once_and_never_run_twice_at_once(photo, tmp_path):
-    from agent.api import Agent
+    from loupe.agent.api import Agent
     from tests.support.fakes import SlowLoc
-    from tools.registry import default_registry
+    from loupe.tools.registry import default_registry
 
     events: list[tuple[str, str]] = []
 

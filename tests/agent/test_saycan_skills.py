@@ -7,16 +7,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agent.planning.candidates import candidates
-from agent.planning.rank_planner import RankPlanner
-from agent.planning.retrieval import ExampleRetriever
-from agent.planning.saycan_skills import GENERIC_PRIOR, SkillSource, SketchSkills
-from programs.examples_library import load_library
-from programs.parser import parse_program
-from programs.values import Image, Obj, Objects
+from loupe.agent.planning.candidates import candidates
+from loupe.agent.planning.rank_planner import RankPlanner
+from loupe.agent.planning.retrieval import ExampleRetriever
+from loupe.agent.planning.saycan_skills import GENERIC_PRIOR, SkillSource, SketchSkills
+from loupe.programs.examples_library import load_library
+from loupe.programs.parser import parse_program
+from loupe.programs.values import Image, Obj, Objects
 from tests.support.fake_llm import FakeLLM
-from tools.registry import default_registry
-from tools.settings import Settings
+from loupe.tools.registry import default_registry
+from loupe.tools.settings import Settings
 
 PHOTO = Image(np.zeros((8, 8, 3), np.uint8), "p")
 QUESTION = "Are there both a kite and a surfboard?"  # written for this test, not a benchmark question
@@ -73,7 +73,7 @@ def test_without_sources_every_generic_candidate_has_prior_one():
 
 
 def test_saycan_follows_the_filled_sketch_when_the_llm_is_indifferent(registry, photo, tmp_path):
-    from agent.api import Agent
+    from loupe.agent.api import Agent
 
     llm = FakeLLM(scorer=lambda prompt, continuation: -1.0)   # every candidate equally likely
     agent = Agent(llm=llm, registry=registry, cache_path=tmp_path / "c.sqlite", use_cache=False, mode="saycan")
@@ -105,7 +105,7 @@ def _source(program: str, weight: float) -> SkillSource:
 
 
 def test_a_failed_step_drops_its_filled_programs_and_releases_the_dead_end():
-    from agent.planning.saycan import prune
+    from loupe.agent.planning.saycan import prune
 
     skills = SketchSkills([_source(CROP_READ, 1.0), _source(WHOLE_READ, 0.1)])
     lines, values = ["BOX0=LOC(image=IMAGE,object='bus')"], {"IMAGE": PHOTO, "BOX0": _boxes(0)}

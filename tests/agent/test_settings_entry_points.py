@@ -1,8 +1,8 @@
 """Issue 22: the settings are built once per entry point and passed down; nothing deeper reads the environment.
 
 Entry points (the only callers of ``Settings.from_env()`` in the package): the command line
-(``agent.cli.settings_of``: one read per process, shared by every command, ``loupe serve`` and ``loupe mcp``
-included) and the Python API (``agent.api.Agent`` when no settings are given). Everything else takes a
+(``loupe.agent.cli.settings_of``: one read per process, shared by every command, ``loupe serve`` and ``loupe mcp``
+included) and the Python API (``loupe.agent.api.Agent`` when no settings are given). Everything else takes a
 ``settings`` argument. ``Settings()`` (the defaults) reads nothing; its few uses are listed below.
 """
 
@@ -12,23 +12,23 @@ from pathlib import Path
 from click.testing import CliRunner
 import pytest
 
-from agent.llm.factory import make_llm, resolve_llm_spec
-from agent.service.config import ServiceConfig
+from loupe.agent.llm.factory import make_llm, resolve_llm_spec
+from loupe.agent.service.config import ServiceConfig
 from fake_llm import FakeLLM
-from tools.registry import default_registry
-from tools.settings import Settings
+from loupe.tools.registry import default_registry
+from loupe.tools.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("agent", "tools", "programs")
+PACKAGES = ("loupe/agent", "loupe/tools", "loupe/programs")
 #: where ``Settings.from_env()`` may be called: (file, function)
-ENTRY_POINTS = {("agent/cli.py", "settings_of"), ("agent/api.py", "__init__"),
+ENTRY_POINTS = {("loupe/agent/cli.py", "settings_of"), ("loupe/agent/api.py", "__init__"),
                 # not yet passed down: the cache folder of callers that give none (tools.settings.cache_root:
-                # the lite pack's and embedded LLM's files, agent/planning/program_cache.default_cache_path)
-                ("tools/settings.py", "cache_root")}
+                # the lite pack's and embedded LLM's files, loupe/agent/planning/program_cache.default_cache_path)
+                ("loupe/tools/settings.py", "cache_root")}
 #: where ``Settings()`` (the defaults, nothing read) stands in for settings not given
-DEFAULTS = {("tools/context.py", "__init__"), ("agent/llm/openai_provider.py", "__init__"),
-            ("agent/evaluation/systems.py", "make_registry"), ("agent/evaluation/systems.py", "make_model"),
-            ("agent/evaluation/systems.py", "__init__")}
+DEFAULTS = {("loupe/tools/context.py", "__init__"), ("loupe/agent/llm/openai_provider.py", "__init__"),
+            ("loupe/agent/evaluation/systems.py", "make_registry"), ("loupe/agent/evaluation/systems.py", "make_model"),
+            ("loupe/agent/evaluation/systems.py", "__init__")}
 
 
 def _calls():
@@ -59,7 +59,7 @@ def test_only_entry_points_read_the_environment():
     calls = _calls()
     readers = {(f, fn) for f, fn, kind in calls if kind == "from_env"}
     assert readers <= ENTRY_POINTS, f"Settings.from_env() outside the entry points: {sorted(readers - ENTRY_POINTS)}"
-    assert {("agent/cli.py", "settings_of"), ("agent/api.py", "__init__")} <= readers
+    assert {("loupe/agent/cli.py", "settings_of"), ("loupe/agent/api.py", "__init__")} <= readers
     defaults = {(f, fn) for f, fn, kind in calls if kind == "Settings()"}
     assert defaults <= DEFAULTS, f"Settings() where settings should be passed down: {sorted(defaults - DEFAULTS)}"
 
@@ -82,7 +82,7 @@ def test_deep_functions_take_their_settings(no_environment, tmp_path):
     assert config.llms == ("ollama:m",) and config.token == "t" and config.settings is settings
     registry = default_registry(settings, plugins=False)
     assert registry.context.settings is settings
-    from agent.api import Agent
+    from loupe.agent.api import Agent
 
     with Agent(llm=FakeLLM(), registry=registry, settings=settings) as agent:
         assert agent.settings is settings and agent.deps.cache.path.parent == tmp_path
@@ -94,7 +94,7 @@ def test_deep_functions_take_their_settings(no_environment, tmp_path):
 
 
 def test_the_service_passes_its_settings_down(no_environment, tmp_path):
-    from agent.service.engine import Engine
+    from loupe.agent.service.engine import Engine
 
     settings = Settings(cache_dir=tmp_path, backends={"LOC": "nowhere"})
     engine = Engine(ServiceConfig(settings=settings, use_cache=False), llm_factory=lambda spec: FakeLLM())
@@ -105,7 +105,7 @@ def test_the_service_passes_its_settings_down(no_environment, tmp_path):
 
 
 def test_the_command_line_reads_the_environment_once(monkeypatch, tmp_path):
-    from agent.cli import main
+    from loupe.agent.cli import main
 
     reads = []
     original = Settings.from_env.__func__

@@ -3,12 +3,12 @@ the CLI's default and the service's default; the oracle is one more spec of the 
 
 import json
 
-from agent.api import Agent
-from agent.llm import LLM, Completion, make_llm
-from agent.llm.factory import PROVIDERS, resolve_llm_spec
-from agent.service.config import ServiceConfig
-from tools.registry import ToolRegistry
-from tools.settings import Settings
+from loupe.agent.api import Agent
+from loupe.agent.llm import LLM, Completion, make_llm
+from loupe.agent.llm.factory import PROVIDERS, resolve_llm_spec
+from loupe.agent.service.config import ServiceConfig
+from loupe.tools.registry import ToolRegistry
+from loupe.tools.settings import Settings
 
 
 class Named(LLM):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from agent.planning.query_facts import read_query
-from agent.planning.sketch_fill import fillings
-from agent.planning.sketches import derive, sketches_from
-from programs.examples_library import load_library
+from loupe.agent.planning.query_facts import read_query
+from loupe.agent.planning.sketch_fill import fillings
+from loupe.agent.planning.sketches import derive, sketches_from
+from loupe.programs.examples_library import load_library
 
 BUT_NO = ("BOX0=LOC(image=IMAGE,object='dog')\nBOX1=LOC(image=IMAGE,object='cat')\nANSWER0=COUNT(box=BOX0)\n"
           "ANSWER1=COUNT(box=BOX1)\nANSWER2=EVAL(expr=\"'yes' if {ANSWER0} > 0 and {ANSWER1} == 0 else 'no'\")\n"
@@ -95,18 +95,18 @@ def test_a_text_answer_step_asks_the_users_question_not_the_examples():
     ("Turn the bicycle into a red scooter", "a red scooter"),  # a new object, not a recolouring
 ])
 def test_an_edit_paints_what_follows_the_last_connector(instruction, prompt):
-    from agent.planning.query_facts import read_query
-    from agent.planning.sketch_fill import _prompt
+    from loupe.agent.planning.query_facts import read_query
+    from loupe.agent.planning.sketch_fill import _prompt
 
     assert _prompt(read_query(instruction)) == prompt
 
 
 def test_a_sketch_is_a_program_with_typed_holes_that_the_checker_accepts():
-    from programs.checker import check_sketch
-    from programs.ir import Hole, Template
-    from programs.values import ValueType
-    from tools.registry import default_registry
-    from tools.settings import Settings
+    from loupe.programs.checker import check_sketch
+    from loupe.programs.ir import Hole, Template
+    from loupe.programs.values import ValueType
+    from loupe.tools.registry import default_registry
+    from loupe.tools.settings import Settings
 
     registry = default_registry(Settings.from_env(), plugins=False)
     sketch = derive("Each of the photos shows exactly three apples.", EACH)

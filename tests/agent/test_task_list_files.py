@@ -21,7 +21,7 @@ def run_tasks(folder: Path, image: str) -> subprocess.CompletedProcess:
     plan.write_text(json.dumps(tasks))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests" / "support")]),
            "LOUPE_PLUGINS": "cli_plugin:setup"}
-    return subprocess.run([sys.executable, "-m", "agent.cli", "run", str(plan), "--json"], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "loupe.agent.cli", "run", str(plan), "--json"], capture_output=True,
                           text=True, env=env, timeout=120)
 
 

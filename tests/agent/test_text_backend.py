@@ -2,11 +2,11 @@
 
 import pytest
 
-from programs.errors import ToolError
-from programs.values import Obj, Objects
-from tools.registry import default_registry
-from tools.text_candidates import blocks, candidates, reading_order
-from tools.settings import Settings
+from loupe.programs.errors import ToolError
+from loupe.programs.values import Obj, Objects
+from loupe.tools.registry import default_registry
+from loupe.tools.text_candidates import blocks, candidates, reading_order
+from loupe.tools.settings import Settings
 
 SIZE = (400, 300)
 
@@ -50,7 +50,7 @@ class ChoosingLLM:
 def pick(lines, question, llm=None):
     registry = default_registry(Settings.from_env(), plugins=False)
     if llm is not None:
-        from tools.injected import LLM_KEY
+        from loupe.tools.injected import LLM_KEY
 
         registry.context.provide(LLM_KEY, llm)
     return registry.tool("PICK_TEXT").execute(text=lines, question=question)
@@ -89,7 +89,7 @@ def test_by_default_the_embedded_model_leaves_the_choice_to_the_priors():
 
 
 def test_tiebreak_lets_the_model_order_near_ties_by_what_the_question_adds():
-    from agent.text_backend import pick as pick_with
+    from loupe.agent.text_backend import pick as pick_with
 
     llm = ScoringLLM("Open 9-5 daily", question="When is it open?")
     assert pick_with(tied_sign(), "When is it open?", llm, "tiebreak").text == "Open 9-5 daily"
@@ -99,7 +99,7 @@ def test_tiebreak_lets_the_model_order_near_ties_by_what_the_question_adds():
 
 
 def test_every_scoring_is_measurable():
-    from agent.text_backend import SCORINGS, pick as pick_with
+    from loupe.agent.text_backend import SCORINGS, pick as pick_with
 
     llm = ScoringLLM("Open 9-5 daily", question="When is it open?")
     found = {s: pick_with(tied_sign(), "When is it open?", llm, s).text for s in SCORINGS}
@@ -108,7 +108,7 @@ def test_every_scoring_is_measurable():
 
 
 def test_answer_shape_follows_the_question():
-    from tools.text_candidates import shape
+    from loupe.tools.text_candidates import shape
 
     assert shape("4:33", {"what", "time"}) > shape("EXIT", {"what", "time"})
     assert shape("K931", {"route", "number"}) > shape("GREEN", {"route", "number"})
@@ -138,9 +138,9 @@ def test_no_text_is_a_clear_error():
 
 
 def test_checker_rejects_an_empty_question():
-    from programs.checker import check
-    from programs.errors import ProgramError
-    from programs.parser import parse_program
+    from loupe.programs.checker import check
+    from loupe.programs.errors import ProgramError
+    from loupe.programs.parser import parse_program
 
     program = parse_program("T=OCR(image=IMAGE)\nA=PICK_TEXT(text=T,question='  ')\nR=RESULT(var=A)")
     with pytest.raises(ProgramError, match="PICK_TEXT needs a question"):

@@ -8,20 +8,20 @@ import sys
 
 import pytest
 
-from programs.video_programs import load_video_library
+from loupe.programs.video_programs import load_video_library
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "video"
 PEOPLE = json.loads((DATA / "labels.json").read_text(encoding="utf-8"))["pedestrians.mp4"]["people"]
 
 
 def loupe(*args, typed=None, cwd=None):
-    return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "loupe.agent.cli", *args], capture_output=True, text=True,
                           env=dict(os.environ), timeout=300, input=typed, cwd=cwd)
 
 
 @pytest.fixture(scope="module")
 def models():
-    from tools.lite.pack import cache_dir, is_pulled
+    from loupe.tools.lite.pack import cache_dir, is_pulled
 
     if not is_pulled(cache_dir()):
         pytest.skip("lite model pack not installed; run `loupe models pull`")
@@ -52,7 +52,7 @@ def test_blurring_the_faces_writes_a_video_at_the_same_rate(models, tmp_path):
     done = loupe("ask", str(DATA / "megamind.mp4"), "Blur every face", "--out", str(target), "--json")
     result = json.loads(done.stdout)
     assert done.returncode == 0 and result["edited_video"] == str(target)
-    from tools.video import probe
+    from loupe.tools.video import probe
 
     written, source = probe(target), probe(DATA / "megamind.mp4")
     assert (written.frame_count, written.width, written.fps) == (source.frame_count, source.width, source.fps)
@@ -73,7 +73,7 @@ def test_an_approved_colour_pop_takes_a_free_name_and_keeps_the_rate(models, tmp
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "wrote edited-1.mp4" and "COLORPOP_FRAMES(video=VIDEO,tracks=TRACK0)" in done.stderr
     assert (tmp_path / "edited.mp4").read_bytes() == b"an earlier edit, kept"
-    from tools.video import probe
+    from loupe.tools.video import probe
 
     written, source = probe(tmp_path / "edited-1.mp4"), probe(DATA / "pedestrians.mp4")
     assert (written.frame_count, written.width, written.fps) == (source.frame_count, source.width, source.fps)
@@ -155,7 +155,7 @@ def test_run_writes_an_edited_video_to_out_or_a_free_name_and_says_which(models,
     result = json.loads(done.stdout)
     assert done.returncode == 0 and result["image"] == str(tmp_path / "blur-result-1.mp4") and result["answer"] is None
     assert (tmp_path / "blur-result.mp4").read_bytes() == b"kept"
-    from tools.video import probe
+    from loupe.tools.video import probe
 
     assert probe(result["image"]).frame_count == probe(DATA / "megamind.mp4").frame_count
     done = loupe("run", str(program), "--image", str(DATA / "megamind.mp4"), "--out", str(tmp_path / "x.png"))

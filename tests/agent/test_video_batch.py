@@ -10,10 +10,10 @@ import shutil
 import pytest
 
 from fake_llm import FakeLLM
-from programs.video_programs import load_video_library
-from tools.settings import Settings
+from loupe.programs.video_programs import load_video_library
+from loupe.tools.settings import Settings
 
-from agent.batch import run_batch
+from loupe.agent.batch import run_batch
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LABELS = json.loads((DATA / "video" / "labels.json").read_text(encoding="utf-8"))
@@ -22,7 +22,7 @@ COUNT_PEOPLE = "BOX0=LOC(image=IMAGE,object='person')\nANSWER0=COUNT(box=BOX0)\n
 
 @pytest.fixture(scope="module")
 def models():
-    from tools.lite.pack import cache_dir, is_pulled
+    from loupe.tools.lite.pack import cache_dir, is_pulled
 
     if not is_pulled(cache_dir()):
         pytest.skip("lite model pack not installed; run `loupe models pull`")
@@ -64,7 +64,7 @@ def test_a_video_edit_program_writes_each_video_and_refuses_the_images(models, t
     summary = run_batch(str(program), folder, tmp_path / "out", progress=False, settings=Settings.from_env())
     table = rows(tmp_path / "out")
     assert summary["ok"] == 1 and table["megamind.mp4"]["output"] == "megamind.mp4"
-    from tools.video import probe
+    from loupe.tools.video import probe
 
     written, source = probe(tmp_path / "out" / "megamind.mp4"), probe(folder / "megamind.mp4")
     assert (written.frame_count, written.fps) == (source.frame_count, source.fps)

@@ -24,8 +24,8 @@ def run(*args, env=None):
 
 @pytest.fixture
 def lite_pack():
-    from programs.errors import ToolUnavailable
-    from tools.lite.pack import lite_model_path
+    from loupe.programs.errors import ToolUnavailable
+    from loupe.tools.lite.pack import lite_model_path
 
     try:
         lite_model_path("centernet")
@@ -44,7 +44,7 @@ def test_custom_tool_from_a_program(tmp_path):
     assert out.startswith("brightness ") and out.strip().endswith(("bright", "dark"))
     program = tmp_path / "p.txt"
     program.write_text("ANSWER0=BRIGHTNESS(image=IMAGE)\nFINAL_RESULT=RESULT(var=ANSWER0)\n")
-    plugin = run("-m", "agent.cli", "run", program, "--image", PHOTOS / "dog.jpg",
+    plugin = run("-m", "loupe.agent.cli", "run", program, "--image", PHOTOS / "dog.jpg",
                  env={"LOUPE_PLUGINS": "custom_tool:setup"})
     assert float(plugin.strip()) > 0
 

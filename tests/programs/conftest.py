@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from tools.settings import Settings
+from loupe.tools.settings import Settings
 
 
 @pytest.fixture(scope="session")
 def registry():
-    from tools.registry import default_registry
+    from loupe.tools.registry import default_registry
 
     return default_registry(Settings.from_env(), plugins=False)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from programs.checker import check
-from programs.errors import ProgramError
-from programs.ir import Arg, Program, Ref, Step
-from programs.parser import parse_program
-from programs.values import ValueType
+from loupe.programs.checker import check
+from loupe.programs.errors import ProgramError
+from loupe.programs.ir import Arg, Program, Ref, Step
+from loupe.programs.parser import parse_program
+from loupe.programs.values import ValueType
 
 GOOD = """BOX0=LOC(image=IMAGE,object='dog')
 ANSWER0=COUNT(box=BOX0)
@@ -135,7 +135,7 @@ def test_step_limit_and_custom_inputs(registry):
 def test_a_checked_program_round_trips_through_plain_data(registry):
     import json
 
-    from programs.checker import CheckedProgram
+    from loupe.programs.checker import CheckedProgram
 
     checked = check(parse_program("BOX0=LOC(image=IMAGE,object='tie')\n# a comment\nN=COUNT(box=BOX0)\n"
                                   "R=RESULT(var=N)"), registry)

@@ -8,13 +8,13 @@ import threading
 import pytest
 
 from fakes import registry_with
-from programs.errors import ProgramError
-from programs.interpreter import Interpreter
-from programs.safe_eval import parse_expression
-from programs.safe_eval_semantics import MAX_INT_DIGITS
-from programs.trace import Status
-from programs.values import ValueType
-from tools.base import Param, Tool
+from loupe.programs.errors import ProgramError
+from loupe.programs.interpreter import Interpreter
+from loupe.programs.safe_eval import parse_expression
+from loupe.programs.safe_eval_semantics import MAX_INT_DIGITS
+from loupe.programs.trace import Status
+from loupe.programs.values import ValueType
+from loupe.tools.base import Param, Tool
 
 BIG = "9" * 399  # the longest literal the lexer takes is 400 characters
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from programs.checker import check
-from programs.examples_library import LIBRARY_DIR, Example, LibraryError, load_library
-from programs.tasks import parse_tasks
+from loupe.programs.checker import check
+from loupe.programs.examples_library import LIBRARY_DIR, Example, LibraryError, load_library
+from loupe.programs.tasks import parse_tasks
 
 REQUIRED_KINDS = ("existence", "counting", "compositional", "spatial", "two_image", "faces", "ocr", "colorpop",
                   "bgblur", "blur", "emoji", "replace", "tagging", "scripts")

@@ -30,7 +30,7 @@ def test_the_contract_catches_a_broken_reader(monkeypatch):
     monkeypatch.setitem(fuzz_targets.TARGETS, "parser", lambda text: {}[text])
     with pytest.raises(fuzz_targets.Broken, match="KeyError"):
         fuzz_targets.run("parser", "A=B()")
-    from programs.errors import ProgramError
+    from loupe.programs.errors import ProgramError
 
     def chatty(text):
         raise ProgramError.at("x" * 100_000)

@@ -6,15 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from programs.checker import CheckedProgram, check, check_sketch
-from programs.errors import ProgramError
-from programs.examples_library import load_library
-from programs.interpreter import Interpreter
-from programs.ir import (Arg, Hole, Program, Ref, Step, Template, fill, program_holes, program_to_json,
+from loupe.programs.checker import CheckedProgram, check, check_sketch
+from loupe.programs.errors import ProgramError
+from loupe.programs.examples_library import load_library
+from loupe.programs.interpreter import Interpreter
+from loupe.programs.ir import (Arg, Hole, Program, Ref, Step, Template, fill, program_holes, program_to_json,
                          value_from_json)
-from programs.parser import parse_program
-from programs.render import placed, render
-from programs.values import Image, ValueType
+from loupe.programs.parser import parse_program
+from loupe.programs.render import placed, render
+from loupe.programs.values import Image, ValueType
 
 
 def _counting(expr) -> Program:

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-from programs.errors import ImageError
-from programs.images import MAX_MEGAPIXELS, load_image, to_image
-from programs.values import Image
+from loupe.programs.errors import ImageError
+from loupe.programs.images import MAX_MEGAPIXELS, load_image, to_image
+from loupe.programs.values import Image
 
 
 def png_header_only(path, width, height):

@@ -2,14 +2,14 @@ import threading
 
 import pytest
 
-from tools.count import Count
+from loupe.tools.count import Count
 
 from fakes import BatchLoc, Hang, SlowLoc, WrongType, registry_with
-from programs.errors import ProgramError
-from programs.interpreter import Interpreter
-from programs.parser import parse_program
-from programs.trace import Status
-from programs.values import Image
+from loupe.programs.errors import ProgramError
+from loupe.programs.interpreter import Interpreter
+from loupe.programs.parser import parse_program
+from loupe.programs.trace import Status
+from loupe.programs.values import Image
 
 TIES_AND_GLASSES = """
 BOX0=LOC(image=IMAGE,object='tie')
@@ -172,7 +172,7 @@ class FaintLoc(SlowLoc):
     delay = 0.0
 
     def execute(self, image, object):
-        from programs.values import Obj, Objects
+        from loupe.programs.values import Obj, Objects
 
         found = Obj((0, 0, 2, 2), object)
         return Objects((found,), image.size) if object == "tie" else Objects((), image.size, faint=(found,))
@@ -217,7 +217,7 @@ def test_a_count_that_is_the_result_never_counts_faint_objects(small_image):
 
 
 def test_one_step_run_alone_counts_faint_objects_when_told_its_count_is_only_tested_for_zero(small_image):
-    from programs.parser import parse_program
+    from loupe.programs.parser import parse_program
 
     interpreter = Interpreter(registry_with(FaintLoc, ExistenceCount))
     found = interpreter.run_step(parse_program("BOX0=LOC(image=IMAGE,object='glasses')").steps[0],

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from programs.errors import ProgramError
-from programs.ir import Arg, Program, Ref, Step, program_from_json, program_to_json
-from programs.parser import parse_program
+from loupe.programs.errors import ProgramError
+from loupe.programs.ir import Arg, Program, Ref, Step, program_from_json, program_to_json
+from loupe.programs.parser import parse_program
 
 PROGRAM = parse_program("""BOX0=LOC(image=IMAGE,object='tie')
 LIST0=LIST(query="members of a band",max=4)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from programs.checker import check
-from programs.errors import ProgramError
-from programs.ir import Arg, Program, Ref, Step
-from programs.parser import parse_program
+from loupe.programs.checker import check
+from loupe.programs.errors import ProgramError
+from loupe.programs.ir import Arg, Program, Ref, Step
+from loupe.programs.parser import parse_program
 
 VISPROG = sorted((Path(__file__).parent / "visprog").glob("*.txt"))
 

@@ -9,14 +9,14 @@ import json
 import numpy as np
 import pytest
 
-from programs.checker import check
-from programs.errors import ProgramError
-from programs.images import Image
-from programs.interpreter import Interpreter
-from programs.ir import MODULE_ALIASES
-from programs.parser import parse_program
-from programs.render import render
-from programs.tasks import parse_tasks
+from loupe.programs.checker import check
+from loupe.programs.errors import ProgramError
+from loupe.programs.images import Image
+from loupe.programs.interpreter import Interpreter
+from loupe.programs.ir import MODULE_ALIASES
+from loupe.programs.parser import parse_program
+from loupe.programs.render import render
+from loupe.programs.tasks import parse_tasks
 
 VISPROG_CROPS = ["CROP_FRONTOF", "CROP_INFRONT", "CROP_INFRONTOF", "CROP_BEHIND", "CROP_AHEAD"]
 CROP_OF = "BOX0=LOC(image=IMAGE,object='tie')\nIMAGE0={module}(image=IMAGE,box=BOX0)\nFINAL_RESULT=RESULT(var=IMAGE0)"
@@ -42,8 +42,8 @@ def test_a_visprog_crop_alias_reads_as_crop_and_checks(alias, registry):
 def test_a_visprog_crop_alias_runs_as_crop(alias, registry):
     """With the stand-in LOC (two boxes, no model), the alias crops exactly what CROP crops."""
     from fakes import InstantLoc
-    from tools.registry import default_registry
-    from tools.settings import Settings
+    from loupe.tools.registry import default_registry
+    from loupe.tools.settings import Settings
 
     tools = default_registry(Settings.from_env(), plugins=False)
     tools.register(InstantLoc)

@@ -6,14 +6,14 @@ import json
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from programs.errors import ProgramError
-from programs.ir import Arg, Program, Ref, Step, program_from_json, program_to_json
-from programs.parser import parse_program
-from programs.render import render
-from programs.safe_eval import parse_expression
-from programs.tasks import parse_tasks
-from tools.registry import default_registry
-from tools.settings import Settings
+from loupe.programs.errors import ProgramError
+from loupe.programs.ir import Arg, Program, Ref, Step, program_from_json, program_to_json
+from loupe.programs.parser import parse_program
+from loupe.programs.render import render
+from loupe.programs.safe_eval import parse_expression
+from loupe.programs.tasks import parse_tasks
+from loupe.tools.registry import default_registry
+from loupe.tools.settings import Settings
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MODULES = default_registry(Settings.from_env(), plugins=False).names()

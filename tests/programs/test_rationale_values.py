@@ -4,8 +4,8 @@ import io
 import numpy as np
 from PIL import Image as PILImage
 
-from programs.rationale_values import image_data_url, objects_table, value_html
-from programs.values import Image, Obj, Objects
+from loupe.programs.rationale_values import image_data_url, objects_table, value_html
+from loupe.programs.values import Image, Obj, Objects
 
 
 def decoded(url):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from programs.ir import Arg, Program, Ref, Step
-from programs.parser import parse_program
-from programs.render import render, render_value
+from loupe.programs.ir import Arg, Program, Ref, Step
+from loupe.programs.parser import parse_program
+from loupe.programs.render import render, render_value
 
 
 def one_arg(value) -> Program:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from programs.errors import ProgramError
-from programs.safe_eval import MAX_EXPRESSION_CHARS, normalize, parse_expression
-from programs.values import Image
+from loupe.programs.errors import ProgramError
+from loupe.programs.safe_eval import MAX_EXPRESSION_CHARS, normalize, parse_expression
+from loupe.programs.values import Image
 
 
 def evaluate(expr: str, **env):

@@ -7,13 +7,13 @@ import re
 
 import pytest
 
-from programs.checker import check
-from programs.examples_library import load_library
-from programs.ir import Ref
-from programs.parser import parse_program
-from programs.task_render import program_to_tasks, program_to_tasks_json
-from programs.tasks import parse_tasks
-from programs.values import ValueType
+from loupe.programs.checker import check
+from loupe.programs.examples_library import load_library
+from loupe.programs.ir import Ref
+from loupe.programs.parser import parse_program
+from loupe.programs.task_render import program_to_tasks, program_to_tasks_json
+from loupe.programs.tasks import parse_tasks
+from loupe.programs.values import ValueType
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 WITH_TASKS = [e for e in load_library() if e.tasks]

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from programs.checker import check
-from programs.errors import ProgramError
-from programs.parser import parse_program
-from programs.render import render
-from programs.tasks import TASK_ALIASES, parse_tasks
+from loupe.programs.checker import check
+from loupe.programs.errors import ProgramError
+from loupe.programs.parser import parse_program
+from loupe.programs.render import render
+from loupe.programs.tasks import TASK_ALIASES, parse_tasks
 
 
 def task(tid, name, dep=(-1,), **args):

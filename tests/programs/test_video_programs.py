@@ -2,21 +2,21 @@
 
 import pytest
 
-from programs.checker import DEFAULT_INPUTS, check
-from programs.errors import ProgramError
-from programs.ir import Ref
-from programs.parser import parse_program
-from programs.tasks import parse_tasks
-from programs.values import ValueType, type_of
-from programs.video_programs import VIDEO_INPUTS, load_video_library
-from programs.video_values import Frames, FrameObjects, Track, Video
+from loupe.programs.checker import DEFAULT_INPUTS, check
+from loupe.programs.errors import ProgramError
+from loupe.programs.ir import Ref
+from loupe.programs.parser import parse_program
+from loupe.programs.tasks import parse_tasks
+from loupe.programs.values import ValueType, type_of
+from loupe.programs.video_programs import VIDEO_INPUTS, load_video_library
+from loupe.programs.video_values import Frames, FrameObjects, Track, Video
 
 
 @pytest.fixture(scope="module")
 def video_registry():
-    from tools.registry import default_registry
-    from tools.settings import Settings
-    from tools.video_tools import register_video_tools
+    from loupe.tools.registry import default_registry
+    from loupe.tools.settings import Settings
+    from loupe.tools.video_tools import register_video_tools
 
     registry = default_registry(Settings.from_env(), plugins=False)
     register_video_tools(registry)

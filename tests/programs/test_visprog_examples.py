@@ -11,12 +11,12 @@ import re
 import numpy as np
 import pytest
 
-from programs.checker import check
-from programs.errors import ProgramError
-from programs.images import load_image
-from programs.interpreter import Interpreter
-from programs.ir import MODULE_ALIASES
-from programs.parser import parse_program
+from loupe.programs.checker import check
+from loupe.programs.errors import ProgramError
+from loupe.programs.images import load_image
+from loupe.programs.interpreter import Interpreter
+from loupe.programs.ir import MODULE_ALIASES
+from loupe.programs.parser import parse_program
 
 DATA = Path(__file__).parent / "data" / "visprog_examples.txt"
 PHOTOS = Path(__file__).resolve().parents[1] / "data" / "photos"
@@ -68,7 +68,7 @@ def test_each_example_checks_or_reports_its_published_bug(example, registry):
 
 @pytest.fixture(scope="module")
 def lite(registry):
-    from tools.lite.pack import is_pulled
+    from loupe.tools.lite.pack import is_pulled
 
     if not is_pulled():
         pytest.skip("lite model pack not installed; run `loupe models pull`")

@@ -29,7 +29,7 @@ SCRIPT = [
 
 
 def lite_ready() -> bool:
-    from tools.lite.pack import is_pulled
+    from loupe.tools.lite.pack import is_pulled
 
     return is_pulled()
 
@@ -38,7 +38,7 @@ needs_lite = pytest.mark.skipif(not lite_ready(), reason="models not installed; 
 
 
 def pixels(path_or_image) -> np.ndarray:
-    from programs.images import load_image
+    from loupe.programs.images import load_image
 
     image = load_image(path_or_image) if isinstance(path_or_image, (str, Path)) else path_or_image
     return image.pixels

@@ -1,8 +1,8 @@
 """A plugin for CLI tests, loaded through LOUPE_PLUGINS=cli_plugin:setup (stand-in LOC, crashing VQA)."""
 
 from fakes import SlowLoc
-from programs.values import ValueType
-from tools.base import Param, Tool
+from loupe.programs.values import ValueType
+from loupe.tools.base import Param, Tool
 
 
 class InstantLoc(SlowLoc):

@@ -1,4 +1,4 @@
-"""A scripted stand-in for ``agent.llm`` models: ``enqueue`` replies; ``score`` by a given function."""
+"""A scripted stand-in for ``loupe.agent.llm`` models: ``enqueue`` replies; ``score`` by a given function."""
 
 from __future__ import annotations
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
-from programs.errors import ToolError
-from programs.values import Obj, Objects, ValueType
-from tools.base import Param, Tool
+from loupe.programs.errors import ToolError
+from loupe.programs.values import Obj, Objects, ValueType
+from loupe.tools.base import Param, Tool
 
 
 class SlowLoc(Tool):
@@ -74,10 +74,10 @@ class Hang(Tool):
 
 
 def registry_with(*tool_classes):
-    from tools.count import Count
-    from tools.evaluate import Eval
-    from tools.registry import ToolRegistry
-    from tools.result import Result
+    from loupe.tools.count import Count
+    from loupe.tools.evaluate import Eval
+    from loupe.tools.registry import ToolRegistry
+    from loupe.tools.result import Result
 
     registry = ToolRegistry()
     for cls in (Count, Eval, Result, *tool_classes):

@@ -19,12 +19,12 @@ import json
 from pathlib import Path
 import random
 
-from programs.errors import ProgramError
-from programs.lexer import LexError, tokenize
-from programs.parser import parse_program
-from programs.safe_eval import MAX_TEXT_CHARS, parse_expression
-from programs.tasks import parse_tasks
-from tools.settings import Settings
+from loupe.programs.errors import ProgramError
+from loupe.programs.lexer import LexError, tokenize
+from loupe.programs.parser import parse_program
+from loupe.programs.safe_eval import MAX_TEXT_CHARS, parse_expression
+from loupe.programs.tasks import parse_tasks
+from loupe.tools.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGE_BASE, MESSAGE_PER_CHAR = 4000, 40
@@ -42,7 +42,7 @@ class Broken(AssertionError):
 
 @lru_cache(maxsize=1)
 def registry():
-    from tools.registry import default_registry
+    from loupe.tools.registry import default_registry
 
     return default_registry(Settings.from_env(), plugins=False)
 
@@ -61,7 +61,7 @@ def tasks(text: str) -> None:
 
 
 def check(text: str) -> None:
-    from programs.checker import check as check_program
+    from loupe.programs.checker import check as check_program
 
     check_program(parse_program(text), registry())
 
@@ -95,7 +95,7 @@ def run(target: str, text: str) -> str:
 def seeds() -> dict[str, tuple[str, ...]]:
     """Real inputs per target: library programs and task lists, VisProg test programs, EVAL expressions."""
     programs, task_lists = [], []
-    for file in sorted((ROOT / "programs" / "library").glob("*.jsonl")):
+    for file in sorted((ROOT / "loupe" / "programs" / "library").glob("*.jsonl")):
         for line in file.read_text(encoding="utf-8").splitlines():
             entry = json.loads(line)
             programs.append(entry["program"])

@@ -11,8 +11,8 @@ ORACLE = f"oracle:{TESTS / 'agent' / 'service' / 'programs.jsonl'}"
 
 
 def make_config(tmp_path, **options):
-    from agent.service.config import ServiceConfig
-    from tools.settings import Settings
+    from loupe.agent.service.config import ServiceConfig
+    from loupe.tools.settings import Settings
 
     options.setdefault("settings", Settings.from_env())  # what `loupe serve` reads at its start
     options.setdefault("llms", (ORACLE,))
@@ -23,8 +23,8 @@ def make_config(tmp_path, **options):
 def registry_with_slow_loc(delay: float = 0.0):
     """The default registry with its LOC replaced by a stand-in that waits ``delay`` seconds per call."""
     from fakes import SlowLoc
-    from tools.registry import default_registry
-    from tools.settings import Settings
+    from loupe.tools.registry import default_registry
+    from loupe.tools.settings import Settings
 
     class Loc(SlowLoc):
         pass

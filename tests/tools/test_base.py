@@ -1,14 +1,14 @@
 import pytest
 
-from programs.errors import ToolUnavailable
-from programs.values import ValueType
-from tools.backends import BackendSpec
-from tools.base import Param, Tool
-from tools.context import ToolContext
-from tools.count import Count
-from tools.loc import Loc
-from tools.registry import ToolRegistry
-from tools.settings import Settings
+from loupe.programs.errors import ToolUnavailable
+from loupe.programs.values import ValueType
+from loupe.tools.backends import BackendSpec
+from loupe.tools.base import Param, Tool
+from loupe.tools.context import ToolContext
+from loupe.tools.count import Count
+from loupe.tools.loc import Loc
+from loupe.tools.registry import ToolRegistry
+from loupe.tools.settings import Settings
 
 
 def declare(**attributes):
@@ -99,7 +99,7 @@ def test_a_model_tool_without_backend_fails_at_run_time_naming_what_to_install()
 
 def test_backend_is_chosen_by_priority_availability_and_configuration():
     context = ToolContext()
-    context.add_backend(spec("needs-gpu", requires=("no_such_module_xyz",), install_hint="pip install loupe[gpu]",
+    context.add_backend(spec("needs-gpu", requires=("no_such_module_xyz",), install_hint="python3 -m pip install loupe-vision[gpu]",
                              priority=10))
     context.add_backend(spec("echo", affordance=f"{__name__}:no_glasses"))
     registry = ToolRegistry(context)

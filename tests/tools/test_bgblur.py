@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from skimage import data
 
-from programs.errors import ToolError
-from programs.values import Image, Obj, Objects
-from tools.bgblur import BgBlur
+from loupe.programs.errors import ToolError
+from loupe.programs.values import Image, Obj, Objects
+from loupe.tools.bgblur import BgBlur
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from skimage import data
 
-from programs.errors import ToolError
-from programs.values import Image, Obj, Objects
-from tools.blur import Blur
+from loupe.programs.errors import ToolError
+from loupe.programs.values import Image, Obj, Objects
+from loupe.tools.blur import Blur
 
 FACE = (180, 40, 290, 190)   # the astronaut's face, x1 y1 x2 y2
 

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from skimage import data
 
-from programs.errors import ToolError
-from programs.values import Image, Obj, Objects
-from tools.crop import Crop, CropAbove, CropBelow, CropLeftOf, CropRightOf, crop_region, enlarged_box
+from loupe.programs.errors import ToolError
+from loupe.programs.values import Image, Obj, Objects
+from loupe.tools.crop import Crop, CropAbove, CropBelow, CropLeftOf, CropRightOf, crop_region, enlarged_box
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 import numpy as np
 from skimage import data
 
-from programs.values import Image, Obj, Objects
-from tools.drawing import PALETTE, caption, colour_for, draw_objects
+from loupe.programs.values import Image, Obj, Objects
+from loupe.tools.drawing import PALETTE, caption, colour_for, draw_objects
 
 
 def coffee():

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from skimage import data
 
-from programs.errors import ProgramError, ToolError
-from programs.values import Image, Obj, Objects
-from tools.emoji import Emoji, glyph, resolve_emoji
+from loupe.programs.errors import ProgramError, ToolError
+from loupe.programs.values import Image, Obj, Objects
+from loupe.tools.emoji import Emoji, glyph, resolve_emoji
 
 BOXES = ((180, 40, 290, 190), (20, 350, 120, 420))
 

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from skimage import data
 
-from programs.errors import ToolError
-from programs.values import Image, Obj, Objects
-from tools.imageops import (check_objects_fit, composite, feather, gaussian_blur, greyscale,
+from loupe.programs.errors import ToolError
+from loupe.programs.values import Image, Obj, Objects
+from loupe.tools.imageops import (check_objects_fit, composite, feather, gaussian_blur, greyscale,
                             objects_mask, paste_rgba, pixelate)
 
 

@@ -3,10 +3,10 @@
 import pytest
 
 from fake_llm import FakeLLM
-from programs.errors import ToolError, ToolUnavailable
-from tools.injected import LLM_KEY, injected
-from tools.registry import default_registry
-from tools.settings import Settings
+from loupe.programs.errors import ToolError, ToolUnavailable
+from loupe.tools.injected import LLM_KEY, injected
+from loupe.tools.registry import default_registry
+from loupe.tools.settings import Settings
 
 
 def run_list(llm=None, **args):
@@ -40,7 +40,7 @@ def test_an_empty_reply_is_a_tool_error():
 
 
 def test_the_injected_llm_ends_with_its_block_and_reaches_the_interpreters_workers():
-    from programs.interpreter import Interpreter
+    from loupe.programs.interpreter import Interpreter
 
     registry = default_registry(Settings.from_env(), plugins=False)
     program = "L=LIST(query='planets',max=2)\nR=RESULT(var=L)"

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from programs.errors import ToolError
-from programs.values import Image, Obj, Objects
-from tools.backends import BackendSpec
-from tools.context import ToolContext
-from tools.loc import Loc, region
-from tools.registry import ToolRegistry
+from loupe.programs.errors import ToolError
+from loupe.programs.values import Image, Obj, Objects
+from loupe.tools.backends import BackendSpec
+from loupe.tools.context import ToolContext
+from loupe.tools.loc import Loc, region
+from loupe.tools.registry import ToolRegistry
 
 CALLS: list = []
 

@@ -6,11 +6,11 @@ import re
 import pytest
 from pydantic import ValidationError
 
-from tools.settings import Settings, cache_root, env_name
+from loupe.tools.settings import Settings, cache_root, env_name
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("agent", "tools", "programs")
-SETTINGS_MODULE = ROOT / "tools" / "settings.py"
+PACKAGES = ("loupe/agent", "loupe/tools", "loupe/programs")
+SETTINGS_MODULE = ROOT / "loupe" / "tools" / "settings.py"
 
 
 def test_from_env_types_every_variable():

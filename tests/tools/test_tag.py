@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from skimage import data
 
-from programs.errors import ToolError
-from programs.values import Image, Obj, Objects
-from tools.tag import Tag
+from loupe.programs.errors import ToolError
+from loupe.programs.values import Image, Obj, Objects
+from loupe.tools.tag import Tag
 
 
 @pytest.fixture(scope="module")

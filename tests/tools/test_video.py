@@ -1,4 +1,4 @@
-"""The video decoder: probe, limits, streaming samples and clear errors (tools/video.py)."""
+"""The video decoder: probe, limits, streaming samples and clear errors (loupe/tools/video.py)."""
 
 from pathlib import Path
 import types
@@ -6,9 +6,9 @@ import types
 import numpy as np
 import pytest
 
-from programs.errors import InputError
-from programs.video_values import Video
-from tools.video import (MAX_DEFAULT_FRAMES, VideoLimits, check_fps, default_fps, frames, is_video_path, probe,
+from loupe.programs.errors import InputError
+from loupe.programs.video_values import Video
+from loupe.tools.video import (MAX_DEFAULT_FRAMES, VideoLimits, check_fps, default_fps, frames, is_video_path, probe,
                          sample)
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "video"

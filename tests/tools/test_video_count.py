@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.video import default_fps, frames, probe
+from loupe.tools.video import default_fps, frames, probe
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "video"
 LABELS = json.loads((DATA / "labels.json").read_text(encoding="utf-8"))
@@ -15,10 +15,10 @@ LABELS = json.loads((DATA / "labels.json").read_text(encoding="utf-8"))
 
 @pytest.fixture(scope="module")
 def video_registry():
-    from tools.lite.pack import cache_dir, is_pulled
-    from tools.registry import default_registry
-    from tools.settings import Settings
-    from tools.video_tools import register_video_tools
+    from loupe.tools.lite.pack import cache_dir, is_pulled
+    from loupe.tools.registry import default_registry
+    from loupe.tools.settings import Settings
+    from loupe.tools.video_tools import register_video_tools
 
     if not is_pulled(cache_dir()):
         pytest.skip("lite model pack not installed; run `loupe models pull`")

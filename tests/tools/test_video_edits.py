@@ -6,13 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from programs.errors import ToolError
-from programs.values import Obj, Objects
-from programs.video_values import FrameObjects, Track, Tracks
-from tools.context import ToolContext
-from tools.video import probe
-from tools.video_edits import BgBlurFrames, BlurFrames, ColorPopFrames
-from tools.video_writer import rewrite
+from loupe.programs.errors import ToolError
+from loupe.programs.values import Obj, Objects
+from loupe.programs.video_values import FrameObjects, Track, Tracks
+from loupe.tools.context import ToolContext
+from loupe.tools.video import probe
+from loupe.tools.video_edits import BgBlurFrames, BlurFrames, ColorPopFrames
+from loupe.tools.video_writer import rewrite
 
 MEGAMIND = Path(__file__).resolve().parents[1] / "data" / "video" / "megamind.mp4"
 BOX = (100, 40, 200, 140)   # in a 180x132 sampled frame: half the video's 360x264
@@ -125,7 +125,7 @@ def test_nothing_tracked_is_an_error_naming_what():
 
 
 def test_only_an_edit_s_own_video_counts_as_written_by_an_edit(tmp_path):
-    from tools.video_edits import written_by_an_edit
+    from loupe.tools.video_edits import written_by_an_edit
 
     video = probe(MEGAMIND)
     blurred = BlurFrames(ToolContext()).execute(video=video, objects=FrameObjects(

@@ -6,10 +6,10 @@ import os
 import subprocess
 import sys
 
-from tools.registry import default_registry
-from tools.settings import Settings
-from tools.video_listing import video_backend_rows, video_tool_rows
-from tools.video_tools import video_tools
+from loupe.tools.registry import default_registry
+from loupe.tools.settings import Settings
+from loupe.tools.video_listing import video_backend_rows, video_tool_rows
+from loupe.tools.video_tools import video_tools
 
 VIDEO_NAMES = {tool.name for tool in video_tools()}
 
@@ -32,7 +32,7 @@ def test_what_the_video_tools_run_on_is_in_the_backend_rows():
 
 def test_loupe_tools_and_models_list_show_them_with_the_note():
     def loupe(*args):
-        return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True,
+        return subprocess.run([sys.executable, "-m", "loupe.agent.cli", *args], capture_output=True, text=True,
                               env=dict(os.environ), timeout=120)
 
     tools = json.loads(loupe("tools", "--json").stdout)["tools"]

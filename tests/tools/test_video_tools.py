@@ -5,15 +5,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from programs.errors import ToolError
-from programs.values import Image, Obj, Objects
-from programs.video_values import FrameObjects, Track, Tracks
-from tools.backends import BackendSpec
-from tools.context import ToolContext
-from tools.registry import ToolRegistry
-from tools.video import frames, probe
-from tools.video_tools import FRAME_BATCH, TRACK_MEMORY_S, register_video_tools
-from tools.video_tracking import track
+from loupe.programs.errors import ToolError
+from loupe.programs.values import Image, Obj, Objects
+from loupe.programs.video_values import FrameObjects, Track, Tracks
+from loupe.tools.backends import BackendSpec
+from loupe.tools.context import ToolContext
+from loupe.tools.registry import ToolRegistry
+from loupe.tools.video import frames, probe
+from loupe.tools.video_tools import FRAME_BATCH, TRACK_MEMORY_S, register_video_tools
+from loupe.tools.video_tracking import track
 
 PEDESTRIANS = Path(__file__).resolve().parents[1] / "data" / "video" / "pedestrians.mp4"
 SIZE = (640, 480)
@@ -35,7 +35,7 @@ def registry() -> ToolRegistry:
     context = ToolContext()
     context.add_backend(BackendSpec("LOC", "boxes", f"{__name__}:Boxes"))
     tools = ToolRegistry(context)
-    from tools.loc import Loc
+    from loupe.tools.loc import Loc
 
     tools.register(Loc)
     register_video_tools(tools)
@@ -122,7 +122,7 @@ def test_a_frame_without_objects_keeps_tracks_going():
 
 
 def test_image_values_are_not_videos():
-    from programs.values import ValueType, type_of
+    from loupe.programs.values import ValueType, type_of
 
     assert type_of(Image(np.zeros((2, 2, 3), np.uint8))) is ValueType.IMAGE
     assert type_of(_tracks()) is ValueType.TRACKS

@@ -10,11 +10,11 @@ import pytest
 from PIL import Image as PILImage
 
 from openai_server import chat, error_body, server  # noqa: F401  (server is a fixture)
-from programs.errors import ToolError, ToolUnavailable
-from programs.values import Image
-from tools.registry import default_registry
-from tools.settings import Settings
-from tools.vlm import NAME, VlmCaption, VlmVqa, endpoint
+from loupe.programs.errors import ToolError, ToolUnavailable
+from loupe.programs.values import Image
+from loupe.tools.registry import default_registry
+from loupe.tools.settings import Settings
+from loupe.tools.vlm import NAME, VlmCaption, VlmVqa, endpoint
 
 
 def sent_image(body) -> PILImage.Image:

@@ -15,7 +15,7 @@ pytestmark = needs_lite
 
 
 def chat(tmp_path, lines, *args):
-    command = [sys.executable, "-m", "agent.cli", "chat", *args, "--json", "--llm", ORACLE, "--planner", "generate",
+    command = [sys.executable, "-m", "loupe.agent.cli", "chat", *args, "--json", "--llm", ORACLE, "--planner", "generate",
                "--no-cache", "--store", str(tmp_path / "store"), "--out-dir", str(tmp_path / "out")]
     result = subprocess.run(command, input="".join(line + "\n" for line in lines), capture_output=True, text=True,
                             env=dict(os.environ), timeout=300)

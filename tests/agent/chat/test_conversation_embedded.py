@@ -1,28 +1,28 @@
-"""A conversation through the library (``agent.chat.conversation``) with the embedded ranking planner, not a
+"""A conversation through the library (``loupe.agent.chat.conversation``) with the embedded ranking planner, not a
 scripted one: the resolved follow-ups are requests it plans on its own. Needs `loupe models pull`."""
 
 import numpy as np
 import pytest
 
 from chat_script import PHOTOS, changed, needs_lite
-from tools.settings import Settings
+from loupe.tools.settings import Settings
 
 pytestmark = needs_lite
 
 
 def _embedded() -> bool:
-    from agent.llm.embedded import gguf_path
+    from loupe.agent.llm.embedded import gguf_path
 
     return gguf_path().is_file()
 
 
 @pytest.mark.skipif(not _embedded(), reason="models not installed; run `loupe models pull`")
 def test_follow_ups_planned_by_the_embedded_model():
-    from agent.api import Agent
-    from agent.chat.conversation import Conversation
-    from agent.chat.images import ContentStore
-    from agent.chat.store import SessionStore
-    from programs.images import load_image
+    from loupe.agent.api import Agent
+    from loupe.agent.chat.conversation import Conversation
+    from loupe.agent.chat.images import ContentStore
+    from loupe.agent.chat.store import SessionStore
+    from loupe.programs.images import load_image
 
     photo = load_image(PHOTOS / "family_dinner.jpg")
     with Agent(use_cache=False, settings=Settings.from_env()) as agent:

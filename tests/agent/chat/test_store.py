@@ -3,9 +3,9 @@ one checkpoint per session whatever its length, kept across processes in SQLite,
 
 import numpy as np
 
-from agent.chat.images import ContentStore, content_key
-from agent.chat.store import MAX_TURNS, SessionStore
-from programs.values import Image
+from loupe.agent.chat.images import ContentStore, content_key
+from loupe.agent.chat.store import MAX_TURNS, SessionStore
+from loupe.programs.values import Image
 
 
 def image(value: int) -> Image:

@@ -11,13 +11,13 @@ from PIL import Image as PILImage
 
 from chat_script import PHOTOS, needs_lite
 from openai_server import chat, server  # noqa: F401  (server is a fixture)
-from tools.settings import Settings
+from loupe.tools.settings import Settings
 
 pytestmark = needs_lite
 
 
 def _embedded() -> bool:
-    from agent.llm.embedded import gguf_path
+    from loupe.agent.llm.embedded import gguf_path
 
     return gguf_path().is_file()
 
@@ -40,8 +40,8 @@ def received(server):
 
 @pytest.mark.skipif(not _embedded(), reason="models not installed; run `loupe models pull`")
 def test_an_open_question_goes_to_the_configured_model(server, received):
-    from agent.api import Agent
-    from programs.images import load_image
+    from loupe.agent.api import Agent
+    from loupe.programs.images import load_image
 
     photo = load_image(PHOTOS / "dog.jpg")
     with Agent(use_cache=False, settings=Settings.from_env()) as agent:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import threading
 import time
 
-from programs.values import Obj, Objects, ValueType
-from tools.base import Param, Tool
-from tools.settings import Settings
+from loupe.programs.values import Obj, Objects, ValueType
+from loupe.tools.base import Param, Tool
+from loupe.tools.settings import Settings
 
 CALLS: list[tuple[str, int, float, float]] = []  # (tool, batch size, start, end)
 _LOCK = threading.Lock()
@@ -49,7 +49,7 @@ class RecordingFaces(Tool):
 
 def registry():
     """``module:function`` target for specs: the default tools with the stand-ins above."""
-    from tools.registry import default_registry
+    from loupe.tools.registry import default_registry
 
     reg = default_registry(Settings.from_env(), plugins=False)
     reg.register(RecordingLoc)

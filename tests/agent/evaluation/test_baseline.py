@@ -2,8 +2,8 @@
 
 import json
 
-from agent.evaluation.harness import run_eval
-from tools.settings import Settings
+from loupe.agent.evaluation.harness import run_eval
+from loupe.tools.settings import Settings
 
 
 def test_baseline_executes_sequentially(bench, calls, tmp_path):

@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from agent.evaluation.bench import Item, file_stem, load_items
-from agent.evaluation.harness import run_eval
-from programs.errors import ImageError, ProgramError
-from programs.images import confined_path
-from tools.settings import Settings
+from loupe.agent.evaluation.bench import Item, file_stem, load_items
+from loupe.agent.evaluation.harness import run_eval
+from loupe.programs.errors import ImageError, ProgramError
+from loupe.programs.images import confined_path
+from loupe.tools.settings import Settings
 
 
 def edit_item(item_id: str, image: str = "b.png") -> dict:
@@ -48,7 +48,7 @@ def test_an_image_outside_images_is_refused_when_the_questions_load(tmp_path, im
 
 
 def test_the_runner_itself_never_reads_outside_images(bench, tmp_path):
-    from agent.evaluation.systems import EvalSpec, LoupeRunner
+    from loupe.agent.evaluation.systems import EvalSpec, LoupeRunner
 
     questions, images, oracle = bench
     (tmp_path / "secret.png").write_bytes((images / "a.png").read_bytes())

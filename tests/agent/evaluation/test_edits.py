@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from agent.evaluation.edits import check_edit, edit_kind
+from loupe.agent.evaluation.edits import check_edit, edit_kind
 
 REGION = [[60, 50, 120, 150]]   # a 60x100 "person" on a 240x200 photo
 X1, Y1, X2, Y2 = REGION[0]

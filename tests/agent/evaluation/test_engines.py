@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from agent.evaluation.harness import run_eval
-from tools.settings import Settings
+from loupe.agent.evaluation.harness import run_eval
+from loupe.tools.settings import Settings
 
 ray = pytest.importorskip("ray")
 

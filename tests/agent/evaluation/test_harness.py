@@ -5,12 +5,12 @@ import json
 import pytest
 from PIL import Image as PILImage
 
-from agent.evaluation import contact_sheet
+from loupe.agent.evaluation import contact_sheet
 
-from agent.evaluation.bench import load_items
-from agent.evaluation.harness import run_eval
-from programs.errors import ProgramError
-from tools.settings import Settings
+from loupe.agent.evaluation.bench import load_items
+from loupe.agent.evaluation.harness import run_eval
+from loupe.programs.errors import ProgramError
+from loupe.tools.settings import Settings
 
 
 def test_results_summary_and_plot_are_written(bench, tmp_path):
@@ -75,7 +75,7 @@ def test_limit_and_bad_files(bench, tmp_path):
 
 
 def test_an_oracle_file_may_name_items_by_id_and_quote_the_question(tmp_path):
-    from agent.evaluation.oracle import OracleLLM
+    from loupe.agent.evaluation.oracle import OracleLLM
 
     path = tmp_path / "programs.jsonl"
     path.write_text('{"id": "q1", "program": "ANSWER0=PICK_TEXT(text=TEXT0,question=\'{QUESTION}\')"}\n')

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.evaluation.bench import load_items
-from agent.evaluation.harness import run_eval
-from tools.settings import Settings
+from loupe.agent.evaluation.bench import load_items
+from loupe.agent.evaluation.harness import run_eval
+from loupe.tools.settings import Settings
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 QUESTIONS, PROGRAMS, PHOTOS = DATA / "bench" / "questions.jsonl", DATA / "bench" / "programs.jsonl", DATA / "photos"
@@ -22,7 +22,7 @@ ITEMS = load_items(QUESTIONS)
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    from tools.lite.pack import is_pulled
+    from loupe.tools.lite.pack import is_pulled
 
     if not is_pulled():
         pytest.skip("lite model pack not installed; run `loupe models pull`")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from agent.evaluation.matching import answer_matches, normalize
+from loupe.agent.evaluation.matching import answer_matches, normalize
 
 
 @pytest.mark.parametrize("prediction, answers, expected", [

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from agent.llm import LLM, Completion, LLMError, make_llm, register_provider
-from agent.llm.base import FLOOR_LOGPROB, Deadline, choice_labels, choice_scores, cut_at_stop, retry, within
-from agent.llm.factory import PROVIDERS
-from tools.settings import Settings
+from loupe.agent.llm import LLM, Completion, LLMError, make_llm, register_provider
+from loupe.agent.llm.base import FLOOR_LOGPROB, Deadline, choice_labels, choice_scores, cut_at_stop, retry, within
+from loupe.agent.llm.factory import PROVIDERS
+from loupe.tools.settings import Settings
 
 
 class Echo(LLM):

@@ -9,8 +9,8 @@ pytest.importorskip("langchain_core")
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from agent.llm import FLOOR_LOGPROB, LLMError, make_llm
-from agent.llm.langchain_provider import LangChainChat
+from loupe.agent.llm import FLOOR_LOGPROB, LLMError, make_llm
+from loupe.agent.llm.langchain_provider import LangChainChat
 
 
 def test_complete_returns_the_chat_models_reply_cut_at_stop():

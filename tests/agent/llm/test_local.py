@@ -4,13 +4,13 @@ the first run of the suite converts the GGUF into the shared model cache, later 
 from __future__ import annotations
 
 import pytest
-from tools.settings import Settings
+from loupe.tools.settings import Settings
 
 pytest.importorskip("transformers")
 pytest.importorskip("gguf")
 
-from agent.llm import LLMError, make_llm
-from agent.llm.local import converted_dir, is_converted, packaged_gguf
+from loupe.agent.llm import LLMError, make_llm
+from loupe.agent.llm.local import converted_dir, is_converted, packaged_gguf
 
 try:
     packaged_gguf()
@@ -138,7 +138,7 @@ class _Budget:
 
 
 def test_decoding_stops_at_the_callers_time_limit_and_on_cancellation(llm):
-    from agent.llm.base import within
+    from loupe.agent.llm.base import within
 
     prompt = "Count from one to fifty in words, separated by commas."
     with within(_Budget(0.0)), pytest.raises(LLMError, match="stopped: the request's time limit passed"):

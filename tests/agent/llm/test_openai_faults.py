@@ -11,9 +11,9 @@ import pytest
 
 pytest.importorskip("openai")
 
-from agent.llm import LLMError
-from agent.llm.openai_provider import OpenAICompatible, retry_after_seconds
-from programs.errors import LoupeError
+from loupe.agent.llm import LLMError
+from loupe.agent.llm.openai_provider import OpenAICompatible, retry_after_seconds
+from loupe.programs.errors import LoupeError
 
 from openai_server import HANG, RESET, chat, error_body, no_llm_env, server  # noqa: F401  (fixtures)
 

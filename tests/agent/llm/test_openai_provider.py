@@ -5,12 +5,12 @@ from __future__ import annotations
 import socket
 
 import pytest
-from tools.settings import Settings
+from loupe.tools.settings import Settings
 
 pytest.importorskip("openai")
 
-from agent.llm import FLOOR_LOGPROB, LLMError, make_llm
-from agent.llm.openai_provider import OpenAICompatible
+from loupe.agent.llm import FLOOR_LOGPROB, LLMError, make_llm
+from loupe.agent.llm.openai_provider import OpenAICompatible
 
 from openai_server import MODELS, ScriptedServer, chat, echo, error_body, server  # noqa: F401  (server is a fixture)
 

@@ -5,17 +5,17 @@ prompt. (Skips like test_local.py where the model is not pulled.)"""
 from __future__ import annotations
 
 import pytest
-from tools.settings import Settings
+from loupe.tools.settings import Settings
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from agent.llm import LLMError, make_llm
-from agent.llm import small_llama
-from agent.llm.token_tree import token_tree, tree_mask
+from loupe.agent.llm import LLMError, make_llm
+from loupe.agent.llm import small_llama
+from loupe.agent.llm.token_tree import token_tree, tree_mask
 
 try:
-    from agent.llm.local import packaged_gguf
+    from loupe.agent.llm.local import packaged_gguf
 
     packaged_gguf()
 except LLMError as error:  # pragma: no cover - only without the model

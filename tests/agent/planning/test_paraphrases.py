@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from agent.planning.coverage import InstalledTools, assess
-from agent.planning.reading import read_request
-from agent.planning.rank_planner import RankPlanner
-from agent.planning.retrieval import ExampleRetriever
-from programs.examples_library import load_library
-from programs.parser import parse_program
+from loupe.agent.planning.coverage import InstalledTools, assess
+from loupe.agent.planning.reading import read_request
+from loupe.agent.planning.rank_planner import RankPlanner
+from loupe.agent.planning.retrieval import ExampleRetriever
+from loupe.programs.examples_library import load_library
+from loupe.programs.parser import parse_program
 from tests.support.fake_llm import FakeLLM
-from tools.registry import default_registry
-from tools.settings import Settings
+from loupe.tools.registry import default_registry
+from loupe.tools.settings import Settings
 
 HAND = Path(__file__).with_name("paraphrases_hand.jsonl")
 OBJECTS = ("dog", "horse", "car", "cup", "bicycle", "truck", "bird", "cat", "bus", "umbrella")

@@ -3,8 +3,8 @@ what the earlier turns hold, and each one that cannot be resolved asked about.""
 
 import pytest
 
-from agent.planning.reading import read_request
-from agent.planning.references import BOTH, ELLIPSIS, IMAGE, OBJECTS, UNDO, Context, resolve, subject_of
+from loupe.agent.planning.reading import read_request
+from loupe.agent.planning.references import BOTH, ELLIPSIS, IMAGE, OBJECTS, UNDO, Context, resolve, subject_of
 
 
 def after(question: str, objects=(), **more) -> Context:

@@ -14,18 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli_io import EXIT_UNSUPPORTED
-from agent.planning.embeddings import available
-from agent.planning.reading import read_request
-from agent.planning.scope import MARGIN, judge
+from loupe.agent.cli_io import EXIT_UNSUPPORTED
+from loupe.agent.planning.embeddings import available
+from loupe.agent.planning.reading import read_request
+from loupe.agent.planning.scope import MARGIN, judge
 
 PHOTOS = Path(__file__).parents[2] / "data" / "photos"
 ROOT = Path(__file__).parents[3]
 
 
 def _ready() -> bool:
-    from agent.llm.embedded import gguf_path
-    from tools.lite.pack import is_pulled
+    from loupe.agent.llm.embedded import gguf_path
+    from loupe.tools.lite.pack import is_pulled
 
     return is_pulled() and gguf_path().is_file()
 
@@ -66,7 +66,7 @@ WITHIN = [
 
 @pytest.fixture(scope="module")
 def agent():
-    from agent.api import Agent
+    from loupe.agent.api import Agent
 
     with Agent(llm="local", use_cache=False) as made:
         yield made
@@ -101,7 +101,7 @@ def test_the_margin_separates_meanings_not_objects():
 
 def _ask_json(photo: str, question: str) -> tuple[int, dict]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-m", "agent.cli", "ask", str(PHOTOS / photo), question, "--json",
+    done = subprocess.run([sys.executable, "-m", "loupe.agent.cli", "ask", str(PHOTOS / photo), question, "--json",
                            "--no-cache", "--quiet"], capture_output=True, text=True, env=env, timeout=300)
     return done.returncode, json.loads(done.stdout)
 
@@ -125,10 +125,10 @@ def test_the_cli_json_answers_a_question_in_scope():
                                       "which brand is printed on the mug"])
 def test_a_question_about_text_the_program_reads_is_not_refused(question):
     """A name, a time or a brand asked of text the program reads (OCR) is answered by what is written."""
-    from agent.planning.coverage import InstalledTools, assess
-    from programs.parser import parse_program
-    from tools.registry import default_registry
-    from tools.settings import Settings
+    from loupe.agent.planning.coverage import InstalledTools, assess
+    from loupe.programs.parser import parse_program
+    from loupe.tools.registry import default_registry
+    from loupe.tools.settings import Settings
 
     program = parse_program("BOX0=LOC(image=IMAGE,object='truck')\nIMAGE0=CROP(image=IMAGE,box=BOX0)\n"
                             "TEXT0=OCR(image=IMAGE0)\nFINAL_RESULT=RESULT(var=TEXT0)")

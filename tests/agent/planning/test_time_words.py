@@ -2,8 +2,8 @@
 
 import pytest
 
-from agent.planning.time_words import TimeReading, read_time_question, video_program
-from programs.render import render
+from loupe.agent.planning.time_words import TimeReading, read_time_question, video_program
+from loupe.programs.render import render
 
 
 @pytest.mark.parametrize("question, kind, thing", [

@@ -12,8 +12,8 @@ def make_client(tmp_path):
     afterwards). Its requests name the host 127.0.0.1 (the server's Host allowlist holds the loopback names)."""
     from fastapi.testclient import TestClient
 
-    from agent.service.app import create_app
-    from agent.service.engine import Engine
+    from loupe.agent.service.app import create_app
+    from loupe.agent.service.engine import Engine
 
     clients = []
 

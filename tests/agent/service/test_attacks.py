@@ -26,7 +26,7 @@ FACES = "person.jpg"  # one face
 
 
 def _oracle():
-    from agent.evaluation.oracle import OracleLLM
+    from loupe.agent.evaluation.oracle import OracleLLM
 
     return OracleLLM.from_file(ORACLE.split(":", 1)[1])
 
@@ -38,7 +38,7 @@ class _Sequence:
         self._oracle, self.programs, self.calls = _oracle(), list(programs), 0
 
     def complete(self, prompt, **options):
-        from agent.evaluation.oracle import OracleCompletion
+        from loupe.agent.evaluation.oracle import OracleCompletion
 
         program = self.programs[min(self.calls, len(self.programs) - 1)]
         self.calls += 1
@@ -131,8 +131,8 @@ def test_the_program_cache_keeps_each_llms_programs_apart(tmp_path):
     """One client's model must never answer another's request from the cache, nor after a restart."""
     from fastapi.testclient import TestClient
 
-    from agent.service.app import create_app
-    from agent.service.engine import Engine
+    from loupe.agent.service.app import create_app
+    from loupe.agent.service.engine import Engine
 
     plain = "BOX0=LOC(image=IMAGE,object='bicycle')\nANSWER0=COUNT(box=BOX0)\nFINAL_RESULT=RESULT(var=ANSWER0)\n"
     other = plain.replace("FINAL_RESULT=RESULT(var=ANSWER0)", 'ANSWER1=EVAL(expr="{ANSWER0} * 1")\n'
@@ -169,7 +169,7 @@ def test_a_request_past_its_limit_stops_its_run(make_client):
 
 
 def test_a_run_past_its_limit_ends_with_no_client_waiting(make_client):
-    from programs.images import decode_image
+    from loupe.programs.images import decode_image
 
     client = make_client(registry=registry_with_slow_loc(1.0), request_timeout_s=0.3)
     run = client.engine.submit_ask(decode_image(photo("dog.jpg")[1], "dog.jpg", 40.0), HORSES)  # nobody waits
@@ -214,8 +214,8 @@ def test_a_rejected_edit_stops_its_run(make_client):
 
 @pytest.fixture
 def live(tmp_path):
-    from agent.service.app import create_app
-    from agent.service.engine import Engine
+    from loupe.agent.service.app import create_app
+    from loupe.agent.service.engine import Engine
 
     servers = []
 
@@ -270,7 +270,7 @@ def test_a_client_that_disconnects_before_its_answer_cancels_the_run(live):
 def test_a_long_run_is_kept_as_long_as_others_after_it_finishes():
     """The soak found it: kept runs were dropped in the order they started, so a run that took long (a
     504, an edit approved after minutes) lost its results the moment it finished when the store was full."""
-    from agent.service.runs import Run, RunStore
+    from loupe.agent.service.runs import Run, RunStore
 
     store = RunStore(ttl_s=3600, max_runs=3)
     runs = [store.add(Run(f"r{i}", "ask")) for i in range(4)]
@@ -281,7 +281,7 @@ def test_a_long_run_is_kept_as_long_as_others_after_it_finishes():
 
 
 def test_retry_after_is_computed_from_the_queue():
-    from agent.service.limits import Admission, ServiceError
+    from loupe.agent.service.limits import Admission, ServiceError
 
     now = [0.0]
     admission = Admission(workers=2, max_queue=2, clock=lambda: now[0])
@@ -298,7 +298,7 @@ def test_retry_after_is_computed_from_the_queue():
 # ---- limits on every path ----------------------------------------------------------------------------
 
 def test_a_chunked_upload_is_cut_off_at_the_cap():
-    from agent.service.guard import Guard
+    from loupe.agent.service.guard import Guard
 
     chunks_read = []
 
@@ -413,7 +413,7 @@ def test_check_runs_off_the_event_loop(make_client):
 
 
 def test_refusals_have_the_json_error_shape(make_client):
-    from agent.api import MAX_QUERY_CHARS
+    from loupe.agent.api import MAX_QUERY_CHARS
 
     client = make_client()
     long = client.post("/v1/ask", data={"query": "x" * (MAX_QUERY_CHARS + 1)}, files={"image": photo("dog.jpg")})

@@ -5,11 +5,11 @@ import threading
 
 import numpy as np
 
-from agent.service.batching import Coalescer, CoalescingRegistry
-from programs.values import Image
-from tools.base import Param, Tool
-from programs.values import ValueType
-from tools.settings import Settings
+from loupe.agent.service.batching import Coalescer, CoalescingRegistry
+from loupe.programs.values import Image
+from loupe.tools.base import Param, Tool
+from loupe.programs.values import ValueType
+from loupe.tools.settings import Settings
 
 
 class Recorder(Tool):
@@ -77,7 +77,7 @@ def test_a_crashing_batch_fails_each_of_its_calls():
 
 
 def test_the_registry_coalesces_batching_tools_only():
-    from tools.registry import default_registry
+    from loupe.tools.registry import default_registry
 
     registry = CoalescingRegistry(default_registry(Settings.from_env(), plugins=False), Coalescer())
     registry.register(Recorder)

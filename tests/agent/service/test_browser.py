@@ -28,8 +28,8 @@ pytestmark = [pytest.mark.models, pytest.mark.skipif(not Path(CHROMIUM).exists()
 @pytest.fixture
 def serve(tmp_path):
     """``serve(registry=None) -> LiveServer`` of the real app (stopped afterwards)."""
-    from agent.service.app import create_app
-    from agent.service.engine import Engine
+    from loupe.agent.service.app import create_app
+    from loupe.agent.service.engine import Engine
 
     started = []
 

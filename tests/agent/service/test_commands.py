@@ -22,7 +22,7 @@ def test_loupe_serve_answers_on_localhost_with_the_token(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LOUPE_API_TOKEN": "t0ken"}
-    process = subprocess.Popen([sys.executable, "-m", "agent.cli", "serve", "--port", str(port), "--llm", ORACLE,
+    process = subprocess.Popen([sys.executable, "-m", "loupe.agent.cli", "serve", "--port", str(port), "--llm", ORACLE,
                                 "--no-cache", "--no-warm", "--allow-dir", str(PHOTOS)], env=env, cwd=tmp_path,
                                stderr=subprocess.PIPE, text=True)
     url, auth = f"http://127.0.0.1:{port}", {"Authorization": "Bearer t0ken"}

@@ -9,7 +9,7 @@ from PIL import Image as PILImage
 import pytest
 
 from service_support import PHOTOS, photo, registry_with_slow_loc
-from tools.settings import Settings
+from loupe.tools.settings import Settings
 
 HORSES = "How many bicycles?"
 
@@ -120,7 +120,7 @@ def test_a_full_queue_answers_503_with_retry_after(make_client):
 
 def test_a_request_past_its_time_limit_answers_504(make_client):
     from fakes import SlowLoc
-    from tools.registry import default_registry
+    from loupe.tools.registry import default_registry
 
     class VerySlowLoc(SlowLoc):
         delay = 3.0

@@ -19,7 +19,7 @@ QUESTION = "How many dogs are there?"
 
 def _remote(server, **options):
     """The planner's LLM: the loopback server, with its own time allowances far beyond the request's."""
-    from agent.llm.openai_provider import OpenAICompatible
+    from loupe.agent.llm.openai_provider import OpenAICompatible
 
     options = {"timeout": 60.0, "deadline": 180.0, **options}
     return lambda spec: OpenAICompatible("served-model", provider="test", base_url=server.url, **options)
@@ -57,7 +57,7 @@ def test_a_cancelled_run_makes_no_further_llm_try(make_client, server):
     server.always("/chat/completions", error_body("busy"), status=503, headers={"Retry-After": "0.3"})
     client = make_client(registry=registry_with_slow_loc(), request_timeout_s=60.0,
                          llm_factory=_remote(server, max_attempts=1000, backoff=0.3, max_backoff=0.3))
-    from programs.images import decode_image
+    from loupe.programs.images import decode_image
 
     run = client.engine.submit_ask(decode_image(photo("dog.jpg")[1], "dog.jpg", 40.0), QUESTION)
     assert until(lambda: len(server.posted("/chat/completions")) >= 2, 15)
@@ -69,7 +69,7 @@ def test_a_cancelled_run_makes_no_further_llm_try(make_client, server):
 
 
 def _image():
-    from programs.images import decode_image
+    from loupe.programs.images import decode_image
 
     return decode_image(photo("dog.jpg")[1], "dog.jpg", 40.0)
 

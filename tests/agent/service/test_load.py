@@ -11,8 +11,8 @@ pytestmark = pytest.mark.models
 
 
 def test_concurrent_clients_get_their_own_answers_and_share_batches(tmp_path):
-    from agent.service.app import create_app
-    from agent.service.engine import Engine
+    from loupe.agent.service.app import create_app
+    from loupe.agent.service.engine import Engine
 
     bench = load_bench("bench_service")
     engine = Engine(make_config(tmp_path, llms=(f"oracle:{bench.ORACLE}",), batch_window_s=0.05))

@@ -1,4 +1,4 @@
-"""The MCP server through the official ``mcp`` client SDK: ``python -m agent.cli mcp`` over stdio, and the
+"""The MCP server through the official ``mcp`` client SDK: ``python -m loupe.agent.cli mcp`` over stdio, and the
 same tools mounted on the HTTP app at /mcp (streamable HTTP)."""
 
 import asyncio
@@ -26,7 +26,7 @@ def _texts(result) -> list[str]:
 
 def _printed_config(tmp_path, allowed: Path) -> dict:
     """``loupe mcp --print-config claude`` run as a user would, with the scripted planner."""
-    command = [sys.executable, "-m", "agent.cli", "mcp", "--llm", ORACLE, "--no-cache", "--allow-dir", str(allowed),
+    command = [sys.executable, "-m", "loupe.agent.cli", "mcp", "--llm", ORACLE, "--no-cache", "--allow-dir", str(allowed),
                "--print-config", "claude"]
     printed = subprocess.run(command, cwd=tmp_path, env=_env(), capture_output=True, text=True, check=True)
     assert "claude_desktop_config.json" in printed.stderr
@@ -41,7 +41,7 @@ def _env() -> dict:
 def test_stdio_server_started_from_the_printed_config(tmp_path):
     from mcp import Client, StdioServerParameters
 
-    from agent.graph_deps import MODES
+    from loupe.agent.graph_deps import MODES
 
     allowed = tmp_path / "photos"
     shutil.copytree(PHOTOS, allowed)
@@ -105,8 +105,8 @@ def test_stdio_server_started_from_the_printed_config(tmp_path):
 def test_an_editing_program_runs_only_with_its_own_sha256(tmp_path):
     from mcp import Client
 
-    from agent.service.engine import Engine
-    from agent.service.mcp_server import build_mcp
+    from loupe.agent.service.engine import Engine
+    from loupe.agent.service.mcp_server import build_mcp
 
     engine = Engine(make_config(tmp_path, allow_dirs=(PHOTOS,)))
     server = build_mcp(engine, edits_dir=tmp_path / "edits")
@@ -138,8 +138,8 @@ def test_an_editing_program_runs_only_with_its_own_sha256(tmp_path):
 def test_an_edit_that_cannot_be_written_comes_inline(tmp_path):
     from mcp import Client
 
-    from agent.service.engine import Engine
-    from agent.service.mcp_server import build_mcp
+    from loupe.agent.service.engine import Engine
+    from loupe.agent.service.mcp_server import build_mcp
 
     blocked = tmp_path / "edits"
     blocked.write_text("a file where the edits folder would be")
@@ -166,8 +166,8 @@ def test_an_edit_that_cannot_be_written_comes_inline(tmp_path):
 def test_the_http_app_serves_the_same_tools_at_mcp(tmp_path):
     from mcp import Client
 
-    from agent.service.app import create_app
-    from agent.service.engine import Engine
+    from loupe.agent.service.app import create_app
+    from loupe.agent.service.engine import Engine
 
     engine = Engine(make_config(tmp_path))
     server = LiveServer(create_app(engine=engine))
@@ -215,8 +215,8 @@ def test_a_conversation_through_the_ask_tool(tmp_path):
 
     from mcp import Client
 
-    from agent.service.engine import Engine
-    from agent.service.mcp_server import build_mcp
+    from loupe.agent.service.engine import Engine
+    from loupe.agent.service.mcp_server import build_mcp
     from chat_script import ORACLE as CHAT_ORACLE, changed, pixels
 
     engine = Engine(make_config(tmp_path, llms=(CHAT_ORACLE,), allow_dirs=(PHOTOS,)))

@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from programs.values import Image  # noqa: E402
+from loupe.programs.values import Image  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

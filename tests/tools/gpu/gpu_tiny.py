@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import string
 
-from tools.context import ToolContext
-from tools.settings import Settings
+from loupe.tools.context import ToolContext
+from loupe.tools.settings import Settings
 
 SPECIALS = ["<|startoftext|>", "<|endoftext|>"]
 

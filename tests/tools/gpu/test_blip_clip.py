@@ -4,9 +4,9 @@ Code paths (loading, padded batches, one answer per call), not accuracy."""
 import numpy as np
 import pytest
 
-from programs.values import Obj, Objects
-from tools.gpu.blip import BlipCaptioner, BlipVqa
-from tools.gpu.clip import ClipClassifier, ClipSelector, LLM_KEY, parse_descriptors
+from loupe.programs.values import Obj, Objects
+from loupe.tools.gpu.blip import BlipCaptioner, BlipVqa
+from loupe.tools.gpu.clip import ClipClassifier, ClipSelector, LLM_KEY, parse_descriptors
 import gpu_tiny
 
 

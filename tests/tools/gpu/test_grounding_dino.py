@@ -2,7 +2,7 @@
 
 import pytest
 
-from tools.gpu.grounding_dino import GroundingDinoLocator
+from loupe.tools.gpu.grounding_dino import GroundingDinoLocator
 import gpu_tiny
 
 

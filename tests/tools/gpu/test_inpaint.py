@@ -4,8 +4,8 @@
 import numpy as np
 import pytest
 
-from programs.values import Obj, Objects
-from tools.gpu.inpaint import SdInpainter, dilated, working_size
+from loupe.programs.values import Obj, Objects
+from loupe.tools.gpu.inpaint import SdInpainter, dilated, working_size
 import gpu_tiny
 
 

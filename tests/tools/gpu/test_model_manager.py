@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from tools.context import ToolContext
-from tools.model_manager import ModelManager, module_bytes, pick_dtype
-from tools.settings import Settings
-from tools.weights import weights_present
+from loupe.tools.context import ToolContext
+from loupe.tools.model_manager import ModelManager, module_bytes, pick_dtype
+from loupe.tools.settings import Settings
+from loupe.tools.weights import weights_present
 import gpu_tiny
 
 
@@ -31,7 +31,7 @@ def test_one_instance_per_key_and_built_once():
 
 
 def test_clip_select_and_classify_share_one_model(tmp_path):
-    from tools.gpu.clip import ClipClassifier, ClipSelector
+    from loupe.tools.gpu.clip import ClipClassifier, ClipSelector
 
     folder = gpu_tiny.save_clip(tmp_path)
     context = gpu_tiny.context_with(clip__model=str(folder))

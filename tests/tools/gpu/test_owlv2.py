@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from programs.errors import ToolError
-from tools.gpu.detections import from_owlv2
-from tools.gpu.owlv2 import Owlv2Locator
-from tools.registry import default_registry
-from tools.settings import Settings
+from loupe.programs.errors import ToolError
+from loupe.tools.gpu.detections import from_owlv2
+from loupe.tools.gpu.owlv2 import Owlv2Locator
+from loupe.tools.registry import default_registry
+from loupe.tools.settings import Settings
 import gpu_tiny
 
 
@@ -47,7 +47,7 @@ def test_batch_of_non_square_images_gives_boxes_inside_each_image(owlv2_dir, wid
 
 
 def test_missing_weights_offline_say_how_to_fetch(wide_image):
-    from programs.errors import ToolUnavailable
+    from loupe.programs.errors import ToolUnavailable
 
     backend = Owlv2Locator(gpu_tiny.context_with(owlv2__model="nobody/not-a-model"))
     result = backend.run_batch([{"image": wide_image, "object": "dog"}])[0]

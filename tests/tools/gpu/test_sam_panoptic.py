@@ -4,9 +4,9 @@ models. Checks mask alignment (mask shape == image H x W) and coordinates, not a
 import numpy as np
 import pytest
 
-from programs.values import Obj, Objects
-from tools.gpu.panoptic import PanopticSegmenter
-from tools.gpu.sam import SamMasker, SamSegmenter
+from loupe.programs.values import Obj, Objects
+from loupe.tools.gpu.panoptic import PanopticSegmenter
+from loupe.tools.gpu.sam import SamMasker, SamSegmenter
 import gpu_tiny
 
 
@@ -35,7 +35,7 @@ def test_sam_embeds_once_and_gives_one_aligned_mask_per_box(tiny_sam, wide_image
 
 
 def test_sam_seg_asks_loc_for_boxes(tiny_sam, wide_image):
-    from tools.backends import BackendSpec
+    from loupe.tools.backends import BackendSpec
 
     context = gpu_tiny.context_with(sam__model="tiny", sam__checkpoint=str(tiny_sam))
     context.add_backend(BackendSpec("LOC", "stub", "test_sam_panoptic:StubLoc"))
@@ -78,7 +78,7 @@ def test_panoptic_masks_match_the_image_and_labels_come_from_config(tmp_path, wi
 
 
 def test_from_panoptic_turns_a_segment_map_into_aligned_objects(wide_image):
-    from tools.gpu.panoptic import from_panoptic
+    from loupe.tools.gpu.panoptic import from_panoptic
 
     segmentation = np.zeros((48, 96), dtype=np.int32)
     segmentation[8:40, 50:90] = 1

@@ -3,10 +3,10 @@ judged on the settings given, never on the process's environment."""
 
 import pytest
 
-from tools.backends import WeightsMissing
-from tools.gpu import specs
-from tools.registry import default_registry
-from tools.settings import Settings
+from loupe.tools.backends import WeightsMissing
+from loupe.tools.gpu import specs
+from loupe.tools.registry import default_registry
+from loupe.tools.settings import Settings
 
 
 def owlv2(registry):

@@ -10,9 +10,9 @@ logits make that box's class known. Code paths and coordinates, not accuracy.
 import pytest
 import torch
 
-from programs.errors import ToolError
-from tools.gpu import yolo
-from tools.gpu.yolo import YoloLocator, YoloWorldLocator
+from loupe.programs.errors import ToolError
+from loupe.tools.gpu import yolo
+from loupe.tools.gpu.yolo import YoloLocator, YoloWorldLocator
 import gpu_tiny
 
 DOG = 16  # COCO class index
@@ -69,7 +69,7 @@ def test_yolo_from_yaml_offline_gives_pixel_boxes(wide_image, monkeypatch):
 
 
 def test_missing_pt_weights_name_the_fix(wide_image):
-    from programs.errors import ToolUnavailable
+    from loupe.programs.errors import ToolUnavailable
 
     result = YoloLocator(gpu_tiny.context_with(yolo__model="nowhere-yolo.pt")).run_batch(
         [{"image": wide_image, "object": "dog"}])[0]

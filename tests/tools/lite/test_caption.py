@@ -5,16 +5,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from programs.values import Image, Obj, Objects
-from tools.context import ToolContext
-from tools.lite.backends.caption import LiteCaptioner, describe, plural
+from loupe.programs.values import Image, Obj, Objects
+from loupe.tools.context import ToolContext
+from loupe.tools.lite.backends.caption import LiteCaptioner, describe, plural
 
 PHOTOS = Path(__file__).parents[2] / "data" / "photos"
 
 
 @pytest.fixture(scope="module")
 def captioner():
-    from tools.lite.pack import is_pulled
+    from loupe.tools.lite.pack import is_pulled
 
     if not is_pulled():
         pytest.skip("lite model pack not installed; run `loupe models pull`")

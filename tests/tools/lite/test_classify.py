@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from programs.errors import ToolError
-from programs.values import Image, Obj, Objects
-from tools.context import ToolContext
-from tools.lite.backends.classify import LiteClassifier, affordance
+from loupe.programs.errors import ToolError
+from loupe.programs.values import Image, Obj, Objects
+from loupe.tools.context import ToolContext
+from loupe.tools.lite.backends.classify import LiteClassifier, affordance
 
 PHOTOS = Path(__file__).parents[2] / "data" / "photos"
 
@@ -44,8 +44,8 @@ def test_label_categories_with_synonyms(classifier):
 
 def test_real_detections_of_the_dog_photo(classifier):
     from PIL import Image as PILImage
-    from tools.lite.pack import is_pulled
-    from tools.lite.vision import lite_vision
+    from loupe.tools.lite.pack import is_pulled
+    from loupe.tools.lite.vision import lite_vision
 
     if not is_pulled():
         pytest.skip("lite model pack not installed; run `loupe models pull`")

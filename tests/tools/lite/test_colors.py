@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from programs.values import Image, Obj
-from tools.lite.colors import COLOR_WORDS, color_word, dominant_color, object_region, rgb_of, split_color
+from loupe.programs.values import Image, Obj
+from loupe.tools.lite.colors import COLOR_WORDS, color_word, dominant_color, object_region, rgb_of, split_color
 
 PHOTOS = Path(__file__).parents[2] / "data" / "photos"
 

@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from programs.errors import ToolUnavailable
-from programs.values import Image
-from tools.coco import COCO_CLASSES
-from tools.lite.detector import CenterNetDetector, non_max_suppression
+from loupe.programs.errors import ToolUnavailable
+from loupe.programs.values import Image
+from loupe.tools.coco import COCO_CLASSES
+from loupe.tools.lite.detector import CenterNetDetector, non_max_suppression
 
 PHOTOS = Path(__file__).parents[2] / "data" / "photos"
 
@@ -21,7 +21,7 @@ def photo(name: str) -> Image:
 
 @pytest.fixture(scope="module")
 def detector():
-    from tools.lite.pack import lite_model_path
+    from loupe.tools.lite.pack import lite_model_path
 
     try:
         lite_model_path("centernet")
@@ -66,7 +66,7 @@ def test_dog_bicycle_and_car_are_found_where_they_are(detector):
 def test_other_label_guesses_of_one_object_are_kept(detector):
     """person.jpg: the white horse on the right (x 400-600) scores higher as a sheep than as a horse; the
     horse guess stays on the object, so asking for a horse still finds it."""
-    from tools.vocabulary import labelled_as
+    from loupe.tools.vocabulary import labelled_as
 
     objects = detector.detect([photo("person.jpg")])[0]
     right = [o for o in objects if o.center[0] > 400]

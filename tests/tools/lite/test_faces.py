@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from programs.errors import ToolUnavailable
-from programs.values import Image
-from tools.lite.faces import FaceDetector, pyramid_views, ssd_anchor_centres
+from loupe.programs.errors import ToolUnavailable
+from loupe.programs.values import Image
+from loupe.tools.lite.faces import FaceDetector, pyramid_views, ssd_anchor_centres
 
 PHOTOS = Path(__file__).parents[2] / "data" / "photos"
 # the eight faces around the table in family_dinner.jpg (478x333, 21-35 px each), hand-checked
@@ -23,7 +23,7 @@ def photo(name: str):
 
 @pytest.fixture(scope="module")
 def faces():
-    from tools.lite.pack import lite_model_path
+    from loupe.tools.lite.pack import lite_model_path
 
     try:
         lite_model_path("blazeface")

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from programs.values import Image
-from tools.lite.detector import tile_boxes
-from tools.lite.nanodet import HEADS, decode_nanodet
-from tools.lite.pack import is_pulled
-from tools.settings import Settings
+from loupe.programs.values import Image
+from loupe.tools.lite.detector import tile_boxes
+from loupe.tools.lite.nanodet import HEADS, decode_nanodet
+from loupe.tools.lite.pack import is_pulled
+from loupe.tools.settings import Settings
 
 PHOTOS = Path(__file__).parents[2] / "data" / "photos"
 needs_pack = pytest.mark.skipif(not is_pulled(), reason="lite model pack not installed; run `loupe models pull`")
@@ -26,14 +26,14 @@ def photo(name: str) -> Image:
 @pytest.fixture(scope="module")
 def detector():
     """The default: CenterNet with tiles, verified by NanoDet."""
-    from tools.lite.fusion import FusedDetector
+    from loupe.tools.lite.fusion import FusedDetector
 
     return FusedDetector()
 
 
 def counts(detector, name, classes):
     """How many objects LOC finds for each of ``classes`` (an object's label or one of its guesses)."""
-    from tools.lite.vocabulary import labelled_as
+    from loupe.tools.lite.vocabulary import labelled_as
 
     found = detector.detect([photo(name)])[0]
     return tuple(sum(labelled_as(o, c) is not None for o in found) for c in classes)
@@ -98,7 +98,7 @@ def test_dog_photo_has_one_dog_one_bicycle_and_the_pickup_truck(detector):
 def mechanism_options():
     """The thresholds these synthetic cases were written for (before the calibration of issue 23 chose the
     defaults): they exercise the fusion's rules, whatever the operating point."""
-    from tools.lite.fusion import DetectorOptions
+    from loupe.tools.lite.fusion import DetectorOptions
 
     return DetectorOptions(centernet_min_score=0.25, nanodet_min_score=0.5, pair_min_score=0.25,
                            family_guess_min_score=0.15, faint_min_score=0.15)
@@ -106,8 +106,8 @@ def mechanism_options():
 
 def settled(*objects):
     """``Settled`` from ``(box, {label: score})`` pairs."""
-    from tools.lite.coco import COCO_CLASSES
-    from tools.lite.fusion import Settled
+    from loupe.tools.lite.coco import COCO_CLASSES
+    from loupe.tools.lite.fusion import Settled
 
     scores = np.zeros((len(objects), 80))
     for row, (_, labels) in zip(scores, objects):
@@ -117,7 +117,7 @@ def settled(*objects):
 
 
 def test_a_matched_pair_takes_the_label_both_detectors_support_and_keeps_the_others_as_guesses():
-    from tools.lite.fusion import fuse
+    from loupe.tools.lite.fusion import fuse
 
     centernet = settled(((400, 130, 600, 340), {"sheep": 0.39, "cow": 0.38, "horse": 0.32}))
     nanodet = settled(((390, 130, 590, 340), {"horse": 0.59, "cow": 0.05}))
@@ -129,7 +129,7 @@ def test_a_matched_pair_takes_the_label_both_detectors_support_and_keeps_the_oth
 
 
 def test_an_object_one_detector_alone_found_needs_that_detectors_own_threshold():
-    from tools.lite.fusion import DetectorOptions, fuse
+    from loupe.tools.lite.fusion import DetectorOptions, fuse
 
     options = DetectorOptions(centernet_min_score=0.25, nanodet_min_score=0.5)
     centernet = settled(((0, 0, 50, 50), {"cup": 0.3}), ((100, 0, 150, 50), {"bottle": 0.2}))
@@ -139,7 +139,7 @@ def test_an_object_one_detector_alone_found_needs_that_detectors_own_threshold()
 
 
 def test_boxes_of_different_things_do_not_match_and_other_family_guesses_need_more_score():
-    from tools.lite.fusion import fuse
+    from loupe.tools.lite.fusion import fuse
 
     rider = settled(((100, 50, 200, 300), {"person": 0.8, "dog": 0.2}))
     horse = settled(((100, 120, 220, 320), {"horse": 0.7, "cow": 0.16, "cat": 0.2}))
@@ -151,7 +151,7 @@ def test_boxes_of_different_things_do_not_match_and_other_family_guesses_need_mo
 
 
 def test_an_object_below_its_threshold_but_above_the_faint_floor_is_faint_not_found():
-    from tools.lite.fusion import DetectorOptions, fuse
+    from loupe.tools.lite.fusion import DetectorOptions, fuse
 
     options = DetectorOptions(centernet_min_score=0.25, nanodet_min_score=0.5, faint_min_score=0.15)
     centernet = settled(((0, 0, 50, 50), {"dog": 0.6}), ((2, 0, 52, 50), {"dog": 0.2}),  # the same dog again
@@ -166,7 +166,7 @@ def test_an_object_below_its_threshold_but_above_the_faint_floor_is_faint_not_fo
 def test_a_nanodet_box_over_an_object_centernet_is_sure_of_adds_nothing():
     """NanoDet frames CenterNet's objects differently (offset; one box around two umbrellas): such a copy is
     not a second object, while a lone NanoDet object where CenterNet saw nothing of its class still is."""
-    from tools.lite.fusion import fuse
+    from loupe.tools.lite.fusion import fuse
 
     centernet = settled(((0, 0, 100, 100), {"umbrella": 0.6}), ((0, 100, 100, 200), {"umbrella": 0.6}),
                         ((200, 0, 260, 120), {"person": 0.7}))
@@ -183,7 +183,7 @@ def test_a_nanodet_copy_does_not_relabel_its_partner_but_still_confirms_its_own_
     """NanoDet's box around a person's upper body pairs with CenterNet's backpack box there: the pair is
     the person CenterNet already found, not a second one. A copy agreeing with its partner's own label
     (a horse half hidden behind another) still lifts it."""
-    from tools.lite.fusion import fuse
+    from loupe.tools.lite.fusion import fuse
 
     person = settled(((160, 150, 195, 255), {"person": 0.55}), ((164, 153, 191, 217), {"backpack": 0.17,
                                                                                        "person": 0.12}))
@@ -210,9 +210,9 @@ def test_a_dog_seen_faintly_is_not_counted_even_for_existence_but_kept_as_weak_e
     calibration photos such faint objects were there less often than not (issue 23), so neither a count nor
     an existence test counts it; it stays as faint evidence (``Objects.faint``, ``sure_score``), from which the
     agent says the answer rests on weak evidence, and no animal that is not there appears."""
-    from programs.interpreter import Interpreter
-    from tools.lite.fusion import SURE_FROM
-    from tools.registry import default_registry
+    from loupe.programs.interpreter import Interpreter
+    from loupe.tools.lite.fusion import SURE_FROM
+    from loupe.tools.registry import default_registry
 
     image, interpreter = photo("dog_show.jpg"), Interpreter(default_registry(Settings.from_env(), plugins=False))
 

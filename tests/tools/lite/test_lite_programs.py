@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from skimage import data as skdata
 
-from programs.images import load_image
-from programs.interpreter import Interpreter
-from programs.trace import Status
-from programs.values import Image
-from tools.lite.pack import is_pulled
-from tools.settings import Settings
+from loupe.programs.images import load_image
+from loupe.programs.interpreter import Interpreter
+from loupe.programs.trace import Status
+from loupe.programs.values import Image
+from loupe.tools.lite.pack import is_pulled
+from loupe.tools.settings import Settings
 
 PHOTOS = Path(__file__).parents[2] / "data" / "photos"
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(not is_pulled(), reason="lite model pack not ins
 
 @pytest.fixture(scope="module")
 def interpreter():
-    from tools.registry import default_registry
+    from loupe.tools.registry import default_registry
 
     return Interpreter(default_registry(Settings.from_env(), plugins=False))
 
@@ -105,8 +105,8 @@ def test_seg_everything_gives_masks_inside_boxes(interpreter):
 def test_grabcut_gives_the_same_mask_every_time():
     """GrabCut's k-means starts from OpenCV's global random state: unseeded, the same call gave dog.jpg's
     pickup truck a mask of 52 to 8317 pixels depending on what ran before."""
-    from programs.values import Obj
-    from tools.lite.backends.seg import grabcut_mask
+    from loupe.programs.values import Obj
+    from loupe.tools.lite.backends.seg import grabcut_mask
 
     image, truck, bicycle = load_image(PHOTOS / "dog.jpg"), Obj((391, 64, 570, 138), "truck"), Obj((97, 105, 468, 391))
     first = grabcut_mask(image, truck)

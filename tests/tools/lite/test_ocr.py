@@ -5,8 +5,8 @@ import socket
 import numpy as np
 import pytest
 
-from programs.values import Image
-from tools.lite.ocr import TextReader, text_objects
+from loupe.programs.values import Image
+from loupe.tools.lite.ocr import TextReader, text_objects
 
 pytest.importorskip("rapidocr", reason="text reading needs `pip install rapidocr onnxruntime`")
 
@@ -49,7 +49,7 @@ def test_photo_without_text_gives_no_lines():
 def test_an_upside_down_page_is_read_the_right_way_up_by_the_second_readings(page, monkeypatch):
     """The second readings (turned, enlarged) read an upside-down page; they are off by default since the
     calibration photos' tune half scored better without them (issue 23), and this tests the mechanism."""
-    from tools.lite import ocr
+    from loupe.tools.lite import ocr
 
     monkeypatch.setattr(ocr, "RETRIES", True)
     turned = Image(np.ascontiguousarray(page.pixels[::-1, ::-1]), "page-turned")
@@ -61,7 +61,7 @@ def test_an_upside_down_page_is_read_the_right_way_up_by_the_second_readings(pag
 
 
 def test_second_readings_are_the_line_enlarged_and_turned():
-    from tools.lite.ocr import LINE_HEIGHT, second_readings
+    from loupe.tools.lite.ocr import LINE_HEIGHT, second_readings
 
     pixels = np.zeros((100, 200, 3), np.uint8)
     pixels[40:50, 20:60] = 255  # a bright mark at the line's left end

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from programs.interpreter import Interpreter
-from programs.values import Image, as_text
-from tools.lite.pack import is_pulled
-from tools.settings import Settings
+from loupe.programs.interpreter import Interpreter
+from loupe.programs.values import Image, as_text
+from loupe.tools.lite.pack import is_pulled
+from loupe.tools.settings import Settings
 
 pytest.importorskip("rapidocr", reason="text reading needs `pip install rapidocr onnxruntime`")
 pytestmark = pytest.mark.skipif(not is_pulled(), reason="lite model pack not installed; run `loupe models pull`")
@@ -33,7 +33,7 @@ def labelled() -> Image:
 
 @pytest.fixture(scope="module")
 def interpreter():
-    from tools.registry import default_registry
+    from loupe.tools.registry import default_registry
 
     return Interpreter(default_registry(Settings.from_env(), plugins=False))
 

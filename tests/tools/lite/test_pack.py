@@ -7,8 +7,8 @@ import tarfile
 
 import pytest
 
-from programs.errors import ToolError, ToolUnavailable
-from tools.lite import pack
+from loupe.programs.errors import ToolError, ToolUnavailable
+from loupe.tools.lite import pack
 
 
 def fake_tarball(path, names=pack.PACK_FILES):

@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from programs.errors import ToolUnavailable
-from programs.values import Image
-from tools.lite.person_seg import PersonSegmenter, person_probability
+from loupe.programs.errors import ToolUnavailable
+from loupe.programs.values import Image
+from loupe.tools.lite.person_seg import PersonSegmenter, person_probability
 
 PHOTOS = Path(__file__).parents[2] / "data" / "photos"
 MAN_IN_PERSON_JPG = (191, 105, 273, 381)  # the standing man, x1 y1 x2 y2 in the 640x424 photo
@@ -15,7 +15,7 @@ MAN_IN_PERSON_JPG = (191, 105, 273, 381)  # the standing man, x1 y1 x2 y2 in the
 
 @pytest.fixture(scope="module")
 def segmenter():
-    from tools.lite.pack import lite_model_path
+    from loupe.tools.lite.pack import lite_model_path
 
     try:
         lite_model_path("selfie")

@@ -5,12 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from programs.errors import ToolError
-from programs.values import Image, Obj, Objects
-from tools.context import ToolContext
-from tools.imageops import greyscale
-from tools.lite.backends.replace import LiteReplacer, affordance, recolor_target, removal_region
-from tools.lite.colors import dominant_color
+from loupe.programs.errors import ToolError
+from loupe.programs.values import Image, Obj, Objects
+from loupe.tools.context import ToolContext
+from loupe.tools.imageops import greyscale
+from loupe.tools.lite.backends.replace import LiteReplacer, affordance, recolor_target, removal_region
+from loupe.tools.lite.colors import dominant_color
 
 PHOTOS = Path(__file__).parents[2] / "data" / "photos"
 BOX = (300, 100, 420, 200)

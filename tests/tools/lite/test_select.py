@@ -5,11 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from programs.errors import ToolError
-from programs.values import Image, Obj, Objects
-from tools.context import ToolContext
-from tools.lite.backends.select import LiteSelector, Phrase, affordance, parse_phrase
-from tools.settings import Settings
+from loupe.programs.errors import ToolError
+from loupe.programs.values import Image, Obj, Objects
+from loupe.tools.context import ToolContext
+from loupe.tools.lite.backends.select import LiteSelector, Phrase, affordance, parse_phrase
+from loupe.tools.settings import Settings
 
 PHOTOS = Path(__file__).parents[2] / "data" / "photos"
 
@@ -22,7 +22,7 @@ def photo(name: str) -> Image:
 
 @pytest.fixture(scope="module")
 def context():
-    from tools.lite.pack import is_pulled
+    from loupe.tools.lite.pack import is_pulled
 
     if not is_pulled():
         pytest.skip("lite model pack not installed; run `loupe models pull`")
@@ -35,7 +35,7 @@ def selector():
 
 
 def detected(context, image: Image) -> Objects:
-    from tools.lite.vision import lite_vision
+    from loupe.tools.lite.vision import lite_vision
 
     return lite_vision(context).objects([image])[0]
 
@@ -176,8 +176,8 @@ def test_objects_from_another_image_are_refused(selector):
 
 
 def segmented(image: Image) -> Objects:
-    from programs.interpreter import Interpreter
-    from tools.registry import default_registry
+    from loupe.programs.interpreter import Interpreter
+    from loupe.tools.registry import default_registry
 
     execution = Interpreter(default_registry(Settings.from_env(), plugins=False)).run("O=SEG(image=IMAGE)\nR=RESULT(var=O)",
                                                                  {"IMAGE": image})

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from tools.lite.tfjs import GraphModel, UnsupportedOpError
+from loupe.tools.lite.tfjs import GraphModel, UnsupportedOpError
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "tfjs"
 _spec = importlib.util.spec_from_file_location("tfjs_make_reference", DATA / "make_reference.py")
@@ -28,7 +28,7 @@ MODEL_NAMES = ["centernet", "blazeface", "blazeface-back", "blazeface-front", "s
 def find_test_models() -> Path | None:
     """The folder with the TF.js models (centernet.json ...): $LOUPE_LITE_MODELS (or its models/
     subfolder, for an extracted npm package), else the pulled lite pack; None when neither has them."""
-    from tools.lite.pack import pack_dir
+    from loupe.tools.lite.pack import pack_dir
 
     env = os.environ.get("LOUPE_LITE_MODELS")
     candidates = ([Path(env), Path(env) / "models"] if env else []) + [pack_dir()]
@@ -46,7 +46,7 @@ def loaded():
 
     def get(name):
         if not (MODELS_DIR / f"{name}.json").exists():
-            pytest.skip(f"{name}.json is not part of the pulled lite pack (tools/lite/pack.py PACK_FILES)")
+            pytest.skip(f"{name}.json is not part of the pulled lite pack (loupe/tools/lite/pack.py PACK_FILES)")
         if name not in cache:
             cache[name] = GraphModel.load(MODELS_DIR / f"{name}.json")
         return cache[name]

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from tools.lite.tfjs import supported_ops
-from tools.lite.tfjs.layout import Act, tf
-from tools.lite.tfjs.model_file import Node
-from tools.lite.tfjs.ops import op_table
+from loupe.tools.lite.tfjs import supported_ops
+from loupe.tools.lite.tfjs.layout import Act, tf
+from loupe.tools.lite.tfjs.model_file import Node
+from loupe.tools.lite.tfjs.ops import op_table
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "tfjs"
 CASES = json.loads((DATA / "op_cases.json").read_text())

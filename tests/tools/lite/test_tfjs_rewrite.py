@@ -1,4 +1,4 @@
-"""The TF.js runner's load-time rewrites (tools/lite/tfjs/rewrite.py) on tiny graphs: each pattern is
+"""The TF.js runner's load-time rewrites (loupe/tools/lite/tfjs/rewrite.py) on tiny graphs: each pattern is
 rewritten, the result is what the unrewritten ops compute, and a pattern with an outside reader is left."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tools.lite.tfjs import GraphModel, UnsupportedOpError
+from loupe.tools.lite.tfjs import GraphModel, UnsupportedOpError
 
 
 def _write(folder: Path, nodes: list[dict], weights: dict[str, np.ndarray]) -> Path:

@@ -5,17 +5,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from programs.errors import ToolError
-from programs.values import Image, Obj, Objects
-from tools.context import ToolContext
-from tools.lite.backends.vqa import LiteVqa, affordance, parse_question, reading_order
+from loupe.programs.errors import ToolError
+from loupe.programs.values import Image, Obj, Objects
+from loupe.tools.context import ToolContext
+from loupe.tools.lite.backends.vqa import LiteVqa, affordance, parse_question, reading_order
 
 PHOTOS = Path(__file__).parents[2] / "data" / "photos"
 
 
 @pytest.fixture(scope="module")
 def vqa():
-    from tools.lite.pack import is_pulled
+    from loupe.tools.lite.pack import is_pulled
 
     if not is_pulled():
         pytest.skip("lite model pack not installed; run `loupe models pull`")

@@ -1,0 +1,374 @@
+"""Read a request the way people write it: the main clause under courtesy and indirect wrappers, chat
+spelling and typos mended, and what the request is (a question or an edit) and what it wants back.
+
+``read_request("Would you mind counting the cups, pls?")`` -> clause ``count the cups``, act ``question``,
+answer ``number``; ``read_request("I need the faces hidden")`` -> clause ``hide the faces``, act ``edit``;
+``read_request("is the car red or white")`` -> answer ``choice`` with choices ``red``, ``white``.
+
+The words live in ``lexicon.json`` beside this module (data, not code), one list per *class* of wording:
+wrappers taken off the front (``lead_wrappers``; ``question_wrappers`` only when a question follows
+them), wrappers taken off the end, chat spellings, edit verbs, past participles ("I want the car gone"),
+and the verbs whose gerunds follow "would you mind". A word outside every vocabulary that the English
+dictionary of pyspellchecker does not know either is mended to the closest word Loupe knows (an object
+class, a colour, an edit verb), and the mending is reported. The reading never drops a content word:
+whatever it takes off is a wrapper of the lexicon, and ``dropped`` lists it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from loupe.tools.vocabulary import GROUPS, _IRREGULAR_PLURALS, _WORD_TO_CLASS, FACE_WORDS
+
+_TOKEN = re.compile(r"[a-z0-9]+|,|\?")
+_AUX = ("is", "are", "was", "were", "has", "have", "can", "could", "does", "do", "did", "will", "would", "should")
+
+
+@functools.lru_cache(maxsize=1)
+def lexicon() -> dict:
+    """The lexicon (``lexicon.json``), read once; phrase lists become tuples of word tuples, longest first."""
+    data = json.loads((Path(__file__).with_name("lexicon.json")).read_text(encoding="utf-8"))
+    for key in ("lead_wrappers", "question_wrappers", "trail_wrappers", "want_wrappers", "passive_links",
+                "count_cues", "describe_cues"):
+        data[key] = tuple(sorted((tuple(p.split()) for p in data[key]), key=len, reverse=True))
+    for key in ("edit_verbs", "gerund_verbs", "yes_no_starts", "wh_starts", "neutral_predicates",
+                "after_wrapper_links", "text_cues", "removal_verbs"):
+        data[key] = frozenset(data[key])
+    data["gerunds"] = {_gerund(v): v for v in data["gerund_verbs"]}
+    return data
+
+
+def _gerund(verb: str) -> str:
+    if verb in ("see", "be"):
+        return verb + "ing"
+    if verb.endswith("ie"):
+        return verb[:-2] + "ying"
+    if verb.endswith("e") and not verb.endswith("ee"):
+        return verb[:-1] + "ing"
+    if len(verb) <= 4 and re.fullmatch(r"[^aeiou]*[aeiou][bdgklmnprt]", verb):  # blur -> blurring, tag -> tagging
+        return verb + verb[-1] + "ing"
+    return verb + "ing"
+
+
+COLOURS: tuple[str, ...] = tuple(lexicon()["colours"])   # the colour words every part of planning reads
+
+
+@dataclass(frozen=True)
+class Reading:
+    """``clause``: the main clause, mended (what the planners read); ``act``: question | edit; ``answer``:
+    number | yesno | choice | colour | text | image; ``choices``: a choice question's options ('red or
+    white' -> ('red', 'white')); ``dropped``: the wrapper words taken off; ``corrections``: (typed, read);
+    ``removal``: the edit takes something out of the photo."""
+
+    text: str
+    clause: str
+    words: tuple[str, ...]
+    act: str
+    answer: str
+    choices: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+    corrections: tuple[tuple[str, str], ...] = ()
+    removal: bool = False   # an edit that takes something out ('remove / erase X', 'get rid of X', 'take X out')
+    references: tuple = ()  # a follow-up's words that refer to earlier turns, resolved (agent.planning.references)
+
+    @property
+    def describes(self) -> bool:
+        """The request asks for a description of the photo ('describe it', 'what is happening here')."""
+        return _has_phrase(self.words, lexicon()["describe_cues"])
+
+
+@functools.lru_cache(maxsize=4096)
+def read_request(text: str) -> Reading:
+    """The reading of ``text`` (see the module docstring)."""
+    raw = _tokens(text)
+    words, corrections = _mend(raw)
+    words = [w for w in words if w != "?"] if words.count("?") <= 1 else words
+    words, dropped = _unwrap(words)
+    words = _desire_to_imperative(words)
+    clause = " ".join(w for w in words if w != "?")
+    act, answer, choices = _intent(words)
+    body = [w for w in words if w != "?"]
+    return Reading(text, clause, tuple(body), act, answer, choices, tuple(dropped), tuple(corrections),
+                   act == "edit" and _removal(body))
+
+
+def _tokens(text: str) -> list[str]:
+    text = text.lower().replace("\u2019", "'")
+    text = re.sub(r"'s\b", "", text)
+    text = re.sub(r"n't\b", " not", text)
+    return _TOKEN.findall(text.replace("-", " ").replace("'", " "))
+
+
+# ---- chat spelling and typos -------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def known_words() -> frozenset:
+    """Every word Loupe reads on purpose: the object vocabulary (with plurals), group words, colours, face
+    words and every word of the lexicon."""
+    lex = lexicon()
+    found = set(COLOURS) | set(_IRREGULAR_PLURALS) | set(_IRREGULAR_PLURALS.values())
+    for phrase in list(_WORD_TO_CLASS) + list(GROUPS) + list(FACE_WORDS):
+        for word in phrase.split():
+            found |= {word, word + "s", word + "es"}
+    for key, value in lex.items():
+        if key.startswith("_"):
+            continue
+        items = value.items() if isinstance(value, dict) else value
+        for item in items:
+            for part in (item if isinstance(item, (tuple, list)) else (item,)):
+                if isinstance(part, str):   # not an operator's flag or a number's value
+                    found |= set(part.split())
+    return frozenset(found)
+
+
+@functools.lru_cache(maxsize=1)
+def _content_targets() -> frozenset:
+    """Words a typo may be mended to: object words (with plurals) and colours."""
+    targets = set(COLOURS)   # no verbs: a verb mended wrongly changes the whole request
+    for phrase in list(_WORD_TO_CLASS) + list(GROUPS):
+        if " " not in phrase and len(phrase) >= 3:
+            targets |= {phrase, phrase + "s"}
+    targets |= {"people", "person"}
+    return frozenset(targets)
+
+
+@functools.lru_cache(maxsize=1)
+def _dictionary():
+    try:
+        from spellchecker import SpellChecker
+    except ImportError:  # without the dictionary, no typo is mended (reading still works)
+        return None
+    return SpellChecker(distance=2)
+
+
+def _mend(words: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    chat = lexicon()["chat"]
+    out: list[str] = []
+    corrections = []
+    known = known_words()
+    for index, word in enumerate(words):
+        if word in chat and not (word in ("c", "b", "n", "w", "k") and _single_letter_is_content(words, index)):
+            out += chat[word].split()
+            if chat[word] != word:
+                corrections.append((word, chat[word]))
+            continue
+        if word in known or len(word) < 4 or not word.isalpha():
+            out.append(word)
+            continue
+        mended = _typo(word)
+        if mended and mended != word:
+            corrections.append((word, mended))
+        out.append(mended or word)
+    return out, corrections
+
+
+def _single_letter_is_content(words, index) -> bool:
+    """'plan b', 'a b c': a single letter between other single letters or after a noun is not chat."""
+    return any(len(w) == 1 and w.isalpha() and w not in ("a", "i") for w in words[max(0, index - 1):index] +
+               words[index + 1:index + 2])
+
+
+@functools.lru_cache(maxsize=2048)
+def _typo(word: str) -> str | None:
+    """The vocabulary word a misspelling means, or None when the word is a real word or no close one is known."""
+    dictionary = _dictionary()
+    if dictionary is None or dictionary.known([word]):
+        return None
+    targets = _content_targets()
+    candidates = dictionary.candidates(word) or set()
+    limit = 1 if len(word) < 7 else 2
+    ours = sorted(c for c in candidates if c in targets and _distance(word, c) <= limit)
+    if ours:
+        plural = word.endswith(("s", "z"))   # 'dogz' is chat for dogs
+        return min(ours, key=lambda c: (_distance(word, c), c.endswith("s") != plural,
+                                        -dictionary.word_usage_frequency(c), c))
+    close = [t for t in targets if abs(len(t) - len(word)) <= limit and t[0] == word[0] and _distance(word, t) <= limit]
+    return min(close, key=lambda c: (_distance(word, c), c)) if close else None
+
+
+def _distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (a swap of two neighbours is one edit)."""
+    rows = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        rows[i][0] = i
+    for j in range(len(b) + 1):
+        rows[0][j] = j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            rows[i][j] = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
+    return rows[-1][-1]
+
+
+# ---- wrappers ----------------------------------------------------------------------------------
+
+def _starts(words, phrase) -> bool:
+    return tuple(words[:len(phrase)]) == phrase
+
+
+def _has_phrase(words, phrases) -> bool:
+    joined = " " + " ".join(words) + " "
+    return any(" " + " ".join(p) + " " in joined for p in phrases)
+
+
+def _questionish(words) -> bool:
+    lex = lexicon()
+    first = words[0] if words else ""
+    return first in lex["wh_starts"] or first in lex["after_wrapper_links"] or first in lex["yes_no_starts"] \
+        or first == "there" or _starts(words, ("the", "number", "of")) or _starts(words, ("the", "count", "of"))
+
+
+def _unwrap(words: list[str]) -> tuple[list[str], list[str]]:
+    """Take courtesy and indirect wrappers off both ends (repeatedly), turn an embedded question into a
+    direct one ('if there is a dog' -> 'is there a dog') and a gerund after 'mind' into its verb."""
+    lex = lexicon()
+    dropped: list[str] = []
+    changed = True
+    while changed and words:
+        changed = False
+        while words and words[0] == ",":
+            words = words[1:]
+        for phrase in lex["lead_wrappers"]:
+            rest = words[len(phrase):]
+            if _starts(words, phrase) and rest and rest[0] != "?":
+                dropped += phrase
+                words = rest
+                if words and words[0] in lex["gerunds"]:
+                    words = [lex["gerunds"][words[0]]] + words[1:]
+                changed = True
+                break
+        if changed:
+            continue
+        for phrase in lex["question_wrappers"]:
+            rest = words[len(phrase):]
+            while rest and rest[0] == ",":
+                rest = rest[1:]
+            if _starts(words, phrase) and rest and _questionish(rest):
+                dropped += phrase
+                words = _direct(rest)
+                changed = True
+                break
+        if changed:
+            continue
+        for phrase in lex["trail_wrappers"]:
+            body = [w for w in words if w != "?"]
+            if len(body) > len(phrase) and tuple(body[-len(phrase):]) == phrase:
+                dropped += phrase
+                words = body[:-len(phrase)]
+                while words and words[-1] == ",":
+                    words = words[:-1]
+                changed = True
+                break
+    return words, dropped
+
+
+def _direct(words: list[str]) -> list[str]:
+    """An embedded question as a direct one: 'whether/if the truck is green' -> 'is the truck green',
+    'what colour the car is' -> 'what colour is the car', 'that there is a dog' -> 'there is a dog'."""
+    lex = lexicon()
+    if words and words[0] in ("whether", "if"):
+        body = words[1:]
+        for index, word in enumerate(body):
+            if word in _AUX and index > 0:
+                return [word] + body[:index] + body[index + 1:]
+        return body
+    if words and words[0] in ("that", "about"):
+        return words[1:]
+    if words and words[0] in lex["wh_starts"] and words[-1] in _AUX and len(words) > 2:
+        cut = 2 if words[0] == "how" or (len(words) > 3 and words[1] in ("colour", "color", "kind", "type")) else 1
+        return words[:cut] + [words[-1]] + words[cut:-1]
+    return words
+
+
+def _desire_to_imperative(words: list[str]) -> list[str]:
+    """'I need the faces hidden', 'the car should be removed', 'the faces need blurring', 'I want the car
+    gone' -> 'hide the faces', 'remove the car', 'blur the faces', 'remove the car'."""
+    lex = lexicon()
+    participles, gerunds = lex["participles"], lex["gerunds"]
+    body = [w for w in words if w != "?"]
+    head: tuple = ()
+    for phrase in lex["want_wrappers"]:
+        if _starts(body, phrase):
+            head, body = phrase, body[len(phrase):]
+            break
+    for index, word in enumerate(body):
+        verb = participles.get(word) or (gerunds.get(word) if index and body[index - 1] in ("need", "needs") else None)
+        if verb is None or index == 0:
+            continue
+        before = body[:index]
+        link = next((p for p in lex["passive_links"] if tuple(before[-len(p):]) == p and len(before) > len(p)), ())
+        subject = before[:len(before) - len(link)]
+        if not subject or (not head and not link):
+            continue
+        if subject[0] in lex["yes_no_starts"] or subject[0] in lex["wh_starts"] or subject[0] == "there":
+            return words  # 'are the faces blurred?' asks; it does not order
+        tail = body[index + 1:]
+        if word == "gone" and tail[:1] == ["from"]:
+            tail = tail[1:]
+        return [verb] + subject + tail
+    return words
+
+
+# ---- what the request is -----------------------------------------------------------------------
+
+def _intent(words: list[str]) -> tuple[str, str, tuple[str, ...]]:
+    lex = lexicon()
+    body = [w for w in words if w != "?"]
+    first = body[0] if body else ""
+    text = " ".join(body)
+    if (first in lex["edit_verbs"] or _removal(body)) and not _has_phrase(body, lex["count_cues"]) \
+            and not (first in ("show", "tell", "give") and len(body) > 1 and body[1] in ("me", "us")):
+        if not (first == "make" and len(body) > 1 and body[1] in ("sure",)):
+            return "edit", "image", ()
+    choices = _choices(body)
+    if _has_phrase(body, lex["count_cues"]) or first == "count":
+        return "question", ("yesno" if first in lex["yes_no_starts"] and not choices else "number"), ()
+    if choices:
+        return "question", "choice", choices
+    if first in ("what", "which") and len(body) > 1 and body[1] in ("colour", "color", "colours", "colors"):
+        return "question", "colour", ()
+    if first in lex["yes_no_starts"] or first == "there":
+        return "question", "yesno", ()
+    if first in lex["wh_starts"] or first in lex["text_cues"] or first in ("name", "list", "identify") \
+            or text.startswith("what is") or first == "whats":
+        return "question", "text", ()
+    return "question", ("yesno" if body else "text"), ()
+
+
+def _removal(body: list[str]) -> bool:
+    first = body[0] if body else ""
+    return first in lexicon()["removal_verbs"] or _starts(body, ("get", "rid", "of")) or \
+        (first == "take" and ("out" in body or "away" in body))
+
+
+def _choices(body: list[str]) -> tuple[str, ...]:
+    """The options of a choice question: 'is the car red or white' -> ('red', 'white'); 'is the dog on the
+    left or the right' -> ('left', 'right'). A question of existence joined by 'or' ('is there a cat or a
+    dog') is no choice, nor is a comparison ('more cats or dogs')."""
+    lex = lexicon()
+    if "or" not in body or (body and body[0] not in lex["yes_no_starts"] | lex["wh_starts"]):
+        return ()
+    if body[:2] in (["is", "there"], ["are", "there"]) or set(body) & {"more", "fewer", "less", "most", "fewest",
+                                                                         "than", "any", "either"}:
+        return ()
+    at = body.index("or")
+    if set(body[:at]) & {"show", "shows", "contain", "contains", "have", "has", "see", "there", "include"}:
+        return ()   # 'does it show a cat or a dog' asks whether either is there
+    left = [w for w in body[:at] if w not in ("the", "a", "an", ",")]
+    right = [w for w in body[at + 1:] if w not in ("the", "a", "an", "one", "side", ",")]
+    if not left or not right:
+        return ()
+    a, b = left[-1], right[0]
+    if a in COLOURS and b in COLOURS:
+        return (a, b)
+    if {a, b} <= {"left", "right", "top", "bottom", "front", "back", "middle", "center", "centre"}:
+        return (a, b)
+    if body[0] in ("which", "who") or (body[0] in lex["yes_no_starts"] and len(right) == 1):
+        return (a, b)
+    return ()

@@ -1,0 +1,1 @@
+"""Lightweight model runners (TF.js graph models in pure PyTorch, see ``loupe.tools.lite.tfjs``)."""

@@ -1,1 +1,0 @@
-"""Lightweight model runners (TF.js graph models in pure PyTorch, see ``tools.lite.tfjs``)."""

@@ -1,3 +1,0 @@
-"""Moved to :mod:`tools.coco` (shared by the lite and GPU tiers); kept for the lite tier's own imports."""
-
-from tools.coco import COCO_CLASSES  # noqa: F401

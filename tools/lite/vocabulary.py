@@ -1,3 +1,0 @@
-"""Moved to :mod:`tools.vocabulary` (shared by the lite and GPU tiers); kept for the lite tier's own imports."""
-
-from tools.vocabulary import *  # noqa: F401,F403
