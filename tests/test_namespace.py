@@ -6,11 +6,13 @@ The distribution was named ``loupe`` (an unrelated PyPI project) and its package
 
 from pathlib import Path
 import ast
+import re
 import subprocess
 import sys
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMER = {"agent", "tools", "programs"}
+CODE_IN_STRING = re.compile(r"[\"'](?:[^\"'\n]*\\n)*\s*(?:from|import) (?:agent|tools|programs)[. ]")
 
 
 def _imports(path: Path):
@@ -22,11 +24,17 @@ def _imports(path: Path):
 
 
 def test_no_code_imports_the_former_top_level_names():
+    """Statements and code held in strings (``python -c "from agent.cli import main"``) alike."""
     offenders = [f"{path.relative_to(ROOT)}: {name}"
                  for folder in ("loupe", "tests", "bench", "examples")
                  for path in sorted((ROOT / folder).rglob("*.py")) if "tests/data" not in path.as_posix()
                  for name in _imports(path) if name.split(".")[0] in FORMER]
-    assert offenders == []
+    in_strings = [f"{path.relative_to(ROOT)}: {found.group(0)}"
+                  for folder in ("loupe", "tests", "bench", "examples", "docs")
+                  for path in sorted((ROOT / folder).rglob("*.py"))
+                  if "tests/data" not in path.as_posix() and path != Path(__file__).resolve()
+                  for found in CODE_IN_STRING.finditer(path.read_text(encoding="utf-8"))]
+    assert offenders == [] and in_strings == []
 
 
 def test_a_users_own_tools_and_agent_modules_do_not_shadow_loupe(tmp_path):

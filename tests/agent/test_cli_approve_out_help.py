@@ -137,7 +137,7 @@ def test_models_pull_takes_a_downloaded_tarball_and_verifies_it(tmp_path):
 def test_a_missing_extra_names_what_to_install(blocked, command, says):
     """As after an install without the serve extra: the module cannot be imported (None in sys.modules)."""
     script = (f"import sys; sys.modules[{blocked!r}] = None; sys.argv = ['loupe', *{command!r}]; "
-              "from agent.cli import main; main()")
+              "from loupe.agent.cli import main; main()")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                             stdin=subprocess.DEVNULL)
     assert result.returncode == 2 and "Traceback" not in result.stderr and "internal error" not in result.stderr

@@ -53,8 +53,8 @@ def test_third_party_prints_during_a_command_go_to_stderr(tmp_path):
 
 def test_availability_checks_import_no_model_library(tmp_path):
     code = ("import sys\n"
-            "from tools.registry import default_registry\n"
-            "from tools.settings import Settings\n"
+            "from loupe.tools.registry import default_registry\n"
+            "from loupe.tools.settings import Settings\n"
             "registry = default_registry(Settings.from_env())\n"
             "for name in registry.names():\n"
             "    for spec in registry.context.backend_specs(name):\n"
