@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from loupe.agent.planning.reading import COLOURS, lexicon
-from loupe.tools.vocabulary import exact_class, means_face, normalize, singular
+from loupe.tools.vocabulary import GROUPS, exact_class, means_face, normalize, singular
 
 _LEX = lexicon()   # the words live in lexicon.json (data, one source for planning): here as sets and tuples
 NUMBER_WORDS: dict[str, int | None] = _LEX["number_words"]
@@ -131,6 +131,8 @@ def lookup(phrase: str) -> tuple[str, str] | None:
     if text in EXTRA_SYNONYMS or singular(text) in EXTRA_SYNONYMS:
         return EXTRA_SYNONYMS.get(text) or EXTRA_SYNONYMS[singular(text)], "object"
     found = exact_class(text)
+    if not found and (text in GROUPS or singular(text) in GROUPS):
+        return text, "object"   # a group word ('animals', 'vehicles'): LOC finds all its classes, determiner or not
     return (found, "object") if found else None
 
 
@@ -190,6 +192,8 @@ def _unknown_nouns(words: list[str], taken: set[int]) -> list[Mention]:
     """Nouns outside the vocabulary right after a determiner ('a scarf', 'the telly'): open-vocabulary
     objects that a detector may or may not find (its affordance decides)."""
     found = []
+    if words and words[0] in _LEX["edit_verbs"]:   # an edit's instrument ('put an emoji on ...') is no object
+        taken = taken | {i for i, w in enumerate(words) if w in _LEX["instrument_nouns"]}
     for index, word in enumerate(words[:-1]):
         start = index + 1
         end = start

@@ -271,7 +271,7 @@ def _structure(sketch, filled, facts) -> float:
     cued = {op for op in facts.ops if op in "+-"} | _implied_sum(facts)
     score -= 2.5 * len(cued ^ set(sketch.arithmetic))
     steps = filled.program.steps
-    score -= 2.0 * len(_unused_attributes(steps, facts))
+    score -= 3.0 * len(_unused_attributes(steps, facts))   # above what a near-identical example retrieves
     score -= 2.5 * _redundant_selections(steps)   # a step that narrows nothing is never asked for
     score -= 1.0 if facts.predicate_negation else 0.0
     score -= _connective_mismatch(sketch, facts)

@@ -33,13 +33,26 @@ def lexicon() -> dict:
     """The lexicon (``lexicon.json``), read once; phrase lists become tuples of word tuples, longest first."""
     data = json.loads((Path(__file__).with_name("lexicon.json")).read_text(encoding="utf-8"))
     for key in ("lead_wrappers", "question_wrappers", "trail_wrappers", "want_wrappers", "passive_links",
-                "count_cues", "describe_cues"):
+                "count_cues", "describe_cues", "tag_questions", "vanish_verbs"):
         data[key] = tuple(sorted((tuple(p.split()) for p in data[key]), key=len, reverse=True))
     for key in ("edit_verbs", "gerund_verbs", "yes_no_starts", "wh_starts", "neutral_predicates",
                 "after_wrapper_links", "text_cues", "removal_verbs"):
         data[key] = frozenset(data[key])
     data["gerunds"] = {_gerund(v): v for v in data["gerund_verbs"]}
+    verbs = data["edit_verbs"] - {"black"}
+    data["participles"] = {**{_participle(v): v for v in verbs}, **data["irregular_participles"], **data["participles"]}
+    for key in ("noun_questions", "wanted_nouns"):
+        data[key] = sorted(((tuple(k.split()), v.split()) for k, v in data[key].items()), key=lambda kv: -len(kv[0]))
     return data
+
+
+def _participle(verb: str) -> str:
+    """The regular past participle: 'pop' -> 'popped', 'erase' -> 'erased', 'tint' -> 'tinted'."""
+    if verb.endswith("e"):
+        return verb + "d"
+    if len(verb) <= 4 and re.fullmatch(r"[^aeiou]*[aeiou][bdgklmnprt]", verb):
+        return verb + verb[-1] + "ed"
+    return verb + "ed"
 
 
 def _gerund(verb: str) -> str:
@@ -87,8 +100,13 @@ def read_request(text: str) -> Reading:
     raw = _tokens(text)
     words, corrections = _mend(raw)
     words = [w for w in words if w != "?"] if words.count("?") <= 1 else words
+    words, context = _after_context(words)
     words, dropped = _unwrap(words)
-    words = _desire_to_imperative(words)
+    words, tagged = _untag(words)
+    words = _made_to_vanish(words)
+    words = _noun_question(_desire_to_imperative(_wanted_noun(words)))
+    words = _verify(words) if tagged or _is_statement(words) else words
+    dropped = context + dropped + list(tagged)
     clause = " ".join(w for w in words if w != "?")
     act, answer, choices = _intent(words)
     body = [w for w in words if w != "?"]
@@ -98,6 +116,7 @@ def read_request(text: str) -> Reading:
 
 def _tokens(text: str) -> list[str]:
     text = text.lower().replace("\u2019", "'")
+    text = re.sub(r"\b(there|it|that|what|here|who|where|how|this)'s\b", r"\1 is", text)
     text = re.sub(r"'s\b", "", text)
     text = re.sub(r"n't\b", " not", text)
     return _TOKEN.findall(text.replace("-", " ").replace("'", " "))
@@ -134,6 +153,18 @@ def _content_targets() -> frozenset:
             targets |= {phrase, phrase + "s"}
     targets |= {"people", "person"}
     return frozenset(targets)
+
+
+@functools.lru_cache(maxsize=1)
+def _structure_targets() -> frozenset:
+    """Words a typo one edit away may be mended to besides objects and colours: the edit verbs, the words of the
+    count cues ('mnay' -> 'many') and of many-word object names ('parkng meter'). Only one edit: a verb mended
+    wrongly changes the whole request."""
+    lex = lexicon()
+    words = {w for w in lex["edit_verbs"] if len(w) >= 4}
+    words |= {w for phrase in lex["count_cues"] for w in phrase if len(w) >= 4}
+    words |= {w for phrase in list(_WORD_TO_CLASS) + list(GROUPS) if " " in phrase for w in phrase.split() if len(w) >= 4}
+    return frozenset(words)
 
 
 @functools.lru_cache(maxsize=1)
@@ -187,6 +218,7 @@ def _typo(word: str) -> str | None:
         return min(ours, key=lambda c: (_distance(word, c), c.endswith("s") != plural,
                                         -dictionary.word_usage_frequency(c), c))
     close = [t for t in targets if abs(len(t) - len(word)) <= limit and t[0] == word[0] and _distance(word, t) <= limit]
+    close = close or [t for t in _structure_targets() if t[0] == word[0] and _distance(word, t) == 1]
     return min(close, key=lambda c: (_distance(word, c), c)) if close else None
 
 
@@ -220,8 +252,10 @@ def _has_phrase(words, phrases) -> bool:
 def _questionish(words) -> bool:
     lex = lexicon()
     first = words[0] if words else ""
+    noun = words[1:] if first == "the" else words
     return first in lex["wh_starts"] or first in lex["after_wrapper_links"] or first in lex["yes_no_starts"] \
-        or first == "there" or _starts(words, ("the", "number", "of")) or _starts(words, ("the", "count", "of"))
+        or first == "there" or _starts(words, ("the", "number", "of")) or _starts(words, ("the", "count", "of")) \
+        or any(_starts(noun, n) and len(noun) > len(n) for n, _ in lex["noun_questions"])
 
 
 def _unwrap(words: list[str]) -> tuple[list[str], list[str]]:
@@ -234,27 +268,20 @@ def _unwrap(words: list[str]) -> tuple[list[str], list[str]]:
         changed = False
         while words and words[0] == ",":
             words = words[1:]
-        for phrase in lex["lead_wrappers"]:
-            rest = words[len(phrase):]
-            if _starts(words, phrase) and rest and rest[0] != "?":
-                dropped += phrase
-                words = rest
-                if words and words[0] in lex["gerunds"]:
-                    words = [lex["gerunds"][words[0]]] + words[1:]
-                changed = True
-                break
-        if changed:
+        lead = next((p for p in lex["lead_wrappers"] if _starts(words, p) and words[len(p):][:1] not in ([], ["?"])), ())
+        question = next((p for p in lex["question_wrappers"] if _starts(words, p) and _questionish(_skip_commas(
+            words[len(p):]))), ())
+        if question and len(question) >= len(lead):   # the longest wrapper: 'i d like to know' over 'i d like to'
+            dropped += question
+            words = _direct(_skip_commas(words[len(question):]))
+            changed = True
             continue
-        for phrase in lex["question_wrappers"]:
-            rest = words[len(phrase):]
-            while rest and rest[0] == ",":
-                rest = rest[1:]
-            if _starts(words, phrase) and rest and _questionish(rest):
-                dropped += phrase
-                words = _direct(rest)
-                changed = True
-                break
-        if changed:
+        if lead:
+            dropped += lead
+            words = words[len(lead):]
+            if words and words[0] in lex["gerunds"]:
+                words = [lex["gerunds"][words[0]]] + words[1:]
+            changed = True
             continue
         for phrase in lex["trail_wrappers"]:
             body = [w for w in words if w != "?"]
@@ -266,6 +293,130 @@ def _unwrap(words: list[str]) -> tuple[list[str], list[str]]:
                 changed = True
                 break
     return words, dropped
+
+
+def _skip_commas(words: list[str]) -> list[str]:
+    while words and words[0] == ",":
+        words = words[1:]
+    return words
+
+
+_PLACE_BEFORE_TAG = frozenset({"the", "or", "on", "to", "at", "far", "and", "of", "from", "bottom", "top", "its", "his",
+                               "her", "their", "a"})
+
+
+def _after_context(words: list[str]) -> tuple[list[str], list[str]]:
+    """A run-on sentence's request after the context it opens with: 'this is a farm photo and i want to know how
+    many horses there are' -> 'i want to know how many horses there are'. The context is a statement (not a
+    question, not an order) and what follows the conjunction starts a request (a wrapper, a question, an edit)."""
+    lex = lexicon()
+    starts = lex["yes_no_starts"] | lex["wh_starts"] | lex["edit_verbs"] | lex["gerund_verbs"]
+    for index, word in enumerate(words):
+        head, tail = words[:index], _skip_commas(words[index + 1:])
+        if word not in lex["context_conjunctions"] or len(head) < 2 or not tail or head[0] in starts \
+                or _has_phrase(head, lex["count_cues"]):
+            continue
+        wrapped = any(_starts(tail, p) for key in ("lead_wrappers", "question_wrappers", "want_wrappers")
+                      for p in lex[key])
+        if wrapped or tail[0] in starts:
+            return tail, head + [word]
+    return words, []
+
+
+def _untag(words: list[str]) -> tuple[list[str], tuple[str, ...]]:
+    """A tag question taken off the end ('the truck is red, isn't it' -> 'the truck is red'); 'right' after a
+    place word or in a choice ('on the left or right') is no tag."""
+    body = [w for w in words if w != "?"]
+    for tag in lexicon()["tag_questions"]:
+        before = body[:-len(tag)]
+        while before and before[-1] == ",":
+            before = before[:-1]
+        if len(before) > 1 and tuple(body[-len(tag):]) == tag and before[-1] not in _PLACE_BEFORE_TAG \
+                and "or" not in before:
+            return before, tag
+    return words, ()
+
+
+def _made_to_vanish(words: list[str]) -> list[str]:
+    """'make the car disappear', 'make the car go away' -> 'remove the car'."""
+    if words[:1] != ["make"]:
+        return words
+    body = [w for w in words if w != "?"]
+    for at in range(2, len(body)):
+        gone = next((v for v in lexicon()["vanish_verbs"] if _starts(body[at:], v)), None)
+        if gone:
+            return ["remove"] + body[1:at] + body[at + len(gone):]
+    return words
+
+
+def _is_statement(words: list[str]) -> bool:
+    """A statement to verify: 'there is a dog here', 'the truck is red' (said to Loupe, it asks whether so)."""
+    body = [w for w in words if w != "?"]
+    if len(body) < 3 or body[0] not in ("there", "the", "this", "that", "these", "those"):
+        return False
+    return body[0] == "there" and body[1] in ("is", "are") or any(w in ("is", "are") for w in body[2:4])
+
+
+def _verify(words: list[str]) -> list[str]:
+    """A statement as the yes/no question that verifies it: 'there is a dog' -> 'is there a dog', 'the truck is
+    red' -> 'is the truck red', 'there a dog here' (a dropped 's) -> 'is there a dog here'."""
+    body = [w for w in words if w != "?"]
+    lex = lexicon()
+    if not body or body[0] in lex["yes_no_starts"] | lex["wh_starts"] | lex["edit_verbs"]:
+        return words
+    if body[0] == "there":
+        return ([body[1], "there"] + body[2:]) if len(body) > 1 and body[1] in ("is", "are") else ["is"] + body
+    at = next((i for i, w in enumerate(body) if w in ("is", "are") and i > 0), None)
+    return [body[at]] + body[:at] + body[at + 1:] if at is not None else words
+
+
+_DETERMINERS_OF_WANTED = ("the", "this", "that", "these", "those", "my", "all", "every", "each")
+
+
+def _wanted_noun(words: list[str]) -> list[str]:
+    """An edit asked for as a thing wanted: 'I'd like an emoji over the face' -> 'put an emoji on the face', 'I want
+    a colour pop on the truck' -> 'colour pop the truck', 'I want the umbrella green' -> 'make the umbrella green',
+    'I'd like the horses to pop' -> 'pop the horses'."""
+    lex = lexicon()
+    head = next((p for p in lex["want_wrappers"] if _starts(words, p)), None)
+    if head is None:
+        return words
+    rest = [w for w in words[len(head):] if w != "?"]
+    if rest[:1] in (["a"], ["an"], ["some"]):
+        rest = rest[1:]
+    for noun, verb in lex["wanted_nouns"]:
+        if _starts(rest, noun):
+            after = rest[len(noun):]
+            if after[:1] in (["on"], ["over"], ["to"], ["for"], ["of"]):
+                after = after[1:]
+            return (verb[:-1] if verb[-1] == "on" and not after else verb) + after
+    if "to" in rest[2:] and rest[0] in _DETERMINERS_OF_WANTED:   # 'the horses to pop in colour' -> 'pop the horses..'
+        at = rest.index("to", 2)
+        if rest[at + 1:at + 2] and rest[at + 1] in lex["edit_verbs"]:
+            return [rest[at + 1]] + rest[:at] + rest[at + 2:]
+        gone = next((v for v in lex["vanish_verbs"] if _starts(rest[at + 1:], v)), None)
+        if gone:
+            return ["remove"] + rest[:at] + rest[at + 1 + len(gone):]
+    if len(rest) > 1 and rest[0] in _DETERMINERS_OF_WANTED and rest[-1] in COLOURS \
+            and not set(rest[:-1]) & (set(lex["participles"]) | lex["edit_verbs"]):
+        return ["make"] + rest
+    return words
+
+
+def _noun_question(words: list[str]) -> list[str]:
+    """A question asked as a noun phrase, with or without a wrapper: 'tell me the colour of the kite' -> 'what
+    colour is the kite', 'I need the number written on the meter' -> 'what is the number written on the meter'."""
+    lex = lexicon()
+    rest = words
+    for key in ("question_wrappers", "want_wrappers"):
+        head = next((p for p in lex[key] if _starts(rest, p)), ())
+        rest = rest[len(head):]
+    if rest[:1] == ["the"]:
+        rest = rest[1:]
+    for noun, question in lex["noun_questions"]:
+        if _starts(rest, noun) and len(rest) > len(noun):
+            return question + rest[len(noun):]
+    return words
 
 
 def _direct(words: list[str]) -> list[str]:
@@ -302,6 +453,8 @@ def _desire_to_imperative(words: list[str]) -> list[str]:
         if verb is None or index == 0:
             continue
         before = body[:index]
+        if before[-1:] in (["colour"], ["color"]) and verb in ("pop", "splash"):   # 'colour popped': a compound verb
+            before, verb = before[:-1], "colour " + verb
         link = next((p for p in lex["passive_links"] if tuple(before[-len(p):]) == p and len(before) > len(p)), ())
         subject = before[:len(before) - len(link)]
         if not subject or (not head and not link):
@@ -311,7 +464,7 @@ def _desire_to_imperative(words: list[str]) -> list[str]:
         tail = body[index + 1:]
         if word == "gone" and tail[:1] == ["from"]:
             tail = tail[1:]
-        return [verb] + subject + tail
+        return verb.split() + subject + tail
     return words
 
 
@@ -352,7 +505,7 @@ def _choices(body: list[str]) -> tuple[str, ...]:
     left or the right' -> ('left', 'right'). A question of existence joined by 'or' ('is there a cat or a
     dog') is no choice, nor is a comparison ('more cats or dogs')."""
     lex = lexicon()
-    if "or" not in body or (body and body[0] not in lex["yes_no_starts"] | lex["wh_starts"]):
+    if "or" not in body:
         return ()
     if body[:2] in (["is", "there"], ["are", "there"]) or set(body) & {"more", "fewer", "less", "most", "fewest",
                                                                          "than", "any", "either"}:
@@ -361,14 +514,16 @@ def _choices(body: list[str]) -> tuple[str, ...]:
     if set(body[:at]) & {"show", "shows", "contain", "contains", "have", "has", "see", "there", "include"}:
         return ()   # 'does it show a cat or a dog' asks whether either is there
     left = [w for w in body[:at] if w not in ("the", "a", "an", ",")]
-    right = [w for w in body[at + 1:] if w not in ("the", "a", "an", "one", "side", ",")]
+    right = [w for w in body[at + 1:] if w not in ("the", "a", "an", "one", "side", ",", "on", "in", "at", "to")]
     if not left or not right:
         return ()
     a, b = left[-1], right[0]
-    if a in COLOURS and b in COLOURS:
+    if a in COLOURS and b in COLOURS:   # asked in any form, a fragment included ('truck white or red')
         return (a, b)
     if {a, b} <= {"left", "right", "top", "bottom", "front", "back", "middle", "center", "centre"}:
         return (a, b)
+    if body[0] not in lex["yes_no_starts"] | lex["wh_starts"]:
+        return ()
     if body[0] in ("which", "who") or (body[0] in lex["yes_no_starts"] and len(right) == 1):
         return (a, b)
     return ()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from itertools import combinations, product
 
 from loupe.agent.planning.query_facts import QueryFacts
-from loupe.agent.planning.reading import COLOURS
+from loupe.agent.planning.reading import COLOURS, lexicon
 from loupe.agent.planning.sketches import Sketch
 from loupe.programs.ir import Arg, Hole, Program, Ref, fill
 
@@ -166,7 +166,8 @@ def _emoji(facts: QueryFacts) -> str | None:
             for cue, name in _EMOJI_CUES:
                 if any(w.startswith(cue) for w in window):
                     return name
-    return "grinning_face" if any(w.startswith("smiley") for w in words) else None
+    instruments = lexicon()["instrument_nouns"]
+    return "grinning_face" if any(w in instruments for w in words) else None   # named, though not which one
 
 
 def _prompt(facts: QueryFacts) -> str | None:
