@@ -17,6 +17,7 @@ pytest.importorskip("openai")
 from click.testing import CliRunner  # noqa: E402
 
 from loupe.agent.cli import main  # noqa: E402
+from loupe.tools.install import pip_extra
 from openai_server import chat, no_llm_env, server  # noqa: E402,F401  (fixtures)
 
 SUPPORT = Path(__file__).resolve().parent.parent / "support"
@@ -142,12 +143,12 @@ def test_a_missing_extra_names_what_to_install(blocked, command, says):
                             stdin=subprocess.DEVNULL)
     assert result.returncode == 2 and "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert says in result.stderr
-    assert result.stderr.rstrip().endswith("python3 -m pip install -e '.[serve]' (in the repository's folder)")
+    assert result.stderr.rstrip().endswith(pip_extra("serve"))
 
 
 def test_a_missing_module_no_extra_declares_is_still_an_internal_error():
     from loupe.agent.cli_io import missing_extra
 
     assert missing_extra(ModuleNotFoundError("No module named 'nowhere'", name="nowhere")) is None
-    assert "'.[serve]'" in missing_extra(ModuleNotFoundError("No module named 'uvicorn'", name="uvicorn"))
-    assert "'.[lite]'" in missing_extra(ModuleNotFoundError("No module named 'torch'", name="torch"))
+    assert pip_extra("serve") == missing_extra(ModuleNotFoundError("No module named 'uvicorn'", name="uvicorn"))
+    assert pip_extra("lite") == missing_extra(ModuleNotFoundError("No module named 'torch'", name="torch"))

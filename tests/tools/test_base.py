@@ -1,3 +1,4 @@
+import re
 import pytest
 
 from loupe.programs.errors import ToolUnavailable
@@ -113,7 +114,7 @@ def test_backend_is_chosen_by_priority_availability_and_configuration():
     for s in context.backend_specs("LOC"):
         forced.add_backend(s)
     with pytest.raises(ToolUnavailable, match="needs-gpu: needs the Python package\\(s\\) no_such_module_xyz; "
-                                              "pip install loupe\\[gpu\\]"):
+                                              + re.escape("python3 -m pip install loupe-vision[gpu]")):
         forced.backend("LOC")
 
 

@@ -1,5 +1,6 @@
 """REPLACE lite (tools.lite.backends.replace): removal by inpainting and recolouring, on real photos."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from loupe.tools.context import ToolContext
 from loupe.tools.imageops import greyscale
 from loupe.tools.lite.backends.replace import LiteReplacer, affordance, recolor_target, removal_region
 from loupe.tools.lite.colors import dominant_color
+from loupe.tools.install import pip_extra
 
 PHOTOS = Path(__file__).parents[2] / "data" / "photos"
 BOX = (300, 100, 420, 200)
@@ -87,7 +89,7 @@ def test_other_prompts_need_stable_diffusion(replacer):
     assert affordance({"prompt": "a teapot"}) == 0.0
     assert affordance({"prompt": ""}) == affordance({"prompt": "blue bus"}) == 1.0
     assert affordance({"prompt": object()}) == 0.5
-    with pytest.raises(ToolError, match="Stable Diffusion inpainting.*pip install 'loupe\\[gpu\\]'"):
+    with pytest.raises(ToolError, match="Stable Diffusion inpainting.*" + re.escape(pip_extra("gpu"))):
         replacer.run(image=image, object=objects, prompt="a teapot")
 
 
