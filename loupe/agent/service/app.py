@@ -29,8 +29,8 @@ from loupe.agent.service.limits import ServiceError, image_from_bytes, image_fro
 from loupe.agent.service.results import png_bytes, thumbnail
 from loupe.agent.service.runs import Run, settled
 from loupe.agent.service.sessions import add_session_routes
-from loupe.agent.service.videos import (VideoAsk, check_video_ask, open_video, upload_to_file, video_path,
-                                        video_signature)
+from loupe.agent.service.videos import (VideoAsk, check_video_ask, named_video, open_video, upload_to_file,
+                                        video_signature, with_fps)
 
 UI = Path(__file__).resolve().parent / "ui"
 
@@ -249,30 +249,18 @@ async def _video(upload: UploadFile | None, path: str | None, fps, config: Servi
     """The video of the ``image`` field, if its bytes are a video's (None: an image, or nothing): an upload
     streamed to a file under ``max_video_upload_bytes``, or a path under ``--allow-dir``; probed and checked
     against ``video_limits`` (413 naming the limit, 422 when unreadable); ``fps`` checked against it (422)."""
-    from loupe.programs.errors import InputError
-    from loupe.tools.video import check_fps
-
     if upload is not None and (upload.filename or upload.size):
         if not video_signature(await upload.read(12)):
             await upload.seek(0)
             return None
         name = f"image ({upload.filename})" if upload.filename else "image"
         file = await upload_to_file(upload, name, config.max_video_upload_bytes)
-        uploaded = True
+        job = VideoAsk(await asyncio.to_thread(open_video, file, name, config.video_limits), name, uploaded=True)
     elif path:
-        file, name, uploaded = await asyncio.to_thread(video_path, path, config.allow_dirs), path, False
-        if file is None:
-            return None
+        job = await asyncio.to_thread(named_video, path, config)
     else:
-        return None
-    video = await asyncio.to_thread(open_video, file, name, config.video_limits)
-    job = VideoAsk(video, name, uploaded=uploaded)
-    try:
-        job.fps = None if fps is None else check_fps(fps, video)
-    except InputError as error:
-        job.discard()
-        raise ServiceError(422, str(error)) from None
-    return job
+        job = None
+    return None if job is None else with_fps(job, fps)
 
 
 def program_inputs(engine: Engine, text: str, left, right) -> tuple:

@@ -55,6 +55,25 @@ async def upload_to_file(upload, name: str, max_bytes: int) -> Path:
     return path
 
 
+def named_video(path: str, config) -> VideoAsk | None:
+    """The question's video, when ``path`` (under ``--allow-dir``) holds one by its bytes; None: not a video."""
+    file = video_path(path, config.allow_dirs)
+    return None if file is None else VideoAsk(open_video(file, path, config.video_limits), path)
+
+
+def with_fps(job: VideoAsk, fps) -> VideoAsk:
+    """``job`` sampled at ``fps`` (None: chosen from the question and the clip); 422 for a rate that is no
+    positive number (the upload's copy goes)."""
+    from loupe.tools.video import check_fps
+
+    try:
+        job.fps = None if fps is None else check_fps(fps, job.video)
+    except InputError as error:
+        job.discard()
+        raise ServiceError(422, str(error)) from None
+    return job
+
+
 def video_path(path: str, allow_dirs) -> Path | None:
     """The file a client named, under ``allow_dirs``, if its bytes are a video's (else None: an image)."""
     file = allowed_path(path, allow_dirs)
