@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 import contextvars
 from functools import partial
+import math
 import threading
 import time
 import uuid
@@ -115,11 +116,25 @@ class Engine:
 
     def _check_pending_cap(self, client: str) -> None:
         cap = self.config.max_pending_approvals_per_client
-        unfinished = self.runs.count(lambda r: r.client == client and r.require_approval and not r.done)
+        unfinished = len(self.runs.matching(lambda r: r.client == client and r.require_approval and not r.done))
         if unfinished >= cap:
+            wait = self._approval_retry_after(client)
             raise ServiceError(429, f"this client has {unfinished} runs asking for approval that are not finished "
-                                    f"(the limit is {cap}); decide or wait for them first",
-                               "max_pending_approvals_per_client", cap, retry_after_s=1)
+                                    f"(the limit is {cap}); decide or wait for them first (the first expires in "
+                                    f"{wait} s)", "max_pending_approvals_per_client", cap, retry_after_s=wait)
+
+    def _approval_retry_after(self, client: str) -> int:
+        """Seconds until one of ``client``'s runs is sure to end: the oldest undecided approval's expiry (the
+        run then ends ``rejected``); with none waiting yet (all still working), the queue's estimate of a run."""
+        now = time.time()
+        expiries = []
+        for run in self.runs.matching(lambda r: r.client == client and r.require_approval and not r.done):
+            pending = run.pending
+            if pending is not None and not pending.decided:
+                expiries.append(pending.created + self.config.approval_timeout_s - now)
+        if not expiries:
+            return self.admission.retry_after()
+        return int(min(3600, max(1, math.ceil(min(expiries)))))
 
     def submit_video_ask(self, job, query: str, require_approval: bool = False, client: str = "") -> Run:
         """Admit a question about a video (``loupe.agent.service.videos.VideoAsk``) and start it on a worker."""

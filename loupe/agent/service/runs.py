@@ -212,9 +212,9 @@ class RunStore:
     def __len__(self) -> int:
         return len(self._runs)
 
-    def count(self, predicate) -> int:
+    def matching(self, predicate) -> list[Run]:
         with self._lock:
-            return sum(1 for run in self._runs.values() if predicate(run))
+            return [run for run in self._runs.values() if predicate(run)]
 
     def _expire(self) -> None:
         """Drop runs finished more than ``ttl_s`` ago, then the longest finished while more than

@@ -65,7 +65,10 @@ function clearPhoto(name) {
   const preview = $("preview-" + name), hint = $("drop-" + name).querySelector(".hint");
   preview.removeAttribute("src");
   show(preview, false);
-  if (name === "image") { const player = $("preview-video"); player.removeAttribute("src"); player.load(); show(player, false); }
+  if (name === "image") {
+    const player = $("preview-video");
+    player.removeAttribute("src"); player.load(); show(player, false);
+  }
   hint.textContent = hint.dataset.text;
   show(hint, true);
   show($("remove-" + name), false);
@@ -350,11 +353,12 @@ async function ask(event) {
   if (!video) {  // a video question is read by Loupe's time words: no mode, LLM or conversation
     form.append("mode", $("mode").value);
     if ($("llm").value) form.append("llm", $("llm").value);
-    form.append("session", conversation ? conversation.id : "new");
   }
   form.append("require_approval", $("approval").checked ? "true" : "false");
+  if (!video) form.append("session", conversation ? conversation.id : "new");
   const controller = new AbortController();
-  current = { id: null, query, mode: video ? "video" : $("mode").value, result: null, controller, files: { ...files }, video,
+  current = { id: null, query, mode: video ? "video" : $("mode").value, result: null, controller,
+              files: { ...files }, video,
               photos: { image: conversation ? conversation.now.url : previews.image, right: previews.right } };
   resetRun(query);
   current.turn = startTurn(query);
