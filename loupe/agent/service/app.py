@@ -199,7 +199,9 @@ def _routes(app: FastAPI, engine: Engine) -> None:
         run = engine.run(run_id)
         if run.execution is None:
             raise ServiceError(404, f"run {run_id} ran no program (yet)")
-        if run.video is not None:
+        if run.video is not None and run.video.rationale is not None:
+            html = run.video.rationale
+        elif run.video is not None:
             html = await asyncio.to_thread(render_video_html, run.execution, run.query, run.status,
                                            (run.result or {}).get("reason") or "")
         else:

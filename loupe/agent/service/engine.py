@@ -268,13 +268,21 @@ class Engine:
 
     def _ask_video(self, run: Run, job) -> None:
         """``loupe ask`` on a video, on this worker: the time words' program, approval through the gate."""
-        from loupe.agent.video_ask import answer_video
         from loupe.agent.service.results import video_result
+        from loupe.agent.service.videos import discard_upload
+        from loupe.agent.video_ask import answer_video
+        from loupe.agent.video_rationale import render_video_html
 
-        job.answer = answer_video(job.video, run.query, job.fps, self.config.settings, self._approval_gate,
-                                  registry=self.video_registry())
-        run.execution = job.answer.execution
-        self._settle(run, job.answer.status, video_result(run, job))
+        try:
+            job.answer = answer_video(job.video, run.query, job.fps, self.config.settings, self._approval_gate,
+                                      registry=self.video_registry())
+            run.execution = job.answer.execution
+            self._settle(run, job.answer.status, video_result(run, job))
+            if job.uploaded and run.execution is not None:  # its frame strip decodes the input once more
+                job.rationale = render_video_html(run.execution, run.query, run.status, job.answer.reason)
+        finally:
+            if job.uploaded:  # an upload is kept no longer than its run: disk use stays bounded by the workers
+                discard_upload(job.video.path)
 
     def _run_program(self, run: Run, program, inputs: dict) -> None:
         from loupe.agent.graph_deps import step_event

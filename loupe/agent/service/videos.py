@@ -5,7 +5,8 @@ A video is recognised by its first bytes (the container's signature: ISO BMFF ``
 ``AVI `` for avi, EBML for mkv/webm), never by its name alone; PyAV then reads its declared size, rate, frame
 count and duration, which are checked against ``ServiceConfig.video_limits`` before a frame is decoded. An
 upload is streamed to a temporary folder of its own (PyAV reads files), counted against
-``max_video_upload_bytes`` as it arrives; the folder goes when the run's results expire (``discard``).
+``max_video_upload_bytes`` as it arrives; the folder goes when its run ends. An edited video is kept (it is
+served) until the run's results expire (``VideoAsk.discard``).
 """
 
 from __future__ import annotations
@@ -147,20 +148,22 @@ def check_video_ask(mode: str, right, session, llm) -> None:
 class VideoAsk:
     """A question about a video: the probed ``video``, the client's ``name`` for it, the sampling rate asked
     for (``fps``, None: chosen from the question and the clip), and once answered the ``answer``
-    (``loupe.agent.video_ask.VideoAnswer``). ``uploaded``: its file is the service's own copy."""
+    (``loupe.agent.video_ask.VideoAnswer``). ``uploaded``: its file is the service's own copy, removed when
+    the run ends; its rationale page is then made beforehand (``rationale``), as it decodes the input again."""
 
     video: Video
     name: str
     fps: float | None = None
     uploaded: bool = False
     answer: Any = None
+    rationale: str | None = None
 
     @property
     def edited(self) -> Video | None:
         return None if self.answer is None else self.answer.edited
 
     def discard(self) -> None:
-        """Remove the upload's copy and the edited video (when the run's results expire)."""
+        """Remove the upload's copy (if still there) and the edited video (when the run's results expire)."""
         if self.uploaded:
             discard_upload(self.video.path)
         discard_edit(self.edited)

@@ -149,3 +149,16 @@ def test_a_video_run_past_its_limit_stops_between_frames_batches(models, make_cl
     assert run.status == "timed_out" and client.engine.running == 0
     time.sleep(1.0)   # a step that ignored the cancellation would go on calling LOC meanwhile
     assert 0 < len(batches) < 60 / 4
+
+
+def test_an_uploaded_video_is_kept_no_longer_than_its_run(models, make_client):
+    from loupe.agent.service.videos import UPLOAD_PREFIX
+
+    client = make_client()
+    result = client.post("/v1/ask", data={"query": "When does the first person appear?", "fps": "1"},
+                         files={"image": clip("pedestrians_later.mp4")}).json()
+    job = client.engine.run(result["id"]).video
+    assert result["status"] == "ok" and Path(job.video.path).parent.name.startswith(UPLOAD_PREFIX)
+    assert not Path(job.video.path).exists()   # the run is over: its copy of the upload is gone
+    page = client.get(result["rationale_url"])
+    assert page.status_code == 200 and "Frames" in page.text and "data:image" in page.text
