@@ -275,7 +275,7 @@ class Engine:
 
         try:
             job.answer = answer_video(job.video, run.query, job.fps, self.config.settings, self._approval_gate,
-                                      registry=self.video_registry())
+                                      registry=self.video_registry(), on_record=partial(self._publish_step, run))
             run.execution = job.answer.execution
             self._settle(run, job.answer.status, video_result(run, job))
             if job.uploaded and run.execution is not None:  # its frame strip decodes the input once more
@@ -285,17 +285,19 @@ class Engine:
                 discard_upload(job.video.path)
 
     def _run_program(self, run: Run, program, inputs: dict) -> None:
-        from loupe.agent.graph_deps import step_event
         from loupe.programs.interpreter import Interpreter
 
-        def on_record(record: StepRecord) -> None:
-            self._on_step(run.id, record)
-            run.publish(public_event(run, step_event(record)))
-
         execution = Interpreter(self.registry, step_timeout_s=self.config.step_timeout_s,
-                                on_record=on_record).run(program, inputs)
+                                on_record=partial(self._publish_step, run)).run(program, inputs)
         run.execution = execution
         self._settle(run, "ok" if execution.ok else "failed", program_result(run, execution))
+
+    def _publish_step(self, run: Run, record: StepRecord) -> None:
+        """A step of a program run or a video question ended: kept for its thumbnail, and streamed."""
+        from loupe.agent.graph_deps import step_event
+
+        self._on_step(run.id, record)
+        run.publish(public_event(run, step_event(record)))
 
     def _settle(self, run: Run, status: str, result: dict) -> None:
         if run.cancel_status:  # it ends as it was cancelled, with what it made

@@ -162,3 +162,16 @@ def test_an_uploaded_video_is_kept_no_longer_than_its_run(models, make_client):
     assert not Path(job.video.path).exists()   # the run is over: its copy of the upload is gone
     page = client.get(result["rationale_url"])
     assert page.status_code == 200 and "Frames" in page.text and "data:image" in page.text
+
+
+def test_a_video_question_streams_its_steps(models, make_client):
+    client = make_client()
+    with client.stream("POST", "/v1/ask", data={"query": "How many people walk past?", "fps": "1"},
+                       files={"image": clip("pedestrians_later.mp4")},
+                       headers={"Accept": "text/event-stream"}) as response:
+        events = [json.loads(line[6:]) for line in response.iter_lines() if line.startswith("data: ")]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "run" and kinds[-1] == "done" and events[-1]["result"]["status"] == "ok", kinds
+    steps = [e["output"] for e in events if e["event"] == "step"]
+    assert steps[:3] == ["FRAMES0", "BOX0", "TRACK0"] and steps[-1] == "FINAL_RESULT"
+    assert events[-1]["result"]["tracks"] == client.get(f"/v1/results/{events[0]['id']}").json()["tracks"]
