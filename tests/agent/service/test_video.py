@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from service_support import photo
+from service_support import LiveServer, make_config, photo, until
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "video"
 PEOPLE = json.loads((DATA / "labels.json").read_text(encoding="utf-8"))["pedestrians.mp4"]["people"]
@@ -175,3 +175,40 @@ def test_a_video_question_streams_its_steps(models, make_client):
     steps = [e["output"] for e in events if e["event"] == "step"]
     assert steps[:3] == ["FRAMES0", "BOX0", "TRACK0"] and steps[-1] == "FINAL_RESULT"
     assert events[-1]["result"]["tracks"] == client.get(f"/v1/results/{events[0]['id']}").json()["tracks"]
+
+
+def test_a_client_that_disconnects_cancels_its_video_run_between_batches(models, tmp_path, monkeypatch):
+    """uvicorn on 127.0.0.1: the client sends a video and goes away; the run stops at its next frames batch
+    (a few of its 15), and its upload goes."""
+    import socket
+
+    from loupe.agent.service.app import create_app
+    from loupe.agent.service.engine import Engine
+    from loupe.tools.loc import Loc
+
+    batches = []
+    real = Loc.execute_batch
+    monkeypatch.setattr(Loc, "execute_batch", lambda self, calls: batches.append(len(calls)) or real(self, calls))
+    engine = Engine(make_config(tmp_path))
+    server = LiveServer(create_app(engine=engine))
+    try:
+        host, port = server.url.removeprefix("http://").split(":")
+        boundary = "loupeboundary"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"query\"\r\n\r\nHow many people walk past?"
+                f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"fps\"\r\n\r\n10\r\n"
+                f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"p.mp4\"\r\n"
+                f"Content-Type: video/mp4\r\n\r\n").encode() + clip("pedestrians.mp4")[1] + \
+            f"\r\n--{boundary}--\r\n".encode()
+        head = (f"POST /v1/ask HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: multipart/form-data; "
+                f"boundary={boundary}\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+        with socket.create_connection((host, int(port))) as connection:
+            connection.sendall(head + body)
+            assert until(lambda: len(batches) >= 1, 30)
+        assert until(lambda: engine.running == 0 and engine.admission.admitted == 0, 30)
+        run = next(iter(engine.runs._runs.values()))
+        assert run.status == "cancelled" and not Path(run.video.video.path).exists()
+        time.sleep(1.0)   # a step that ignored the cancellation would go on calling LOC meanwhile
+        assert len(batches) < 60 / 4
+    finally:
+        server.stop()
+        engine.close()
