@@ -202,8 +202,8 @@ def _routes(app: FastAPI, engine: Engine) -> None:
         if run.video is not None and run.video.rationale is not None:
             html = run.video.rationale
         elif run.video is not None:
-            html = await asyncio.to_thread(render_video_html, run.execution, run.query, run.status,
-                                           (run.result or {}).get("reason") or "")
+            html = run.video.hide_paths(await asyncio.to_thread(render_video_html, run.execution, run.query,
+                                                                 run.status, (run.result or {}).get("reason") or ""))
         else:
             html = await asyncio.to_thread(render_html, run.execution, run.saycan)
         return HTMLResponse(html, headers={"Content-Security-Policy": "default-src 'none'; img-src data:; "

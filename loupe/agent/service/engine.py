@@ -279,7 +279,8 @@ class Engine:
             run.execution = job.answer.execution
             self._settle(run, job.answer.status, video_result(run, job))
             if job.uploaded and run.execution is not None:  # its frame strip decodes the input once more
-                job.rationale = render_video_html(run.execution, run.query, run.status, job.answer.reason)
+                job.rationale = job.hide_paths(render_video_html(run.execution, run.query, run.status,
+                                                                 job.answer.reason))
         finally:
             if job.uploaded:  # an upload is kept no longer than its run: disk use stays bounded by the workers
                 discard_upload(job.video.path)

@@ -40,7 +40,16 @@ def public_event(run: Run, event: dict) -> dict:
     event = {key: value for key, value in event.items() if key != "answer_object"}
     if event.get("event") == "step":
         event["thumbnail"] = thumbnail_url(run, event["output"])
+        _hide_paths(run, event)
     return event
+
+
+def _hide_paths(run: Run, row: dict) -> dict:
+    """A video question's step ``row`` without the server's file names (``VideoAsk.hide_paths``)."""
+    if run.video is not None:
+        for key in ("value", "error"):
+            row[key] = run.video.hide_paths(row.get(key))
+    return row
 
 
 def ask_result(run: Run, answer) -> dict:
@@ -69,8 +78,8 @@ def video_result(run: Run, job) -> dict:
     result = {"id": run.id, "kind": "ask", "status": answer.status, "query": run.query, "mode": run.mode,
               "llm": None, "answer": video_url or answer.text or None, "answer_type": "video" if edited else "text",
               "image_url": None, "video_url": video_url, "program": answer.program,
-              "errors": [answer.reason] if answer.status == "failed" and answer.reason else [],
-              "reason": answer.reason or None, "video": video_facts(job.video, job.name),
+              "errors": [job.hide_paths(answer.reason)] if answer.status == "failed" and answer.reason else [],
+              "reason": job.hide_paths(answer.reason) or None, "video": video_facts(job.video, job.name),
               "sampled_fps": answer.fps or None, "frames_analysed": answer.frames, "tracks": answer.tracks,
               "steps": _steps(run, answer.execution) if answer.execution else []}
     return {**result, **_common(run, answer.execution)}
@@ -103,6 +112,7 @@ def _steps(run: Run, execution: Execution) -> list[dict]:
     for row, record in zip(rows, execution.records):
         row["value"] = None if record.value is None else as_text(record.value)[:500]
         row["thumbnail"] = f"{urls(run)['steps']}/{record.output}.png" if _showable(record) else None
+        _hide_paths(run, row)
     return rows
 
 

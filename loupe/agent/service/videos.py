@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+import re
 import shutil
 import tempfile
 from typing import Any
@@ -161,6 +162,16 @@ class VideoAsk:
     @property
     def edited(self) -> Video | None:
         return None if self.answer is None else self.answer.edited
+
+    def hide_paths(self, text):
+        """``text`` (a step's value or error, a reason, the rationale page) with the server's own file names
+        replaced: the upload's copy by the client's name for it, an edit's temporary file by ``edited.mp4``."""
+        from loupe.tools.video_edits import EDIT_FOLDER_PREFIX
+
+        if not isinstance(text, str):
+            return text
+        text = text.replace(self.video.path, self.name)
+        return re.sub(rf"[^\s'\"]*/{re.escape(EDIT_FOLDER_PREFIX)}[^/\s'\"]*/edited\.mp4", "edited.mp4", text)
 
     def discard(self) -> None:
         """Remove the upload's copy (if still there) and the edited video (when the run's results expire)."""

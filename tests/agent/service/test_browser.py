@@ -366,6 +366,7 @@ def test_a_video_is_previewed_answered_with_its_tracks_and_its_edit_plays_beside
     expect(page.locator("#preview-image")).to_be_hidden()
     page.wait_for_function("document.querySelector('#preview-video').readyState >= 1")  # its metadata is read
     assert preview.evaluate("v => [v.videoWidth, v.paused, v.autoplay]") == [640, True, False]
+    _shot(page, tmp_path, "video-picked")
     page.fill("#query", "How many people walk past?")
     page.click("[data-testid=ask]")
     tracks = page.get_by_test_id("tracks")

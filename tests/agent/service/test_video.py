@@ -41,6 +41,8 @@ def test_an_uploaded_video_is_answered_with_per_track_times(models, make_client)
     assert [s["module"] for s in result["steps"]][:3] == ["FRAMES", "LOC_FRAMES", "TRACK"]
     page = client.get(result["rationale_url"])
     assert page.status_code == 200 and "Tracks" in page.text
+    shown = json.dumps(result) + page.text   # the server's own file names are never shown
+    assert "loupe-upload-" not in shown and "image (pedestrians.mp4)" in result["steps"][0]["value"]
 
 
 def test_a_video_under_allow_dir_is_read_by_path_and_one_outside_is_refused(models, make_client, tmp_path):
@@ -112,6 +114,7 @@ def test_a_video_edit_waits_for_approval_then_is_served_as_mp4(models, make_clie
     assert result["status"] == "ok" and result["answer_type"] == "video" and result["answer"] == result["video_url"]
     served = client.get(result["video_url"])
     assert served.status_code == 200 and served.headers["content-type"] == "video/mp4"
+    assert "loupe-video-" not in done.text and "edited.mp4" in result["steps"][-1]["value"]
     edited_path = client.engine.run(result["id"]).video.edited.path
     written, source = probe(edited_path), probe(DATA / "megamind.mp4")
     assert (written.frame_count, written.width, written.fps) == (source.frame_count, source.width, source.fps)
