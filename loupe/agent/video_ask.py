@@ -48,12 +48,14 @@ class VideoAnswer:
 
 
 def answer_video(video: Video, query: str, fps: float | None, settings,
-                 approve: Callable[[str, list[str]], bool] | None = None, registry=None) -> VideoAnswer:
+                 approve: Callable[[str, list[str]], bool] | None = None, registry=None,
+                 on_record: Callable | None = None) -> VideoAnswer:
     """Plan, check and run the program for ``query`` on ``video`` (sampled at ``fps``, None: chosen from
     the question and the clip). ``approve``: asked with ``(program, edits)`` before a program that writes a
     video runs, as for image edits; a no is status ``rejected`` and nothing runs. ``registry``: one with the
     video tools already in it (``loupe batch`` keeps its models loaded across videos); None: the default
-    registry under ``settings``, with the video tools added."""
+    registry under ``settings``, with the video tools added. ``on_record``: called with each step's record as
+    it ends (``loupe serve`` streams them)."""
     from loupe.agent.planning.time_words import read_time_question, video_program
     from loupe.programs.interpreter import Interpreter
     from loupe.tools.video import check_fps, default_fps
@@ -70,7 +72,8 @@ def answer_video(video: Video, query: str, fps: float | None, settings,
     edits = [s.module for s in program.steps if registry.tool_class(s.module).writes_image]
     if edits and approve is not None and not approve(render(program), edits):
         return VideoAnswer("rejected", program=render(program), fps=rate, reason="the edit was not approved")
-    execution = Interpreter(registry, step_timeout_s=step_budget(video, rate)).run(program, {"VIDEO": video})
+    execution = Interpreter(registry, step_timeout_s=step_budget(video, rate),
+                            on_record=on_record).run(program, {"VIDEO": video})
     steps = [r.summary() for r in execution.records]
     tracks = [t.to_data() for r in execution.records if isinstance(r.value, Tracks) for t in r.value]
     frames = sum(len(r.value) for r in execution.records if isinstance(r.value, FrameObjects))

@@ -24,6 +24,13 @@ PLOT_SIZE = (640, 160)  # pixels of the counts plot
 
 def write_video_html(path, execution: Execution, question: str, status: str, reason: str) -> Path:
     """Write the page for ``execution`` (a video program's run) to ``path``; returns the path."""
+    path = Path(path)
+    path.write_text(render_video_html(execution, question, status, reason), encoding="utf-8")
+    return path
+
+
+def render_video_html(execution: Execution, question: str, status: str, reason: str) -> str:
+    """The page for ``execution`` (a video program's run), as text (``loupe serve`` answers it)."""
     found = _value(execution, FrameObjects)
     tracks = _value(execution, Tracks)
     sections = []
@@ -34,9 +41,7 @@ def write_video_html(path, execution: Execution, question: str, status: str, rea
         sections.append(("Objects found per frame", _plot(found)))
     if tracks is not None:
         sections.append(("Tracks", _tracks_table(tracks)))
-    path = Path(path)
-    path.write_text(safe_text(render_page(execution, question, sections)), encoding="utf-8")
-    return path
+    return safe_text(render_page(execution, question, sections))
 
 
 def _value(execution: Execution, kind):

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Iterator, Mapping
 
 LLM_KEY = ("llm",)  # the planner's language model: ``complete(prompt, system=..., max_tokens=...)``
+CHECK_KEY = ("check",)  # ``check()``: raises to stop the run (a service's cancellation), called between frames
 
 _INJECTED: ContextVar[Mapping] = ContextVar("loupe_injected", default=MappingProxyType({}))
 
@@ -33,3 +34,12 @@ def injected(values: Mapping) -> Iterator[None]:
 def injected_value(key, default=None):
     """The value injected under ``key`` for the current run, or ``default``."""
     return _INJECTED.get().get(key, default)
+
+
+def check_between() -> None:
+    """Call the run's injected ``check`` (``CHECK_KEY``), if any: a long step over many items (the frames of a
+    video) calls it between them, so a run cancelled or past its time limit stops within one item, not at
+    the end of the step."""
+    check = injected_value(CHECK_KEY)
+    if check is not None:
+        check()

@@ -20,6 +20,7 @@ from loupe.programs.errors import Diagnostic, ToolError
 from loupe.programs.values import ValueType
 from loupe.programs.video_values import FrameObjects, Track
 from loupe.tools.base import Param, Tool
+from loupe.tools.injected import check_between
 from loupe.tools.video import default_fps, check_fps, frames
 
 FRAME_BATCH = 4          # frames LOC sees in one batch: the detector runs them one by one on the CPU anyway
@@ -58,6 +59,7 @@ class LocFrames(Tool):
         for time, image in frames:
             batch.append((time, image))
             if len(batch) == FRAME_BATCH:
+                check_between()  # a cancelled run stops here, not after the last batch
                 found += _located(loc, batch, object)
                 batch = []
         found += _located(loc, batch, object)

@@ -10,6 +10,7 @@ import numpy as np
 from loupe.programs.errors import InputError
 from loupe.programs.values import Image
 from loupe.programs.video_values import Video
+from loupe.tools.injected import check_between
 
 CRF = "20"   # H.264 quality: visually close to the source at a sensible size
 
@@ -36,6 +37,7 @@ def rewrite(video: Video, target: str, edit: Callable[[float, Image], Image]) ->
                         out.mux(packet)
                     continue
                 for frame in packet.decode():
+                    check_between()  # a cancelled run stops at the next frame
                     out.mux(picture_out.encode(_edited(frame, edit, width, height, av)))
             out.mux(picture_out.encode(None))
     except av.error.FFmpegError as error:

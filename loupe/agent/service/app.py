@@ -29,6 +29,8 @@ from loupe.agent.service.limits import ServiceError, image_from_bytes, image_fro
 from loupe.agent.service.results import png_bytes, thumbnail
 from loupe.agent.service.runs import Run, settled
 from loupe.agent.service.sessions import add_session_routes
+from loupe.agent.service.videos import (VideoAsk, check_video_ask, named_video, open_video, upload_to_file,
+                                        video_signature, with_fps)
 
 UI = Path(__file__).resolve().parent / "ui"
 
@@ -52,7 +54,8 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
         app.router.routes.extend(server.streamable_http_app(
             streamable_http_path="/mcp", transport_security=mcp_security(config)).routes)
     app.mount("/ui", StaticFiles(directory=UI), name="ui")
-    return Guard(app, config.token, 2 * config.max_upload_bytes + 1024 * 1024, config.trusted_hosts)
+    largest = max(2 * config.max_upload_bytes, config.max_video_upload_bytes)
+    return Guard(app, config.token, largest + 1024 * 1024, config.trusted_hosts)
 
 
 def _routes(app: FastAPI, engine: Engine) -> None:
@@ -105,10 +108,25 @@ def _routes(app: FastAPI, engine: Engine) -> None:
     async def ask(request: Request, query: str = Form(...), image: UploadFile | None = File(None),
                   right: UploadFile | None = File(None), image_path: str | None = Form(None),
                   right_path: str | None = Form(None), mode: str = Form("program"), llm: str | None = Form(None),
-                  require_approval: bool = Form(False), session: str | None = Form(None)):
+                  require_approval: bool = Form(False), session: str | None = Form(None),
+                  fps: float | None = Form(None)):
         """Answer ``query`` about ``image`` (and ``right``, for statements about two images), or carry out an
         edit. Images are uploads, or paths under the server's ``--allow-dir``. ``session``: a turn of that
-        conversation (``loupe.agent.service.sessions``; ``new`` starts one), its current image used when none is sent."""
+        conversation (``loupe.agent.service.sessions``; ``new`` starts one), its current image used when none is sent.
+        A video (mp4, mov, avi, mkv, webm: recognised by its bytes) in ``image`` / ``image_path`` is asked about
+        as ``loupe ask`` does (``fps``: the sampling rate; None chooses it): the answer carries the tracks'
+        times, an edit's video is ``/v1/results/{id}/video.mp4``."""
+        job = await _video(image, image_path, fps, config)
+        if job is not None:
+            try:
+                check_video_ask(mode, right or right_path, session, llm)
+                run = engine.submit_video_ask(job, query, require_approval, _client(request))
+            except BaseException:
+                job.discard()  # refused before it ran: its upload goes now
+                raise
+            return await _respond(request, engine, run)
+        if fps is not None:
+            raise ServiceError(422, "fps is for videos; the image given is a photo")
         left = await _image(image, image_path, "image", config, required=not session)
         second = await _image(right, right_path, "right", config)
         submit = partial(app.state.sessions.submit, session) if session else engine.submit_ask
@@ -162,14 +180,32 @@ def _routes(app: FastAPI, engine: Engine) -> None:
         headers = {"Content-Disposition": f'attachment; filename="loupe-{run_id[:8]}.png"'} if download else None
         return Response(await asyncio.to_thread(png_bytes, image), media_type="image/png", headers=headers)
 
+    @app.get("/v1/results/{run_id}/video.mp4")
+    async def edited_video(run_id: str, download: bool = False):
+        """The edited video (H.264 in mp4), served with ranges so that a browser's player can seek."""
+        run = engine.run(run_id)
+        edited = run.video.edited if run.video is not None else None
+        if edited is None or not Path(edited.path).is_file():
+            raise ServiceError(404, f"run {run_id} made no video")
+        name = f"loupe-{run_id[:8]}.mp4"
+        return FileResponse(edited.path, media_type="video/mp4", filename=name if download else None,
+                            content_disposition_type="attachment" if download else "inline")
+
     @app.get("/v1/results/{run_id}/rationale.html")
     async def rationale(run_id: str):
         from loupe.agent.rationale import render_html
+        from loupe.agent.video_rationale import render_video_html
 
         run = engine.run(run_id)
         if run.execution is None:
             raise ServiceError(404, f"run {run_id} ran no program (yet)")
-        html = await asyncio.to_thread(render_html, run.execution, run.saycan)
+        if run.video is not None and run.video.rationale is not None:
+            html = run.video.rationale
+        elif run.video is not None:
+            html = run.video.hide_paths(await asyncio.to_thread(render_video_html, run.execution, run.query,
+                                                                 run.status, (run.result or {}).get("reason") or ""))
+        else:
+            html = await asyncio.to_thread(render_html, run.execution, run.saycan)
         return HTMLResponse(html, headers={"Content-Security-Policy": "default-src 'none'; img-src data:; "
                                                                       "style-src 'unsafe-inline'"})
 
@@ -209,6 +245,24 @@ async def _image(upload: UploadFile | None, path: str | None, field: str, config
     if required:
         raise ServiceError(422, f"no {field} given: upload a file as '{field}' or name one as '{field}_path'")
     return None
+
+
+async def _video(upload: UploadFile | None, path: str | None, fps, config: ServiceConfig) -> VideoAsk | None:
+    """The video of the ``image`` field, if its bytes are a video's (None: an image, or nothing): an upload
+    streamed to a file under ``max_video_upload_bytes``, or a path under ``--allow-dir``; probed and checked
+    against ``video_limits`` (413 naming the limit, 422 when unreadable); ``fps`` checked against it (422)."""
+    if upload is not None and (upload.filename or upload.size):
+        if not video_signature(await upload.read(12)):
+            await upload.seek(0)
+            return None
+        name = f"image ({upload.filename})" if upload.filename else "image"
+        file = await upload_to_file(upload, name, config.max_video_upload_bytes)
+        job = VideoAsk(await asyncio.to_thread(open_video, file, name, config.video_limits), name, uploaded=True)
+    elif path:
+        job = await asyncio.to_thread(named_video, path, config)
+    else:
+        job = None
+    return None if job is None else with_fps(job, fps)
 
 
 def program_inputs(engine: Engine, text: str, left, right) -> tuple:

@@ -19,6 +19,8 @@ def _common(command):
         click.option("--allow-dir", "allow_dirs", multiple=True, type=click.Path(file_okay=False, exists=True),
                      help="A folder whose files clients may name by path (repeatable; default: none)."),
         click.option("--max-upload-mb", default=20.0, show_default=True, help="Largest image accepted, in MB."),
+        click.option("--max-video-upload-mb", default=200.0, show_default=True,
+                     help="Largest uploaded video accepted, in MB (its length, size and frames are limited too)."),
         click.option("--max-megapixels", default=40.0, show_default=True, help="Largest image accepted, in pixels."),
         click.option("--timeout", "request_timeout_s", default=120.0, show_default=True,
                      help="Time limit of one request, in seconds."),
@@ -28,12 +30,14 @@ def _common(command):
     return command
 
 
-def _config(llms, allow_dirs, max_upload_mb, max_megapixels, request_timeout_s, no_cache, **more):
+def _config(llms, allow_dirs, max_upload_mb, max_video_upload_mb, max_megapixels, request_timeout_s, no_cache,
+            **more):
     from loupe.agent.cli import settings_of
     from loupe.agent.service.config import ServiceConfig
 
     return ServiceConfig.from_options(settings_of(click.get_current_context()), llms, allow_dirs,
                                       max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+                                      max_video_upload_bytes=int(max_video_upload_mb * 1024 * 1024),
                                       max_megapixels=max_megapixels, request_timeout_s=request_timeout_s,
                                       use_cache=not no_cache, **more)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loupe.tools.settings import Settings
+from loupe.tools.video import VideoLimits
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,11 @@ class ServiceConfig:
     allows any. ``max_pending_approvals``: edits waiting for a person at once (each keeps a thread, but
     no worker); ``max_pending_approvals_per_client``: runs asking for approval that one client address may
     have unfinished (more get 429).
+
+    ``max_video_upload_bytes``: an uploaded video (its own cap: a video is far larger than a photo; 200 MiB
+    holds about three minutes of 1080p H.264 at 8 Mbit/s, more than a CPU analyses within the default
+    ``request_timeout_s``). ``video_limits``: what a video (uploaded or named) may be, as ``loupe ask`` checks
+    it (``loupe.tools.video.VideoLimits``: duration, pixels a frame, frames, bytes on disk).
     """
 
     host: str = "127.0.0.1"
@@ -30,6 +36,8 @@ class ServiceConfig:
     token: str | None = None
     max_upload_bytes: int = 20 * 1024 * 1024
     max_megapixels: float = 40.0
+    max_video_upload_bytes: int = 200 * 1024 * 1024
+    video_limits: VideoLimits = field(default_factory=VideoLimits)
     result_ttl_s: float = 3600.0
     max_results: int = 200          # finished runs kept (with their images) until they expire
     workers: int = 64               # runs in progress at once (runs waiting on a person included)

@@ -23,6 +23,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 import contextvars
+from functools import partial
+import math
 import threading
 import time
 import uuid
@@ -36,6 +38,7 @@ from loupe.agent.service.results import ask_result, program_result, public_event
 from loupe.agent.service.runs import Run, RunCancelled, RunStore, time_limit_message
 from loupe.programs.errors import LoupeError, ProgramError
 from loupe.programs.trace import StepRecord
+from loupe.tools.injected import CHECK_KEY, injected
 
 
 class Engine:
@@ -54,6 +57,7 @@ class Engine:
         self.coalescer = Coalescer(config.batch_window_s, config.max_batch, busy=lambda: self.running > 1)
         self.registry = CoalescingRegistry(registry or default_registry(config.settings), self.coalescer,
                                            check=_check_current)
+        self._video_registry = None
         self._make_llm = llm_factory or (lambda spec: make_model(spec, config.settings))
         self._agents: dict = {}
         self._lock = threading.Lock()
@@ -99,15 +103,7 @@ class Engine:
                    require_approval: bool = False, client: str = "", work=None) -> Run:
         """Admit an ask (or raise 422 / 429 / 503) and start it on a worker; returns the run at once.
         ``work(run, agent, image, right)``: what the worker does (default: the ask; a session's turn)."""
-        from loupe.agent.api import MAX_QUERY_CHARS, check_query
-        from loupe.programs.errors import InputError
-
-        if not query or not query.strip():
-            raise ServiceError(422, "the query is empty; ask a question or give an instruction")
-        try:
-            check_query(query)
-        except InputError as error:
-            raise ServiceError(422, str(error), "max_query_chars", MAX_QUERY_CHARS) from None
+        _check_query(query)
         if mode not in MODES:
             raise ServiceError(422, f"unknown mode {mode!r}; choose {', '.join(MODES)}")
         agent = self.agent(llm)
@@ -120,11 +116,46 @@ class Engine:
 
     def _check_pending_cap(self, client: str) -> None:
         cap = self.config.max_pending_approvals_per_client
-        unfinished = self.runs.count(lambda r: r.client == client and r.require_approval and not r.done)
+        unfinished = len(self.runs.matching(lambda r: r.client == client and r.require_approval and not r.done))
         if unfinished >= cap:
+            wait = self._approval_retry_after(client)
             raise ServiceError(429, f"this client has {unfinished} runs asking for approval that are not finished "
-                                    f"(the limit is {cap}); decide or wait for them first",
-                               "max_pending_approvals_per_client", cap, retry_after_s=1)
+                                    f"(the limit is {cap}); decide or wait for them first (the first expires in "
+                                    f"{wait} s)", "max_pending_approvals_per_client", cap, retry_after_s=wait)
+
+    def _approval_retry_after(self, client: str) -> int:
+        """Seconds until one of ``client``'s runs is sure to end: the oldest undecided approval's expiry (the
+        run then ends ``rejected``); with none waiting yet (all still working), the queue's estimate of a run."""
+        now = time.time()
+        expiries = []
+        for run in self.runs.matching(lambda r: r.client == client and r.require_approval and not r.done):
+            pending = run.pending
+            if pending is not None and not pending.decided:
+                expiries.append(pending.created + self.config.approval_timeout_s - now)
+        if not expiries:
+            return self.admission.retry_after()
+        return int(min(3600, max(1, math.ceil(min(expiries)))))
+
+    def submit_video_ask(self, job, query: str, require_approval: bool = False, client: str = "") -> Run:
+        """Admit a question about a video (``loupe.agent.service.videos.VideoAsk``) and start it on a worker."""
+        _check_query(query)
+        if require_approval:
+            self._check_pending_cap(client)
+        run = Run(uuid.uuid4().hex, "ask", query.strip(), "video", "", require_approval=require_approval,
+                  client=client, video=job)
+        self._start(run, self._ask_video, job)
+        return run
+
+    def video_registry(self):
+        """The service's tools with the video tools added (same models, same batching and cancellation)."""
+        from loupe.tools.video_tools import register_video_tools
+
+        with self._lock:
+            if self._video_registry is None:
+                registry = CoalescingRegistry(self.registry, self.coalescer, check=_check_current)
+                register_video_tools(registry)
+                self._video_registry = registry
+            return self._video_registry
 
     def submit_program(self, program, inputs: dict, client: str = "") -> Run:
         """Admit a checked program run over named input images."""
@@ -171,7 +202,9 @@ class Engine:
     # ---- working (on a worker thread) --------------------------------------------------------------
 
     def _work(self, run: Run, work, *args) -> None:
-        with within(run):  # the run's LLM calls keep to its time limit and stop when it is cancelled
+        # the run's LLM calls keep to its time limit and stop when it is cancelled; a long step over a
+        # video's frames checks it between frames batches (loupe.tools.injected.check_between)
+        with within(run), injected({CHECK_KEY: partial(_check_run, run)}):
             self._work_within(run, work, *args)
 
     def _work_within(self, run: Run, work, *args) -> None:
@@ -233,18 +266,39 @@ class Engine:
             run.image = answer.execution.image  # the edit itself (as loupe/agent/evaluation/systems.py reads it)
         self._settle(run, answer.status, ask_result(run, answer))
 
+    def _ask_video(self, run: Run, job) -> None:
+        """``loupe ask`` on a video, on this worker: the time words' program, approval through the gate."""
+        from loupe.agent.service.results import video_result
+        from loupe.agent.service.videos import discard_upload
+        from loupe.agent.video_ask import answer_video
+        from loupe.agent.video_rationale import render_video_html
+
+        try:
+            job.answer = answer_video(job.video, run.query, job.fps, self.config.settings, self._approval_gate,
+                                      registry=self.video_registry(), on_record=partial(self._publish_step, run))
+            run.execution = job.answer.execution
+            self._settle(run, job.answer.status, video_result(run, job))
+            if job.uploaded and run.execution is not None:  # its frame strip decodes the input once more
+                job.rationale = job.hide_paths(render_video_html(run.execution, run.query, run.status,
+                                                                 job.answer.reason))
+        finally:
+            if job.uploaded:  # an upload is kept no longer than its run: disk use stays bounded by the workers
+                discard_upload(job.video.path)
+
     def _run_program(self, run: Run, program, inputs: dict) -> None:
-        from loupe.agent.graph_deps import step_event
         from loupe.programs.interpreter import Interpreter
 
-        def on_record(record: StepRecord) -> None:
-            self._on_step(run.id, record)
-            run.publish(public_event(run, step_event(record)))
-
         execution = Interpreter(self.registry, step_timeout_s=self.config.step_timeout_s,
-                                on_record=on_record).run(program, inputs)
+                                on_record=partial(self._publish_step, run)).run(program, inputs)
         run.execution = execution
         self._settle(run, "ok" if execution.ok else "failed", program_result(run, execution))
+
+    def _publish_step(self, run: Run, record: StepRecord) -> None:
+        """A step of a program run or a video question ended: kept for its thumbnail, and streamed."""
+        from loupe.agent.graph_deps import step_event
+
+        self._on_step(run.id, record)
+        run.publish(public_event(run, step_event(record)))
 
     def _settle(self, run: Run, status: str, result: dict) -> None:
         if run.cancel_status:  # it ends as it was cancelled, with what it made
@@ -360,6 +414,27 @@ class Engine:
 
 
 _CURRENT: contextvars.ContextVar[Run | None] = contextvars.ContextVar("loupe_service_run", default=None)
+
+
+def _check_query(query: str) -> None:
+    """422 for an empty query or one past ``loupe.agent.api``'s limits."""
+    from loupe.agent.api import MAX_QUERY_CHARS, check_query
+    from loupe.programs.errors import InputError
+
+    if not query or not query.strip():
+        raise ServiceError(422, "the query is empty; ask a question or give an instruction")
+    try:
+        check_query(query)
+    except InputError as error:
+        raise ServiceError(422, str(error), "max_query_chars", MAX_QUERY_CHARS) from None
+
+
+def _check_run(run: Run) -> None:
+    """Raise ``RunCancelled`` when ``run`` was cancelled, is past its limit, or has ended (a step the
+    interpreter stopped waiting for must not go on decoding frames for nobody)."""
+    run.check()
+    if run.done:
+        raise RunCancelled(f"run {run.id} has ended")
 
 
 def _check_current() -> None:

@@ -9,10 +9,12 @@ them", "undo", "and cats?") is about the session's current image and what its la
 Every parameter's type, enum and description comes from one table (``_params``), so a client's model sees
 the same words wherever a parameter appears, and the choices of ``mode`` and ``llm`` (this server's) as enums.
 
-Images come in as a path under ``--allow-dir`` or as base64 (PNG/JPEG bytes). Results are a JSON text block
-and, when the answer is an image, a small JPEG preview. Over stdio nothing serves ``/v1/results`` links, so
-the JSON has none: an edited image is written to a file (``edits_dir``) and its path given. Over HTTP the
-links are live. ``full_image=true`` adds the whole PNG inline.
+Images come in as a path under ``--allow-dir`` or as base64 (PNG/JPEG bytes); a video (mp4, mov, avi, mkv,
+webm, recognised by its bytes) as a path under ``--allow-dir``, asked about as ``loupe ask`` does (``fps``;
+the answer carries the tracks' times). Results are a JSON text block and, when the answer is an image or a
+video, a small JPEG preview (of a video: its first frame). Over stdio nothing serves ``/v1/results`` links, so
+the JSON has none: an edited image or video is written to a file (``edits_dir``) and its path given. Over
+HTTP the links are live. ``full_image=true`` adds the whole PNG inline (images only).
 
 Approval: no edit runs on the call that asks for it. ``ask`` answers ``awaiting_approval`` with the exact
 program, its SHA-256 and the run id; the run waits (holding no worker) until ``decide_edit`` names that
@@ -34,6 +36,7 @@ import io
 import json
 import os
 from pathlib import Path
+import shutil
 import sys
 from typing import Annotated, Literal
 
@@ -44,6 +47,7 @@ from loupe.agent.service.limits import ServiceError, image_from_bytes, image_fro
 from loupe.agent.service.results import png_bytes
 from loupe.agent.service.runs import Run, program_sha256, settled
 from loupe.agent.service.sessions import sessions_of
+from loupe.agent.service.videos import check_video_ask, named_video, with_fps
 from loupe.programs.errors import LoupeError
 
 PREVIEW_SIDE = 256   # pixels on the longest side of an edit's inline preview (a JPEG of ~10 KB)
@@ -62,9 +66,9 @@ def _params(engine: Engine) -> dict:
         return Annotated[kind, Field(description=description, json_schema_extra={"enum": list(choices)} if choices
                                      else None)]
 
-    def image(side: str, role: str):
-        return {f"{side}_path": param(str | None, f"{role}: a file under a folder the server allows (--allow-dir); "
-                                                  f"or give {side}_base64"),
+    def image(side: str, role: str, video: str = ""):
+        return {f"{side}_path": param(str | None, f"{role}: a file under a folder the server allows (--allow-dir)"
+                                                  f"{video}; or give {side}_base64"),
                 f"{side}_base64": param(str | None, f"{role}: the PNG or JPEG file's bytes in base64")}
 
     return {
@@ -84,9 +88,11 @@ def _params(engine: Engine) -> dict:
                                      "carries its id as session; give that id with each follow-up (\"blur them\", "
                                      "\"undo\", \"and cats?\"), which is then about the conversation's current image "
                                      "(send no photo). Omitted: a single question, remembered by nothing."),
+        "fps": param(float | None, "For a video: frames per second to sample, e.g. 2 (lower is faster); omitted: "
+                                   "chosen from the question and the clip."),
         "approve_sha256": param(str | None, "To run an editing program: the program_sha256 that the first call "
                                             "answered (the SHA-256 of exactly this program text)."),
-        **image("image", "The photo"),
+        **image("image", "The photo", " (or a video: mp4, mov, avi, mkv, webm)"),
         **image("right", "A second photo, for statements about two photos"),
     }
 
@@ -126,9 +132,21 @@ def build_mcp(engine: Engine, edits_dir: Path | None = None):
                                            f"{event['program_sha256']!r} and approve=true to run it (or false)"))]
         image = _result_image(run)
         result = dict(run.result or {})
+        edited_video = run.video.edited if run.video is not None else None
+        if edited_video is not None:
+            image = await asyncio.to_thread(first_frame, edited_video)
+            full_image = False  # a video's frame is a preview, never the result
         if edits_dir is not None:
             result = _without_links(result)
-            if image is not None:
+            if edited_video is not None:
+                try:
+                    saved = await asyncio.to_thread(_save_video, edited_video, edits_dir, run)
+                    result["answer"] = result["video_path"] = str(saved)
+                except OSError as error:
+                    result["answer"] = None
+                    result["errors"] = [*result.get("errors", []), f"the edited video could not be written to "
+                                                                   f"{edits_dir}: {error.strerror}"]
+            elif image is not None:
                 try:
                     result["answer"] = result["image_path"] = str(await asyncio.to_thread(_save, image, edits_dir, run))
                 except OSError as error:  # the edit is not lost: it comes inline
@@ -142,12 +160,20 @@ def build_mcp(engine: Engine, edits_dir: Path | None = None):
     async def ask(query: p["query"], image_path: p["image_path"] = None, image_base64: p["image_base64"] = None,
                   right_path: p["right_path"] = None, right_base64: p["right_base64"] = None,
                   mode: p["mode"] = "program", llm: p["llm"] = default_llm, full_image: p["full_image"] = False,
-                  session: p["session"] = None, ctx: Context = None) -> list:
-        """Answer a question about a photo (or a statement about two photos: give right_* too), or carry out an
+                  session: p["session"] = None, fps: p["fps"] = None, ctx: Context = None) -> list:
+        """Answer a question about a photo (or a statement about two photos: give right_* too) or a video
+        ("How many people walk past?": the answer carries each track's times), or carry out an
         edit ("blur the faces"). Returns the answer, the program and its steps as JSON. An edit first answers
         awaiting_approval with its program: run it with decide_edit. With session, a turn of a conversation:
         a follow-up may say "them", "it", "undo", "the first photo"; a reference it cannot resolve answers
         status needs_clarification with the question in reason."""
+        job = None if image_base64 or not image_path else named_video(image_path, config)
+        if job is not None:
+            with_fps(job, fps)
+            check_video_ask(mode, right_path or right_base64, session, None if llm == default_llm else llm)
+            return await finish(engine.submit_video_ask(job, query, True, _client(ctx)), False)
+        if fps is not None:
+            raise ServiceError(422, "fps is for videos; image_path is a photo")
         left = image_of(image_path, image_base64, "image", required=not session)
         right = image_of(right_path, right_base64, "right")
         submit = functools.partial(sessions_of(engine).submit, session) if session else engine.submit_ask
@@ -227,7 +253,8 @@ def _result_image(run: Run):
 
 def _without_links(result: dict) -> dict:
     """``result`` with no ``/v1/results`` or ``/v1/sessions`` URL (nothing serves them over stdio)."""
-    result = {k: v for k, v in result.items() if k not in ("image_url", "rationale_url", "session_url")}
+    result = {k: v for k, v in result.items() if k not in ("image_url", "video_url", "rationale_url",
+                                                                    "session_url")}
     result["steps"] = [{k: v for k, v in step.items() if k != "thumbnail"} for step in result.get("steps", [])]
     return result
 
@@ -239,6 +266,22 @@ def _save(image, folder: Path, run: Run) -> Path:
     with open(path, "xb") as out:
         out.write(png_bytes(image))
     return path.resolve()
+
+
+def _save_video(video, folder: Path, run: Run) -> Path:
+    """Copy the edited ``video`` to a new mp4 in ``folder`` (never over an existing file); its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"loupe-edit-{run.id[:12]}.mp4"
+    with open(path, "xb") as out, open(video.path, "rb") as source:
+        shutil.copyfileobj(source, out)
+    return path.resolve()
+
+
+def first_frame(video):
+    """The first frame of ``video`` (for its preview)."""
+    from loupe.tools.video import sample
+
+    return next(iter(sample(video, 1.0)), (0.0, None))[1]
 
 
 def _content(result: dict, image, full_image: bool) -> list:

@@ -1,7 +1,8 @@
 """What clients read: a run's events and its result as JSON, with URLs of its images and rationale.
 
-URLs (all under ``/v1/results/{id}``): ``image.png`` the edited image, ``rationale.html`` the visual
-rationale, ``steps/{OUTPUT}.png`` a step's thumbnail (its image, or its objects drawn on its input).
+URLs (all under ``/v1/results/{id}``): ``image.png`` the edited image, ``video.mp4`` the edited video,
+``rationale.html`` the visual rationale, ``steps/{OUTPUT}.png`` a step's thumbnail (its image, or its objects
+drawn on its input).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from loupe.programs.values import Image, Objects, as_text, type_of
 
 def urls(run: Run) -> dict:
     base = f"/v1/results/{run.id}"
-    return {"result": base, "image": f"{base}/image.png", "rationale": f"{base}/rationale.html",
-            "steps": f"{base}/steps"}
+    return {"result": base, "image": f"{base}/image.png", "video": f"{base}/video.mp4",
+            "rationale": f"{base}/rationale.html", "steps": f"{base}/steps"}
 
 
 def thumbnail_url(run: Run, output: str) -> str | None:
@@ -39,7 +40,16 @@ def public_event(run: Run, event: dict) -> dict:
     event = {key: value for key, value in event.items() if key != "answer_object"}
     if event.get("event") == "step":
         event["thumbnail"] = thumbnail_url(run, event["output"])
+        _hide_paths(run, event)
     return event
+
+
+def _hide_paths(run: Run, row: dict) -> dict:
+    """A video question's step ``row`` without the server's file names (``VideoAsk.hide_paths``)."""
+    if run.video is not None:
+        for key in ("value", "error"):
+            row[key] = run.video.hide_paths(row.get(key))
+    return row
 
 
 def ask_result(run: Run, answer) -> dict:
@@ -54,6 +64,24 @@ def ask_result(run: Run, answer) -> dict:
               "usage": {"llm_calls": answer.llm_calls, "prompt_tokens": answer.prompt_tokens,
                         "from_cache": answer.from_cache},
               "approval": next((e for e in answer.events if e.get("event") == "approval"), None)}
+    return {**result, **_common(run, answer.execution)}
+
+
+def video_result(run: Run, job) -> dict:
+    """The JSON result of an ask about a video: what ``loupe ask --json`` gives (the video, the sampled rate,
+    the frames analysed, every track's times), the edited video's URL, the steps and timings."""
+    from loupe.agent.service.videos import video_facts
+
+    answer = job.answer
+    edited = answer.edited is not None
+    video_url = urls(run)["video"] if edited else None
+    result = {"id": run.id, "kind": "ask", "status": answer.status, "query": run.query, "mode": run.mode,
+              "llm": None, "answer": video_url or answer.text or None, "answer_type": "video" if edited else "text",
+              "image_url": None, "video_url": video_url, "program": answer.program,
+              "errors": [job.hide_paths(answer.reason)] if answer.status == "failed" and answer.reason else [],
+              "reason": job.hide_paths(answer.reason) or None, "video": video_facts(job.video, job.name),
+              "sampled_fps": answer.fps or None, "frames_analysed": answer.frames, "tracks": answer.tracks,
+              "steps": _steps(run, answer.execution) if answer.execution else []}
     return {**result, **_common(run, answer.execution)}
 
 
@@ -84,6 +112,7 @@ def _steps(run: Run, execution: Execution) -> list[dict]:
     for row, record in zip(rows, execution.records):
         row["value"] = None if record.value is None else as_text(record.value)[:500]
         row["thumbnail"] = f"{urls(run)['steps']}/{record.output}.png" if _showable(record) else None
+        _hide_paths(run, row)
     return rows
 
 

@@ -82,6 +82,7 @@ class Run:
     result: dict | None = None
     execution: Execution | None = None
     image: Image | None = None
+    video: Any = None                     # an ask about a video: the input ``Video``, its name, the answer
     saycan: Any = None
     require_approval: bool = False
     client: str = ""
@@ -211,9 +212,9 @@ class RunStore:
     def __len__(self) -> int:
         return len(self._runs)
 
-    def count(self, predicate) -> int:
+    def matching(self, predicate) -> list[Run]:
         with self._lock:
-            return sum(1 for run in self._runs.values() if predicate(run))
+            return [run for run in self._runs.values() if predicate(run)]
 
     def _expire(self) -> None:
         """Drop runs finished more than ``ttl_s`` ago, then the longest finished while more than
@@ -221,10 +222,16 @@ class RunStore:
         long as any other after it finishes, not dropped the moment it does)."""
         now = time.time()
         for run_id in [i for i, r in self._runs.items() if r.finished and now - r.finished > self.ttl_s]:
-            del self._runs[run_id]
+            self._drop(run_id)
         finished = sorted((r.finished, i) for i, r in self._runs.items() if r.finished)
         for _, run_id in finished[:max(0, len(self._runs) - self.max_runs)]:
-            del self._runs[run_id]
+            self._drop(run_id)
+
+    def _drop(self, run_id: str) -> None:
+        """Forget a run, and remove the files it kept (an uploaded video, an edited one)."""
+        run = self._runs.pop(run_id)
+        if run.video is not None:
+            run.video.discard()
 
 
 def step_thumbnail(record: StepRecord) -> Image | None:

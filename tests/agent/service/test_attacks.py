@@ -204,6 +204,18 @@ def test_pending_approvals_are_capped_per_client_and_expire(make_client):
     assert ask().status_code == 202  # room again
 
 
+def test_the_per_client_approval_caps_retry_after_is_when_its_oldest_approval_expires(make_client):
+    client = make_client(max_pending_approvals_per_client=1, approval_timeout_s=300.0)
+    first = client.post("/v1/ask", data={"query": BLUR, "require_approval": "true"}, files={"image": photo(FACES)})
+    assert first.status_code == 202
+    created = client.engine.run(first.json()["id"]).pending.created
+    refused = client.post("/v1/ask", data={"query": BLUR, "require_approval": "true"}, files={"image": photo(FACES)})
+    assert refused.status_code == 429
+    expires_in = created + 300.0 - time.time()
+    assert expires_in - 1 <= int(refused.headers["Retry-After"]) <= expires_in + 1   # not a fixed 1 s
+    client.post(first.json()["reject_url"])
+
+
 def test_a_rejected_edit_stops_its_run(make_client):
     client = make_client()
     paused = client.post("/v1/ask", data={"query": BLUR, "require_approval": "true"}, files={"image": photo(FACES)})
@@ -332,7 +344,8 @@ def test_a_chunked_upload_is_cut_off_at_the_cap():
 def test_a_chunked_upload_over_the_cap_gets_413_from_the_server(live):
     import httpx
 
-    server = live(max_upload_bytes=200_000)  # the body cap is 2 x uploads + 1 MB
+    # the body cap is the larger of 2 x a photo's and a video's upload cap, + 1 MB
+    server = live(max_upload_bytes=200_000, max_video_upload_bytes=200_000)
 
     sent = []
 

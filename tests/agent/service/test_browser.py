@@ -352,3 +352,44 @@ def test_a_scripted_conversation_in_the_browser(serve, browser, tmp_path):
     listed = [s["id"] for s in httpx.get(server.url + "/v1/sessions").json()["sessions"]]
     assert listed == [page.evaluate("conversation.id")] and session not in listed
     assert page.errors == []
+
+
+VIDEOS = PHOTOS.parent / "video"
+
+
+def test_a_video_is_previewed_answered_with_its_tracks_and_its_edit_plays_beside_it(page, tmp_path):
+    from playwright.sync_api import expect
+
+    page.set_input_files("#image", str(VIDEOS / "pedestrians.mp4"))
+    preview = page.get_by_test_id("preview-video")
+    expect(preview).to_be_visible()
+    expect(page.locator("#preview-image")).to_be_hidden()
+    page.wait_for_function("document.querySelector('#preview-video').readyState >= 1")  # its metadata is read
+    assert preview.evaluate("v => [v.videoWidth, v.paused, v.autoplay]") == [640, True, False]
+    _shot(page, tmp_path, "video-picked")
+    page.fill("#query", "How many people walk past?")
+    page.click("[data-testid=ask]")
+    tracks = page.get_by_test_id("tracks")
+    expect(tracks).to_be_visible(timeout=SLOW)
+    answer = int(page.get_by_test_id("answer").evaluate("a => a.firstChild.textContent"))
+    expect(tracks.locator("tbody tr")).to_have_count(answer)
+    expect(tracks.locator("tbody tr").first).to_contain_text("person")
+    expect(page.get_by_test_id("program")).to_contain_text("COUNT_TRACKS(tracks=TRACK0)")
+    _shot(page, tmp_path, "video-tracks")
+
+    page.set_input_files("#image", str(VIDEOS / "megamind.mp4"))
+    page.fill("#query", "Blur every face")
+    page.click("[data-testid=ask]")
+    approval = page.get_by_test_id("approval")
+    expect(approval).to_be_visible(timeout=SLOW)
+    expect(approval).to_contain_text("edits the video (BLUR_FRAMES)")
+    page.click("[data-testid=approve]")
+    edited = page.get_by_test_id("edited-video")
+    expect(edited).to_be_visible(timeout=SLOW)
+    expect(page.get_by_test_id("original-video")).to_be_visible()
+    page.wait_for_function("document.querySelector('[data-testid=edited-video]').readyState >= 1")
+    assert edited.evaluate("v => [v.videoWidth, v.paused]") == [360, True]   # plays in place, not on its own
+    assert edited.get_attribute("src").endswith("/video.mp4")
+    assert page.locator("a", has_text="Download the edited video").get_attribute("href").endswith(
+        "/video.mp4?download=true")
+    _shot(page, tmp_path, "video-edit")

@@ -253,3 +253,45 @@ def test_a_conversation_through_the_ask_tool(tmp_path):
     assert np.array_equal(pixels(undone["image_path"]), original)
     assert (faces["turn"], faces["answer"]) == (4, "8")  # asked on the photo undo went back to
     assert unknown.is_error and "send an image to start it" in _texts(unknown)[0]
+
+
+VIDEOS = PHOTOS.parent / "video"
+
+
+def test_ask_about_a_video_and_approve_its_edit_through_mcp(tmp_path):
+    """A video under --allow-dir: the answer has the per-track times; an edit waits for its program's
+    approval, then is written to the edits folder as an mp4 at the source's rate, with a JPEG of a frame."""
+    from mcp import Client
+
+    from loupe.agent.service.engine import Engine
+    from loupe.agent.service.mcp_server import build_mcp
+    from loupe.tools.video import probe
+
+    engine = Engine(make_config(tmp_path, allow_dirs=(VIDEOS,)))
+    server = build_mcp(engine, edits_dir=tmp_path / "edits")
+
+    async def session():
+        async with Client(server, read_timeout_seconds=120) as client:
+            counted = await client.call_tool("ask", {"query": "How many people walk past?", "fps": 2,
+                                                     "image_path": str(VIDEOS / "pedestrians.mp4")})
+            waiting = json.loads(_texts(await client.call_tool(
+                "ask", {"query": "Blur every face", "fps": 2, "image_path": str(VIDEOS / "megamind.mp4")}))[0])
+            edited = await client.call_tool("decide_edit", {"run_id": waiting["run_id"], "approve": True,
+                                                            "program_sha256": waiting["program_sha256"]})
+            return counted, waiting, edited
+
+    try:
+        counted, waiting, edited = asyncio.run(session())
+    finally:
+        engine.close()
+    answer = json.loads(_texts(counted)[0])
+    assert answer["status"] == "ok" and answer["sampled_fps"] == 2 and answer["video"]["frames"] == 60
+    assert len(answer["tracks"]) == int(answer["answer"]) and {"first_s", "last_s"} <= set(answer["tracks"][0])
+    assert waiting["status"] == "awaiting_approval" and waiting["edits"] == ["BLUR_FRAMES"]
+    result = json.loads(_texts(edited)[0])
+    assert result["status"] == "ok" and result["answer_type"] == "video" and "video_url" not in result
+    written = Path(result["video_path"])
+    assert list((tmp_path / "edits").iterdir()) == [written] and written.suffix == ".mp4"
+    source = probe(VIDEOS / "megamind.mp4")
+    assert (probe(written).frame_count, probe(written).fps) == (source.frame_count, source.fps)
+    assert [c.mime_type for c in edited.content if c.type == "image"] == ["image/jpeg"]

@@ -1,5 +1,6 @@
-// Loupe's web page: pick photos (or an example), ask, watch the plan and each step stream in (SSE over fetch)
-// with a progress bar and a cancel button, approve edits, compare an edit with its photo, download it, ask
+// Loupe's web page: pick photos or a video (or an example), ask, watch the plan and each step stream in (SSE over
+// fetch) with a progress bar and a cancel button, approve edits, compare an edit with its photo (or play an
+// edited video beside its original), see a video's tracks with their times, download the edit, ask
 // follow-ups in a conversation (conversation.js), and go back to earlier runs of this browser session
 // (history.js).
 "use strict";
@@ -23,6 +24,11 @@ function text(el, value, muted = false) { el.textContent = value; el.classList.t
 
 // ---- photos ---------------------------------------------------------------------------------------
 
+// A video is asked about on its own: no second photo, mode, LLM or conversation (the server reads it with
+// Loupe's own time words). Judged here by type or name only to choose the preview; the server checks its bytes.
+const VIDEO_NAME = /\.(mp4|m4v|mov|avi|mkv|webm)$/i;
+function isVideo(file) { return !!file && (file.type.startsWith("video/") || VIDEO_NAME.test(file.name)); }
+
 function dropError(name, message) { const el = $("drop-error-" + name); el.textContent = message; show(el, !!message); }
 
 function setPhoto(name, file) {
@@ -31,7 +37,16 @@ function setPhoto(name, file) {
   if (!file) return;
   files[name] = file;
   previews[name] = URL.createObjectURL(file);
-  const preview = $("preview-" + name), hint = $("drop-" + name).querySelector(".hint");
+  const hint = $("drop-" + name).querySelector(".hint");
+  if (name === "image" && isVideo(file)) {  // a player, paused on its first frame (no autoplay)
+    const player = $("preview-video");
+    player.src = previews[name];
+    show(player, true);
+    show(hint, false);
+    show($("remove-" + name), true);
+    return;
+  }
+  const preview = $("preview-" + name);
   preview.onerror = () => {  // the browser cannot show it: no broken picture; the server still judges the file
     show(preview, false);
     show(hint, true);
@@ -50,6 +65,10 @@ function clearPhoto(name) {
   const preview = $("preview-" + name), hint = $("drop-" + name).querySelector(".hint");
   preview.removeAttribute("src");
   show(preview, false);
+  if (name === "image") {
+    const player = $("preview-video");
+    player.removeAttribute("src"); player.load(); show(player, false);
+  }
   hint.textContent = hint.dataset.text;
   show(hint, true);
   show($("remove-" + name), false);
@@ -177,6 +196,7 @@ const handlers = {
   saycan(e) { addStep({ output: e.chosen, module: "SayCan", status: "ok", wall_ms: 0, value: e.candidates.slice(0, 3).map((c) => c[0]).join(" | ") }); },
   approval_required(e) {
     $("edits").textContent = e.edits.join(", ");
+    $("edited-kind").textContent = current.video ? "video" : "image";
     show($("approval-box"), true);
     progress("Waiting for your approval", 0, 1);
     $("approve").onclick = () => decide(e.approve_url);
@@ -226,6 +246,40 @@ function compare(before, after) {
   return box;
 }
 
+// An edited video beside its original: two players, paused, each with its own controls.
+function videoPair(before, after) {
+  const box = document.createElement("div");
+  box.className = "video-pair"; box.dataset.testid = "video-pair";
+  for (const [src, label, testid] of [[before, "before", "original-video"], [after, "after", "edited-video"]]) {
+    if (!src) continue;
+    const figure = document.createElement("figure"), player = document.createElement("video");
+    player.src = src; player.controls = true; player.muted = true; player.preload = "metadata";
+    player.dataset.testid = testid;
+    const caption = document.createElement("figcaption");
+    caption.textContent = label;
+    figure.append(player, caption);
+    box.append(figure);
+  }
+  return box;
+}
+
+// A video's tracks: one row each, with when it was first and last seen.
+function trackTable(tracks) {
+  const table = document.createElement("table");
+  table.className = "tracks"; table.dataset.testid = "tracks";
+  table.innerHTML = "<caption></caption><thead><tr><th>track</th><th>label</th><th>first seen</th><th>last seen</th>" +
+    "<th>frames</th></tr></thead><tbody></tbody>";
+  table.querySelector("caption").textContent = `${tracks.length} track${tracks.length === 1 ? "" : "s"}`;
+  for (const t of tracks) {
+    const row = document.createElement("tr");
+    for (const cell of [t.id, t.label, `${t.first_s.toFixed(1)} s`, `${t.last_s.toFixed(1)} s`, t.frames]) {
+      const td = document.createElement("td"); td.textContent = String(cell); row.append(td);
+    }
+    table.querySelector("tbody").append(row);
+  }
+  return table;
+}
+
 function showResult(result, keep = true) {
   current.result = result;
   show($("approval-box"), false);
@@ -246,6 +300,8 @@ function showResult(result, keep = true) {
     said.className = "said"; said.textContent = result.said;
     img.src = result.image_url; img.alt = result.said; img.dataset.testid = "shown";
     answer.append(said, img);
+  } else if (result.answer_type === "video") {
+    answer.append(videoPair(current.photos && current.photos.image, result.video_url));
   } else if (result.answer_type === "image") {
     const before = current.photos && current.photos.image;
     if (before) answer.append(compare(before, result.image_url));
@@ -257,6 +313,7 @@ function showResult(result, keep = true) {
   } else {
     answer.textContent = String(result.answer);
   }
+  if (result.tracks && result.tracks.length) answer.append(trackTable(result.tracks));
   if (result.status === "partial") {
     const note = document.createElement("p");
     note.className = "partial-note"; note.dataset.testid = "partial";
@@ -270,6 +327,7 @@ function showResult(result, keep = true) {
     if (download) a.setAttribute("download", ""); links.append(a);
   };
   if (result.image_url) link(result.image_url + "?download=true", "Download the edited image", true);
+  if (result.video_url) link(result.video_url + "?download=true", "Download the edited video", true);
   if (result.rationale_url) link(result.rationale_url, "Visual rationale");
   if (result.steps) for (const s of result.steps) addStep(s);
   if (result.program) text($("program"), result.program.trim());
@@ -285,22 +343,27 @@ async function ask(event) {
   if (!files.image && !conversation) return showError("Pick or drop a photo first, or click an example.");
   if (!query) return showError("Type a question or an instruction.");
   const form = new FormData();
+  const video = !conversation && isVideo(files.image);
+  if (video && files.right) return showError("A video is asked about on its own: remove the second photo.");
   if (!conversation) {  // the first turn sends the photos; a follow-up is about the session's current image
     form.append("image", files.image);
     if (files.right) form.append("right", files.right);
   }
   form.append("query", query);
-  form.append("mode", $("mode").value);
-  if ($("llm").value) form.append("llm", $("llm").value);
+  if (!video) {  // a video question is read by Loupe's time words: no mode, LLM or conversation
+    form.append("mode", $("mode").value);
+    if ($("llm").value) form.append("llm", $("llm").value);
+  }
   form.append("require_approval", $("approval").checked ? "true" : "false");
-  form.append("session", conversation ? conversation.id : "new");
+  if (!video) form.append("session", conversation ? conversation.id : "new");
   const controller = new AbortController();
-  current = { id: null, query, mode: $("mode").value, result: null, controller, files: { ...files },
+  current = { id: null, query, mode: video ? "video" : $("mode").value, result: null, controller,
+              files: { ...files }, video,
               photos: { image: conversation ? conversation.now.url : previews.image, right: previews.right } };
   resetRun(query);
   current.turn = startTurn(query);
   busy(true);
-  progress("Sending the photo ...");
+  progress(video ? "Sending the video ..." : "Sending the photo ...");
   const thumbnails = Promise.all([thumbnailOf(files.image), thumbnailOf(files.right)]);
   current.thumbnails = thumbnails;
   try {

@@ -66,6 +66,7 @@ async function settleTurn(turn, result) {
 function replyOf(result) {
   if (result.status !== "ok" && result.status !== "partial") return outcome(result);
   let said = result.said !== undefined ? result.said : (result.answer_type === "image" ? "" : String(result.answer));
+  if (result.answer_type === "video") said = "edited the video";
   if (!said && result.answer_type === "image") said = "edited the photo";
   return said;
 }
