@@ -315,7 +315,7 @@ class Engine:
         message = run.cancel_reason or message
         run.result = {"id": run.id, "kind": run.kind, "status": status, "query": run.query, "mode": run.mode,
                       "llm": run.llm, "answer": None, "answer_type": "text", "image_url": None, "program": "",
-                      "errors": [message], "steps": [], "rationale_url": None}
+                      "errors": [message], "steps": [], "rationale_url": None, **run.context}
         run.status = status
 
     def _on_step(self, run_id: str, record: StepRecord) -> None:

@@ -96,6 +96,7 @@ class Run:
     holds_slot: bool = False              # (the engine's) whether it holds a worker slot now
     slot_since: float = 0.0
     work_s: float = 0.0                   # time spent holding a worker slot (approval waits excluded)
+    context: dict = field(default_factory=dict)   # keys every result of the run carries, a failed one too
     _subscribers: list = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -72,6 +72,8 @@ class Sessions:
         """On a worker: one turn of ``session`` (one at a time per session), settled as the run's result."""
         from loupe.agent.api import Answer
 
+        # a turn that fails or is cancelled still says which conversation it belonged to
+        run.context = {"session": session, "session_url": f"/v1/sessions/{session}"}
         with self._lock(session):
             state = self.store.load(session)
             if state is None:
@@ -90,9 +92,8 @@ class Sessions:
         run.image = turn.image if turn.image is not None else None
         if answer.execution is not None and answer.execution.image is not None:
             run.image = answer.execution.image
-        result = {**ask_result(run, answer), "session": session, "turn": turn.number, "resolved_query": turn.query,
-                  "references": list(turn.references), "image_key": turn.image_key, "said": turn.answer,
-                  "session_url": f"/v1/sessions/{session}"}
+        result = {**ask_result(run, answer), **run.context, "turn": turn.number, "resolved_query": turn.query,
+                  "references": list(turn.references), "image_key": turn.image_key, "said": turn.answer}
         self.engine._settle(run, turn.status, result)
 
     # ---- keeping ------------------------------------------------------------------------------------

@@ -82,3 +82,22 @@ def photo_path(name):
     from chat_script import PHOTOS
 
     return PHOTOS / name
+
+
+def test_a_turn_that_fails_still_names_its_session(make_client, monkeypatch):
+    """A bug inside a turn ends it as an internal error, in the run's usual shape, with the session it
+    belonged to (so the page's conversation view and an MCP client know which conversation failed)."""
+    from loupe.agent.chat.conversation import Conversation
+
+    client = make_client(llms=(ORACLE,))
+    first = client.post("/v1/ask", data={"query": "how many faces are there?", "session": "s2"},
+                        files={"image": photo("family_dinner.jpg")}).json()
+    assert first["answer"] == "8"
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Conversation, "turn", broken)
+    failed = client.post("/v1/ask", data={"query": "and dogs?", "session": "s2"}).json()
+    assert failed["status"] == "error" and "RuntimeError: boom" in failed["errors"][0]
+    assert failed["session"] == "s2" and failed["session_url"] == "/v1/sessions/s2"
