@@ -39,7 +39,7 @@ def test_the_forward_pass_matches_transformers_bert_with_mean_pooling():
     ("remove the scooter from the picture", "get rid of the scooter", "how many scooters are there"),
     ("what is the woman doing", "what activity is the lady busy with", "how many women are there"),
     ("is it raining outside", "what is the weather like", "how many chairs are there"),
-    ("what does the sign say", "read the text on the sign", "is the sign red"),
+    ("what words are on the poster", "read the text on the poster", "is the poster red"),
 ])
 def test_a_rewording_is_nearer_than_another_kind_of_request(anchor, near, far):
     a, n, f = encoder().encode([anchor, near, far])
