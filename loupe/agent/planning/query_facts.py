@@ -193,7 +193,7 @@ def _unknown_nouns(words: list[str], taken: set[int]) -> list[Mention]:
     objects that a detector may or may not find (its affordance decides)."""
     found = []
     if words and words[0] in _LEX["edit_verbs"]:   # an edit's instrument ('put an emoji on ...') is no object
-        taken = taken | {i for i, w in enumerate(words) if w in _LEX["instrument_nouns"]}
+        taken = taken | {i for i, w in enumerate(words) if w in _INSTRUMENTS}
     for index, word in enumerate(words[:-1]):
         start = index + 1
         end = start
@@ -222,11 +222,23 @@ def _is_noun(word: str) -> bool:
 
 
 _MODIFIER_START = frozenset(_LEX["modifier_starts"])
+_INSTRUMENTS = frozenset(_LEX["instrument_nouns"]) | frozenset(_LEX["marking_nouns"])
+
+
+def _instrument_follows(words: list[str], at: int) -> bool:
+    """'mark the dog with a box', 'cover the face with a smiley': in an edit, 'with' + an instrument says how the
+    object is edited, not which object it is; after 'replace' / 'swap', 'with' or 'for' names the new thing."""
+    if words and words[0] in _LEX["swap_verbs"] and words[at] in ("with", "for"):
+        return True
+    if not words or words[0] not in _LEX["edit_verbs"] or words[at] != "with":
+        return False
+    rest = [w for w in words[at + 1:at + 5] if w not in _DETERMINERS and w not in COLOURS]
+    return bool(rest) and rest[0] in _INSTRUMENTS
 
 
 def _phrase(words: list[str], start: int, end: int) -> str:
     """The mention with a trailing modifier ('woman in the green coat'), at most 6 words."""
-    if end < len(words) and words[end] in _MODIFIER_START:
+    if end < len(words) and words[end] in _MODIFIER_START and not _instrument_follows(words, end):
         stop = end + 1
         while stop < len(words) and stop - start < 7 and \
                 words[stop] not in BOUNDARIES | NEGATIONS | {"or", "with", "into", "for", "to", "so"}:

@@ -36,7 +36,7 @@ from loupe.agent.llm.base import split_scores
 from loupe.agent.planning.planner import Draft, ProgramPlanner, input_types
 from loupe.agent.planning.coverage import InstalledTools
 from loupe.agent.planning.embeddings import embed
-from loupe.agent.planning.reading import read_request
+from loupe.agent.planning.reading import lexicon, read_request
 from loupe.agent.planning.query_facts import COLOURS, NEGATIONS, read_query
 from loupe.agent.planning.rank_replan import choose
 from loupe.agent.planning.sketch_fill import fillings
@@ -290,7 +290,40 @@ def _structure(sketch, filled, facts) -> float:
         score -= 3.0  # a recolouring paints the object: a colour pop of it, or a crop, leaves it as it was
     named = {w[:-1] if w.endswith("s") else w for w in facts.words} & _MODULE_WORDS
     score += 1.0 * sum(1 for word in named if any(word in m.lower() for m in sketch.modules))
+    score -= 2.0 * len(_unnamed_edits(sketch, facts))
     return score
+
+
+_EDIT_MODULES = ("BLUR", "BGBLUR", "COLORPOP", "EMOJI", "TAG", "REPLACE", "CROP")
+
+
+def _edit_cues() -> dict[str, frozenset]:
+    """Per edit module, the words of lexicon.json's ``module_words`` that name it and no other edit ('background'
+    names BGBLUR, 'blur' BLUR, 'pop' COLORPOP; 'everything else' names two, so neither)."""
+    cached = _edit_cues.__dict__.get("cues")
+    if cached is None:
+        named = {m: set(lexicon()["module_words"][m]) for m in _EDIT_MODULES}
+        cached = {m: frozenset(words - set().union(*(w for o, w in named.items() if o != m)))
+                  for m, words in named.items()}
+        _edit_cues.cues = cached
+    return cached
+
+
+def _unnamed_edits(sketch, facts) -> set[str]:
+    """The candidate's edit modules that the request names no word of, where it names another edit's: 'blur
+    the dog' is BLUR (a background blur keeps the dog sharp), 'grey out all but the horse' a colour pop, 'pop
+    the bus' no tag. A recolouring or a removal names REPLACE whatever its verb ('make the bus red')."""
+    reading = facts.extra.get("reading")
+    if reading is None or reading.act != "edit":
+        return set()   # a question's CROP looks closer: it edits nothing
+    words = set(facts.words) | {singular(w) for w in facts.words}
+    cues = _edit_cues()
+    cued = {m for m, names in cues.items() if words & names}
+    if facts.recolour or reading.removal:
+        cued.add("REPLACE")
+    if not cued:
+        return set()
+    return {m for m in sketch.modules if m in cues and m not in cued}
 
 
 def _implied_sum(facts) -> set[str]:

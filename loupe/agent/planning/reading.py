@@ -26,6 +26,7 @@ from loupe.tools.vocabulary import GROUPS, _IRREGULAR_PLURALS, _WORD_TO_CLASS, F
 
 _TOKEN = re.compile(r"[a-z0-9]+|,|\?")
 _AUX = ("is", "are", "was", "were", "has", "have", "can", "could", "does", "do", "did", "will", "would", "should")
+_AUX_SET = frozenset(_AUX)
 
 
 @functools.lru_cache(maxsize=1)
@@ -33,7 +34,7 @@ def lexicon() -> dict:
     """The lexicon (``lexicon.json``), read once; phrase lists become tuples of word tuples, longest first."""
     data = json.loads((Path(__file__).with_name("lexicon.json")).read_text(encoding="utf-8"))
     for key in ("lead_wrappers", "question_wrappers", "trail_wrappers", "want_wrappers", "passive_links",
-                "count_cues", "describe_cues", "tag_questions", "vanish_verbs"):
+                "count_cues", "describe_cues", "tag_questions", "vanish_verbs", "result_subjects", "result_looks"):
         data[key] = tuple(sorted((tuple(p.split()) for p in data[key]), key=len, reverse=True))
     for key in ("edit_verbs", "gerund_verbs", "yes_no_starts", "wh_starts", "neutral_predicates",
                 "after_wrapper_links", "text_cues", "removal_verbs"):
@@ -104,7 +105,7 @@ def read_request(text: str) -> Reading:
     words, dropped = _unwrap(words)
     words, tagged = _untag(words)
     words = _made_to_vanish(words)
-    words = _noun_question(_desire_to_imperative(_wanted_noun(words)))
+    words = _noun_question(_desire_to_imperative(_described_result(_wanted_noun(words))))
     words = _verify(words) if tagged or _is_statement(words) else words
     dropped = context + dropped + list(tagged)
     clause = " ".join(w for w in words if w != "?")
@@ -379,9 +380,9 @@ def _wanted_noun(words: list[str]) -> list[str]:
     'I'd like the horses to pop' -> 'pop the horses'."""
     lex = lexicon()
     head = next((p for p in lex["want_wrappers"] if _starts(words, p)), None)
-    if head is None:
-        return words
-    rest = [w for w in words[len(head):] if w != "?"]
+    if head is None and words[:1] not in (["a"], ["an"], ["some"]):
+        return words   # with no wrapper, only a bare noun phrase asks ('a colour splash on the dog please')
+    rest = [w for w in words[len(head or ()):] if w != "?"]
     if rest[:1] in (["a"], ["an"], ["some"]):
         rest = rest[1:]
     for noun, verb in lex["wanted_nouns"]:
@@ -390,6 +391,8 @@ def _wanted_noun(words: list[str]) -> list[str]:
             if after[:1] in (["on"], ["over"], ["to"], ["for"], ["of"]):
                 after = after[1:]
             return (verb[:-1] if verb[-1] == "on" and not after else verb) + after
+    if head is None:
+        return words
     if "to" in rest[2:] and rest[0] in _DETERMINERS_OF_WANTED:   # 'the horses to pop in colour' -> 'pop the horses..'
         at = rest.index("to", 2)
         if rest[at + 1:at + 2] and rest[at + 1] in lex["edit_verbs"]:
@@ -400,6 +403,20 @@ def _wanted_noun(words: list[str]) -> list[str]:
     if len(rest) > 1 and rest[0] in _DETERMINERS_OF_WANTED and rest[-1] in COLOURS \
             and not set(rest[:-1]) & (set(lex["participles"]) | lex["edit_verbs"]):
         return ["make"] + rest
+    return words
+
+
+def _described_result(words: list[str]) -> list[str]:
+    """A request that only describes the photo it wants: 'everything black and white except the dog', 'the
+    rest greyscale', 'background blurry pls' -> 'make ...' (a verbless clause naming a look: a colour or one
+    of lexicon.json's ``result_looks``)."""
+    lex = lexicon()
+    body = [w for w in words if w != "?"]
+    subject = next((p for p in lex["result_subjects"] if _starts(body, p)), None)
+    if subject is None or len(body) <= len(subject) or set(body) & (_AUX_SET | (lex["edit_verbs"] - set(COLOURS))):
+        return words
+    if set(body) & set(COLOURS) or _has_phrase(body, lex["result_looks"]):
+        return ["make"] + body
     return words
 
 
