@@ -291,7 +291,24 @@ def _structure(sketch, filled, facts) -> float:
     named = {w[:-1] if w.endswith("s") else w for w in facts.words} & _MODULE_WORDS
     score += 1.0 * sum(1 for word in named if any(word in m.lower() for m in sketch.modules))
     score -= 2.0 * len(_unnamed_edits(sketch, facts))
+    score -= 3.0 * _unasked_lists(steps, facts)
     return score
+
+
+def _unasked_lists(steps, facts) -> int:
+    """LIST queries and CLASSIFY category lists the request says nothing of: 'label the dog' is no request to
+    name it among the characters of a cartoon, nor 'label each dog with its breed' among fruits (both are
+    kept from the examples the request resembles)."""
+    words = {singular(w) for w in facts.words}
+    count = 0
+    for step in steps:
+        listed = step.arg("query", "") if step.module == "LIST" else step.arg("categories") \
+            if step.module == "CLASSIFY" and isinstance(step.arg("categories"), (list, tuple)) else None
+        if listed is not None:
+            text = " ".join(map(str, listed)) if isinstance(listed, (list, tuple)) else str(listed)
+            asked = {singular(w) for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 3}
+            count += bool(asked) and not asked & words
+    return count
 
 
 _EDIT_MODULES = ("BLUR", "BGBLUR", "COLORPOP", "EMOJI", "TAG", "REPLACE", "CROP")

@@ -27,6 +27,7 @@ from loupe.tools.vocabulary import GROUPS, _IRREGULAR_PLURALS, _WORD_TO_CLASS, F
 _TOKEN = re.compile(r"[a-z0-9]+|,|\?")
 _AUX = ("is", "are", "was", "were", "has", "have", "can", "could", "does", "do", "did", "will", "would", "should")
 _AUX_SET = frozenset(_AUX)
+_REQUEST_MODALS = frozenset({"can", "could", "would", "will"})   # 'can the X be blurred?' asks for an edit
 
 
 @functools.lru_cache(maxsize=1)
@@ -34,12 +35,14 @@ def lexicon() -> dict:
     """The lexicon (``lexicon.json``), read once; phrase lists become tuples of word tuples, longest first."""
     data = json.loads((Path(__file__).with_name("lexicon.json")).read_text(encoding="utf-8"))
     for key in ("lead_wrappers", "question_wrappers", "trail_wrappers", "want_wrappers", "passive_links",
-                "count_cues", "describe_cues", "tag_questions", "vanish_verbs", "result_subjects", "result_looks"):
+                "count_cues", "describe_cues", "tag_questions", "vanish_verbs", "result_subjects", "result_looks",
+                "only_fragments"):
         data[key] = tuple(sorted((tuple(p.split()) for p in data[key]), key=len, reverse=True))
     for key in ("edit_verbs", "gerund_verbs", "yes_no_starts", "wh_starts", "neutral_predicates",
                 "after_wrapper_links", "text_cues", "removal_verbs"):
         data[key] = frozenset(data[key])
     data["gerunds"] = {_gerund(v): v for v in data["gerund_verbs"]}
+    data["absence_wishes"] = tuple((tuple(a.split()), tuple(b.split())) for a, b in data["absence_wishes"])
     verbs = data["edit_verbs"] - {"black"}
     data["participles"] = {**{_participle(v): v for v in verbs}, **data["irregular_participles"], **data["participles"]}
     for key in ("noun_questions", "wanted_nouns"):
@@ -102,6 +105,7 @@ def read_request(text: str) -> Reading:
     words, corrections = _mend(raw)
     words = [w for w in words if w != "?"] if words.count("?") <= 1 else words
     words, context = _after_context(words)
+    words = _absence_wish(_only_fragment(words))
     words, dropped = _unwrap(words)
     words, tagged = _untag(words)
     words = _made_to_vanish(words)
@@ -191,11 +195,23 @@ def _mend(words: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
         if word in known or len(word) < 4 or not word.isalpha():
             out.append(word)
             continue
-        mended = _typo(word)
+        mended = (_leading_verb(word) if not out or out[-1] in ("please", "pls", "kindly", ",") else None) \
+            or _typo(word)
         if mended and mended != word:
             corrections.append((word, mended))
         out.append(mended or word)
     return out, corrections
+
+
+@functools.lru_cache(maxsize=512)
+def _leading_verb(word: str) -> str | None:
+    """A misspelt first word is read as the edit verb one edit away before any object ('lable the person' is
+    'label', not 'table'): a request opens with its verb far more often than with a bare noun."""
+    dictionary = _dictionary()
+    if dictionary is None or dictionary.known([word]):
+        return None
+    close = sorted(v for v in lexicon()["edit_verbs"] if len(v) >= 4 and _distance(word, v) == 1)
+    return close[0] if len(close) == 1 else None
 
 
 def _single_letter_is_content(words, index) -> bool:
@@ -314,7 +330,8 @@ def _after_context(words: list[str]) -> tuple[list[str], list[str]]:
     starts = lex["yes_no_starts"] | lex["wh_starts"] | lex["edit_verbs"] | lex["gerund_verbs"]
     for index, word in enumerate(words):
         head, tail = words[:index], _skip_commas(words[index + 1:])
-        if word not in lex["context_conjunctions"] or len(head) < 2 or not tail or head[0] in starts \
+        pointing = set(head) <= set(lex["attention_words"]) | set(lex["image_words"])   # 'look at this pic'
+        if word not in lex["context_conjunctions"] or len(head) < 2 or not tail or (head[0] in starts and not pointing) \
                 or _has_phrase(head, lex["count_cues"]):
             continue
         wrapped = any(_starts(tail, p) for key in ("lead_wrappers", "question_wrappers", "want_wrappers")
@@ -380,7 +397,7 @@ def _wanted_noun(words: list[str]) -> list[str]:
     'I'd like the horses to pop' -> 'pop the horses'."""
     lex = lexicon()
     head = next((p for p in lex["want_wrappers"] if _starts(words, p)), None)
-    if head is None and words[:1] not in (["a"], ["an"], ["some"]):
+    if head is None and words[:1] not in (["a"], ["an"], ["some"]) and not _noun_then_place(words):
         return words   # with no wrapper, only a bare noun phrase asks ('a colour splash on the dog please')
     rest = [w for w in words[len(head or ()):] if w != "?"]
     if rest[:1] in (["a"], ["an"], ["some"]):
@@ -403,6 +420,40 @@ def _wanted_noun(words: list[str]) -> list[str]:
     if len(rest) > 1 and rest[0] in _DETERMINERS_OF_WANTED and rest[-1] in COLOURS \
             and not set(rest[:-1]) & (set(lex["participles"]) | lex["edit_verbs"]):
         return ["make"] + rest
+    return words
+
+
+def _noun_then_place(words: list[str]) -> bool:
+    """'portrait mode on the horse', 'emojis over the faces', 'emoji the faces': an edit noun first, then where."""
+    for noun, _ in lexicon()["wanted_nouns"]:
+        if _starts(words, noun):
+            after = words[len(noun):len(noun) + 1]
+            return after in (["on"], ["over"], ["for"], ["to"], ["of"]) or (
+                after != [] and after[0] in _DETERMINERS_OF_WANTED)
+    return False
+
+
+def _only_fragment(words: list[str]) -> list[str]:
+    """'just the bike pls', 'only the dog, cut the rest' -> 'crop to the bike', 'crop to the dog , ...'; with a
+    colour look ('only the truck in colour') -> 'keep only the truck in colour' (a colour pop)."""
+    lex = lexicon()
+    lead = next((p for p in lex["only_fragments"] if _starts(words, p)), None)
+    rest = words[len(lead):] if lead else []
+    if not rest or rest[0] not in _DETERMINERS_OF_WANTED or set(rest) & (_AUX_SET | {"there", "how", "what"}):
+        return words
+    if set(rest) & ({"colour", "color"} | set(COLOURS)) or _has_phrase(rest, lex["result_looks"]):
+        return ["keep", "only"] + rest
+    return ["crop", "to"] + rest
+
+
+def _absence_wish(words: list[str]) -> list[str]:
+    """'i'd rather the parking meter wasn't there', 'i wish the car was gone' -> 'remove the parking meter'."""
+    body = [w for w in words if w != "?"]
+    for head, tail in lexicon()["absence_wishes"]:
+        if _starts(body, head) and len(body) > len(head) + len(tail):
+            for end in range(len(head) + 1, len(body) - len(tail) + 1):
+                if tuple(body[end:end + len(tail)]) == tail:
+                    return ["remove"] + body[len(head):end] + body[end + len(tail):]
     return words
 
 
@@ -476,6 +527,9 @@ def _desire_to_imperative(words: list[str]) -> list[str]:
         subject = before[:len(before) - len(link)]
         if not subject or (not head and not link):
             continue
+        if subject[0] in _REQUEST_MODALS and link[-1:] == ("be",) and len(subject) > 1 \
+                and body[index + 1:index + 2] not in (["out"], ["up"], ["off"]):   # 'can a face be made out' perceives
+            return verb.split() + subject[1:] + body[index + 1:]   # 'can the horse be made black?' asks for it
         if subject[0] in lex["yes_no_starts"] or subject[0] in lex["wh_starts"] or subject[0] == "there":
             return words  # 'are the faces blurred?' asks; it does not order
         tail = body[index + 1:]

@@ -56,3 +56,37 @@ def test_what_an_edit_puts_in_is_no_part_of_the_object_it_edits(plan, wording, o
     program = parse_program(plan(query))
     described = [str(s.arg("query") or s.arg("object")) for s in program.steps if s.module in ("SELECT", "LOC")]
     assert described == [obj], (query, plan(query))
+
+
+# (plain wording, everyday wordings): edits asked for without an imperative verb first
+WORDED_OTHERWISE = [
+    ("crop to the {o}", ["just the {o} pls", "only the {o}, cut the rest", "I want a close-up of the {o}",
+                         "look at this photo and crop it to the {o}", "nothing but the {o} please"]),
+    ("colour pop the {o}", ["only the {o} in colour pls", "a colour pop on the {o}", "colour pop on the {o} please",
+                            "everything greyscale except the {o}"]),
+    ("remove the {o}", ["i'd rather the {o} wasn't there", "I wish the {o} was gone", "could the {o} be removed?"]),
+    ("make the {o} blue", ["Can the {o} be made blue?", "could the {o} be painted blue please"]),
+    ("blur the background behind the {o}", ["portrait mode on the {o}", "bokeh behind the {o} pls"]),
+    ("put a box around the {o}", ["maybe put a box around the {o}? if that's possible", "lable the {o}",
+                                  "check this pic out and put a box around the {o}"]),
+    ("put an emoji on the faces", ["emoji the faces pls", "slap some emojis on the faces lol",
+                                   "could the faces be covered with emojis?"]),
+]
+
+
+@pytest.mark.parametrize("plain, everyday", [(p.format(o=o), e.format(o=o)) for p, es in WORDED_OTHERWISE
+                                             for e in es for o in OBJECTS])
+def test_an_edit_asked_for_without_a_leading_verb_plans_the_same_edit(plan, plain, everyday):
+    expected = parse_program(plan(plain))
+    got = parse_program(plan(everyday))
+    assert [s.module for s in got.steps] == [s.module for s in expected.steps], (everyday, plan(everyday), plan(plain))
+    targets = lambda p: [str(s.arg("query") or s.arg("object")) for s in p.steps if s.module in ("SELECT", "LOC")]
+    assert targets(got) == targets(expected), (everyday, plan(everyday), plan(plain))
+
+
+@pytest.mark.parametrize("query", ["Can a face be made out anywhere here?", "can the dog be seen clearly",
+                                   "could the car be parked illegally?", "only the cat is black?",
+                                   "look at the dog and tell me its colour"])
+def test_a_question_that_looks_like_those_stays_a_question(query):
+    from loupe.agent.planning.reading import read_request
+    assert read_request(query).act == "question", read_request(query)
