@@ -181,7 +181,7 @@ class Engine:
         self._start(run, self._run_program, program, inputs, render(program) if text is None else text)
         return run
 
-    def edits_of(self, program) -> list[str]:
+    def _edits_of(self, program) -> list[str]:
         """The tools of ``program``'s steps that write an image (what an approval lists), in order."""
         names = self.registry.names()
         return [s.module for s in program.steps
@@ -312,7 +312,7 @@ class Engine:
     def _run_program(self, run: Run, program, inputs: dict, text: str) -> None:
         from loupe.programs.interpreter import Interpreter
 
-        edits = self.edits_of(program)
+        edits = self._edits_of(program)
         if edits and run.require_approval:
             approved = self._approval_gate(text, edits)
             run.publish({"event": "approval", "approved": approved, "edits": edits})
