@@ -9,9 +9,9 @@ reads the environment once (``LOUPE_*`` variables, and the few foreign ones Loup
 Environment -> field: ``LOUPE_BACKEND_<TOOL>=name`` -> ``backends[TOOL]``; ``LOUPE_DEVICE``,
 ``LOUPE_DTYPE``, ``LOUPE_GPU_TIER``, ``LOUPE_GPU_BUDGET_GB``, ``LOUPE_EVICT``, ``LOUPE_CACHE_DIR``,
 ``LOUPE_LLM``, ``LOUPE_LLM_MODEL``, ``LOUPE_VLM``, ``LOUPE_PLUGINS`` (comma-separated ``module:function``),
-``LOUPE_API_TOKEN`` -> the field of that name. Every other ``LOUPE_<KEY>`` (model paths such as
-``LOUPE_OWLV2_MODEL``, backend knobs such as ``LOUPE_YOLO_THRESHOLD``) is a backend option, looked up by
-:meth:`Settings.option` with the key's env name (:func:`env_name`: ``"owlv2.model"`` -> ``OWLV2_MODEL``).
+``LOUPE_API_TOKEN``, ``LOUPE_REQUIRE_APPROVAL`` -> the field of that name. Every other ``LOUPE_<KEY>`` (model
+paths such as ``LOUPE_OWLV2_MODEL``, backend knobs such as ``LOUPE_YOLO_THRESHOLD``) is a backend option, looked
+up by :meth:`Settings.option` with the key's env name (:func:`env_name`: ``"owlv2.model"`` -> ``OWLV2_MODEL``).
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ class Settings(BaseSettings):
     (``auto``/``cpu``/``cuda``/``mps``), dtype (``auto``/``fp32``/``fp16``/``bf16``), GPU tier rule
     (``auto``/``on``/``off``, docs/gpu.md), GPU memory budget in GiB, eviction (``cpu``/``drop``), free-form
     backend ``options`` (``{"owlv2.model": "/path"}``), the cache folder, the LLM spec (a string the agent
-    interprets: ``local``, ``openai:MODEL``, a URL...), plugins and the service's API token."""
+    interprets: ``local``, ``openai:MODEL``, a URL...), plugins, the service's API token and whether the
+    service makes every edit wait for a person's approval (``require_approval``; ``loupe serve`` reads it)."""
 
     model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="forbid", populate_by_name=True,
                                       case_sensitive=False, env_ignore_empty=True)
@@ -64,6 +65,7 @@ class Settings(BaseSettings):
     vlm: str | None = None   # a multimodal model for VQA and CAPTION (``loupe.tools.vlm``): ollama:MODEL, openai:MODEL, URL
     plugins: Annotated[tuple[str, ...], NoDecode] = ()
     api_token: str | None = None
+    require_approval: bool = False
     openai_api_key: str | None = Field(None, validation_alias=_foreign("openai_api_key", "OPENAI_API_KEY"))
     openai_base_url: str | None = Field(None, validation_alias=_foreign("openai_base_url", "OPENAI_BASE_URL"))
     ollama_host: str | None = Field(None, validation_alias=_foreign("ollama_host", "OLLAMA_HOST"))
@@ -110,7 +112,7 @@ class Settings(BaseSettings):
     def _split(cls, value):
         return tuple(p.strip() for p in value.split(",") if p.strip()) if isinstance(value, str) else value
 
-    @field_validator("hf_hub_offline", mode="before")
+    @field_validator("hf_hub_offline", "require_approval", mode="before")
     @classmethod
     def _flag(cls, value):
         return value.strip().lower() in _TRUE if isinstance(value, str) else value

@@ -3,8 +3,11 @@
 ``POST /v1/ask`` and ``POST /v1/run`` answer JSON, or stream Server-Sent Events with
 ``Accept: text/event-stream`` (plan, check, step ..., answer, done). A run whose edit needs approval
 answers 202 (``awaiting_approval``) and goes on with ``POST /v1/runs/{id}/approve?program_sha256=...``
-(the approval names the exact program it approves) or ``/reject``. A request past its time limit (504),
-a rejected edit, or a client that goes away before its answer cancels its run.
+(the approval names the exact run and program it approves) or ``/reject``; a decision for a run that waits
+for nothing, or for another program, is 409. An edit needs approval when the client sends
+``require_approval=true`` (``/v1/ask``, ``/v1/run``) or the server was started with ``--require-approval``
+(``$LOUPE_REQUIRE_APPROVAL``): then every edit on every route waits, whatever the client sends. A request
+past its time limit (504), a rejected edit, or a client that goes away before its answer cancels its run.
 A ``session`` field makes an ask a turn of a conversation (``loupe.agent.service.sessions``: ``/v1/sessions``).
 Every refusal is JSON: ``{"error": ..., "limit": ..., "value": ...}``. OpenAPI docs at ``/docs``.
 """
@@ -115,7 +118,8 @@ def _routes(app: FastAPI, engine: Engine) -> None:
         conversation (``loupe.agent.service.sessions``; ``new`` starts one), its current image used when none is sent.
         A video (mp4, mov, avi, mkv, webm: recognised by its bytes) in ``image`` / ``image_path`` is asked about
         as ``loupe ask`` does (``fps``: the sampling rate; None chooses it): the answer carries the tracks'
-        times, an edit's video is ``/v1/results/{id}/video.mp4``."""
+        times, an edit's video is ``/v1/results/{id}/video.mp4``. ``require_approval``: an edit waits for a
+        person (202); a server started with ``--require-approval`` makes every edit wait, whatever this says."""
         job = await _video(image, image_path, fps, config)
         if job is not None:
             try:
@@ -136,13 +140,16 @@ def _routes(app: FastAPI, engine: Engine) -> None:
     @app.post("/v1/run")
     async def run_program(request: Request, program: str = Form(...), image: UploadFile | None = File(None),
                           right: UploadFile | None = File(None), image_path: str | None = Form(None),
-                          right_path: str | None = Form(None)):
+                          right_path: str | None = Form(None), require_approval: bool = Form(False)):
         """Run a program (VisProg text or a JSON task list) on the given images; a task list's own file
-        names are read only under ``--allow-dir``."""
+        names are read only under ``--allow-dir``. A program that writes an image, when approval is asked for
+        (or the server requires it), answers 202 ``awaiting_approval`` before its first step: the program text
+        exactly as sent, and its SHA-256 (``approve_url``)."""
         left = await _image(image, image_path, "image", config)
         second = await _image(right, right_path, "right", config)
         parsed, inputs = program_inputs(engine, program, left, second)
-        return await _respond(request, engine, engine.submit_program(parsed, inputs, _client(request)))
+        run = engine.submit_program(parsed, inputs, _client(request), program, require_approval)
+        return await _respond(request, engine, run)
 
     @app.get("/v1/runs/{run_id}")
     async def run_status(run_id: str):

@@ -58,7 +58,11 @@ def _config(llms, allow_dirs, max_upload_mb, max_video_upload_mb, max_megapixels
                    "Default: the loopback names and --host. Requests naming another host (DNS rebinding) get 403.")
 @click.option("--approval-timeout", "approval_timeout_s", default=600.0, show_default=True,
               help="Seconds an edit waits for approval before it expires (not run).")
-def serve(host, port, workers, max_queue, batch_window_ms, no_warm, allowed_hosts, approval_timeout_s, **common):
+@click.option("--require-approval", is_flag=True,
+              help="Every edit, on every route and whatever the client sends, waits for a person to approve its "
+                   "exact program (also $LOUPE_REQUIRE_APPROVAL=1). Questions never wait.")
+def serve(host, port, workers, max_queue, batch_window_ms, no_warm, allowed_hosts, approval_timeout_s,
+          require_approval, **common):
     """Serve the HTTP API (/v1, docs at /docs), the web page (/) and MCP (/mcp) from one warm process."""
     import logging
 
@@ -69,7 +73,7 @@ def serve(host, port, workers, max_queue, batch_window_ms, no_warm, allowed_host
 
     config = _config(host=host, port=port, workers=workers, max_queue=max_queue,
                      batch_window_s=batch_window_ms / 1000, allowed_hosts=tuple(allowed_hosts),
-                     approval_timeout_s=approval_timeout_s, **common)
+                     approval_timeout_s=approval_timeout_s, require_approval=require_approval, **common)
     if host not in ("127.0.0.1", "localhost", "::1") and not config.token:
         click.echo(f"warning: listening on {host} with no LOUPE_API_TOKEN: anyone who can reach it can use it",
                    err=True)
@@ -81,7 +85,8 @@ def serve(host, port, workers, max_queue, batch_window_ms, no_warm, allowed_host
     if not no_warm:
         click.echo("loading models ...", err=True)
         engine.warm_up()
-    click.echo(f"Loupe on http://{host}:{port}/ (API docs: /docs, MCP: /mcp)", err=True)
+    approval = "; every edit waits for approval" if config.require_approval else ""
+    click.echo(f"Loupe on http://{host}:{port}/ (API docs: /docs, MCP: /mcp){approval}", err=True)
     uvicorn.run(create_app(engine=engine), host=host, port=port, log_level="warning")
 
 

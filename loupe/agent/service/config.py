@@ -19,9 +19,11 @@ class ServiceConfig:
 
     ``allowed_hosts``: the names a request's Host (and Origin, when sent) may carry, on every route
     (DNS rebinding); empty means the loopback names plus ``host`` when it is a specific address; ``"*"``
-    allows any. ``max_pending_approvals``: edits waiting for a person at once (each keeps a thread, but
-    no worker); ``max_pending_approvals_per_client``: runs asking for approval that one client address may
-    have unfinished (more get 429).
+    allows any. ``require_approval``: every edit, on every route (asks, conversation turns, videos,
+    ``/v1/run``, MCP), waits for a person's approval of its exact program; a client cannot turn it off (it
+    may still ask for approval when this is off). ``max_pending_approvals``: edits waiting for a person at
+    once (each keeps a thread, but no worker); ``max_pending_approvals_per_client``: edits one client address
+    may have waiting at once (a new run that may need approval gets 429; an edit past it is not run).
 
     ``max_video_upload_bytes``: an uploaded video (its own cap: a video is far larger than a photo; 200 MiB
     holds about three minutes of 1080p H.264 at 8 Mbit/s, more than a CPU analyses within the default
@@ -44,6 +46,7 @@ class ServiceConfig:
     max_queue: int = 256            # runs admitted beyond the workers, waiting for one
     request_timeout_s: float = 120.0
     step_timeout_s: float = 60.0
+    require_approval: bool = False      # every edit waits for a person (``--require-approval``)
     approval_timeout_s: float = 600.0   # an undecided approval expires (the edit is not run)
     max_pending_approvals: int = 64
     max_pending_approvals_per_client: int = 16
@@ -59,12 +62,14 @@ class ServiceConfig:
     @classmethod
     def from_options(cls, settings: Settings, llms=(), allow_dirs=(), **options) -> "ServiceConfig":
         """A config from CLI options; the token (``$LOUPE_API_TOKEN``) and the default LLM (``$LOUPE_LLM``)
-        come from ``settings`` (built once by the command, ``Settings.from_env()``) unless given."""
+        come from ``settings`` (built once by the command, ``Settings.from_env()``) unless given; approval is
+        required when the option or ``$LOUPE_REQUIRE_APPROVAL`` says so (an option cannot lift the variable's)."""
         from loupe.agent.llm.factory import resolve_llm_spec
 
         if not isinstance(settings, Settings):
             raise TypeError("ServiceConfig.from_options needs the Settings the command built (Settings.from_env())")
         options.setdefault("token", settings.api_token or None)
+        options["require_approval"] = bool(options.get("require_approval")) or settings.require_approval
         llms = tuple(llms) or (resolve_llm_spec(None, settings),)
         dirs = tuple(Path(d).expanduser().resolve() for d in allow_dirs)
         return cls(llms=llms, allow_dirs=dirs, settings=settings,

@@ -9,7 +9,10 @@ Workers: at most ``workers`` runs work at once (a semaphore of slots); the threa
 their place in the queue back while they wait) never keep a queued run from starting. An edit that needs
 approval waits in the agent's approval callback (``_approval_gate``) until ``decide`` names its program,
 the approval expires, or the run is cancelled. The gate finds its run through a context variable, which
-LangGraph's and the interpreter's threads (SayCan's node included) inherit; with no run it refuses.
+LangGraph's and the interpreter's threads (SayCan's node included) inherit; with no run it refuses. A run
+needs approval when its client asks for it or the server requires it (``ServiceConfig.require_approval``:
+every submit below ORs the two, so no client can turn it off); a program run (``/v1/run``) passes the same
+gate with the client's exact text before it runs a step, when the program writes an image.
 
 Cancellation: ``cancel`` (a request past its limit, a disconnected client, a rejected edit) makes the
 run's next tool call or LLM call raise ``RunCancelled`` (``Run.check``), so its worker is free after the
@@ -63,6 +66,7 @@ class Engine:
         self._lock = threading.Lock()
         self.running = 0
         self.awaiting = 0
+        self._awaiting_by_client: dict[str, int] = {}
         self.started = time.time()
 
     # ---- agents ------------------------------------------------------------------------------------
@@ -107,25 +111,34 @@ class Engine:
         if mode not in MODES:
             raise ServiceError(422, f"unknown mode {mode!r}; choose {', '.join(MODES)}")
         agent = self.agent(llm)
-        if require_approval:
-            self._check_pending_cap(client)
+        require_approval = self._approval_needed(require_approval, client)
         run = Run(uuid.uuid4().hex, "ask", query.strip(), mode, llm or self.config.default_llm,
                   require_approval=require_approval, client=client)
         self._start(run, work or self._ask, agent, image, right)
         return run
 
+    def _approval_needed(self, asked: bool, client: str) -> bool:
+        """Whether a new run's edits wait for a person: the client asked, or the server requires it (then
+        the client's own ``false`` counts for nothing). Such a run is refused (429) while the client has
+        ``max_pending_approvals_per_client`` edits waiting already."""
+        needed = asked or self.config.require_approval
+        if needed:
+            self._check_pending_cap(client)
+        return needed
+
     def _check_pending_cap(self, client: str) -> None:
         cap = self.config.max_pending_approvals_per_client
-        unfinished = len(self.runs.matching(lambda r: r.client == client and r.require_approval and not r.done))
-        if unfinished >= cap:
+        with self._lock:
+            waiting = self._awaiting_by_client.get(client, 0)
+        if waiting >= cap:
             wait = self._approval_retry_after(client)
-            raise ServiceError(429, f"this client has {unfinished} runs asking for approval that are not finished "
-                                    f"(the limit is {cap}); decide or wait for them first (the first expires in "
-                                    f"{wait} s)", "max_pending_approvals_per_client", cap, retry_after_s=wait)
+            raise ServiceError(429, f"this client has {waiting} edits waiting for approval (the limit is {cap}); "
+                                    f"decide or wait for them first (the first expires in {wait} s)",
+                               "max_pending_approvals_per_client", cap, retry_after_s=wait)
 
     def _approval_retry_after(self, client: str) -> int:
-        """Seconds until one of ``client``'s runs is sure to end: the oldest undecided approval's expiry (the
-        run then ends ``rejected``); with none waiting yet (all still working), the queue's estimate of a run."""
+        """Seconds until one of ``client``'s waiting edits is sure to end: the oldest undecided approval's expiry
+        (the run then ends ``rejected``); with none seen waiting (one decided meanwhile), the queue's estimate."""
         now = time.time()
         expiries = []
         for run in self.runs.matching(lambda r: r.client == client and r.require_approval and not r.done):
@@ -139,8 +152,7 @@ class Engine:
     def submit_video_ask(self, job, query: str, require_approval: bool = False, client: str = "") -> Run:
         """Admit a question about a video (``loupe.agent.service.videos.VideoAsk``) and start it on a worker."""
         _check_query(query)
-        if require_approval:
-            self._check_pending_cap(client)
+        require_approval = self._approval_needed(require_approval, client)
         run = Run(uuid.uuid4().hex, "ask", query.strip(), "video", "", require_approval=require_approval,
                   client=client, video=job)
         self._start(run, self._ask_video, job)
@@ -157,11 +169,23 @@ class Engine:
                 self._video_registry = registry
             return self._video_registry
 
-    def submit_program(self, program, inputs: dict, client: str = "") -> Run:
-        """Admit a checked program run over named input images."""
-        run = Run(uuid.uuid4().hex, "run", client=client)
-        self._start(run, self._run_program, program, inputs)
+    def submit_program(self, program, inputs: dict, client: str = "", text: str | None = None,
+                       require_approval: bool = False) -> Run:
+        """Admit a program run over named input images. ``text``: the program as the client sent it (what an
+        approval shows and its SHA-256 names; default: the program rendered). With approval (the client's
+        or the server's), a program that writes an image waits for it before its first step."""
+        from loupe.programs.render import render
+
+        require_approval = self._approval_needed(require_approval, client)
+        run = Run(uuid.uuid4().hex, "run", client=client, require_approval=require_approval)
+        self._start(run, self._run_program, program, inputs, render(program) if text is None else text)
         return run
+
+    def _edits_of(self, program) -> list[str]:
+        """The tools of ``program``'s steps that write an image (what an approval lists), in order."""
+        names = self.registry.names()
+        return [s.module for s in program.steps
+                if s.module in names and self.registry.tool_class(s.module).writes_image]
 
     def _start(self, run: Run, work, *args) -> None:
         self.admission.admit()
@@ -285,9 +309,15 @@ class Engine:
             if job.uploaded:  # an upload is kept no longer than its run: disk use stays bounded by the workers
                 discard_upload(job.video.path)
 
-    def _run_program(self, run: Run, program, inputs: dict) -> None:
+    def _run_program(self, run: Run, program, inputs: dict, text: str) -> None:
         from loupe.programs.interpreter import Interpreter
 
+        edits = self._edits_of(program)
+        if edits and run.require_approval:
+            approved = self._approval_gate(text, edits)
+            run.publish({"event": "approval", "approved": approved, "edits": edits})
+            if not approved:  # the gate cancelled the run: it ends as that says (rejected, expired, full)
+                raise RunCancelled(run.cancel_reason or "the edit was not approved")
         execution = Interpreter(self.registry, step_timeout_s=self.config.step_timeout_s,
                                 on_record=partial(self._publish_step, run)).run(program, inputs)
         run.execution = execution
@@ -338,13 +368,9 @@ class Engine:
             return True
         if run.cancelled.is_set():
             return False
-        with self._lock:
-            full = self.awaiting >= self.config.max_pending_approvals
-            if not full:
-                self.awaiting += 1
+        full = self._hold_waiting_place(run.client)
         if full:
-            run.cancel("rejected", f"the server has {self.config.max_pending_approvals} edits waiting for approval "
-                                   "already (max_pending_approvals); this edit was not run")
+            run.cancel("rejected", f"{full}; this edit was not run")
             return False
         approval = run.ask_approval(program, edits)
         run.status = "awaiting_approval"
@@ -363,6 +389,9 @@ class Engine:
             self.admission.resume()
             with self._lock:
                 self.awaiting -= 1
+                self._awaiting_by_client[run.client] -= 1
+                if not self._awaiting_by_client[run.client]:
+                    del self._awaiting_by_client[run.client]
         if approval.decision is None:
             run.cancel("rejected", f"the approval expired after {self.config.approval_timeout_s:g} s; the edit was "
                                    "not run")
@@ -377,6 +406,20 @@ class Engine:
         run.status = "running"
         return True
 
+    def _hold_waiting_place(self, client: str) -> str:
+        """Count an edit as waiting (in all and for ``client``); '' when it may wait, else which cap is full."""
+        config = self.config
+        with self._lock:
+            if self.awaiting >= config.max_pending_approvals:
+                return (f"the server has {config.max_pending_approvals} edits waiting for approval already "
+                        "(max_pending_approvals)")
+            if self._awaiting_by_client.get(client, 0) >= config.max_pending_approvals_per_client:
+                return (f"this client has {config.max_pending_approvals_per_client} edits waiting for approval "
+                        "already (max_pending_approvals_per_client)")
+            self.awaiting += 1
+            self._awaiting_by_client[client] = self._awaiting_by_client.get(client, 0) + 1
+        return ""
+
     # ---- reporting ---------------------------------------------------------------------------------
 
     def health(self) -> dict:
@@ -384,7 +427,7 @@ class Engine:
         return {"ok": True, "uptime_s": round(time.time() - self.started, 1), "llms": list(self.config.llms),
                 "default_llm": self.config.default_llm, "running": self.running,
                 "admitted": self.admission.admitted, "capacity": self.admission.capacity,
-                "awaiting_approval": self.awaiting,
+                "awaiting_approval": self.awaiting, "require_approval": self.config.require_approval,
                 "results_kept": len(self.runs),
                 "batching": {"window_ms": self.config.batch_window_s * 1000, "batches": stats.batches,
                              "calls": stats.calls, "requests_merged": stats.requests}}

@@ -16,14 +16,15 @@ video, a small JPEG preview (of a video: its first frame). Over stdio nothing se
 the JSON has none: an edited image or video is written to a file (``edits_dir``) and its path given. Over
 HTTP the links are live. ``full_image=true`` adds the whole PNG inline (images only).
 
-Approval: no edit runs on the call that asks for it. ``ask`` answers ``awaiting_approval`` with the exact
-program, its SHA-256 and the run id; the run waits (holding no worker) until ``decide_edit`` names that
-program's SHA-256 (the service's own ``Engine.decide``: a replanned program, or SayCan's next editing step, is
-a new decision with its own SHA-256). ``run_program`` with an editing program answers ``awaiting_approval``
-until the same call carries ``approve_sha256`` equal to the SHA-256 of the program text. Why two calls and not
-MCP elicitation: elicitation needs the client's support (many clients have none, and a client without it
-could never run an edit), and its answer is not tied to a program text; a tool call is, and hosts show each
-tool call, with its arguments, to their user.
+Approval: no edit runs on the call that asks for it, whatever the server's ``require_approval``. ``ask`` and
+``run_program`` answer ``awaiting_approval`` with the exact program, its SHA-256 and the run id; the run waits
+(holding no worker) until ``decide_edit`` names that run and that program's SHA-256 (the service's own
+``Engine.decide``: a replanned program, or SayCan's next editing step, is a new decision with its own
+SHA-256). So an edit always takes a second tool call that names a run already waiting: no single call, and
+no SHA-256 a client computes for itself, runs one. Why two calls and not MCP elicitation: elicitation needs
+the client's support (many clients have none, and a client without it could never run an edit), and its
+answer is not tied to a program text; a tool call is, and hosts show each tool call, with its arguments, to
+their user.
 """
 
 
@@ -45,7 +46,7 @@ from pydantic import Field
 from loupe.agent.service.engine import Engine
 from loupe.agent.service.limits import ServiceError, image_from_bytes, image_from_path
 from loupe.agent.service.results import png_bytes
-from loupe.agent.service.runs import Run, program_sha256, settled
+from loupe.agent.service.runs import Run, settled
 from loupe.agent.service.sessions import sessions_of
 from loupe.agent.service.videos import check_video_ask, named_video, with_fps
 from loupe.programs.errors import LoupeError
@@ -90,8 +91,6 @@ def _params(engine: Engine) -> dict:
                                      "(send no photo). Omitted: a single question, remembered by nothing."),
         "fps": param(float | None, "For a video: frames per second to sample, e.g. 2 (lower is faster); omitted: "
                                    "chosen from the question and the clip."),
-        "approve_sha256": param(str | None, "To run an editing program: the program_sha256 that the first call "
-                                            "answered (the SHA-256 of exactly this program text)."),
         **image("image", "The photo", " (or a video: mp4, mov, avi, mkv, webm)"),
         **image("right", "A second photo, for statements about two photos"),
     }
@@ -184,7 +183,8 @@ def build_mcp(engine: Engine, edits_dir: Path | None = None):
     @_plain_errors
     async def decide_edit(run_id: p["run_id"], program_sha256: p["program_sha256"], approve: p["approve"],
                           full_image: p["full_image"] = False) -> list:
-        """Approve or reject the edit program an ask waits for, named by its SHA-256. Returns the result, or
+        """Approve or reject the edit program an ask or run_program waits for, named by its run and its SHA-256.
+        Returns the result, or
         awaiting_approval again when a replanned program (or SayCan's next edit) needs its own approval."""
         run = engine.decide(run_id, approve, program_sha256)
         return await finish(run, full_image)
@@ -193,25 +193,16 @@ def build_mcp(engine: Engine, edits_dir: Path | None = None):
     @_plain_errors
     async def run_program(program: p["program"], image_path: p["image_path"] = None,
                           image_base64: p["image_base64"] = None, right_path: p["right_path"] = None,
-                          right_base64: p["right_base64"] = None, approve_sha256: p["approve_sha256"] = None,
-                          full_image: p["full_image"] = False, ctx: Context = None) -> list:
+                          right_base64: p["right_base64"] = None, full_image: p["full_image"] = False,
+                          ctx: Context = None) -> list:
         """Run a visual program or a JSON task list on a photo. Returns the result and each step as JSON. A
-        program that edits answers awaiting_approval first: call again with approve_sha256 to run it."""
+        program that edits answers awaiting_approval first, with its run_id: run it with decide_edit."""
         from loupe.agent.service.app import program_inputs
 
         left = image_of(image_path, image_base64, "image")
         right = image_of(right_path, right_base64, "right")
         parsed, inputs = program_inputs(engine, program, left, right)
-        names = engine.registry.names()
-        edits = [s.module for s in parsed.steps if s.module in names and engine.registry.tool_class(s.module).writes_image]
-        sha256 = program_sha256(program)
-        if edits and approve_sha256 != sha256:
-            if approve_sha256:
-                raise ServiceError(409, f"approve_sha256 names another program; this program's SHA-256 is {sha256}: "
-                                        "read it and approve that one")
-            return [_json(_awaiting({"program": program, "program_sha256": sha256, "edits": edits},
-                                    f"call run_program again with the same program and approve_sha256={sha256!r}"))]
-        return await finish(engine.submit_program(parsed, inputs, client=_client(ctx)), full_image)
+        return await finish(engine.submit_program(parsed, inputs, _client(ctx), program, True), full_image)
 
     @server.tool()
     @_plain_errors

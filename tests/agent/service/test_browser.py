@@ -105,6 +105,32 @@ def test_ask_about_a_photo_in_the_browser(page, tmp_path):
     expect(page.get_by_test_id("partial")).to_contain_text("weak evidence", timeout=SLOW)
 
 
+def test_a_server_that_requires_approval_asks_on_the_page_whatever_its_box_says(serve, browser):
+    """Started with require_approval: the box is ticked and cannot be unticked; a page that sends
+    require_approval=false (its box forced off, as an older page would) still gets, and shows, the prompt."""
+    from playwright.sync_api import expect
+
+    page = _open(browser, serve(require_approval=True))
+    box = page.locator("#approval")
+    expect(box).to_be_disabled()
+    expect(box).to_be_checked()
+    expect(page.locator("#approval-required")).to_be_visible()
+    page.evaluate("""() => {  // the box forced off; note what the form says of approval
+        const box = document.getElementById('approval'); box.disabled = false; box.checked = false;
+        window.sent = []; const send = window.fetch;
+        window.fetch = (url, options) => { if (options && options.body instanceof FormData)
+            window.sent.push(options.body.get('require_approval'));
+            return send(url, options); }; }""")
+    _ask(page, "person.jpg", "Blur every face")
+    approval = page.get_by_test_id("approval")
+    expect(approval).to_be_visible(timeout=SLOW)
+    expect(approval).to_contain_text("BLUR")
+    expect(page.locator("#steps li")).to_have_count(0)  # nothing ran before the approval
+    page.click("[data-testid=approve]")
+    expect(page.get_by_test_id("edited")).to_be_visible(timeout=SLOW)
+    assert page.evaluate("window.sent") == ["false"] and page.errors == []
+
+
 def test_an_edit_waits_for_approval_and_compares_before_and_after(page, tmp_path):
     from playwright.sync_api import expect
 

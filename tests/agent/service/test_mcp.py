@@ -102,7 +102,9 @@ def test_stdio_server_started_from_the_printed_config(tmp_path):
     assert "did you mean LOC" in _texts(checked)[0]
 
 
-def test_an_editing_program_runs_only_with_its_own_sha256(tmp_path):
+def test_an_editing_program_waits_and_runs_only_by_decide_edit_naming_its_run_and_sha256(tmp_path):
+    """A second run_program call (once a client-computed SHA-256 was enough) starts another waiting run and runs
+    nothing; one run's SHA-256 does not approve another run's program; deciding a finished run is refused."""
     from mcp import Client
 
     from loupe.agent.service.engine import Engine
@@ -118,21 +120,34 @@ def test_an_editing_program_runs_only_with_its_own_sha256(tmp_path):
     async def session():
         async with Client(server, read_timeout_seconds=120) as client:
             first = await client.call_tool("run_program", {"program": program, "image_path": photo})
-            swapped = await client.call_tool("run_program", {"program": other, "image_path": photo,
-                                                             "approve_sha256": sha256})
-            ran = await client.call_tool("run_program", {"program": program, "image_path": photo,
-                                                         "approve_sha256": sha256, "full_image": True})
-            return first, swapped, ran
+            second = await client.call_tool("run_program", {"program": other, "image_path": photo})
+            run_a, run_b = (json.loads(_texts(r)[0])["run_id"] for r in (first, second))
+            swapped = await client.call_tool("decide_edit", {"run_id": run_b, "approve": True,
+                                                             "program_sha256": sha256})
+            ran = await client.call_tool("decide_edit", {"run_id": run_a, "approve": True, "program_sha256": sha256,
+                                                         "full_image": True})
+            again = await client.call_tool("decide_edit", {"run_id": run_a, "approve": True,
+                                                           "program_sha256": sha256})
+            dropped = await client.call_tool("decide_edit", {"run_id": run_b, "approve": False, "program_sha256":
+                                                             json.loads(_texts(second)[0])["program_sha256"]})
+            return first, second, swapped, ran, again, dropped
 
     try:
-        first, swapped, ran = asyncio.run(session())
+        first, second, swapped, ran, again, dropped = asyncio.run(session())
     finally:
         engine.close()
-    assert json.loads(_texts(first)[0]) | {"next": ""} == {"status": "awaiting_approval", "program": program,
-                                                            "program_sha256": sha256, "edits": ["BLUR"], "next": ""}
+    waiting = json.loads(_texts(first)[0])
+    assert waiting | {"next": "", "run_id": "", "expires_in_s": 0} == {
+        "status": "awaiting_approval", "run_id": "", "program": program, "program_sha256": sha256,
+        "edits": ["BLUR"], "expires_in_s": 0, "next": ""}
+    assert not [c for c in first.content if c.type == "image"] and "decide_edit" in waiting["next"]
+    assert json.loads(_texts(second)[0])["edits"] == ["COLORPOP"]
     assert swapped.is_error and "another program" in _texts(swapped)[0]
     assert list((tmp_path / "edits").iterdir()) == [Path(json.loads(_texts(ran)[0])["image_path"])]
     assert [c.mime_type for c in ran.content if c.type == "image"] == ["image/jpeg", "image/png"]
+    assert again.is_error and "not waiting for approval" in _texts(again)[0]
+    assert json.loads(_texts(dropped)[0])["status"] == "rejected"
+    assert len(list((tmp_path / "edits").iterdir())) == 1  # the rejected run wrote nothing
 
 
 def test_an_edit_that_cannot_be_written_comes_inline(tmp_path):

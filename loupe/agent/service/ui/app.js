@@ -115,6 +115,11 @@ async function loadLLMs() {
       option.value = spec; option.textContent = spec.startsWith("oracle:") ? "oracle (scripted)" : spec;
       $("llm").append(option);
     }
+    if (health.require_approval) {  // the server makes every edit wait: the box says so, and cannot be unticked
+      $("approval").checked = true;
+      $("approval").disabled = true;
+      show($("approval-required"), true);
+    }
   } catch (e) { showError("cannot reach the server: " + e); }
 }
 
