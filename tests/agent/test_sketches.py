@@ -43,6 +43,17 @@ def test_filling_keeps_polarity_numbers_and_operators():
     assert list(fillings(but_no, read_query("Are there dogs and cats?"), False)) == []
 
 
+def test_an_eval_text_that_names_the_object_names_the_object_filled_in():
+    """A text the program writes ("(dogs: 3)") follows the object: filled for trucks, it says trucks' count."""
+    program = ("TEXT0=CAPTION(image=IMAGE)\nBOX0=LOC(image=IMAGE,object='dog')\nANSWER0=COUNT(box=BOX0)\n"
+               "ANSWER1=EVAL(expr=\"'{TEXT0} (dogs: {ANSWER0})' if {ANSWER0} > 0 else '{TEXT0}'\")\n"
+               "FINAL_RESULT=RESULT(var=ANSWER1)\n")
+    sketch = derive("Describe the photo and say how many dogs it shows.", program)
+    filled = list(fillings(sketch, read_query("Describe the photo and say how many trucks it shows."), False))
+    expr = next(s.arg("expr") for s in filled[0].program.steps if s.module == "EVAL")
+    assert expr == "'{TEXT0} (truck: {ANSWER0})' if {ANSWER0} > 0 else '{TEXT0}'"
+
+
 def test_every_library_example_has_a_sketch_and_equal_shapes_merge():
     library = load_library()
     sketches = sketches_from((e.instruction, e.program, e.id) for e in library)

@@ -124,6 +124,7 @@ def derive(instruction: str, program_text: str, source_id: str = "") -> Sketch:
                 value, found_ops, found_numbers = _holed_expression(value, len(ops), numbers)
                 ops += found_ops
                 numbers += found_numbers
+                value = _named_objects(value, counters, order)
             elif kind and isinstance(value, str) and not _fixed(kind, value):
                 if kind == "object" and value.strip().upper() in REGION_WORDS:
                     kind = "region"
@@ -139,6 +140,33 @@ def derive(instruction: str, program_text: str, source_id: str = "") -> Sketch:
     key = json.dumps(program_to_json(holed)["steps"], sort_keys=True)
     return Sketch(key, holed, polarity, numbers, tuple(ops), tuple(arithmetic), facts.sides,
                   [instruction], [source_id] if source_id else [])
+
+
+def _named_objects(expr: str | Template, counters: dict[str, dict], order) -> str | Template:
+    """An EVAL text that names an object the program found ("'{TEXT0} (dogs: {ANSWER0})'") names the object
+    its filling finds: the name (or its plural) becomes that object's hole, so a filling for trucks does not
+    report them as dogs."""
+    found = counters.get("object", {})
+    if not found:
+        return expr
+    names = sorted({form for literal in found for form in (literal, literal + "s", literal + "es")}, key=len,
+                   reverse=True)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b")
+    parts: list = []
+    for part in (expr.parts if isinstance(expr, Template) else (expr,)):
+        if not isinstance(part, str):
+            parts.append(part)
+            continue
+        end = 0
+        for match in pattern.finditer(part):
+            literal = next(lit for lit in found if match.group(1) in (lit, lit + "s", lit + "es"))
+            parts += [part[end:match.start()], _hole(counters, "object", literal, order)]
+            end = match.end()
+        parts.append(part[end:])
+    parts = [p for p in parts if p != ""]
+    if all(isinstance(p, str) for p in parts):
+        return expr
+    return Template(tuple(parts))
 
 
 def _fixed(kind: str, value: str) -> bool:
