@@ -242,16 +242,17 @@ def saycan(deps: GraphDeps, state: AgentState) -> dict:
 
 def _result(deps: GraphDeps, execution, query: str, coverage: dict | None) -> dict:
     """A finished run's answer: text, or an edited image kept in the image store (the state holds its key);
-    ``partial`` with its reason when the program left out words that could change the answer, or when a
-    choice question's answer is none of its choices."""
+    ``partial`` with its reason when the program left out words that could change the answer, when a
+    choice question's answer is none of its choices, or when it is empty (an answer of nothing is no answer)."""
     status, reason = (coverage or {}).get("status", "ok"), (coverage or {}).get("reason", "")
     if execution.image is not None:
         return {"status": status, "reason": reason, "result_image": deps.images.put(execution.image), "answer": ""}
     text = execution.text
     outside = deps.outside_choices(query, text)
     doubt = deps.doubts(execution)
-    if outside or doubt:
-        status, reason = "partial", "; ".join(filter(None, [reason, outside, doubt]))
+    empty = "" if str(text).strip() else "the program found nothing to answer with (no text was read where it looked)"
+    if outside or doubt or empty:
+        status, reason = "partial", "; ".join(filter(None, [reason, outside, doubt, empty]))
     return {"status": status, "reason": reason, "answer": text}
 
 

@@ -196,21 +196,21 @@ def _saycan_scorer(wanted, question):
 
 
 def test_saycan_asks_before_an_image_writing_step(registry, photo, tmp_path):
-    wanted = ["BOX0=LOC(image=IMAGE,object='tie')", "IMAGE0=COLORPOP(image=IMAGE,object=BOX0)",
+    wanted = ["BOX0=LOC(image=IMAGE,object='tie')", "IMAGE0=BLUR(image=IMAGE,object=BOX0)",
               "FINAL_RESULT=RESULT(var=IMAGE0)"]
     asked = []
-    llm = FakeLLM(scorer=_saycan_scorer(wanted, "pop the tie"))
+    llm = FakeLLM(scorer=_saycan_scorer(wanted, "blur the tie"))
     refusing = make_agent(registry, llm, tmp_path, mode="saycan", approve=lambda p, e: asked.append((p, e)) and False)
-    answer = refusing.ask(photo, "pop the tie")
-    assert asked == [("\n".join(wanted[:2]), ["COLORPOP"])]  # asked once, before COLORPOP, with the steps so far
+    answer = refusing.ask(photo, "blur the tie")
+    assert asked == [("\n".join(wanted[:2]), ["BLUR"])]  # asked once, before BLUR, with the steps so far
     assert answer.status == "rejected" and answer.image is None
-    assert [s.chosen for s in answer.saycan.steps] == wanted[:1]  # LOC ran; COLORPOP never did
+    assert [s.chosen for s in answer.saycan.steps] == wanted[:1]  # LOC ran; BLUR never did
     assert [e for e in answer.events if e["event"] == "approval"] == [
-        {"event": "approval", "approved": False, "edits": ["COLORPOP"]}]
+        {"event": "approval", "approved": False, "edits": ["BLUR"]}]
 
-    accepting = make_agent(registry, FakeLLM(scorer=_saycan_scorer(wanted, "pop the tie")), tmp_path, mode="saycan",
+    accepting = make_agent(registry, FakeLLM(scorer=_saycan_scorer(wanted, "blur the tie")), tmp_path, mode="saycan",
                            approve=lambda p, e: True)
-    answer = accepting.ask(photo, "pop the tie")
+    answer = accepting.ask(photo, "blur the tie")
     assert answer.ok and answer.image is not None and answer.image.size == photo.size
     assert [s.chosen for s in answer.saycan.steps] == wanted
 

@@ -184,6 +184,9 @@ def content_words(reading: Reading) -> list[tuple[int, str, str]]:
             if joined[index]:
                 found.append((index, joined[index], "setting" if _after_locative(words, index) else "object"))
             continue
+        if _belonging(words, index, reading):
+            found.append((index, word, "predicate"))
+            continue
         if word == "," or (word in _FUNCTION and word not in NEGATIONS | _COMPARATIVE | _SPATIAL
                            and word not in _NUMBER_WORDS):
             continue
@@ -215,6 +218,16 @@ def content_words(reading: Reading) -> list[tuple[int, str, str]]:
         else:
             found.append((index, word, "predicate"))
     return found
+
+
+_POSSESSIVES = frozenset({"my", "your", "his", "her", "their", "our", "whose"})
+
+
+def _belonging(words, index, reading: Reading) -> bool:
+    """'is that their dog', 'is this your car': a question whether something belongs to someone (a possessive
+    right after the thing pointed at); no program of the tier checks whose a thing is."""
+    return reading.act == "question" and words[index] in _POSSESSIVES and 0 < index and \
+        words[index - 1] in ("this", "that", "it", "these", "those") and words[0] in lexicon()["yes_no_starts"]
 
 
 def _multiword_positions(words) -> dict[int, str]:

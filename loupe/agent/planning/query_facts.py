@@ -170,7 +170,8 @@ def _mentions(words: list[str]) -> list[Mention]:
             i = end  # "people's faces", "dog's face": the face is the thing
             continue
         if kind == "object" and _is_noun(nxt) and nxt not in COLOURS and singular(words[end - 1]) == words[end - 1] \
-                and not lookup(nxt):  # ('the truck blue' in "make the truck blue" is a truck)
+                and not lookup(nxt) and not (words[0] in ("do", "does", "did") and not found):
+            # ('the truck blue' in "make the truck blue" is a truck; 'does the person own': the subject's verb)
             text = " ".join(words[i:end + 1])   # 'dog legs': a part of a dog, not a dog
             found.append(Mention(text, text, i, end + 1, known=False, phrase=text, compound=True))
             i = end + 1

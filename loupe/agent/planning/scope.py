@@ -19,7 +19,7 @@ from pathlib import Path
 
 from loupe.agent.planning.embeddings import encoder
 
-MARGIN = 0.051   # beyond - within similarity above which a question is refused (see the module docstring)
+MARGIN = 0.060   # beyond - within similarity above which a question is refused (see the module docstring)
 
 
 @dataclass(frozen=True)
