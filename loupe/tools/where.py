@@ -1,8 +1,8 @@
 """WHERE: which side of the photo objects are on ('left' / 'right', 'top' / 'bottom', or 'middle').
 
 The question offers the sides (``sides='left,right'``; default ``'left,middle,right'``): one axis,
-horizontal (left, right) or vertical (top, bottom), with or without the middle (``middle``, ``centre`` or
-``center``). An object's side is where its box's centre lies: with the middle offered the axis is cut in
+horizontal (left, right) or vertical (top or upper, bottom or lower), with or without the middle (``middle``,
+``centre`` or ``center``); the answer is in the words offered. An object's side is where its box's centre lies: with the middle offered the axis is cut in
 thirds (the middle third is the middle band), without it in halves, so that "left or right?" is always
 answered with one of the two. An object in a part of the axis the question did not offer ('right' when asked
 'left or middle?') is answered with that part's word: pretending it is one of the offered sides would be wrong.
@@ -20,7 +20,9 @@ from loupe.programs.values import Image, Objects, ValueType
 from loupe.tools.base import Param, Tool
 from loupe.tools.imageops import check_objects_fit, require_objects
 
-AXES = {"left": "x", "right": "x", "top": "y", "bottom": "y"}
+# side word -> (axis, end): end 0 is the axis' start (left, top), 1 its end
+AXES = {"left": ("x", 0), "right": ("x", 1), "top": ("y", 0), "upper": ("y", 0), "bottom": ("y", 1),
+        "lower": ("y", 1)}
 MIDDLE_WORDS = ("middle", "centre", "center")
 DEFAULT_SIDES = "left,middle,right"
 
@@ -35,7 +37,7 @@ def parse_sides(sides) -> tuple[tuple[str, ...], str]:
     if unknown or len(set(words)) < 2:
         raise ToolError(f"WHERE needs two or more sides of one axis, e.g. sides='left,right' or "
                         f"sides='top,middle,bottom' (known: {', '.join(sorted(known))}); got {sides!r}")
-    axes = {AXES[w] for w in words if w in AXES}
+    axes = {AXES[w][0] for w in words if w in AXES}
     if len(axes) != 1:
         raise ToolError(f"WHERE's sides must be of one axis (left/right or top/bottom, and the middle); "
                         f"got {sides!r}")
@@ -43,8 +45,10 @@ def parse_sides(sides) -> tuple[tuple[str, ...], str]:
 
 
 def side_of(centre: float, length: float, axis: str, words: tuple[str, ...]) -> str:
-    """The side ``centre`` (pixels along an axis ``length`` long) is on, in the words offered."""
-    low, high = ("left", "right") if axis == "x" else ("top", "bottom")
+    """The side ``centre`` (pixels along an axis ``length`` long) is on, in the words offered (the axis' own
+    word for a side not offered)."""
+    ends = [next((w for w in words if AXES.get(w) == (axis, end)), "") for end in (0, 1)]
+    low, high = ends[0] or ("left" if axis == "x" else "top"), ends[1] or ("right" if axis == "x" else "bottom")
     middle = next((w for w in words if w in MIDDLE_WORDS), "")
     at = centre / max(length, 1e-9)
     if middle:
@@ -55,7 +59,7 @@ def side_of(centre: float, length: float, axis: str, words: tuple[str, ...]) -> 
 class Where(Tool):
     name = "WHERE"
     description = ("Says which side of the image the objects are on, in the words of `sides` (one axis: "
-                   "'left,right', 'top,bottom', with 'middle' for the middle third); objects on several sides "
+                   "'left,right', 'top,bottom', with 'middle' for the middle third), in those words; objects on several sides "
                    "give each side ('left and right'); fails when there is no object.")
     inputs = {"image": Param(ValueType.IMAGE, "the image the objects were found in"),
               "box": Param(ValueType.OBJECTS, "the objects to place"),

@@ -474,6 +474,8 @@ def _intent(words: list[str]) -> tuple[str, str, tuple[str, ...]]:
     lex = lexicon()
     body = [w for w in words if w != "?"]
     first = body[0] if body else ""
+    if first in lex["place_prepositions"] and body[1:2] in (["which"], ["what"]):
+        first = body[1]   # 'on which side is it', 'in what part of the photo': a wh-question
     text = " ".join(body)
     if (first in lex["edit_verbs"] or _removal(body)) and not _has_phrase(body, lex["count_cues"]) \
             and not (first in ("show", "tell", "give") and len(body) > 1 and body[1] in ("me", "us")):

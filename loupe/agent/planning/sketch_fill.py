@@ -19,6 +19,7 @@ from loupe.agent.planning.query_facts import QueryFacts
 from loupe.agent.planning.reading import COLOURS, lexicon
 from loupe.agent.planning.sketches import Sketch
 from loupe.programs.ir import Arg, Hole, Program, Ref, fill
+from loupe.tools.where import DEFAULT_SIDES
 
 MAX_PER_SKETCH = 12
 _COMPARISONS = (">", "<", ">=", "<=", "==", "!=")
@@ -103,7 +104,7 @@ def _fill(sketch: Sketch, facts: QueryFacts, chosen, phrases, two_images: bool) 
               "phrase": tuple(text for _, text in phrases),
               "category": tuple(_category(m, text) for m, text in phrases[:1]),
               "question": (_question(facts, chosen),), "number": facts.numbers[:sketch.numbers],
-              "op": tuple(ops)}
+              "op": tuple(ops), "sides": (_sides(facts),) if sketch.holes("sides") else ()}
     emoji = _emoji(facts) if sketch.holes("emoji") else None
     prompt = _prompt(facts) if sketch.holes("prompt") else None
     invented = 0
@@ -134,7 +135,7 @@ def _fill(sketch: Sketch, facts: QueryFacts, chosen, phrases, two_images: bool) 
               sum(1 for m in facts.mentions if m.kind == "face" and m.start not in used_positions),
               "numbers": len(facts.numbers) - sketch.numbers,
               "comparisons": max(0, len(comparisons) - len(sketch.ops)),
-              "regions": len(facts.regions) - sketch.holes("region")}
+              "regions": len(facts.regions) - sketch.holes("region") - _sides_used(values["sides"], facts)}
     typed = tuple((k, v) for k, v in values.items() if v and (k != "question" or {"VQA", "PICK_TEXT"} & set(sketch.modules)))
     unused["faces_as_objects"] = sum(1 for m in chosen if m.kind == "face")
     extra = tuple((kind, (value,)) for kind, value in (("emoji", emoji), ("prompt", prompt)) if value)
@@ -156,6 +157,23 @@ def _question(facts: QueryFacts, chosen=()) -> str:
     return text if text.endswith("?") else text.rstrip(".!") + "?"
 
 
+
+
+def _sides(facts: QueryFacts) -> str:
+    """The sides a WHERE step chooses among: the ones a choice offers ('on the left or the right?'), else the side
+    words the question says ('at the top or at the bottom'), else left, middle and right ('which side is it on?')."""
+    reading = facts.extra.get("reading")
+    sides = lexicon()["photo_sides"]
+    said = [c for c in (reading.choices if reading is not None else ()) if c in sides]
+    if len(said) < 2:
+        said = list(dict.fromkeys(w for w in facts.words if w in sides))
+    return ",".join(said) if len(said) >= 2 else DEFAULT_SIDES
+
+
+def _sides_used(sides: tuple[str, ...], facts: QueryFacts) -> int:
+    """How many of the question's regions (LEFT, TOP, ...) a WHERE step's sides take."""
+    offered = {{"UPPER": "TOP", "LOWER": "BOTTOM"}.get(w, w) for w in ",".join(sides).upper().split(",")}
+    return sum(1 for region in facts.regions if region in offered)
 
 
 def _emoji(facts: QueryFacts) -> str | None:

@@ -3,7 +3,8 @@
 ``derive(instruction, program_text)`` abstracts one program into a ``Program`` with holes (``loupe.programs.ir.Hole``).
 Every literal that a different question would change becomes a hole of a kind: ``object`` (LOC's object),
 ``region`` (LOC's TOP/BOTTOM/LEFT/RIGHT), ``phrase`` and ``category`` (SELECT's query and category),
-``question`` (VQA, PICK_TEXT), ``emoji``, ``prompt`` (REPLACE; both keep the source's value as their default),
+``question`` (VQA, PICK_TEXT), ``sides`` (WHERE's sides of the photo), ``emoji``, ``prompt`` (REPLACE; both keep
+the source's value as their default),
 ``number`` and ``op`` (inside EVAL's text, a ``loupe.programs.ir.Template``: ``{ANSWER0} > 3`` ->
 ``{ANSWER0} <op0> <number0>``; ``> 0`` and ``== 0`` stay: they are what "is there" and "no" mean). Object
 holes are numbered in the order the instruction names their objects and keep the polarity it gives them
@@ -32,7 +33,7 @@ REGION_WORDS = ("TOP", "BOTTOM", "LEFT", "RIGHT")
 FIXED_OBJECTS = ("everything", "all", "objects", "everything else")
 _HOLED_ARGS = {("LOC", "object"): "object", ("SELECT", "query"): "phrase", ("SELECT", "category"): "category",
                ("VQA", "question"): "question", ("PICK_TEXT", "question"): "question", ("EMOJI", "emoji"): "emoji",
-               ("REPLACE", "prompt"): "prompt"}
+               ("REPLACE", "prompt"): "prompt", ("WHERE", "sides"): "sides"}
 _COMPARISON = re.compile(r"(\{\w+\}|\))\s*(==|!=|>=|<=|>|<)\s*(\{\w+\}|\d+)")
 _ARITHMETIC = re.compile(r"\{\w+\}\s*([+\-])\s*(?:\{\w+\}|\d+)")
 
@@ -93,7 +94,7 @@ class Sketch:
                 return "yesno"
             return "number" if re.search(r"[+\-]", expr) or expr.strip()[1:-1].isidentifier() else "text"
         return {"COUNT": "number", "OCR": "text", "PICK_TEXT": "text", "VQA": "text",
-                "CAPTION": "text"}.get(last.module, "image")
+                "CAPTION": "text", "WHERE": "text"}.get(last.module, "image")
 
     @property
     def two_images(self) -> bool:
