@@ -36,6 +36,7 @@ def test_the_centre_decides_the_side_in_halves_or_thirds(x, sides, side):
 def test_vertical_sides_read_the_centre_s_height():
     assert Where().execute(IMAGE, at(150, y=20), "top,bottom") == "top"
     assert Where().execute(IMAGE, at(150, y=55), "top,middle,bottom") == "middle"
+    assert Where().execute(IMAGE, at(150, y=80), "upper,lower") == "lower"
 
 
 def test_objects_on_several_sides_give_each_side_in_the_offered_order():

@@ -522,7 +522,7 @@ def _choices(body: list[str]) -> tuple[str, ...]:
     a, b = left[-1], right[0]
     if a in COLOURS and b in COLOURS:   # asked in any form, a fragment included ('truck white or red')
         return (a, b)
-    if {a, b} <= {"left", "right", "top", "bottom", "front", "back", "middle", "center", "centre"}:
+    if {a, b} <= set(lex["photo_sides"]) | {"front", "back"}:
         return (a, b)
     if body[0] not in lex["yes_no_starts"] | lex["wh_starts"]:
         return ()

@@ -160,13 +160,15 @@ def _question(facts: QueryFacts, chosen=()) -> str:
 
 
 def _sides(facts: QueryFacts) -> str:
-    """The sides a WHERE step chooses among: the ones a choice offers ('on the left or the right?'), else the side
-    words the question says ('at the top or at the bottom'), else left, middle and right ('which side is it on?')."""
+    """The sides a WHERE step chooses among: the side words of the question on the axis of the choice it offers
+    ('on the left, in the middle or on the right?'; a side of the other axis is left unused), else all its side
+    words ('at the top or at the bottom'), else left, middle and right ('which side is it on?')."""
     reading = facts.extra.get("reading")
     sides = lexicon()["photo_sides"]
-    said = [c for c in (reading.choices if reading is not None else ()) if c in sides]
-    if len(said) < 2:
-        said = list(dict.fromkeys(w for w in facts.words if w in sides))
+    said = list(dict.fromkeys(w for w in facts.words if w in sides))
+    axes = {sides[c] for c in (reading.choices if reading is not None else ()) if c in sides} - {""}
+    if axes:
+        said = [w for w in said if sides[w] in axes | {""}]
     return ",".join(said) if len(said) >= 2 else DEFAULT_SIDES
 
 
