@@ -111,10 +111,13 @@ def test_a_refused_selection_is_replanned_as_the_same_edit_of_its_head_noun(mode
     ("person.jpg", "is the black dog on the left or right side", "left"),
     ("dog.jpg", "is the white car at the top or the bottom of the picture", "top"),
     ("dog_show.jpg", "umbrella left or right?", "right"),
+    ("person.jpg", "Is the horse in the middle?", "no"),
+    ("dog.jpg", "is the white car at the top", "yes"),
+    ("dog.jpg", "Is the dog at the bottom of the photo?", "yes"),
 ])
 def test_a_side_question_is_answered_with_an_offered_side(agent, photo, query, answer):
     result = agent.ask(load_image(PHOTOS / photo), query)
-    assert result.status == "ok", (result.reason, result.errors)
+    assert result.answered and not result.coverage["unused"], (result.reason, result.errors)  # partial: weak evidence
     assert "WHERE" in [s.module for s in parse_program(result.program).steps]
     assert result.text == answer
 

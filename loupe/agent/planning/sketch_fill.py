@@ -56,6 +56,8 @@ def fillings(sketch: Sketch, facts: QueryFacts, two_images: bool):
         return
     if sketch.holes("region") > len(facts.regions) or sketch.numbers > len(facts.numbers):
         return
+    if sketch.holes("side") and not _asked_sides(facts):
+        return   # a yes/no question about a side of the photo that names none
     object_choices = [c for c in combinations(objects, n_objects)
                       if all(m.negated == neg for m, neg in zip(c, sketch.polarity))]
     if n_objects and not object_choices:
@@ -104,7 +106,8 @@ def _fill(sketch: Sketch, facts: QueryFacts, chosen, phrases, two_images: bool) 
               "phrase": tuple(text for _, text in phrases),
               "category": tuple(_category(m, text) for m, text in phrases[:1]),
               "question": (_question(facts, chosen),), "number": facts.numbers[:sketch.numbers],
-              "op": tuple(ops), "sides": (_sides(facts),) if sketch.holes("sides") else ()}
+              "op": tuple(ops), "sides": (_sides(facts),) if sketch.holes("sides") else (),
+              "side": _asked_sides(facts)[:1]}
     emoji = _emoji(facts) if sketch.holes("emoji") else None
     prompt = _prompt(facts) if sketch.holes("prompt") else None
     invented = 0
@@ -159,16 +162,25 @@ def _question(facts: QueryFacts, chosen=()) -> str:
 
 
 
+def _asked_sides(facts: QueryFacts) -> list[str]:
+    """The side words of the question, in order, once each."""
+    return list(dict.fromkeys(w for w in facts.words if w in lexicon()["photo_sides"]))
+
+
 def _sides(facts: QueryFacts) -> str:
     """The sides a WHERE step chooses among: the side words of the question on the axis of the choice it offers
     ('on the left, in the middle or on the right?'; a side of the other axis is left unused), else all its side
-    words ('at the top or at the bottom'), else left, middle and right ('which side is it on?')."""
+    words ('at the top or at the bottom'); one side asked about with its opposite ('is it on the left?': left or
+    right), the middle with left and right; else left, middle and right ('which side is it on?')."""
     reading = facts.extra.get("reading")
     sides = lexicon()["photo_sides"]
-    said = list(dict.fromkeys(w for w in facts.words if w in sides))
+    said = _asked_sides(facts)
     axes = {sides[c] for c in (reading.choices if reading is not None else ()) if c in sides} - {""}
     if axes:
         said = [w for w in said if sides[w] in axes | {""}]
+    if len(said) == 1:
+        opposite = lexicon()["opposite_sides"].get(said[0])
+        return f"{said[0]},{opposite}" if opposite else DEFAULT_SIDES.replace("middle", said[0])
     return ",".join(said) if len(said) >= 2 else DEFAULT_SIDES
 
 

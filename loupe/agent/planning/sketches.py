@@ -3,7 +3,8 @@
 ``derive(instruction, program_text)`` abstracts one program into a ``Program`` with holes (``loupe.programs.ir.Hole``).
 Every literal that a different question would change becomes a hole of a kind: ``object`` (LOC's object),
 ``region`` (LOC's TOP/BOTTOM/LEFT/RIGHT), ``phrase`` and ``category`` (SELECT's query and category),
-``question`` (VQA, PICK_TEXT), ``sides`` (WHERE's sides of the photo), ``emoji``, ``prompt`` (REPLACE; both keep
+``question`` (VQA, PICK_TEXT), ``sides`` (WHERE's sides of the photo) and ``side`` (the side an EVAL compares
+WHERE's answer with), ``emoji``, ``prompt`` (REPLACE; both keep
 the source's value as their default),
 ``number`` and ``op`` (inside EVAL's text, a ``loupe.programs.ir.Template``: ``{ANSWER0} > 3`` ->
 ``{ANSWER0} <op0> <number0>``; ``> 0`` and ``== 0`` stay: they are what "is there" and "no" mean). Object
@@ -24,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from loupe.agent.planning.query_facts import read_query
+from loupe.agent.planning.reading import lexicon
 from loupe.programs.checker import check_sketch
 from loupe.programs.errors import ProgramError
 from loupe.programs.ir import Arg, Hole, Program, Ref, Step, Template, program_holes, program_to_json
@@ -35,6 +37,7 @@ _HOLED_ARGS = {("LOC", "object"): "object", ("SELECT", "query"): "phrase", ("SEL
                ("VQA", "question"): "question", ("PICK_TEXT", "question"): "question", ("EMOJI", "emoji"): "emoji",
                ("REPLACE", "prompt"): "prompt", ("WHERE", "sides"): "sides"}
 _COMPARISON = re.compile(r"(\{\w+\}|\))\s*(==|!=|>=|<=|>|<)\s*(\{\w+\}|\d+)")
+_SIDE_TEST = re.compile(r"(==\s*')(\w+)'")
 _ARITHMETIC = re.compile(r"\{\w+\}\s*([+\-])\s*(?:\{\w+\}|\d+)")
 
 
@@ -123,6 +126,7 @@ def derive(instruction: str, program_text: str, source_id: str = "") -> Sketch:
             if step.module == "EVAL" and name == "expr" and isinstance(value, str):
                 arithmetic += _ARITHMETIC.findall(value)
                 value, found_ops, found_numbers = _holed_expression(value, len(ops), numbers)
+                value = _holed_side(value)
                 ops += found_ops
                 numbers += found_numbers
             elif kind and isinstance(value, str) and not _fixed(kind, value):
@@ -201,6 +205,15 @@ def _holed_expression(expr: str, first_op: int, first_number: int) -> tuple[str 
         else:
             joined.append(part)
     return Template(tuple(p for p in joined if p != "")), ops, len(number_holes)
+
+
+def _holed_side(expr):
+    """``{ANSWER0} == 'middle'`` -> ``{ANSWER0} == '<side0>'`` (a ``Template``): the side of the photo a yes/no
+    question asks about, compared with what WHERE answered. Other expressions stay as they are."""
+    match = _SIDE_TEST.search(expr) if isinstance(expr, str) else None
+    if match is None or match.group(2) not in lexicon()["photo_sides"]:
+        return expr
+    return Template((expr[:match.start(2)], Hole("side", 0), expr[match.end(2):]))
 
 
 def sketches_from(pairs, registry=None) -> list[Sketch]:

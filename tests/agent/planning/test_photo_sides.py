@@ -24,6 +24,11 @@ def where(thing: str, sides: str, phrase: str = "") -> str:
             f"ANSWER0=WHERE(image=IMAGE,box=BOX{1 if phrase else 0},sides='{sides}')\nFINAL_RESULT=RESULT(var=ANSWER0)\n")
 
 
+def is_at(thing: str, sides: str, side: str, phrase: str = "") -> str:
+    return (where(thing, sides, phrase).replace("FINAL_RESULT=RESULT(var=ANSWER0)\n", "") +
+            f"ANSWER1=EVAL(expr=\"'yes' if {{ANSWER0}} == '{side}' else 'no'\")\nFINAL_RESULT=RESULT(var=ANSWER1)\n")
+
+
 WORDINGS = [
     # plain
     ("Is the horse on the left or the right?", where("horse", "left,right")),
@@ -64,6 +69,12 @@ WORDINGS = [
     ("Which side is the red car on?", where("car", "left,middle,right", "red car")),
     ("Could you tell me if the yellow bus is at the top or the bottom?", where("bus", "top,bottom", "yellow bus")),
     ("green truck left or right", where("truck", "left,right", "green truck")),
+    # yes/no about one side: that side or its opposite; the middle among left, middle and right
+    ("Is the person in the middle?", is_at("person", "left,middle,right", "middle")),
+    ("is the horse in the centre of the picture", is_at("horse", "left,centre,right", "centre")),
+    ("Is the dog at the bottom of the photo?", is_at("dog", "bottom,top", "bottom")),
+    ("can you tell me if the clock is at the top", is_at("clock", "top,bottom", "top")),
+    ("is the white car at the top", is_at("car", "top,bottom", "top", "white car")),
 ]
 
 
