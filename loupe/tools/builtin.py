@@ -10,7 +10,7 @@ BUILTIN_TOOLS = (
     "loupe.tools.ocr:Ocr", "loupe.tools.pick_text:PickText", "loupe.tools.listing:ListTool", "loupe.tools.evaluate:Eval", "loupe.tools.result:Result",
     "loupe.tools.crop:Crop", "loupe.tools.crop:CropLeftOf", "loupe.tools.crop:CropRightOf", "loupe.tools.crop:CropAbove",
     "loupe.tools.crop:CropBelow", "loupe.tools.replace:Replace", "loupe.tools.colorpop:ColorPop", "loupe.tools.bgblur:BgBlur",
-    "loupe.tools.blur:Blur", "loupe.tools.emoji:Emoji", "loupe.tools.tag:Tag",
+    "loupe.tools.blur:Blur", "loupe.tools.emoji:Emoji", "loupe.tools.tag:Tag", "loupe.tools.where:Where",
 )
 
 

@@ -288,6 +288,8 @@ def _structure(sketch, filled, facts) -> float:
     recolour = facts.recolour
     if recolour and not _replaces(steps, lambda prompt: recolour[0] in prompt.split()):
         score -= 3.0  # a recolouring paints the object: a colour pop of it, or a crop, leaves it as it was
+    if "WHERE" in modules and not _asks_where(facts):
+        score -= 3.0  # the side of the photo a thing is on, for a question that asks no such thing
     named = {w[:-1] if w.endswith("s") else w for w in facts.words} & _MODULE_WORDS
     score += 1.0 * sum(1 for word in named if any(word in m.lower() for m in sketch.modules))
     score -= 2.0 * len(_unnamed_edits(sketch, facts))
@@ -343,6 +345,12 @@ def _unnamed_edits(sketch, facts) -> set[str]:
     return {m for m in sketch.modules if m in cues and m not in cued}
 
 
+def _asks_where(facts) -> bool:
+    """Whether the question asks where a thing is ('where', a side of the photo, 'which side', 'which part')."""
+    lex = lexicon()
+    return bool(set(facts.words) & ({"where"} | set(lex["photo_sides"]) | set(lex["module_words"]["WHERE"])))
+
+
 def _implied_sum(facts) -> set[str]:
     """'How many cats and dogs?' counts both: a sum, though no word says 'in total'."""
     reading = facts.extra.get("reading")
@@ -360,8 +368,8 @@ def _unused_attributes(steps, facts) -> list[str]:
     if not colours:
         return []
     reading = facts.extra.get("reading")
-    if reading is not None and reading.answer in ("colour", "choice"):
-        return []
+    if reading is not None and (reading.answer == "colour" or set(reading.choices) & set(colours)):
+        return []   # the colours are what is asked, not an attribute ('the white horse on the left or right?')
     carried = " ".join(a.value.lower() for step in steps for a in step.args if isinstance(a.value, str))
     return [c for c in colours if c not in carried.split()]
 

@@ -545,6 +545,8 @@ def _intent(words: list[str]) -> tuple[str, str, tuple[str, ...]]:
     lex = lexicon()
     body = [w for w in words if w != "?"]
     first = body[0] if body else ""
+    if first in lex["place_prepositions"] and body[1:2] in (["which"], ["what"]):
+        first = body[1]   # 'on which side is it', 'in what part of the photo': a wh-question
     text = " ".join(body)
     if (first in lex["edit_verbs"] or _removal(body)) and not _has_phrase(body, lex["count_cues"]) \
             and not (first in ("show", "tell", "give") and len(body) > 1 and body[1] in ("me", "us")):
@@ -591,7 +593,7 @@ def _choices(body: list[str]) -> tuple[str, ...]:
     a, b = left[-1], right[0]
     if a in COLOURS and b in COLOURS:   # asked in any form, a fragment included ('truck white or red')
         return (a, b)
-    if {a, b} <= {"left", "right", "top", "bottom", "front", "back", "middle", "center", "centre"}:
+    if {a, b} <= set(lex["photo_sides"]) | {"front", "back"}:
         return (a, b)
     if body[0] not in lex["yes_no_starts"] | lex["wh_starts"]:
         return ()

@@ -19,6 +19,7 @@ from loupe.agent.planning.query_facts import QueryFacts
 from loupe.agent.planning.reading import COLOURS, lexicon
 from loupe.agent.planning.sketches import Sketch
 from loupe.programs.ir import Arg, Hole, Program, Ref, fill
+from loupe.tools.where import DEFAULT_SIDES
 
 MAX_PER_SKETCH = 12
 _COMPARISONS = (">", "<", ">=", "<=", "==", "!=")
@@ -55,6 +56,8 @@ def fillings(sketch: Sketch, facts: QueryFacts, two_images: bool):
         return
     if sketch.holes("region") > len(facts.regions) or sketch.numbers > len(facts.numbers):
         return
+    if sketch.holes("side") and not _asked_sides(facts):
+        return   # a yes/no question about a side of the photo that names none
     object_choices = [c for c in combinations(objects, n_objects)
                       if all(m.negated == neg for m, neg in zip(c, sketch.polarity))]
     if n_objects and not object_choices:
@@ -103,7 +106,8 @@ def _fill(sketch: Sketch, facts: QueryFacts, chosen, phrases, two_images: bool) 
               "phrase": tuple(text for _, text in phrases),
               "category": tuple(_category(m, text) for m, text in phrases[:1]),
               "question": (_question(facts, chosen),), "number": facts.numbers[:sketch.numbers],
-              "op": tuple(ops)}
+              "op": tuple(ops), "sides": (_sides(facts),) if sketch.holes("sides") else (),
+              "side": _asked_sides(facts)[:1]}
     emoji = _emoji(facts) if sketch.holes("emoji") else None
     prompt = _prompt(facts) if sketch.holes("prompt") else None
     invented = 0
@@ -134,7 +138,7 @@ def _fill(sketch: Sketch, facts: QueryFacts, chosen, phrases, two_images: bool) 
               sum(1 for m in facts.mentions if m.kind == "face" and m.start not in used_positions),
               "numbers": len(facts.numbers) - sketch.numbers,
               "comparisons": max(0, len(comparisons) - len(sketch.ops)),
-              "regions": len(facts.regions) - sketch.holes("region")}
+              "regions": len(facts.regions) - sketch.holes("region") - _sides_used(values["sides"], facts)}
     typed = tuple((k, v) for k, v in values.items() if v and (k != "question" or {"VQA", "PICK_TEXT"} & set(sketch.modules)))
     unused["faces_as_objects"] = sum(1 for m in chosen if m.kind == "face")
     extra = tuple((kind, (value,)) for kind, value in (("emoji", emoji), ("prompt", prompt)) if value)
@@ -156,6 +160,34 @@ def _question(facts: QueryFacts, chosen=()) -> str:
     return text if text.endswith("?") else text.rstrip(".!") + "?"
 
 
+
+
+def _asked_sides(facts: QueryFacts) -> list[str]:
+    """The side words of the question, in order, once each."""
+    return list(dict.fromkeys(w for w in facts.words if w in lexicon()["photo_sides"]))
+
+
+def _sides(facts: QueryFacts) -> str:
+    """The sides a WHERE step chooses among: the side words of the question on the axis of the choice it offers
+    ('on the left, in the middle or on the right?'; a side of the other axis is left unused), else all its side
+    words ('at the top or at the bottom'); one side asked about with its opposite ('is it on the left?': left or
+    right), the middle with left and right; else left, middle and right ('which side is it on?')."""
+    reading = facts.extra.get("reading")
+    sides = lexicon()["photo_sides"]
+    said = _asked_sides(facts)
+    axes = {sides[c] for c in (reading.choices if reading is not None else ()) if c in sides} - {""}
+    if axes:
+        said = [w for w in said if sides[w] in axes | {""}]
+    if len(said) == 1:
+        opposite = lexicon()["opposite_sides"].get(said[0])
+        return f"{said[0]},{opposite}" if opposite else DEFAULT_SIDES.replace("middle", said[0])
+    return ",".join(said) if len(said) >= 2 else DEFAULT_SIDES
+
+
+def _sides_used(sides: tuple[str, ...], facts: QueryFacts) -> int:
+    """How many of the question's regions (LEFT, TOP, ...) a WHERE step's sides take."""
+    offered = {{"UPPER": "TOP", "LOWER": "BOTTOM"}.get(w, w) for w in ",".join(sides).upper().split(",")}
+    return sum(1 for region in facts.regions if region in offered)
 
 
 def _emoji(facts: QueryFacts) -> str | None:

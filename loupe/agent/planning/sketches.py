@@ -3,7 +3,9 @@
 ``derive(instruction, program_text)`` abstracts one program into a ``Program`` with holes (``loupe.programs.ir.Hole``).
 Every literal that a different question would change becomes a hole of a kind: ``object`` (LOC's object),
 ``region`` (LOC's TOP/BOTTOM/LEFT/RIGHT), ``phrase`` and ``category`` (SELECT's query and category),
-``question`` (VQA, PICK_TEXT), ``emoji``, ``prompt`` (REPLACE; both keep the source's value as their default),
+``question`` (VQA, PICK_TEXT), ``sides`` (WHERE's sides of the photo) and ``side`` (the side an EVAL compares
+WHERE's answer with), ``emoji``, ``prompt`` (REPLACE; both keep
+the source's value as their default),
 ``number`` and ``op`` (inside EVAL's text, a ``loupe.programs.ir.Template``: ``{ANSWER0} > 3`` ->
 ``{ANSWER0} <op0> <number0>``; ``> 0`` and ``== 0`` stay: they are what "is there" and "no" mean). Object
 holes are numbered in the order the instruction names their objects and keep the polarity it gives them
@@ -23,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from loupe.agent.planning.query_facts import read_query
+from loupe.agent.planning.reading import lexicon
 from loupe.programs.checker import check_sketch
 from loupe.programs.errors import ProgramError
 from loupe.programs.ir import Arg, Hole, Program, Ref, Step, Template, program_holes, program_to_json
@@ -32,8 +35,9 @@ REGION_WORDS = ("TOP", "BOTTOM", "LEFT", "RIGHT")
 FIXED_OBJECTS = ("everything", "all", "objects", "everything else")
 _HOLED_ARGS = {("LOC", "object"): "object", ("SELECT", "query"): "phrase", ("SELECT", "category"): "category",
                ("VQA", "question"): "question", ("PICK_TEXT", "question"): "question", ("EMOJI", "emoji"): "emoji",
-               ("REPLACE", "prompt"): "prompt"}
+               ("REPLACE", "prompt"): "prompt", ("WHERE", "sides"): "sides"}
 _COMPARISON = re.compile(r"(\{\w+\}|\))\s*(==|!=|>=|<=|>|<)\s*(\{\w+\}|\d+)")
+_SIDE_TEST = re.compile(r"(==\s*')(\w+)'")
 _ARITHMETIC = re.compile(r"\{\w+\}\s*([+\-])\s*(?:\{\w+\}|\d+)")
 
 
@@ -93,7 +97,7 @@ class Sketch:
                 return "yesno"
             return "number" if re.search(r"[+\-]", expr) or expr.strip()[1:-1].isidentifier() else "text"
         return {"COUNT": "number", "OCR": "text", "PICK_TEXT": "text", "VQA": "text",
-                "CAPTION": "text"}.get(last.module, "image")
+                "CAPTION": "text", "WHERE": "text"}.get(last.module, "image")
 
     @property
     def two_images(self) -> bool:
@@ -122,6 +126,7 @@ def derive(instruction: str, program_text: str, source_id: str = "") -> Sketch:
             if step.module == "EVAL" and name == "expr" and isinstance(value, str):
                 arithmetic += _ARITHMETIC.findall(value)
                 value, found_ops, found_numbers = _holed_expression(value, len(ops), numbers)
+                value = _holed_side(value)
                 ops += found_ops
                 numbers += found_numbers
                 value = _named_objects(value, counters, order)
@@ -228,6 +233,15 @@ def _holed_expression(expr: str, first_op: int, first_number: int) -> tuple[str 
         else:
             joined.append(part)
     return Template(tuple(p for p in joined if p != "")), ops, len(number_holes)
+
+
+def _holed_side(expr):
+    """``{ANSWER0} == 'middle'`` -> ``{ANSWER0} == '<side0>'`` (a ``Template``): the side of the photo a yes/no
+    question asks about, compared with what WHERE answered. Other expressions stay as they are."""
+    match = _SIDE_TEST.search(expr) if isinstance(expr, str) else None
+    if match is None or match.group(2) not in lexicon()["photo_sides"]:
+        return expr
+    return Template((expr[:match.start(2)], Hole("side", 0), expr[match.end(2):]))
 
 
 def sketches_from(pairs, registry=None) -> list[Sketch]:
