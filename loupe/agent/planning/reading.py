@@ -34,7 +34,8 @@ def lexicon() -> dict:
     """The lexicon (``lexicon.json``), read once; phrase lists become tuples of word tuples, longest first."""
     data = json.loads((Path(__file__).with_name("lexicon.json")).read_text(encoding="utf-8"))
     for key in ("lead_wrappers", "question_wrappers", "trail_wrappers", "want_wrappers", "passive_links",
-                "count_cues", "describe_cues", "tag_questions", "vanish_verbs", "result_subjects", "result_looks"):
+                "count_cues", "describe_cues", "tag_questions", "vanish_verbs", "result_subjects", "result_looks",
+                "trail_hedges"):
         data[key] = tuple(sorted((tuple(p.split()) for p in data[key]), key=len, reverse=True))
     for key in ("edit_verbs", "gerund_verbs", "yes_no_starts", "wh_starts", "neutral_predicates",
                 "after_wrapper_links", "text_cues", "removal_verbs"):
@@ -98,13 +99,16 @@ class Reading:
 @functools.lru_cache(maxsize=4096)
 def read_request(text: str) -> Reading:
     """The reading of ``text`` (see the module docstring)."""
+    from loupe.agent.planning.question_forms import as_asked, mend_forms   # it reads this module's lexicon
     raw = _tokens(text)
     words, corrections = _mend(raw)
+    words = mend_forms(words)
     words = [w for w in words if w != "?"] if words.count("?") <= 1 else words
     words, context = _after_context(words)
     words, dropped = _unwrap(words)
     words, tagged = _untag(words)
     words = _made_to_vanish(words)
+    words = as_asked(words, text.rstrip().endswith("?"))
     words = _noun_question(_desire_to_imperative(_described_result(_wanted_noun(words))))
     words = _verify(words) if tagged or _is_statement(words) else words
     dropped = context + dropped + list(tagged)
@@ -118,6 +122,8 @@ def read_request(text: str) -> Reading:
 def _tokens(text: str) -> list[str]:
     text = text.lower().replace("\u2019", "'")
     text = re.sub(r"\b(there|it|that|what|here|who|where|how|this)'s\b", r"\1 is", text)
+    text = re.sub(r"\b(what|which) (\w+)'s\b", r"\1 \2 is", text)   # "what colour's the bike"
+    text = re.sub(r"\b(can|won)'t\b", lambda m: {"can": "can not", "won": "will not"}[m.group(1)], text)
     text = re.sub(r"'s\b", "", text)
     text = re.sub(r"n't\b", " not", text)
     return _TOKEN.findall(text.replace("-", " ").replace("'", " "))
@@ -284,7 +290,7 @@ def _unwrap(words: list[str]) -> tuple[list[str], list[str]]:
                 words = [lex["gerunds"][words[0]]] + words[1:]
             changed = True
             continue
-        for phrase in lex["trail_wrappers"]:
+        for phrase in lex["trail_wrappers"] + lex["trail_hedges"]:
             body = [w for w in words if w != "?"]
             if len(body) > len(phrase) and tuple(body[-len(phrase):]) == phrase:
                 dropped += phrase
