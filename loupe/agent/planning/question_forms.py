@@ -267,7 +267,11 @@ def _negated_existence(body: list[str]) -> list[str]:
 
 
 def _number_fragment(body: list[str]) -> list[str]:
-    """'eight faces' (a fragment asked, often with a tag) -> 'are there eight faces'."""
+    """'eight faces' (a fragment asked, often with a tag) -> 'are there eight faces'; 'only the one bird in it' ->
+    'are there only the one bird in it'."""
+    lead = next((len(p) for p in (("just", "the"), ("only", "the"), ("just",), ("only",)) if _starts(body, p)), 0)
+    if lead and len(body) > lead + 1 and _count_number(body[lead]) and names_object(body[lead + 1:lead + 2]):
+        return ["are", "there"] + body
     if len(body) >= 2 and _count_number(body[0]) and (names_object(body[1:2]) or names_object(body[1:3])):
         return ["are", "there"] + body
     return body
