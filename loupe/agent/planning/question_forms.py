@@ -87,7 +87,7 @@ def _later_question(words: list[str]) -> list[str]:
             continue
         head, tail = words[:at], words[at + 1:]
         link = next((p for p in _phrases("follow_up_links") if _starts(tail, p)), ())
-        body = [w for w in tail[len(link):] if w != ","]
+        body = [w for w in tail[len(link):] if w not in _SPLITS]
         guessed = any(_starts(head, p) for p in _phrases("hedge_leads"))
         if body and body[0] in starts and (link or guessed) and not _echo(body):
             return _with_object_of(head, body) if guessed else body
@@ -95,8 +95,24 @@ def _later_question(words: list[str]) -> list[str]:
 
 
 def _echo(words: list[str]) -> bool:
-    """An echo tag, no question of its own: 'is there', 'isn't it', 'are they'."""
-    return len(words) <= 3 and words[-1] in ("there", "it", "they") and words[0] in lexicon()["yes_no_starts"]
+    """A tag, no question of its own: 'is there', 'isn't it', 'is there one', 'am i right'."""
+    lex = lexicon()
+    return tuple(words) in lex["tag_questions"] or len(words) <= 3 and words[0] in lex["yes_no_starts"] and \
+        set(words[1:]) <= {"there", "it", "they", "one", "not", "so", "i", "that", "right"}
+
+
+def _without_echo(body: list[str]) -> list[str]:
+    """A statement without the tag that echoes it: "there's no truck, is there", 'i see a horse, is there one'."""
+    lex = lexicon()
+    if len(body) <= 3 or body[0] in lex["yes_no_starts"] | lex["wh_starts"]:
+        return body
+    cut = next((at for at in (len(body) - 3, len(body) - 2) if _echo(body[at:])), None)
+    if cut is None:
+        return body
+    body = body[:cut]
+    while body and body[-1] == ",":
+        body = body[:-1]
+    return body
 
 
 def _with_object_of(head: list[str], question: list[str]) -> list[str]:
@@ -120,12 +136,13 @@ def as_asked(words: list[str], asked: bool = False) -> list[str]:
     lex = lexicon()
     if not body or body[0] in lex["edit_verbs"] or any(_starts(body, p) for p in lex["want_wrappers"]):
         return words   # an edit, or a thing wanted (its own reading: 'I want the bike blue')
-    if len(body) > 3 and body[0] not in lex["yes_no_starts"] | lex["wh_starts"] and _echo(body[-2:]):
-        body = body[:-2]   # "there's no truck, is there": the statement, verified
-        while body[-1] == ",":
-            body = body[:-1]
+    body = _without_echo(body)
+    hedge = next((p for p in _phrases("hedge_leads") if _starts(body, p)), ())
+    if hedge and body[len(hedge):len(hedge) + 1] in (["there"], ["i"], ["the"]):
+        body = body[len(hedge):]   # "i'm pretty sure i see a horse": the claim, verified
     body = _colour_fragment(_noun_asked(_without_scope(_wh_last(body))), asked)
-    for form in (_compared_counts, _perceived, _negated_existence, _number_fragment, _colour_clause, _exact_number):
+    for form in (_compared_counts, _perceived, _negated_existence, _number_fragment, _presence_fragment,
+                 _colour_clause, _choice_fragment, _exact_number):
         body = form(body)
     return body
 
@@ -264,6 +281,35 @@ def _negated_existence(body: list[str]) -> list[str]:
         tail = tail[1:]
     copula = "are" if rest[noun_end - 1] != singular(rest[noun_end - 1]) else "is"
     return [copula, "there", "any"] + rest[:noun_end] + tail
+
+
+def _presence_fragment(body: list[str]) -> list[str]:
+    """'skateboard present', 'any bikes around' -> 'is there a skateboard', 'are there any bikes'."""
+    found = next((p for p in _phrases("presence_words") if len(body) > len(p) and tuple(body[-len(p):]) == p), None)
+    if found is None:
+        return body
+    noun = body[:-len(found)]
+    noun = noun[1:] if noun[:1] == ["any"] else noun
+    if not names_object(noun) or noun[0] in lexicon()["yes_no_starts"]:
+        return body
+    return ["are", "there", "any"] + noun if noun[-1] != singular(noun[-1]) else ["is", "there", "a"] + noun
+
+
+def _choice_fragment(body: list[str]) -> list[str]:
+    """'the truck, white or black' -> 'is the truck white or black'; 'is the bike red or is it blue' -> 'is the bike
+    red or blue' (the choice asked once)."""
+    if "or" not in body:
+        return body
+    at = body.index("or")
+    if body[at + 1:at + 2] and body[at + 1] in _COPULAS and body[at + 2:at + 3] in (["it"], ["they"], ["he"], ["she"]):
+        body = body[:at + 1] + body[at + 3:]
+    colours = body[at - 1:at] + body[at + 1:at + 2]
+    lex = lexicon()
+    if len(colours) == 2 and set(colours) <= set(COLOURS) and body[0] not in lex["yes_no_starts"] | lex["wh_starts"]:
+        noun = [w for w in body[:at - 1] if w != ","]
+        if names_object(noun):
+            return ["is"] + (noun if noun[0] in _ARTICLES else ["the"] + noun) + body[at - 1:]
+    return body
 
 
 def _number_fragment(body: list[str]) -> list[str]:

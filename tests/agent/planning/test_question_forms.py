@@ -46,6 +46,16 @@ SAME = {
         ("i think there are {n} {o}s? how many are there", "How many {o}s are there?"),
         ("I guess there's a {o}, how many are there?", "How many {o}s are there?"),
     ],
+    "existence fragments and tags": [
+        ("{o} present?", "Is there a {o}?"), ("any {o}s around?", "Are there {o}s?"), ("{o} visible?", "Is there a {o}?"),
+        ("i'm pretty sure i see a {o}, is there one?", "Is there a {o}?"), ("there's a {o}, isn't there", "Is there a {o}?"),
+        ("I believe there's a {c} {o}, am I right?", "Is there a {c} {o}?"),
+    ],
+    "colour choices": [
+        ("the {o}, {c} or black?", "Is the {o} {c} or black?"), ("is the {o} {c} or is it black", "Is the {o} {c} or black?"),
+        ("would you say the {o} is {c} or black", "Is the {o} {c} or black?"),
+        ("is the {o} {c} or is it black, I can't tell", "Is the {o} {c} or black?"),
+    ],
 }
 COMPARED = [
     ("same number of {a}s and {b}s?", "Are there as many {a}s as {b}s?"),
