@@ -122,7 +122,8 @@ def read_request(text: str) -> Reading:
 def _tokens(text: str) -> list[str]:
     text = text.lower().replace("\u2019", "'")
     text = re.sub(r"\b(there|it|that|what|here|who|where|how|this)'s\b", r"\1 is", text)
-    text = re.sub(r"\b(what|which) (\w+)'s\b", r"\1 \2 is", text)   # "what colour's the bike"
+    text = re.sub(r"\b(what|which) (\w+)'s(?= (?:the|a|an|on|in|at|it|this|that|there|its|their|his|her|my|your)\b|"
+                  r"\s*[?.!]*$)", r"\1 \2 is", text)   # "what colour's the bike"; not "what bank's name"
     text = re.sub(r"\b(can|won)'t\b", lambda m: {"can": "can not", "won": "will not"}[m.group(1)], text)
     text = re.sub(r"'s\b", "", text)
     text = re.sub(r"n't\b", " not", text)
