@@ -108,7 +108,9 @@ def read_request(text: str) -> Reading:
     words, dropped = _unwrap(words)
     words, tagged = _untag(words)
     words = _made_to_vanish(words)
-    words = as_asked(words, text.rstrip().endswith("?"))
+    asked = as_asked(words, text.rstrip().endswith("?"))
+    dropped += [w for w in words if w not in asked and w not in ("?", ",")]   # a denial, a hedge, an echo tag
+    words = asked
     words = _noun_question(_desire_to_imperative(_described_result(_wanted_noun(words))))
     words = _verify(words) if tagged or _is_statement(words) else words
     dropped = context + dropped + list(tagged)
