@@ -269,6 +269,8 @@ def _negated_existence(body: list[str]) -> list[str]:
     if rest[:1] in (["any"], ["a"], ["an"]):
         rest = rest[1:]
     noun_end = next((i for i in range(len(rest), 0, -1) if names_object(rest[:i])), 0)
+    if noun_end == 0 and found in (("nobody",), ("no", "one")) and rest[:1] and rest[0] in _COPULAS:
+        return ["is", "there", "anyone"] + rest[1:]   # 'no one is in the picture' -> 'is there anyone in the picture'
     if noun_end == 0 and rest[:1] and rest[0].isalpha() and rest[0] not in _FUNCTION and (
             len(rest) == 1 or rest[1] in _PLACES):   # 'no birdies in here': a noun Loupe may map later
         noun_end = 1

@@ -23,13 +23,16 @@ SAME = {
         ("I can't see any {o}s", "Are there {o}s?"), ("i don't see a {o}", "Is there a {o}?"),
         ("there isn't a {o}, is there", "Is there a {o}?"), ("there's no {o} is there", "Is there a {o}?"),
         ("no {o} in this one, right?", "Is there a {o}?"), ("is there a {o}? I can't see one", "Is there a {o}?"),
+        ("aren't there any {o}s?", "Are there {o}s?"), ("isn't there a {o}?", "Is there a {o}?"),
+        ("I don't think there's a {o}", "Is there a {o}?"),
     ],
     "colour asked": [
         ("the {o} is what colour", "What colour is the {o}?"), ("what colour's the {o}", "What colour is the {o}?"),
         ("Tell me the {o}'s colour.", "What colour is the {o}?"), ("{o} colour?", "What colour is the {o}?"),
         ("whats the colour of the {o}", "What colour is the {o}?"),
         ("what colour is the {o} in this photo", "What colour is the {o}?"),
-        ("the {o} is which colour?", "Which colour is the {o}?"),
+        ("the {o} is which colour?", "Which colour is the {o}?"), ("{o} color", "What colour is the {o}?"),
+        ("color of the {o}?", "What colour is the {o}?"),
     ],
     "colour kept": [
         ("{o} {c}?", "Is the {o} {c}?"), ("is the {o} {c} by any chance?", "Is the {o} {c}?"),
@@ -64,6 +67,8 @@ COMPARED = [
     ("the same amount of {a}s as {b}s?", "Are there as many {a}s as {b}s?"),
     ("is the number of {a}s bigger than the number of {b}s", "Are there more {a}s than {b}s?"),
     ("is the number of {a}s smaller than {b}s?", "Are there fewer {a}s than {b}s?"),
+    ("is the count of {a}s greater than the count of {b}s", "Are there more {a}s than {b}s?"),
+    ("is the amount of {a}s equal to the amount of {b}s", "Are there as many {a}s as {b}s?"),
 ]
 PAIRS = (("cat", "dog"), ("car", "bus"), ("cup", "bottle"))
 TEXT = [
@@ -116,6 +121,12 @@ def test_a_negated_existence_question_is_answered_by_the_fact(plan, wording, obj
     reading = read_request(query)
     evals = [str(s.arg("expr")) for s in parse_program(plan(query)).steps if s.module == "EVAL"]
     assert reading.answer == "yesno" and evals == ["'yes' if {ANSWER0} > 0 else 'no'"], (query, plan(query))
+
+
+@pytest.mark.parametrize("query", ["no one is in the picture, right?", "nobody is here, right?",
+                                   "there are no people in this photo, right?"])
+def test_nobody_asks_whether_anyone_is_there(plan, query):
+    assert _same(plan(query), plan("Is there a person?")), (query, plan(query))
 
 
 @pytest.mark.parametrize("query", ["is there a dog but no cat?", "are there cars and no buses", "no dogs but a cat?"])
