@@ -34,7 +34,7 @@ _PLACES = ("here", "there", "in", "on", "at", "around", "anywhere")
 _FUNCTION = frozenset(lexicon()["query_function_words"]) | frozenset(lexicon()["yes_no_starts"])
 
 
-@functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=None)
 def _phrases(key: str) -> tuple[tuple[str, ...], ...]:
     """A lexicon list of phrases as word tuples, longest first."""
     return tuple(sorted((tuple(p.split()) for p in lexicon()[key]), key=len, reverse=True))
@@ -124,7 +124,7 @@ def _with_object_of(head: list[str], question: list[str]) -> list[str]:
         return question
     if _starts(question, ("how", "many")):
         return question[:2] + [named[-1]] + question[2:]
-    return [("the " + named[-1]) if w in ("it", "they", "them") else w for w in question]
+    return [part for w in question for part in (["the", named[-1]] if w in ("it", "they", "them") else [w])]
 
 
 # ---- on the main clause -----------------------------------------------------------------------------

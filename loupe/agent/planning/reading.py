@@ -11,7 +11,9 @@ them), wrappers taken off the end, chat spellings, edit verbs, past participles 
 and the verbs whose gerunds follow "would you mind". A word outside every vocabulary that the English
 dictionary of pyspellchecker does not know either is mended to the closest word Loupe knows (an object
 class, a colour, an edit verb), and the mending is reported. The reading never drops a content word:
-whatever it takes off is a wrapper of the lexicon, and ``dropped`` lists it.
+whatever it takes off is a wrapper of the lexicon, and ``dropped`` lists it. Questions asked in other shapes
+('there's no sheep, right?', 'the truck is what colour', 'same number of X and Y?') are read as their plain
+question by ``loupe.agent.planning.question_forms``.
 """
 
 from __future__ import annotations
