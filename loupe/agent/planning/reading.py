@@ -11,7 +11,9 @@ them), wrappers taken off the end, chat spellings, edit verbs, past participles 
 and the verbs whose gerunds follow "would you mind". A word outside every vocabulary that the English
 dictionary of pyspellchecker does not know either is mended to the closest word Loupe knows (an object
 class, a colour, an edit verb), and the mending is reported. The reading never drops a content word:
-whatever it takes off is a wrapper of the lexicon, and ``dropped`` lists it.
+whatever it takes off is a wrapper of the lexicon, and ``dropped`` lists it. Questions asked in other shapes
+('there's no sheep, right?', 'the truck is what colour', 'same number of X and Y?') are read as their plain
+question by ``loupe.agent.planning.question_forms``.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def lexicon() -> dict:
     data = json.loads((Path(__file__).with_name("lexicon.json")).read_text(encoding="utf-8"))
     for key in ("lead_wrappers", "question_wrappers", "trail_wrappers", "want_wrappers", "passive_links",
                 "count_cues", "describe_cues", "tag_questions", "vanish_verbs", "result_subjects", "result_looks",
-                "only_fragments"):
+                "only_fragments", "trail_hedges"):
         data[key] = tuple(sorted((tuple(p.split()) for p in data[key]), key=len, reverse=True))
     for key in ("edit_verbs", "gerund_verbs", "yes_no_starts", "wh_starts", "neutral_predicates",
                 "after_wrapper_links", "text_cues", "removal_verbs"):
@@ -101,14 +103,19 @@ class Reading:
 @functools.lru_cache(maxsize=4096)
 def read_request(text: str) -> Reading:
     """The reading of ``text`` (see the module docstring)."""
+    from loupe.agent.planning.question_forms import as_asked, mend_forms   # it reads this module's lexicon
     raw = _tokens(text)
     words, corrections = _mend(raw)
+    words = mend_forms(words)
     words = [w for w in words if w != "?"] if words.count("?") <= 1 else words
     words, context = _after_context(words)
     words = _absence_wish(_only_fragment(words))
     words, dropped = _unwrap(words)
     words, tagged = _untag(words)
     words = _made_to_vanish(words)
+    asked = as_asked(words, text.rstrip().endswith("?"))
+    dropped += [w for w in words if w not in asked and w not in ("?", ",")]   # a denial, a hedge, an echo tag
+    words = asked
     words = _noun_question(_desire_to_imperative(_described_result(_wanted_noun(words))))
     words = _verify(words) if tagged or _is_statement(words) else words
     dropped = context + dropped + list(tagged)
@@ -122,6 +129,9 @@ def read_request(text: str) -> Reading:
 def _tokens(text: str) -> list[str]:
     text = text.lower().replace("\u2019", "'")
     text = re.sub(r"\b(there|it|that|what|here|who|where|how|this)'s\b", r"\1 is", text)
+    text = re.sub(r"\b(what|which) (\w+)'s(?= (?:the|a|an|on|in|at|it|this|that|there|its|their|his|her|my|your)\b|"
+                  r"\s*[?.!]*$)", r"\1 \2 is", text)   # "what colour's the bike"; not "what bank's name"
+    text = re.sub(r"\b(can|won)'t\b", lambda m: {"can": "can not", "won": "will not"}[m.group(1)], text)
     text = re.sub(r"'s\b", "", text)
     text = re.sub(r"n't\b", " not", text)
     return _TOKEN.findall(text.replace("-", " ").replace("'", " "))
@@ -300,7 +310,7 @@ def _unwrap(words: list[str]) -> tuple[list[str], list[str]]:
                 words = [lex["gerunds"][words[0]]] + words[1:]
             changed = True
             continue
-        for phrase in lex["trail_wrappers"]:
+        for phrase in lex["trail_wrappers"] + lex["trail_hedges"]:
             body = [w for w in words if w != "?"]
             if len(body) > len(phrase) and tuple(body[-len(phrase):]) == phrase:
                 dropped += phrase
@@ -439,8 +449,9 @@ def _only_fragment(words: list[str]) -> list[str]:
     lex = lexicon()
     lead = next((p for p in lex["only_fragments"] if _starts(words, p)), None)
     rest = words[len(lead):] if lead else []
-    if not rest or rest[0] not in _DETERMINERS_OF_WANTED or set(rest) & (_AUX_SET | {"there", "how", "what"}):
-        return words
+    if not rest or rest[0] not in _DETERMINERS_OF_WANTED or set(rest) & (_AUX_SET | {"there", "how", "what"}) \
+            or (len(rest) > 1 and (rest[1].isdigit() or rest[1] in lex["number_words"])):
+        return words   # 'only the one bird in it, yeah?' states a count
     if set(rest) & ({"colour", "color"} | set(COLOURS)) or _has_phrase(rest, lex["result_looks"]):
         return ["keep", "only"] + rest
     return ["crop", "to"] + rest
