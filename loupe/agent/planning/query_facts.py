@@ -219,10 +219,11 @@ def _is_noun(word: str) -> bool:
     return bool(word) and not _is_verb(word) and word not in _FUNCTION and word not in BOUNDARIES and word not in NEGATIONS \
         and word not in IMAGE_WORDS and word not in NUMBER_WORDS and word not in TEXT_WORDS \
         and not word.isdigit() and not word.endswith(("ing", "ed", "ly")) and len(word) > 2 \
-        and word not in ("or", "nor", "t", "s")
+        and word not in ("or", "nor", "t", "s") and word not in _KEPT_STATES
 
 
 _MODIFIER_START = frozenset(_LEX["modifier_starts"])
+_KEPT_STATES = frozenset(_LEX["kept_states"])   # 'keep the dog sharp': no 'dog sharp' to find
 _INSTRUMENTS = frozenset(_LEX["instrument_nouns"]) | frozenset(_LEX["marking_nouns"])
 
 

@@ -134,6 +134,8 @@ def as_asked(words: list[str], asked: bool = False) -> list[str]:
     ``asked``: the request ends with a question mark (a bare 'the bike blue?' asks; 'the bike blue' may order)."""
     body = [w for w in words if w != "?"]
     lex = lexicon()
+    if body and body[0] in lex["edit_verbs"] and body[0] not in COLOURS:
+        return _colour_clause(body)   # an edit names its object so too: 'zoom into the horse that is white'
     if not body or body[0] in lex["edit_verbs"] or any(_starts(body, p) for p in lex["want_wrappers"]):
         return words   # an edit, or a thing wanted (its own reading: 'I want the bike blue')
     body = _without_echo(body)

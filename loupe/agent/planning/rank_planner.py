@@ -318,10 +318,14 @@ _EDIT_MODULES = ("BLUR", "BGBLUR", "COLORPOP", "EMOJI", "TAG", "REPLACE", "CROP"
 
 def _edit_cues() -> dict[str, frozenset]:
     """Per edit module, the words of lexicon.json's ``module_words`` that name it and no other edit ('background'
-    names BGBLUR, 'blur' BLUR, 'pop' COLORPOP; 'everything else' names two, so neither)."""
+    names BGBLUR, 'blur' BLUR, 'pop' COLORPOP; 'everything else' names two, so neither). Small words ('out',
+    'but', 'with', 'into') name nothing: 'cut out the truck' is a crop, 'zoom into the horse' no replacement."""
     cached = _edit_cues.__dict__.get("cues")
     if cached is None:
-        named = {m: set(lexicon()["module_words"][m]) for m in _EDIT_MODULES}
+        lex = lexicon()
+        small = (set(lex["query_function_words"]) | set(lex["coverage_function_words"])) - {"around", "behind"}
+        small |= set(COLOURS) - {"grey", "gray"}   # 'the white horse' is an attribute; 'grey out' names a pop
+        named = {m: set(lex["module_words"][m]) - small for m in _EDIT_MODULES}
         cached = {m: frozenset(words - set().union(*(w for o, w in named.items() if o != m)))
                   for m, words in named.items()}
         _edit_cues.cues = cached

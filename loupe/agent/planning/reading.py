@@ -116,7 +116,8 @@ def read_request(text: str) -> Reading:
     asked = as_asked(words, text.rstrip().endswith("?"))
     dropped += [w for w in words if w not in asked and w not in ("?", ",")]   # a denial, a hedge, an echo tag
     words = asked
-    words = _noun_question(_desire_to_imperative(_described_result(_wanted_noun(words))))
+    words = _noun_question(_desire_to_imperative(_described_result(_wanted_noun(_pointed_edit(words)))))
+    words = _colour_choice_typos(words)
     words = _verify(words) if tagged or _is_statement(words) else words
     dropped = context + dropped + list(tagged)
     clause = " ".join(w for w in words if w != "?")
@@ -433,6 +434,14 @@ def _wanted_noun(words: list[str]) -> list[str]:
     return words
 
 
+def _pointed_edit(words: list[str]) -> list[str]:
+    """'mark where the truck is', 'circle where the dogs are' -> 'mark the truck', 'circle the dogs'."""
+    body = [w for w in words if w != "?"]
+    if len(body) > 3 and body[0] in lexicon()["edit_verbs"] and body[1] == "where" and body[-1] in ("is", "are"):
+        return [body[0]] + body[2:-1]
+    return words
+
+
 def _noun_then_place(words: list[str]) -> bool:
     """'portrait mode on the horse', 'emojis over the faces', 'emoji the faces': an edit noun first, then where."""
     for noun, _ in lexicon()["wanted_nouns"]:
@@ -584,6 +593,19 @@ def _removal(body: list[str]) -> bool:
         (first == "take" and ("out" in body or "away" in body))
 
 
+def _colour_choice_typos(words: list[str]) -> list[str]:
+    """Beside a colour in a choice, a word one edit from a colour is that colour: 'is the bike read or blue' ->
+    'red or blue' (a real word, so no dictionary mends it)."""
+    out = list(words)
+    for at, word in enumerate(words):
+        if word == "or" and 0 < at < len(words) - 1:
+            for i, j in ((at - 1, at + 1), (at + 1, at - 1)):
+                if out[j] in COLOURS and out[i] not in COLOURS:
+                    close = [c for c in COLOURS if len(c) > 2 and _distance(out[i], c) == 1]
+                    out[i] = close[0] if len(close) == 1 else out[i]
+    return out
+
+
 def _choices(body: list[str]) -> tuple[str, ...]:
     """The options of a choice question: 'is the car red or white' -> ('red', 'white'); 'is the dog on the
     left or the right' -> ('left', 'right'). A question of existence joined by 'or' ('is there a cat or a
@@ -597,8 +619,9 @@ def _choices(body: list[str]) -> tuple[str, ...]:
     at = body.index("or")
     if set(body[:at]) & {"show", "shows", "contain", "contains", "have", "has", "see", "there", "include"}:
         return ()   # 'does it show a cat or a dog' asks whether either is there
-    left = [w for w in body[:at] if w not in ("the", "a", "an", ",")]
-    right = [w for w in body[at + 1:] if w not in ("the", "a", "an", "one", "side", ",", "on", "in", "at", "to")]
+    left = [w for w in body[:at] if w not in ("the", "a", "an", ",", "up", "down")]
+    right = [w for w in body[at + 1:] if w not in ("the", "a", "an", "one", "side", ",", "on", "in", "at", "to", "down",
+                                                    "up", "over")]   # 'up top or down at the bottom'
     if not left or not right:
         return ()
     a, b = left[-1], right[0]
