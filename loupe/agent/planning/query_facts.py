@@ -226,7 +226,7 @@ def _unknown_nouns(words: list[str], taken: set[int]) -> list[Mention]:
         start = index + 1
         end = start
         while end < len(words) and end - start < 2 and end not in taken and _is_noun(words[end]) \
-                and not (end > start and words[end] in COLOURS):   # 'the jeep red' (make it red) is a jeep
+                and not (end > start and _last_colour(words, end)):   # 'make the jeep red': a jeep
             end += 1
         if word in _DETERMINERS and end > start and end not in taken:  # 'big brown dogs': adjectives
             text = " ".join(words[start:end])
@@ -236,6 +236,12 @@ def _unknown_nouns(words: list[str], taken: set[int]) -> list[Mention]:
                          Mention(text, text, start, end, known=False, phrase=text))
             taken |= set(range(start, end))
     return found
+
+
+def _last_colour(words: list[str], index: int) -> bool:
+    """Whether ``words[index]`` is a colour said of what comes before it ('the jeep red', 'the jeep red or blue'),
+    not one before a noun ('big brown dogs')."""
+    return words[index] in COLOURS and words[index + 1:index + 2] in ([], [","], ["or"], ["and"], ["please"])
 
 
 _VERBS = frozenset(_LEX["verbs"])
