@@ -149,8 +149,8 @@ def _ready() -> bool:
     return is_pulled() and gguf_path().is_file() and available()
 
 
-@pytest.mark.skipif(not _ready(), reason="models not installed; run `loupe models pull`")
-def test_the_answer_says_how_a_word_was_read():
+@pytest.fixture(scope="module")
+def ask():
     from pathlib import Path
 
     from loupe.agent.api import Agent
@@ -159,10 +159,22 @@ def test_the_answer_says_how_a_word_was_read():
 
     photo = load_image(Path(__file__).parents[2] / "data" / "photos" / "dog.jpg")
     agent = Agent(llm=make_llm("local", settings=Settings.from_env()), mode="program", use_cache=False)
-    answer = agent.ask(photo, "is there a pooch")
+    return lambda query: agent.ask(photo, query)
+
+
+@pytest.mark.skipif(not _ready(), reason="models not installed; run `loupe models pull`")
+def test_the_answer_says_how_a_word_was_read(ask):
+    answer = ask("is there a pooch")
     assert "LOC(image=IMAGE,object='dog')" in answer.program
     assert answer.answered and answer.text == "yes", (answer.text, answer.errors)
     assert "read 'pooch' as dog" in answer.reason and answer.coverage["notes"] == ["read 'pooch' as dog"]
+
+
+@pytest.mark.skipif(not _ready(), reason="models not installed; run `loupe models pull`")
+def test_a_word_of_no_class_is_reported_in_the_answer(ask):
+    answer = ask("is there a fox")
+    assert answer.status in ("partial", "unsupported") and "fox" in answer.reason, (answer.status, answer.reason)
+    assert "read 'fox'" not in answer.reason
 
 
 @needs_model
