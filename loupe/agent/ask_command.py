@@ -74,7 +74,7 @@ def _report(answer, query, mode, html_path, out_path, as_json, planner_kind: str
         out(json.dumps(answer_json(answer, query, mode, saved, planner_kind), indent=2))
     elif answer.answered:
         out(f"wrote {saved}" if saved else safe_text(answer.text))
-    if answer.status == "partial":
+    if answer.status == "partial" or (answer.status == "ok" and answer.reason):   # ok: how words were read
         if not as_json:
             click.echo(f"note: {safe_text(answer.reason)}", err=True)
         return EXIT_OK

@@ -37,10 +37,10 @@ def render_html(execution: Execution, saycan=None, question: str = "", ranking=(
     """The rationale page of ``execution`` as one HTML string. ``question``: what the user asked, shown
     at the top; ``saycan`` (a SayCan run) adds every candidate's two scores for each step; ``ranking``
     (dicts with ``program`` and numeric scores, best first) adds the candidate programs a planner chose from;
-    a ``partial`` status shows its ``reason`` first."""
+    a ``partial`` status shows its ``reason`` first (an ``ok`` one's reason is a note: how a word was read)."""
     sections = []
-    if status != "ok" and reason:
-        sections.append((f"Status: {status}", f"<p>{escape(reason)}</p>"))
+    if reason:
+        sections.append((f"Status: {status}" if status != "ok" else "Note", f"<p>{escape(reason)}</p>"))
     if ranking:
         sections.append(("Candidate programs", _ranking_html(ranking)))
     if saycan is not None:

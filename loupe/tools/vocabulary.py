@@ -123,6 +123,23 @@ def singular(word: str) -> str:
     return word
 
 
+def plural(name: str) -> str:
+    """The plural of a class name: ``"horse"`` -> ``"horses"``, ``"person"`` -> ``"people"``, ``"bus"`` -> ``"buses"``,
+    ``"wine glass"`` -> ``"wine glasses"``; a name already plural ('skis', 'scissors', 'sheep') stays."""
+    *head, last = name.split()
+    irregular: dict[str, str] = {}
+    for many, one in _IRREGULAR_PLURALS.items():
+        if many != one:
+            irregular.setdefault(one, many)   # 'buses' before 'busses'
+    if last in irregular:
+        last = irregular[last]
+    elif last not in _IRREGULAR_PLURALS and not last.endswith("s"):
+        last += "es" if last.endswith(("ch", "sh", "x")) else "s"
+    elif last.endswith(("ss", "us")):
+        last += "es"
+    return " ".join(head + [last])
+
+
 def group_classes(name: str) -> tuple[str, ...]:
     """The COCO classes a group word names (``"vehicles"`` -> bicycle, car, ...), or () when it is none."""
     text = normalize(name)

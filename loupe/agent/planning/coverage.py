@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from loupe.agent.planning.query_facts import NEGATIONS, NUMBER_WORDS, TEXT_WORDS, lookup
+from loupe.agent.planning.query_facts import NEGATIONS, NUMBER_WORDS, TEXT_WORDS, lookup, read_query
 from loupe.agent.planning.reading import COLOURS, Reading, lexicon
 from loupe.agent.planning.scope import judge
 from loupe.programs.ir import Arg, Program, Ref, Step
@@ -80,11 +80,13 @@ class InstalledTools:
 @dataclass(frozen=True)
 class Coverage:
     """``unused``: content words no step uses; ``changing``: those of them that could change the answer;
-    ``unsupported``: why the tools cannot answer the request (empty when they can)."""
+    ``unsupported``: why the tools cannot answer the request (empty when they can); ``notes``: how words outside
+    the vocabulary were read ("read 'jogger' as person"), for the user to see."""
 
     unused: tuple[str, ...] = ()
     changing: tuple[str, ...] = ()
     unsupported: str = ""
+    notes: tuple[str, ...] = ()
 
     @property
     def status(self) -> str:
@@ -93,14 +95,15 @@ class Coverage:
     def reason(self) -> str:
         if self.unsupported:
             return self.unsupported
+        said = list(self.notes)
         if self.changing:
-            return "not used: " + ", ".join(repr(w) for w in self.changing) + \
-                " (the answer does not take these words into account)"
-        return ""
+            said.insert(0, "not used: " + ", ".join(repr(w) for w in self.changing) +
+                        " (the answer does not take these words into account)")
+        return "; ".join(said)
 
     def as_dict(self) -> dict:
         return {"status": self.status, "unused": list(self.unused), "changing": list(self.changing),
-                "reason": self.reason()}
+                "reason": self.reason(), "notes": list(self.notes)}
 
 
 def result_type(program: Program, returns_image) -> str:
@@ -139,14 +142,15 @@ def _literals(program: Program) -> tuple[set[str], set[str], str]:
     return words, {s.module for s in program.steps}, " ".join(exprs)
 
 
-def _word_used(word: str, words: set[str], modules: set[str], exprs: str, reading: Reading) -> bool:
+def _word_used(word: str, words: set[str], modules: set[str], exprs: str, reading: Reading,
+               read_as: dict[str, str]) -> bool:
     named = lexicon()["module_words"]
     if any(word in named.get(module, ()) for module in modules):
         return True   # the word names the operation a step makes ('pop', 'background', 'smiley')
     base = singular(word)
     if word in words or base in words or base + "s" in words:
         return True
-    cls = coco_class(word) or (lookup(word) or (None,))[0]
+    cls = coco_class(word) or (lookup(word) or (None,))[0] or read_as.get(word)
     if cls and set(cls.split()) <= words:
         return True
     if group_classes(word) and (word in words or base in words):
@@ -286,9 +290,11 @@ def assess(reading: Reading, program: Program, tools: InstalledTools) -> Coverag
         return Coverage(unsupported=_beyond(reading) or "the installed tools cannot answer this kind of question "
                                     "(only counts and yes/no about the objects they find); " + ANSWER_HINT)
     unused, changing, objects_used = [], [], 0
-    kinds = content_words(reading)
+    read = [m for m in read_query(reading.clause).mentions if m.read_as]   # 'a jogger' read as a person
+    read_as = {m.text: m.name for m in read}
+    kinds = [(i, w, "object" if w in read_as else kind) for i, w, kind in content_words(reading)]
     for _, word, kind in kinds:
-        if _word_used(word, words, modules, exprs, reading):
+        if _word_used(word, words, modules, exprs, reading, read_as):
             objects_used += kind == "object"
             continue
         unused.append(word)
@@ -304,7 +310,8 @@ def assess(reading: Reading, program: Program, tools: InstalledTools) -> Coverag
         return Coverage(tuple(unused), tuple(changing),
                         "the installed tools cannot check " + ", ".join(repr(w) for w in changing) +
                         " about it; " + ANSWER_HINT)
-    return Coverage(tuple(unused), tuple(changing))
+    notes = tuple(dict.fromkeys(f"read {m.text!r} as {m.name}" for m in read if m.text not in unused))
+    return Coverage(tuple(unused), tuple(changing), notes=notes)
 
 
 def _beyond(reading: Reading) -> str:

@@ -7,7 +7,8 @@ The forward pass is written here in plain PyTorch over ``tokenizers`` and ``safe
 cold ``loupe ask`` on the 2-core CPU, and the package's own loader, sentence-transformers, imports transformers
 too. transformers stays the reference: ``tests/agent/planning/test_embeddings.py`` compares this forward with
 ``BertModel`` + mean pooling on the real weights. The model loads on first use (about 0.3 s) and only where a
-rule is not sure (``loupe.agent.planning.scope``, ``loupe.agent.planning.rank_planner``); one sentence then costs a few ms.
+rule is not sure (``loupe.agent.planning.scope``, ``loupe.agent.planning.rank_planner``) or a word is unknown
+(``loupe.agent.planning.object_words``); one sentence then costs a few ms.
 """
 
 from __future__ import annotations

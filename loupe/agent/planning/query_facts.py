@@ -8,15 +8,20 @@ and "nor" keep it). A vocabulary noun followed by an unknown noun is a compound 
 vocabulary noun. Numbers come in digits or words ("three", "a dozen"); "one of" and "two images" are
 not numbers. Comparatives keep their order: "more X than Y" is ``>`` with X first. The words (numbers,
 synonyms, negations, comparatives, relations...) are data in ``lexicon.json``, shared with the reading.
+A one-word noun after a determiner that the vocabulary does not know ('a pooch', 'the catt') is read as a class by
+``loupe.agent.planning.object_words`` (``Mention.read_as`` says how) unless it is a place ('in the field'), a
+predicate ('is he a pro') or read by meaning as a class the request names already ('a dog without a collar').
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from loupe.agent.planning.object_words import read_object_word
 from loupe.agent.planning.reading import COLOURS, lexicon
-from loupe.tools.vocabulary import GROUPS, exact_class, means_face, normalize, singular
+from loupe.tools.coco import COCO_CLASSES
+from loupe.tools.vocabulary import GROUPS, exact_class, means_face, normalize, plural, singular
 
 _LEX = lexicon()   # the words live in lexicon.json (data, one source for planning): here as sets and tuples
 NUMBER_WORDS: dict[str, int | None] = _LEX["number_words"]
@@ -51,6 +56,24 @@ class Mention:
     kind: str = "object"  # object | face | text
     phrase: str = ""
     compound: bool = False  # a vocabulary noun used as a modifier of an unknown one ('dog legs')
+    read_as: str = ""       # how a word outside the vocabulary was read as ``name``: spelling | meaning
+
+    @property
+    def named(self) -> str:
+        """The object's own words as its class, in their number ('bike' -> 'bicycle', 'bikes' -> 'bicycles',
+        'joggers' -> 'people'); a name outside the classes ('animals', 'dog legs') as said."""
+        if not self.known or self.kind != "object" or self.name == self.text or self.name not in COCO_CLASSES:
+            return self.text
+        return plural(self.name) if singular(self.text) != self.text else self.name
+
+    @property
+    def named_phrase(self) -> str:
+        """The phrase with the object's own words as its class ('black kitten' -> 'black cat'): what a step that
+        selects it is given, so that every wording of one object plans one program."""
+        phrase = self.phrase or self.text
+        words, size = phrase.split(), len(self.text.split())
+        at = next((i for i in range(len(words) - size + 1) if words[i:i + size] == self.text.split()), None)
+        return phrase if at is None else " ".join(words[:at] + [self.named] + words[at + size:])
 
 
 @dataclass(frozen=True)
@@ -94,7 +117,7 @@ class QueryFacts:
         before = [m for m in self.mentions if m.kind == "object" and m.end <= last and words[m.start] not in COLOURS]
         if not before or not set(words[before[-1].end:last]) <= _TO_COLOUR:
             return None
-        return words[last], before[-1].text
+        return words[last], before[-1].named
 
     def signature(self) -> tuple:
         """What a reused program must agree with: objects (name, polarity), numbers, ops, regions,
@@ -183,10 +206,15 @@ def _mentions(words: list[str]) -> list[Mention]:
         i = end
     found += [Mention(w, "text", j, j + 1, kind="text") for j, w in enumerate(words) if w in TEXT_WORDS]
     found += _unknown_nouns(words, {i for m in found for i in range(m.start, m.end)})
+    named = {m.name for m in found if m.known and not m.read_as}
+    found = [replace(m, name=m.text, known=False, read_as="") if m.read_as == "meaning" and m.name in named else m
+             for m in found]   # 'a dog without a collar': a word near a class the request names is a part of it
     return sorted(found, key=lambda m: m.start)
 
 
 _DETERMINERS = frozenset(_LEX["determiners"])
+_PLACES = frozenset(_LEX["place_prepositions"])
+_SUBJECTS = frozenset(_LEX["predicate_subjects"])
 
 
 def _unknown_nouns(words: list[str], taken: set[int]) -> list[Mention]:
@@ -198,13 +226,23 @@ def _unknown_nouns(words: list[str], taken: set[int]) -> list[Mention]:
     for index, word in enumerate(words[:-1]):
         start = index + 1
         end = start
-        while end < len(words) and end - start < 2 and end not in taken and _is_noun(words[end]):
+        while end < len(words) and end - start < 2 and end not in taken and _is_noun(words[end]) \
+                and not (end > start and _last_colour(words, end)):   # 'make the jeep red': a jeep
             end += 1
         if word in _DETERMINERS and end > start and end not in taken:  # 'big brown dogs': adjectives
             text = " ".join(words[start:end])
-            found.append(Mention(text, text, start, end, known=False, phrase=text))
+            said_of = index > 0 and words[index - 1] in _PLACES | _SUBJECTS   # 'in the field', 'is he a pro'
+            read = read_object_word(text) if end == start + 1 and not said_of else None   # 'a jogger', 'the catt'
+            found.append(Mention(text, read.name, start, end, phrase=text, read_as=read.how) if read else
+                         Mention(text, text, start, end, known=False, phrase=text))
             taken |= set(range(start, end))
     return found
+
+
+def _last_colour(words: list[str], index: int) -> bool:
+    """Whether ``words[index]`` is a colour said of what comes before it ('the jeep red', 'the jeep red or blue'),
+    not one before a noun ('big brown dogs')."""
+    return words[index] in COLOURS and words[index + 1:index + 2] in ([], [","], ["or"], ["and"], ["please"])
 
 
 _VERBS = frozenset(_LEX["verbs"])
@@ -276,8 +314,7 @@ def _polarity(words: list[str], mentions: list[Mention]) -> tuple[list[Mention],
             covered = True
     if open_negation and not covered:
         dangling = True
-    marked = [Mention(m.text, m.name, m.start, m.end, m.start in negated_at, m.known, m.kind, m.phrase, m.compound)
-              for m in mentions]
+    marked = [replace(m, negated=m.start in negated_at) for m in mentions]
     return marked, dangling
 
 

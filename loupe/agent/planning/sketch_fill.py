@@ -91,9 +91,9 @@ def _phrase_choices(mentions, holes: int, only_modified: bool = False):
     options = []
     for chosen in combinations(mentions, holes):
         if only_modified:
-            variants = [(m.phrase,) if m.phrase and m.phrase != m.text else () for m in chosen]
+            variants = [(m.named_phrase,) if m.phrase and m.phrase != m.text else () for m in chosen]
         else:
-            variants = [tuple(dict.fromkeys([m.phrase or m.text, m.text])) for m in chosen]
+            variants = [tuple(dict.fromkeys([m.named_phrase, m.named])) for m in chosen]
         options += [tuple(zip(chosen, texts)) for texts in product(*variants)]
     return options
 
@@ -127,7 +127,7 @@ def _fill(sketch: Sketch, facts: QueryFacts, chosen, phrases, two_images: bool) 
     defaults += invented
     if two_images and facts.sides[:1] and sketch.sides[:1] and facts.sides[0] != sketch.sides[0]:
         program = _swap_sides(program)
-    used_positions = {i for m, text in phrases for i in range(m.start, m.start + len(text.split()))} | {
+    used_positions = {i for m, text in phrases for i in range(m.start, m.start + _span(m, text))} | {
         i for m in chosen for i in range(m.start, m.end)}
     modifiers = {i for m in chosen for i in range(m.start, m.start + len((m.phrase or m.text).split()))}
     left = [m for m in facts.mentions if m.kind == "object" and m.start not in used_positions
@@ -143,6 +143,11 @@ def _fill(sketch: Sketch, facts: QueryFacts, chosen, phrases, two_images: bool) 
     unused["faces_as_objects"] = sum(1 for m in chosen if m.kind == "face")
     extra = tuple((kind, (value,)) for kind, value in (("emoji", emoji), ("prompt", prompt)) if value)
     return Filled(program, typed + extra, unused, defaults)
+
+
+def _span(mention, text: str) -> int:
+    """How many of the question's words a phrase hole's ``text`` stands for (the phrase, or the mention alone)."""
+    return len((mention.phrase or mention.text).split()) if text == mention.named_phrase else mention.end - mention.start
 
 
 def _category(mention, text: str):

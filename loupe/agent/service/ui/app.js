@@ -319,10 +319,11 @@ function showResult(result, keep = true) {
     answer.textContent = String(result.answer);
   }
   if (result.tracks && result.tracks.length) answer.append(trackTable(result.tracks));
-  if (result.status === "partial") {
+  if (result.status === "partial" || (result.status === "ok" && result.reason)) {   // ok: how words were read
+    const partial = result.status === "partial";
     const note = document.createElement("p");
-    note.className = "partial-note"; note.dataset.testid = "partial";
-    note.textContent = `Partial answer — ${result.reason}`;
+    note.className = "partial-note"; note.dataset.testid = partial ? "partial" : "note";
+    note.textContent = partial ? `Partial answer — ${result.reason}` : `Note — ${result.reason}`;
     answer.append(note);
   }
   const links = $("answer-links");
