@@ -87,10 +87,11 @@ class Coverage:
     changing: tuple[str, ...] = ()
     unsupported: str = ""
     notes: tuple[str, ...] = ()
+    guessed: bool = False   # a word was read by its meaning alone: the answer rests on a guess the notes name
 
     @property
     def status(self) -> str:
-        return "unsupported" if self.unsupported else "partial" if self.changing else "ok"
+        return "unsupported" if self.unsupported else "partial" if self.changing or self.guessed else "ok"
 
     def reason(self) -> str:
         if self.unsupported:
@@ -310,8 +311,10 @@ def assess(reading: Reading, program: Program, tools: InstalledTools) -> Coverag
         return Coverage(tuple(unused), tuple(changing),
                         "the installed tools cannot check " + ", ".join(repr(w) for w in changing) +
                         " about it; " + ANSWER_HINT)
-    notes = tuple(dict.fromkeys(f"read {m.text!r} as {m.name}" for m in read if m.text not in unused))
-    return Coverage(tuple(unused), tuple(changing), notes=notes)
+    notes = tuple(dict.fromkeys(f"read {m.text!r} as {m.name}" + (" (a guess from its meaning)" if m.read_as == "meaning"
+                                                                 else "") for m in read if m.text not in unused))
+    guessed = any(m.read_as == "meaning" and m.text not in unused for m in read)
+    return Coverage(tuple(unused), tuple(changing), notes=notes, guessed=guessed)
 
 
 def _beyond(reading: Reading) -> str:
