@@ -214,8 +214,10 @@ def content_words(reading: Reading) -> list[tuple[int, str, str]]:
             found.append((index, word, "colour"))
         elif word in TEXT_WORDS:
             found.append((index, word, "text"))
-        elif word in neutral or word in lex["edit_verbs"] or word in ("rid", "out", "away", "off", "up", "down"):
-            continue
+        elif word in neutral or word in lex["edit_verbs"] or word in ("rid", "out", "away", "off", "up", "down") \
+                or (reading.act == "edit" and (lex["gerunds"].get(word) or lex["participles"].get(word))
+                    in lex["edit_verbs"]):
+            continue   # 'hide the faces by blurring them': the edit's own verb, judged by whether it edits
         elif coco_class(word) or group_classes(word) or means_face(word):
             found.append((index, word, "setting" if _after_locative(words, index) else "object"))
         elif (_after_locative(words, index) or _the_scene(words, index)) and not word.endswith(("ing", "ed")):

@@ -44,6 +44,7 @@ def lexicon() -> dict:
                 "after_wrapper_links", "text_cues", "removal_verbs"):
         data[key] = frozenset(data[key])
     data["gerunds"] = {_gerund(v): v for v in data["gerund_verbs"]}
+    data["gerunds"].update({v + "ling": v for v in data["gerund_verbs"] if v.endswith("el")})   # British 'labelling'
     data["absence_wishes"] = tuple((tuple(a.split()), tuple(b.split())) for a, b in data["absence_wishes"])
     verbs = data["edit_verbs"] - {"black"}
     data["participles"] = {**{_participle(v): v for v in verbs}, **data["irregular_participles"], **data["participles"]}
@@ -519,6 +520,9 @@ def _direct(words: list[str]) -> list[str]:
         return body
     if words and words[0] in ("that", "about"):
         return words[1:]
+    if words[:2] == ["how", "many"] and words[-1] in _AUX and "there" in words[2:-1]:   # 'how many cats there are'
+        at = words.index("there", 2)
+        return words[:at] + [words[-1]] + words[at:-1]
     if words and words[0] in lex["wh_starts"] and words[-1] in _AUX and len(words) > 2:
         cut = 2 if words[0] == "how" or (len(words) > 3 and words[1] in ("colour", "color", "kind", "type")) else 1
         return words[:cut] + [words[-1]] + words[cut:-1]

@@ -90,3 +90,24 @@ def test_an_edit_asked_for_without_a_leading_verb_plans_the_same_edit(plan, plai
 def test_a_question_that_looks_like_those_stays_a_question(query):
     from loupe.agent.planning.reading import read_request
     assert read_request(query).act == "question", read_request(query)
+
+
+@pytest.mark.parametrize("plain, everyday", [
+    ("blur the faces", "pixelate the faces"), ("blur the faces", "hide the faces by blurring them, thx"),
+    ("put an emoji on the faces", "stick an emoji on each face"),
+    ("label the {o}", "Would you mind labelling the {o}?"), ("crop to the {o}", "cut out the {o} for me"),
+])
+@pytest.mark.parametrize("obj", OBJECTS)
+def test_faces_are_found_by_the_face_detector_and_british_gerunds_are_verbs(plan, plain, everyday, obj):
+    expected, got = plan(plain.format(o=obj)), plan(everyday.format(o=obj))
+    assert got == expected, (everyday, got, expected)
+
+
+@pytest.mark.parametrize("query, clause", [
+    ("just wondering if there's a bird", "is there a bird"), ("wondering if the car is red", "is the car red"),
+    ("I was wondering how many cats there are", "how many cats are there"),
+    ("do you know how many red cars there are", "how many red cars are there"),
+])
+def test_a_wondering_wrapper_leaves_the_direct_question(query, clause):
+    from loupe.agent.planning.reading import read_request
+    assert read_request(query).clause == clause
