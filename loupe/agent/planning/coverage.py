@@ -309,6 +309,13 @@ def assess(reading: Reading, program: Program, tools: InstalledTools) -> Coverag
         beyond = _beyond(reading)   # the rules are not sure: compare the meaning with the tier's scope
         if beyond:
             return Coverage(tuple(unused), tuple(changing), beyond)
+    things = [w for _, w, kind in kinds if kind in ("object", "predicate") and w in unused
+              and not (coco_class(w) or lookup(w) or group_classes(w) or means_face(w))]   # none the detector knows
+    if wanted in ("number", "yesno") and reading.act == "question" and not objects_used and things \
+            and {"LOC", "FACEDET"} & modules:
+        # no thing the question names is used, nor known ('how many decks': a replan counted faces instead)
+        return Coverage(tuple(unused), tuple(changing), "the installed detector does not know " +
+                        ", ".join(repr(w) for w in things) + "; " + DETECTOR_HINT)
     if changing and wanted == "yesno" and objects_used <= 1 and _about_one_thing(reading):
         return Coverage(tuple(unused), tuple(changing),
                         "the installed tools cannot check " + ", ".join(repr(w) for w in changing) +

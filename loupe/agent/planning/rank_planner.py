@@ -56,7 +56,7 @@ W_AFFORDANCE = 0.5
 AFFORDANCE_FLOOR = 0.05
 RANK_HEADER = "Programs of vision tools, each with the question it answers.\n\n"
 _PENALTY = {"objects": 2.5, "faces": 2.0, "numbers": 1.5, "comparisons": 1.5, "regions": 1.5,
-            "faces_as_objects": 2.0}
+            "faces_as_objects": 3.0}
 _RELATION_MODULES = ("CROP_LEFTOF", "CROP_RIGHTOF", "CROP_ABOVE", "CROP_BELOW")
 
 

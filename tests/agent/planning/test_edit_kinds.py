@@ -111,3 +111,21 @@ def test_faces_are_found_by_the_face_detector_and_british_gerunds_are_verbs(plan
 def test_a_wondering_wrapper_leaves_the_direct_question(query, clause):
     from loupe.agent.planning.reading import read_request
     assert read_request(query).clause == clause
+
+
+@pytest.mark.parametrize("query, program, refused", [
+    ("how many decks are there", "OBJ0=FACEDET(image=IMAGE)\nANSWER0=COUNT(box=OBJ0)\nFINAL_RESULT=RESULT(var=ANSWER0)\n",
+     True),
+    ("any gizmos in the pic", "OBJ0=FACEDET(image=IMAGE)\nANSWER0=COUNT(box=OBJ0)\n"
+     "ANSWER1=EVAL(expr=\"'yes' if {ANSWER0} > 0 else 'no'\")\nFINAL_RESULT=RESULT(var=ANSWER1)\n", True),
+    ("How many ties?", "BOX0=LOC(image=IMAGE,object='boom')\nANSWER0=COUNT(box=BOX0)\nFINAL_RESULT=RESULT(var=ANSWER0)\n",
+     False),   # the detector knows ties: a program that looks for something else is repaired, not refused
+    ("how many faces are there", "OBJ0=FACEDET(image=IMAGE)\nANSWER0=COUNT(box=OBJ0)\nFINAL_RESULT=RESULT(var=ANSWER0)\n",
+     False),
+])
+def test_a_count_of_nothing_the_detector_knows_is_refused_not_answered_about_faces(query, program, refused):
+    from loupe.agent.planning.coverage import InstalledTools, assess
+    from loupe.agent.planning.reading import read_request
+    coverage = assess(read_request(query), parse_program(program),
+                      InstalledTools(default_registry(Settings.from_env(), plugins=False)))
+    assert (coverage.status == "unsupported") == refused, coverage
