@@ -156,6 +156,8 @@ def lookup(phrase: str) -> tuple[str, str] | None:
     found = exact_class(text)
     if not found and (text in GROUPS or singular(text) in GROUPS):
         return text, "object"   # a group word ('animals', 'vehicles'): LOC finds all its classes, determiner or not
+    if not found and text.count(" ") == 1 and len(text) > 6:
+        return lookup(text.replace(" ", ""))   # a compound written apart: 'skate boards', 'tooth brush'
     return (found, "object") if found else None
 
 
@@ -222,7 +224,8 @@ def _unknown_nouns(words: list[str], taken: set[int]) -> list[Mention]:
     objects that a detector may or may not find (its affordance decides)."""
     found = []
     if words and words[0] in _LEX["edit_verbs"]:   # an edit's instrument ('put an emoji on ...') is no object
-        taken = taken | {i for i, w in enumerate(words) if w in _INSTRUMENTS}
+        scene = _SCENE if taken else frozenset()   # 'blur the background' alone: the background is what it names
+        taken = taken | {i for i, w in enumerate(words) if w in _INSTRUMENTS - (_SCENE - scene)}
     for index, word in enumerate(words[:-1]):
         start = index + 1
         end = start
@@ -263,6 +266,7 @@ def _is_noun(word: str) -> bool:
 _MODIFIER_START = frozenset(_LEX["modifier_starts"])
 _KEPT_STATES = frozenset(_LEX["kept_states"])   # 'keep the dog sharp': no 'dog sharp' to find
 _INSTRUMENTS = frozenset(_LEX["instrument_nouns"]) | frozenset(_LEX["marking_nouns"])
+_SCENE = frozenset({"background", "backdrop", "surroundings", "foreground"}) & _INSTRUMENTS
 
 
 def _instrument_follows(words: list[str], at: int) -> bool:

@@ -314,6 +314,7 @@ def _unasked_lists(steps, facts) -> int:
 
 
 _EDIT_MODULES = ("BLUR", "BGBLUR", "COLORPOP", "EMOJI", "TAG", "REPLACE", "CROP")
+_ALL_BUT = frozenset({"except", "everything", "rest", "else", "apart", "besides"})
 
 
 def _edit_cues() -> dict[str, frozenset]:
@@ -344,6 +345,8 @@ def _unnamed_edits(sketch, facts) -> set[str]:
     cued = {m for m, names in cues.items() if words & names}
     if facts.recolour or reading.removal:
         cued.add("REPLACE")
+    if "BLUR" in cued and words & _ALL_BUT:
+        cued.add("BGBLUR")   # 'blur everything except the meter' blurs all but it: a background blur
     if not cued:
         return set()
     return {m for m in sketch.modules if m in cues and m not in cued}

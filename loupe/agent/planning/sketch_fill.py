@@ -160,8 +160,12 @@ def _question(facts: QueryFacts, chosen=()) -> str:
     reading = facts.extra.get("reading")
     if reading is not None and reading.answer == "choice" and chosen and \
             all(c in COLOURS for c in reading.choices):
-        return f"what color is the {chosen[0].text}?"
+        return f"what color is the {chosen[0].name if chosen[0].kind == 'object' else chosen[0].text}?"
     text = " ".join(facts.query.split()).strip()
+    for mention in facts.mentions:   # the class its tools know, in the user's place: 'the meter' -> 'the parking meter'
+        if mention.kind == "object" and mention.name not in mention.text and " " not in mention.text \
+                and not facts.is_location(mention):
+            text = re.sub(rf"\b{re.escape(mention.text)}\b", mention.name, text, count=1)
     return text if text.endswith("?") else text.rstrip(".!") + "?"
 
 

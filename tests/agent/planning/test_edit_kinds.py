@@ -129,3 +129,24 @@ def test_a_count_of_nothing_the_detector_knows_is_refused_not_answered_about_fac
     coverage = assess(read_request(query), parse_program(program),
                       InstalledTools(default_registry(Settings.from_env(), plugins=False)))
     assert (coverage.status == "unsupported") == refused, coverage
+
+
+@pytest.mark.parametrize("plain, everyday", [
+    ("how many skateboards are there", "how many skate boards r there"),
+    ("is there a toothbrush", "is there a tooth brush"),
+    ("what colour is the parking meter", "whats the colour of the meter"),
+    ("blur the background behind the {o}", "blur everything except the {o}"),
+    ("keep the {o} sharp and blur the background", "blur the background behind the {o}"),
+])
+@pytest.mark.parametrize("obj", OBJECTS)
+def test_compounds_head_nouns_and_all_but_blurs(plan, plain, everyday, obj):
+    """A compound written apart is the compound; a class's head noun ('the meter') is the class, in the
+    question a VQA step asks too; blurring all but a thing, or the background behind it, keeps it sharp."""
+    expected, got = plan(plain.format(o=obj)), plan(everyday.format(o=obj))
+    assert _up_to_question(got) == _up_to_question(expected), (everyday, got, expected)
+    assert "background" not in got.split("BGBLUR")[0] or "BGBLUR" not in got, got
+
+
+def _up_to_question(program: str) -> str:
+    import re
+    return re.sub(r"question=(['\"]).*?\1", "question=Q", program)
