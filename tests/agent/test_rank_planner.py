@@ -264,3 +264,21 @@ def test_a_recolouring_paints_the_object_in_its_new_colour(registry, retriever, 
     assert registry.tool("REPLACE").affordance({"prompt": prompt}) == 1.0  # the lite tier can recolour
     program = _planner(registry, retriever).plan(query).program_text
     assert _edits(program) == [("REPLACE", prompt)]
+
+
+def test_a_thing_found_not_there_is_not_answered_about_by_a_program_without_it(registry, retriever):
+    """'what colour is the giraffe?' with no giraffe found: no replan to the colour of the whole photo (nor to an
+    edit); the failure ('no giraffe found') stands. A text question may still read the whole photo."""
+    from loupe.agent.planning.rank_replan import absent, looks_for
+
+    planner = _planner(registry, retriever, lm_margin=0.0)
+    query = "What colour is the giraffe?"
+    first = planner.draft(query)
+    assert "object='giraffe'" in first.text and "CROP" in first.text
+    failed = [_failed(2, "IMAGE0", "CROP", "no giraffe found in photo.jpg; nothing to crop",
+                      image={"ref": "IMAGE"}, box={"ref": "BOX0"})]
+    assert absent(failed) == "giraffe"
+    second = planner.replan(first, failed, query)
+    assert second is None or looks_for(parse_program(second.text), "giraffe"), second and second.text
+    assert absent([_failed(1, "BOX0", "LOC", "SELECT: the lite tier cannot judge the query 'x'")]) == ""
+    assert looks_for(parse_program("OBJ0=FACEDET(image=IMAGE)\nFINAL_RESULT=RESULT(var=OBJ0)"), "faces")

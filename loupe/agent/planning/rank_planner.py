@@ -38,7 +38,7 @@ from loupe.agent.planning.coverage import InstalledTools
 from loupe.agent.planning.embeddings import embed
 from loupe.agent.planning.reading import lexicon, read_request
 from loupe.agent.planning.query_facts import COLOURS, NEGATIONS, read_query
-from loupe.agent.planning.rank_replan import choose
+from loupe.agent.planning.rank_replan import absent, choose
 from loupe.agent.planning.sketch_fill import fillings
 from loupe.agent.planning.sketches import sketches_from
 from loupe.programs.checker import check
@@ -155,8 +155,8 @@ class RankPlanner(ProgramPlanner):
         """After a ranked program failed at run time (``failed``: the failed steps' records, as the graph's
         ``failed_steps``): the next candidate ``loupe.agent.planning.rank_replan.choose`` gives (the same sketch with
         the failed phrase made simpler first; never a program that runs the blamed step again; for an edit,
-        only programs making the same edits); with none, a generated program, or None for an edit (nothing
-        else would make it: the failure stands). A generated program that failed is replanned as
+        only programs making the same edits); with none, a generated program, or None for an edit or a thing
+        found not there (nothing else would make it, or answer about it: the failure stands). A generated program that failed is replanned as
         ``ProgramPlanner`` does."""
         if not draft.prompt.startswith(RANK_HEADER):
             return super().replan(draft, failed, query, two_images)
@@ -168,8 +168,9 @@ class RankPlanner(ProgramPlanner):
         if others:
             return Draft(draft.prompt, others[0].program, "", 0, (others[0].sketch,),
                          ranking=tuple(r.as_dict() for r in others[:5]))
-        if any(writes(step.module) for step in self.parse(draft.text).steps):
-            return None
+        modules = {step.module for step in self.parse(draft.text).steps}
+        if any(writes(module) for module in modules) or (absent(failed) and "OCR" not in modules):
+            return None   # an edit only these programs make, or a thing not there: the failure stands
         return super().draft(query, two_images)
 
     def redraft(self, draft: Draft, errors, query: str, two_images: bool = False) -> Draft:

@@ -19,7 +19,11 @@ out. Of the others, the planner takes, in order:
    reads a part of the failed phrase ('truck at the kerb' -> 'truck', its head noun), best total first;
 2. any other candidate, best total first, above ``floor``.
 
-An edit is replanned only into a program that makes the same edits (it has every image-writing module of
+A failure that says the object is not there ("no giraffe found") is replanned only into a program that
+still looks for it (another detector, a simpler phrase): a program that answers without it (the colour of
+the whole photo for "what colour is the giraffe?") would answer a question nobody asked, so with none the
+failure stands. Text is the exception: a label the detector missed the bottle of may still be read in the whole
+photo. An edit is replanned only into a program that makes the same edits (it has every image-writing module of
 the failed program): "turn the truck into a fire engine" never becomes a crop or a TAG of the truck. With no
 such candidate there is nothing to replan, and the failure (the lite tier's refusal to paint, say) stands.
 """
@@ -99,9 +103,11 @@ def repeats(program: Program, blames: Sequence[Blame]) -> bool:
 
 
 def edits_kept(program: Program, failed: Program, writes_image: Callable[[str], bool]) -> bool:
-    """Whether ``program`` makes every kind of edit ``failed`` makes (its image-writing modules)."""
+    """Whether ``program`` makes every kind of edit ``failed`` makes (its image-writing modules), and none
+    where ``failed`` made none: a question is not replanned into an edit of the photo."""
     wanted = {s.module for s in failed.steps if writes_image(s.module)}
-    return wanted <= {s.module for s in program.steps}
+    made = {s.module for s in program.steps if writes_image(s.module)}
+    return wanted <= made and (bool(wanted) or not made)
 
 
 def choose(failed_text: str, failures: Sequence[Mapping], ranked: Sequence, floor: float,
@@ -113,18 +119,46 @@ def choose(failed_text: str, failures: Sequence[Mapping], ranked: Sequence, floo
     failed = parse_program(failed_text)
     culprits = blamed(failed, failures)
     shape = [s.module for s in failed.steps]
+    missing = absent(failures) if "OCR" not in shape else ""   # text may be read though its object was missed
     allowed = []
     for candidate in ranked:
         program = getattr(candidate, "ir", None)
         program = parse_program(candidate.program) if program is None else program
         if candidate.program == failed_text or repeats(program, culprits) \
-                or not edits_kept(program, failed, writes_image):
+                or not edits_kept(program, failed, writes_image) or (missing and not looks_for(program, missing)):
             continue
         simpler = len(culprits) == 1 and [s.module for s in program.steps] == shape \
             and any(culprits[0].simpler_in(step) for step in program.steps)
         if simpler or candidate.total >= floor:
             allowed.append((not simpler, -candidate.total, len(allowed), candidate))
     return [candidate for *_, candidate in sorted(allowed, key=lambda item: item[:3])]
+
+
+_ABSENT = re.compile(r"\bno ([a-z][a-z ]*?) (?:was |were )?found\b")
+_FACE_WORDS = frozenset({"face", "faces", "person", "people", "man", "woman", "child", "boy", "girl"})
+
+
+def absent(failures: Sequence[Mapping]) -> str:
+    """The thing the first failed step found none of ('no giraffe found in x.jpg; nothing to crop' ->
+    'giraffe'), or '' when the failure is of another kind (a phrase the tier cannot judge, a crash)."""
+    failure = first_failure(failures)
+    found = _ABSENT.search(str(failure.get("error", "")).lower()) if failure else None
+    return found.group(1).strip() if found else ""
+
+
+def looks_for(program: Program, thing: str) -> bool:
+    """Whether ``program`` looks for ``thing`` itself (a LOC or SELECT naming it; FACEDET for a face or a
+    person). A program that does not answers without it: 'what colour is the giraffe?' with no giraffe found
+    is not answered by the colour of the whole photo."""
+    words = set(_WORD.findall(thing)) | {w.rstrip("s") for w in _WORD.findall(thing)}
+    for step in program.steps:
+        named = " ".join(str(step.arg(name) or "") for name in ("object", "query", "category")).lower()
+        if step.module in ("LOC", "SELECT") and words & ({w.rstrip("s") for w in _WORD.findall(named)}
+                                                         | set(_WORD.findall(named))):
+            return True
+        if step.module == "FACEDET" and words & _FACE_WORDS:
+            return True
+    return False
 
 
 def _behind(steps: Sequence[Step], failed: Step) -> list[Step]:
