@@ -145,15 +145,21 @@ def test_a_failed_ranked_program_is_replaced_by_the_next_close_candidate(registr
     assert again.text == "FINAL_RESULT=RESULT(var=IMAGE)"   # nothing close: the model writes one
 
 
+def _crop_found_nothing(registry, retriever, query: str, thing: str):
+    """The planner, the query, its first ranked program (a LOC of ``thing`` and a CROP) and the CROP's failure."""
+    planner = _planner(registry, retriever, lm_margin=0.0)
+    first = planner.draft(query)
+    assert f"object='{thing}'" in first.text and "CROP" in first.text
+    failed = [_failed(2, "IMAGE0", "CROP", f"no {thing} found in photo.jpg; nothing to crop",
+                      image={"ref": "IMAGE"}, box={"ref": "BOX0"})]
+    return planner, query, first, failed
+
+
 def test_a_replan_never_repeats_the_step_that_failed(registry, retriever):
     from loupe.agent.planning.rank_replan import Blame, blamed, repeats
 
-    planner = _planner(registry, retriever, lm_margin=0.0)
-    query = "What does the label on the bottle say?"
-    first = planner.draft(query)
-    assert "object='bottle'" in first.text and "CROP" in first.text
-    failed = [_failed(2, "IMAGE0", "CROP", "no bottle found in photo.jpg; nothing to crop",
-                      image={"ref": "IMAGE"}, box={"ref": "BOX0"})]
+    planner, query, first, failed = _crop_found_nothing(registry, retriever, "What does the label on the bottle say?",
+                                                        "bottle")
     assert blamed(first.text, failed) == [Blame("LOC", (("object", "bottle"),))]  # the LOC, not the CROP
     second = planner.replan(first, failed, query)
     assert second.text and not repeats(parse_program(second.text), blamed(first.text, failed))
@@ -271,12 +277,7 @@ def test_a_thing_found_not_there_is_not_answered_about_by_a_program_without_it(r
     edit); the failure ('no giraffe found') stands. A text question may still read the whole photo."""
     from loupe.agent.planning.rank_replan import absent, looks_for
 
-    planner = _planner(registry, retriever, lm_margin=0.0)
-    query = "What colour is the giraffe?"
-    first = planner.draft(query)
-    assert "object='giraffe'" in first.text and "CROP" in first.text
-    failed = [_failed(2, "IMAGE0", "CROP", "no giraffe found in photo.jpg; nothing to crop",
-                      image={"ref": "IMAGE"}, box={"ref": "BOX0"})]
+    planner, query, first, failed = _crop_found_nothing(registry, retriever, "What colour is the giraffe?", "giraffe")
     assert absent(failed) == "giraffe"
     second = planner.replan(first, failed, query)
     assert second is None or looks_for(parse_program(second.text), "giraffe"), second and second.text
