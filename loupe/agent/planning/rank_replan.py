@@ -19,8 +19,8 @@ out. Of the others, the planner takes, in order:
    reads a part of the failed phrase ('truck at the kerb' -> 'truck', its head noun), best total first;
 2. any other candidate, best total first, above ``floor``.
 
-A failure that says the object is not there ("no giraffe found") is replanned only into a program that
-still looks for it (another detector, a simpler phrase): a program that answers without it (the colour of
+A question whose failure says the object is not there ("no giraffe found") is replanned only into a program
+that still looks for it (another detector, a simpler phrase): a program that answers without it (the colour of
 the whole photo for "what colour is the giraffe?") would answer a question nobody asked, so with none the
 failure stands. Text is the exception: a label the detector missed the bottle of may still be read in the whole
 photo. An edit is replanned only into a program that makes the same edits (it has every image-writing module of
@@ -119,7 +119,8 @@ def choose(failed_text: str, failures: Sequence[Mapping], ranked: Sequence, floo
     failed = parse_program(failed_text)
     culprits = blamed(failed, failures)
     shape = [s.module for s in failed.steps]
-    missing = absent(failures) if "OCR" not in shape else ""   # text may be read though its object was missed
+    asks = not any(writes_image(module) for module in shape)   # an edit keeps its edits (below), a question its thing
+    missing = absent(failures) if asks and "OCR" not in shape else ""   # text may be read though its object was missed
     allowed = []
     for candidate in ranked:
         program = getattr(candidate, "ir", None)
