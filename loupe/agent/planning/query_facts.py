@@ -224,8 +224,8 @@ def _unknown_nouns(words: list[str], taken: set[int]) -> list[Mention]:
     objects that a detector may or may not find (its affordance decides)."""
     found = []
     if words and words[0] in _LEX["edit_verbs"]:   # an edit's instrument ('put an emoji on ...') is no object
-        scene = _SCENE if taken else frozenset()   # 'blur the background' alone: the background is what it names
-        taken = taken | {i for i, w in enumerate(words) if w in _INSTRUMENTS - (_SCENE - scene)}
+        tools = _INSTRUMENTS if taken else _INSTRUMENTS - _SCENE   # 'blur the background' alone: what it names
+        taken = taken | {i for i, w in enumerate(words) if w in tools}
     for index, word in enumerate(words[:-1]):
         start = index + 1
         end = start

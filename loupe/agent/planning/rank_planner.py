@@ -27,6 +27,7 @@ failed step's record (``loupe.agent.planning.rank_replan``).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -318,20 +319,16 @@ _EDIT_MODULES = ("BLUR", "BGBLUR", "COLORPOP", "EMOJI", "TAG", "REPLACE", "CROP"
 _ALL_BUT = frozenset({"except", "everything", "rest", "else", "apart", "besides"})
 
 
+@functools.lru_cache(maxsize=1)
 def _edit_cues() -> dict[str, frozenset]:
     """Per edit module, the words of lexicon.json's ``module_words`` that name it and no other edit ('background'
     names BGBLUR, 'blur' BLUR, 'pop' COLORPOP; 'everything else' names two, so neither). Small words ('out',
     'but', 'with', 'into') name nothing: 'cut out the truck' is a crop, 'zoom into the horse' no replacement."""
-    cached = _edit_cues.__dict__.get("cues")
-    if cached is None:
-        lex = lexicon()
-        small = (set(lex["query_function_words"]) | set(lex["coverage_function_words"])) - {"around", "behind"}
-        small |= set(COLOURS) - {"grey", "gray"}   # 'the white horse' is an attribute; 'grey out' names a pop
-        named = {m: set(lex["module_words"][m]) - small for m in _EDIT_MODULES}
-        cached = {m: frozenset(words - set().union(*(w for o, w in named.items() if o != m)))
-                  for m, words in named.items()}
-        _edit_cues.cues = cached
-    return cached
+    lex = lexicon()
+    small = (set(lex["query_function_words"]) | set(lex["coverage_function_words"])) - {"around", "behind"}
+    small |= set(COLOURS) - {"grey", "gray"}   # 'the white horse' is an attribute; 'grey out' names a pop
+    named = {m: set(lex["module_words"][m]) - small for m in _EDIT_MODULES}
+    return {m: frozenset(words - set().union(*(w for o, w in named.items() if o != m))) for m, words in named.items()}
 
 
 def _unnamed_edits(sketch, facts) -> set[str]:

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from loupe.agent.planning.rank_planner import RankPlanner
-from loupe.agent.planning.retrieval import ExampleRetriever
-from loupe.programs.examples_library import load_library
 from loupe.programs.parser import parse_program
 from loupe.tools.registry import default_registry
 from loupe.tools.settings import Settings
-from tests.support.fake_llm import FakeLLM
+from tests.support.programs import up_to_the_question
 
 EDITS = {
     "BLUR": ["blur the {o}", "Please blur the {o}.", "can u blur out the {o}", "pixelate the {o}",
@@ -30,10 +27,8 @@ OBJECTS = ("dog", "car", "umbrella")
 
 
 @pytest.fixture(scope="module")
-def plan():
-    planner = RankPlanner(FakeLLM(), default_registry(Settings.from_env(), plugins=False),
-                          ExampleRetriever(load_library()))
-    return lambda query: planner.rank(query, lm=False)[0].program
+def plan(ranked_program):
+    return ranked_program
 
 
 @pytest.mark.parametrize("module, wording, obj", [(m, w, o) for m, ws in EDITS.items() for w in ws for o in OBJECTS])
@@ -143,10 +138,5 @@ def test_compounds_head_nouns_and_all_but_blurs(plan, plain, everyday, obj):
     """A compound written apart is the compound; a class's head noun ('the meter') is the class, in the
     question a VQA step asks too; blurring all but a thing, or the background behind it, keeps it sharp."""
     expected, got = plan(plain.format(o=obj)), plan(everyday.format(o=obj))
-    assert _up_to_question(got) == _up_to_question(expected), (everyday, got, expected)
+    assert up_to_the_question(got) == up_to_the_question(expected), (everyday, got, expected)
     assert "background" not in got.split("BGBLUR")[0] or "BGBLUR" not in got, got
-
-
-def _up_to_question(program: str) -> str:
-    import re
-    return re.sub(r"question=(['\"]).*?\1", "question=Q", program)

@@ -7,7 +7,6 @@ chosen program or reported as unused (status partial or unsupported) — never d
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from loupe.agent.planning.retrieval import ExampleRetriever
 from loupe.programs.examples_library import load_library
 from loupe.programs.parser import parse_program
 from tests.support.fake_llm import FakeLLM
+from tests.support.programs import up_to_the_question
 from loupe.tools.registry import default_registry
 from loupe.tools.settings import Settings
 
@@ -140,17 +140,11 @@ def test_the_corpus_is_large_enough():
     assert len(generated()) >= 400 and len(hand_written()) >= 100 and len(everyday_classes()) >= 200
 
 
-def _up_to_the_question(program_text: str) -> str:
-    """The program with the question a VQA or PICK_TEXT step passes on replaced: programs equal but for the
-    words of that question (the request's own wording, passed on as asked) are the same program."""
-    return re.sub(r"question=(['\"]).*?\1", "question=Q", program_text)
-
-
 @pytest.mark.parametrize("canonical, rephrased", generated() + hand_written() + everyday_classes())
 def test_a_rephrasing_plans_the_program_of_its_plain_wording(plan, canonical, rephrased):
     expected = plan(canonical)
     assert expected, canonical
-    assert _up_to_the_question(plan(rephrased)) == _up_to_the_question(expected), (rephrased, plan(rephrased), expected)
+    assert up_to_the_question(plan(rephrased)) == up_to_the_question(expected), (rephrased, plan(rephrased), expected)
 
 
 @pytest.mark.parametrize("query, act, answer", [

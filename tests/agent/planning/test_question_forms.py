@@ -6,12 +6,11 @@ Wordings of our own over several objects; none is a benchmark question."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from loupe.agent.planning.reading import read_request
 from loupe.programs.parser import parse_program
+from tests.support.programs import up_to_the_question
 
 OBJECTS = ("bird", "car", "umbrella")
 
@@ -89,9 +88,7 @@ def plan(ranked_program):
 
 def _same(a: str, b: str) -> bool:
     """Equal programs, up to the question a VQA or PICK_TEXT step passes on (the request's own words)."""
-    def strip(text: str) -> str:
-        return re.sub(r"question=(['\"]).*?\1", "question=Q", text)
-    return strip(a) == strip(b)
+    return up_to_the_question(a) == up_to_the_question(b)
 
 
 def _cases():
